@@ -1,0 +1,110 @@
+# lingraft — build, test, demo.  `make help` lists the targets.
+#
+# Layout: every *.c / *.cc under the module folders goes into build/liblingraft.a,
+# except files named NAME_main.c, which become the program bin/NAME.  Every
+# tests/test_*.c becomes a cmocka test binary; tests/*.sh are integration tests.
+
+CC      ?= cc
+CXX     ?= c++
+MODULES := lm tokenize transfer adapt corpora
+PKGS    := openblas zlib icu-uc icu-i18n libcjson sentencepiece
+ARCH    ?= -march=native
+OPT     ?= -O2
+# Warnings are errors in CI (CI=true) and wherever WERROR=1.
+WERROR  ?= $(if $(CI),1,)
+WFLAGS  := -Wall -Wextra $(if $(WERROR),-Werror,)
+
+# Missing libraries are installed before their flags are read (tools/deps.sh),
+# so a fresh Debian machine needs no step by hand.
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+  DEPS_STATUS := $(shell tools/deps.sh >&2; echo $$?)
+  ifneq ($(DEPS_STATUS),0)
+    $(error missing dependencies could not be installed; see the message above)
+  endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS   ?= $(OPT) $(ARCH) -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WFLAGS) -fopenmp -Iinclude $(PKG_CFLAGS)
+CXXFLAGS ?= $(OPT) $(ARCH) -g
+CXXFLAGS += -std=c++17 $(WFLAGS) -Iinclude $(PKG_CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lstdc++ -lgomp -lm -lpthread
+
+# The sanitizer build lives in its own tree: build/asan/...
+SAN ?=
+ifeq ($(SAN),1)
+  BUILD := build/asan
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  CFLAGS   += $(SANFLAGS)
+  CXXFLAGS += $(SANFLAGS)
+  BIN := build/asan/bin
+else
+  BUILD := build
+  BIN := bin
+endif
+
+ALL_C    := $(wildcard $(addsuffix /*.c,$(MODULES)))
+MAIN_C   := $(filter %_main.c,$(ALL_C))
+LIB_C    := $(filter-out %_main.c,$(ALL_C))
+LIB_CXX  := $(wildcard $(addsuffix /*.cc,$(MODULES)))
+LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/liblingraft.a
+PROGS    := $(foreach m,$(MAIN_C),$(BIN)/$(patsubst %_main.c,%,$(notdir $(m))))
+TEST_C   := $(wildcard tests/test_*.c)
+TESTS    := $(TEST_C:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test test-unit test-asan clean help
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(LIB) $(PROGS)
+
+help:
+	@echo "make            build build/liblingraft.a and the programs in bin/"
+	@echo "make deps       install missing Debian packages (apt-get; sudo when not root)"
+	@echo "make test       build and run every test, then again under ASan+UBSan"
+	@echo "make test-unit  the tests once, without sanitizers"
+	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+
+deps:
+	@tools/deps.sh
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+define prog_rule
+$(BIN)/$(patsubst %_main.c,%,$(notdir $(1))): $(BUILD)/obj/$(1:.c=.o) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
+endef
+$(foreach m,$(MAIN_C),$(eval $(call prog_rule,$(m))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
+
+# The test command of README and .ci/run.
+test: test-unit test-asan
+
+test-unit: all $(TESTS)
+	@LG_BIN=$(BIN) tools/run-tests.sh $(TESTS)
+
+test-asan:
+	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 test-unit
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

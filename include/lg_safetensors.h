@@ -1,0 +1,85 @@
+/* lg_safetensors — read and write Hugging Face safetensors files.
+ *
+ * Reading mmaps the file and validates the header before anything is used:
+ * header length ≤ 100 MB, valid JSON, known dtypes, data offsets contiguous from 0
+ * with no holes or overlaps, end − begin = numel × dtype size, file size =
+ * 8 + header + last end. A model directory (one file, or shards listed in
+ * model.safetensors.index.json) is opened as one lg_weights set.
+ * Writing pads the header with spaces to a multiple of 8, puts
+ * "__metadata__": {"format": "pt", ...} first and commits atomically. */
+#ifndef LG_SAFETENSORS_H
+#define LG_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lg_error.h"
+
+typedef enum {
+    LG_DT_F32, LG_DT_F16, LG_DT_BF16, LG_DT_F64,
+    LG_DT_I64, LG_DT_I32, LG_DT_I16, LG_DT_I8, LG_DT_U8, LG_DT_BOOL,
+} lg_dtype;
+
+#define LG_MAX_DIMS 8
+
+typedef struct {
+    const char *name;
+    lg_dtype dtype;
+    int ndim;
+    int64_t shape[LG_MAX_DIMS];
+    int64_t numel;
+    const void *data;   /* points into the mapping; valid while the file is open */
+    size_t nbytes;
+    const char *file;   /* path of the file holding it, for messages */
+} lg_tensor_info;
+
+size_t lg_dtype_size(lg_dtype dt);
+const char *lg_dtype_name(lg_dtype dt);        /* "F32", "BF16", ... */
+int lg_dtype_parse(const char *name, lg_dtype *dt);
+
+/* One file. */
+typedef struct lg_safetensors lg_safetensors;
+lg_safetensors *lg_st_open(const char *path, lg_error *err);
+void lg_st_close(lg_safetensors *st);
+int lg_st_count(const lg_safetensors *st);
+const lg_tensor_info *lg_st_tensor(const lg_safetensors *st, int i);
+const lg_tensor_info *lg_st_find(const lg_safetensors *st, const char *name);
+/* A string value of __metadata__, or NULL. */
+const char *lg_st_metadata(const lg_safetensors *st, const char *key);
+
+/* Converts F32/F16/BF16/F64 to float (dst holds numel floats). */
+int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err);
+/* Converts I64/I32 to int64 (dst holds numel values). */
+int lg_tensor_to_i64(const lg_tensor_info *t, int64_t *dst, lg_error *err);
+/* Checks a tensor's shape, e.g. lg_tensor_expect_shape(t, 2, (int64_t[]){V, C}, err):
+ * "model.safetensors: model.embed_tokens.weight has shape [300, 64], expected [301, 64]". */
+int lg_tensor_expect_shape(const lg_tensor_info *t, int ndim, const int64_t *shape, lg_error *err);
+
+/* A model directory: DIR/model.safetensors, or the shards named by
+ * DIR/model.safetensors.index.json (each shard validated; a missing shard or a
+ * tensor the index names but no shard holds is an error). */
+typedef struct lg_weights lg_weights;
+lg_weights *lg_weights_open_dir(const char *dir, lg_error *err);
+void lg_weights_close(lg_weights *w);
+int lg_weights_count(const lg_weights *w);
+const lg_tensor_info *lg_weights_tensor(const lg_weights *w, int i);
+const lg_tensor_info *lg_weights_find(const lg_weights *w, const char *name);
+
+/* Writer. Tensors are referenced, not copied, until lg_st_writer_write(). */
+typedef struct lg_st_writer lg_st_writer;
+lg_st_writer *lg_st_writer_new(void);
+void lg_st_writer_free(lg_st_writer *w);
+int lg_st_writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
+                     const int64_t *shape, const void *data, lg_error *err);
+/* Adds float data stored as F32, F16 or BF16 (converted, round-to-nearest-even, at write). */
+int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, int ndim,
+                         const int64_t *shape, const float *data, lg_error *err);
+int lg_st_writer_set_metadata(lg_st_writer *w, const char *key, const char *value, lg_error *err);
+int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err);
+
+/* Half-precision conversions (round to nearest even). */
+float lg_bf16_to_f32(uint16_t h);
+uint16_t lg_f32_to_bf16(float f);
+float lg_f16_to_f32(uint16_t h);
+uint16_t lg_f32_to_f16(float f);
+
+#endif

@@ -1,0 +1,84 @@
+/* Atomic outputs: temporary file in the destination's directory + fsync + rename. */
+#include "lg_atomic_file.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ftw.h>
+
+int lg_atomic_open(lg_atomic_file *af, const char *path, lg_error *err)
+{
+    static atomic_uint counter; /* distinguishes temporaries of one process; not program state */
+    memset(af, 0, sizeof *af);
+    if (strlen(path) + 32 >= sizeof af->path)
+        return lg_fail(err, "%s: path too long", path);
+    snprintf(af->path, sizeof af->path, "%s", path);
+    snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp.%ld.%u", path, (long)getpid(),
+             atomic_fetch_add(&counter, 1));
+    af->fp = fopen(af->tmp_path, "wb");
+    if (!af->fp)
+        return lg_fail(err, "%s: cannot create: %s", af->tmp_path, strerror(errno));
+    return 0;
+}
+
+int lg_atomic_commit(lg_atomic_file *af, lg_error *err)
+{
+    if (!af->fp)
+        return lg_fail(err, "%s: not open", af->path);
+    int failed = fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0;
+    int saved = errno;
+    if (fclose(af->fp) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    af->fp = NULL;
+    if (failed) {
+        unlink(af->tmp_path);
+        return lg_fail(err, "%s: write failed: %s", af->path, strerror(saved));
+    }
+    if (rename(af->tmp_path, af->path) != 0) {
+        saved = errno;
+        unlink(af->tmp_path);
+        return lg_fail(err, "%s: cannot rename into place: %s", af->path, strerror(saved));
+    }
+    return 0;
+}
+
+void lg_atomic_abort(lg_atomic_file *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+    }
+    if (af->tmp_path[0])
+        unlink(af->tmp_path);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
+{
+    /* rename() cannot replace a non-empty directory: move the old one aside first. */
+    char old[4200];
+    snprintf(old, sizeof old, "%s.old.%ld", dir, (long)getpid());
+    struct stat st;
+    int had_old = stat(dir, &st) == 0;
+    if (had_old && rename(dir, old) != 0)
+        return lg_fail(err, "%s: cannot move the old directory aside: %s", dir, strerror(errno));
+    if (rename(tmp_dir, dir) != 0) {
+        int saved = errno;
+        if (had_old)
+            rename(old, dir);
+        return lg_fail(err, "%s: cannot rename into place: %s", dir, strerror(saved));
+    }
+    if (had_old)
+        nftw(old, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Checks every library lingraft builds against with pkg-config and every tool its
+# tests call; installs what is missing from Debian's archive (sudo when not root).
+# Usage: tools/deps.sh [--check]   (--check only reports, exit 1 if something is missing)
+set -u
+# pkg-config name  Debian package
+LIBS="openblas:libopenblas-dev zlib:zlib1g-dev icu-uc:libicu-dev icu-i18n:libicu-dev
+libcjson:libcjson-dev cmocka:libcmocka-dev sentencepiece:libsentencepiece-dev"
+# command  Debian package
+TOOLS="pkg-config:pkg-config cc:gcc c++:g++ spm_encode:sentencepiece gzip:gzip"
+
+missing=""
+for pair in $LIBS; do
+    pc=${pair%%:*}; pkg=${pair#*:}
+    command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$pc" 2>/dev/null && continue
+    case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
+done
+for pair in $TOOLS; do
+    cmd=${pair%%:*}; pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 && continue
+    case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
+done
+
+[ -z "$missing" ] && exit 0
+if [ "${1:-}" = "--check" ]; then
+    echo "deps: missing Debian packages:$missing" >&2
+    exit 1
+fi
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2 || {
+    echo "deps: apt-get install$missing failed" >&2; exit 1; }
