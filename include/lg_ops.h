@@ -1,0 +1,68 @@
+/* lg_ops — the transformer layers, each a _forward/_backward pair over flat row-major buffers.
+ *
+ * Every kernel exists in float32 (suffix _f32, used by the model) and float64 (suffix _f64,
+ * used by the finite-difference gradient tests); both are compiled from one source,
+ * lm/ops_impl.h. Backward functions ACCUMULATE (+=) into the gradients they are given,
+ * so callers zero gradients once per step; a NULL gradient pointer means "not needed"
+ * (frozen weights, inputs that need no gradient). Shapes: N = B*T rows, C channels. */
+#ifndef LG_OPS_H
+#define LG_OPS_H
+
+#include <stdint.h>
+
+#define LG_IGNORE_INDEX (-100)
+
+#define LG_OPS_DECLARE(REAL, SFX)                                                               \
+    /* out[N,C] = table[ids[n]] */                                                              \
+    void lg_embedding_forward_##SFX(REAL *out, const int32_t *ids, const REAL *table, int N,     \
+                                    int C);                                                     \
+    void lg_embedding_backward_##SFX(REAL *dtable, const REAL *dout, const int32_t *ids, int N, \
+                                     int C);                                                    \
+    /* HF LlamaRMSNorm: out = w * x / sqrt(mean(x^2) + eps); keeps rstd[N] for backward */      \
+    void lg_rmsnorm_forward_##SFX(REAL *out, REAL *rstd, const REAL *x, const REAL *w, int N,   \
+                                  int C, float eps);                                            \
+    void lg_rmsnorm_backward_##SFX(REAL *dx, REAL *dw, const REAL *dout, const REAL *x,         \
+                                   const REAL *w, const REAL *rstd, int N, int C);              \
+    /* out[N,OC] = in[N,IC] · W[OC,IC]^T + bias[OC] (bias may be NULL) */                        \
+    void lg_matmul_forward_##SFX(REAL *out, const REAL *in, const REAL *W, const REAL *bias,     \
+                                 int N, int IC, int OC);                                        \
+    /* dIn += dOut·W, dW += dOut^T·in, dbias += Σ dOut (each may be NULL) */                     \
+    void lg_matmul_backward_##SFX(REAL *din, REAL *dW, REAL *dbias, const REAL *dout,           \
+                                  const REAL *in, const REAL *W, int N, int IC, int OC);        \
+    /* RoPE as HF applies it (rotate_half: pairs j and j+hd/2), in place on x[N, nh*hd];        \
+     * position of row n is n % T; cos/sin tables are [T, hd/2] */                              \
+    void lg_rope_forward_##SFX(REAL *x, const REAL *cos_t, const REAL *sin_t, int N, int T,     \
+                               int nh, int hd);                                                 \
+    void lg_rope_backward_##SFX(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N, int T,   \
+                                int nh, int hd);                                                \
+    /* causal softmax attention with grouped KV heads. q[B,T,nh*hd], k,v[B,T,nkv*hd];         \
+     * att[B,nh,T,T] keeps the probabilities; out[B,T,nh*hd] */                                 \
+    void lg_attention_forward_##SFX(REAL *out, REAL *att, const REAL *q, const REAL *k,         \
+                                    const REAL *v, int B, int T, int nh, int nkv, int hd);      \
+    /* datt is scratch of att's size; dq, dk, dv accumulate */                                  \
+    void lg_attention_backward_##SFX(REAL *dq, REAL *dk, REAL *dv, REAL *datt, const REAL *dout, \
+                                     const REAL *att, const REAL *q, const REAL *k,             \
+                                     const REAL *v, int B, int T, int nh, int nkv, int hd);     \
+    /* h = silu(gate) * up, all [N, F] */                                                       \
+    void lg_swiglu_forward_##SFX(REAL *h, const REAL *gate, const REAL *up, long n);            \
+    void lg_swiglu_backward_##SFX(REAL *dgate, REAL *dup, const REAL *dh, const REAL *gate,     \
+                                  const REAL *up, long n);                                      \
+    /* out = a + b (out may alias a) */                                                         \
+    void lg_residual_forward_##SFX(REAL *out, const REAL *a, const REAL *b, long n);            \
+    /* Mean cross-entropy over rows whose target is not LG_IGNORE_INDEX. losses[N] gets the    \
+     * per-row loss (0 when ignored); returns the mean and the count of counted rows. */        \
+    double lg_cross_entropy_forward_##SFX(REAL *losses, const REAL *logits, const int32_t *tgt, \
+                                          int N, int V, int *counted);                          \
+    /* dlogits = scale * (softmax(logits) - onehot(target)) for counted rows, 0 elsewhere;     \
+     * may run in place (dlogits == logits). */                                                 \
+    void lg_cross_entropy_backward_##SFX(REAL *dlogits, const REAL *logits, const int32_t *tgt, \
+                                         int N, int V, double scale);
+
+LG_OPS_DECLARE(float, f32)
+LG_OPS_DECLARE(double, f64)
+
+/* RoPE tables as HF computes them: inv_freq[i] = theta^(-2i/hd), angle = pos * inv_freq. */
+void lg_rope_tables_f32(float *cos_t, float *sin_t, int T, int hd, double theta);
+void lg_rope_tables_f64(double *cos_t, double *sin_t, int T, int hd, double theta);
+
+#endif

@@ -1,0 +1,329 @@
+/* The layer kernels, written once over REAL and compiled twice: ops_f32.c (REAL = float,
+ * the model's compute type) and ops_f64.c (REAL = double, for finite-difference tests).
+ * The including file defines REAL, SFX (f32/f64) and GEMM (cblas_sgemm/cblas_dgemm).
+ * Reductions accumulate in double in both variants: the cost is negligible next to the
+ * matrix products and it keeps the f32 model within 1e-5 of a float64 reference. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "lg_ops.h"
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, CAT(_, SFX))
+
+void FN(lg_embedding_forward)(REAL *out, const int32_t *ids, const REAL *table, int N, int C)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        memcpy(out + (size_t)n * C, table + (size_t)ids[n] * C, sizeof(REAL) * (size_t)C);
+}
+
+void FN(lg_embedding_backward)(REAL *dtable, const REAL *dout, const int32_t *ids, int N, int C)
+{
+    /* serial over rows: two rows may hit the same token; parallel over channels instead */
+#pragma omp parallel for schedule(static) if (C >= 256)
+    for (int c0 = 0; c0 < C; c0 += 64) {
+        int c1 = c0 + 64 < C ? c0 + 64 : C;
+        for (int n = 0; n < N; n++) {
+            REAL *row = dtable + (size_t)ids[n] * C;
+            const REAL *d = dout + (size_t)n * C;
+            for (int c = c0; c < c1; c++)
+                row[c] += d[c];
+        }
+    }
+}
+
+void FN(lg_rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *x, const REAL *w, int N, int C,
+                            float eps)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *xr = x + (size_t)n * C;
+        REAL *o = out + (size_t)n * C;
+        double ss = 0;
+        for (int c = 0; c < C; c++)
+            ss += (double)xr[c] * xr[c];
+        REAL r = (REAL)(1.0 / sqrt(ss / C + (double)eps));
+        for (int c = 0; c < C; c++)
+            o[c] = w[c] * (xr[c] * r);
+        rstd[n] = r;
+    }
+}
+
+void FN(lg_rmsnorm_backward)(REAL *dx, REAL *dw, const REAL *dout, const REAL *x, const REAL *w,
+                             const REAL *rstd, int N, int C)
+{
+    if (dx) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++) {
+            const REAL *xr = x + (size_t)n * C, *d = dout + (size_t)n * C;
+            REAL *dxr = dx + (size_t)n * C;
+            double r = rstd[n], dot = 0;
+            for (int c = 0; c < C; c++)
+                dot += (double)w[c] * d[c] * xr[c];
+            double k = r * r * r * dot / C;
+            for (int c = 0; c < C; c++)
+                dxr[c] += (REAL)(r * w[c] * d[c] - k * xr[c]);
+        }
+    }
+    if (dw) {
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < C; c++) {
+            double s = 0;
+            for (int n = 0; n < N; n++)
+                s += (double)dout[(size_t)n * C + c] * x[(size_t)n * C + c] * rstd[n];
+            dw[c] += (REAL)s;
+        }
+    }
+}
+
+void FN(lg_matmul_forward)(REAL *out, const REAL *in, const REAL *W, const REAL *bias, int N,
+                           int IC, int OC)
+{
+    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1, in, IC, W, IC, 0, out, OC);
+    if (bias) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OC; o++)
+                out[(size_t)n * OC + o] += bias[o];
+    }
+}
+
+void FN(lg_matmul_backward)(REAL *din, REAL *dW, REAL *dbias, const REAL *dout, const REAL *in,
+                            const REAL *W, int N, int IC, int OC)
+{
+    if (din)
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1, dout, OC, W, IC, 1, din, IC);
+    if (dW)
+        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1, dout, OC, in, IC, 1, dW, IC);
+    if (dbias) {
+#pragma omp parallel for schedule(static)
+        for (int o = 0; o < OC; o++) {
+            double s = 0;
+            for (int n = 0; n < N; n++)
+                s += dout[(size_t)n * OC + o];
+            dbias[o] += (REAL)s;
+        }
+    }
+}
+
+void FN(lg_rope_forward)(REAL *x, const REAL *cos_t, const REAL *sin_t, int N, int T, int nh,
+                         int hd)
+{
+    int half = hd / 2;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *c = cos_t + (size_t)(n % T) * half, *s = sin_t + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            REAL *v = x + (size_t)n * nh * hd + (size_t)h * hd;
+            for (int i = 0; i < half; i++) {
+                REAL a = v[i], b = v[i + half];
+                v[i] = a * c[i] - b * s[i];
+                v[i + half] = b * c[i] + a * s[i];
+            }
+        }
+    }
+}
+
+void FN(lg_rope_backward)(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N, int T, int nh,
+                          int hd)
+{
+    /* the transpose of the rotation: rotate by -angle */
+    int half = hd / 2;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *c = cos_t + (size_t)(n % T) * half, *s = sin_t + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            REAL *v = dx + (size_t)n * nh * hd + (size_t)h * hd;
+            for (int i = 0; i < half; i++) {
+                REAL a = v[i], b = v[i + half];
+                v[i] = a * c[i] + b * s[i];
+                v[i + half] = b * c[i] - a * s[i];
+            }
+        }
+    }
+}
+
+static inline REAL FN(dot)(const REAL *a, const REAL *b, int n)
+{
+    REAL s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static inline void FN(axpy)(REAL *y, REAL a, const REAL *x, int n)
+{
+#pragma omp simd
+    for (int i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/* Attention is O(T²·hd) per head, a few percent of a step's work at the sizes this runs:
+ * plain loops parallel over (batch, head) keep OpenBLAS's threads out of the way. */
+void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
+                              int B, int T, int nh, int nkv, int hd)
+{
+    const int qd = nh * hd, kd = nkv * hd, group = nh / nkv;
+    const REAL scale = (REAL)(1.0 / sqrt((double)hd));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < nh; h++) {
+            int g = h / group;
+            for (int t = 0; t < T; t++) {
+                const REAL *qt = q + ((size_t)b * T + t) * qd + (size_t)h * hd;
+                REAL *p = att + (((size_t)b * nh + h) * T + t) * T;
+                REAL mx = -INFINITY;
+                for (int s = 0; s <= t; s++) {
+                    const REAL *ks = k + ((size_t)b * T + s) * kd + (size_t)g * hd;
+                    p[s] = FN(dot)(qt, ks, hd) * scale;
+                    if (p[s] > mx)
+                        mx = p[s];
+                }
+                double sum = 0;
+                for (int s = 0; s <= t; s++) {
+                    p[s] = (REAL)exp((double)(p[s] - mx));
+                    sum += p[s];
+                }
+                REAL inv = (REAL)(1.0 / sum);
+                REAL *ot = out + ((size_t)b * T + t) * qd + (size_t)h * hd;
+                memset(ot, 0, sizeof(REAL) * (size_t)hd);
+                for (int s = 0; s <= t; s++) {
+                    p[s] *= inv;
+                    FN(axpy)(ot, p[s], v + ((size_t)b * T + s) * kd + (size_t)g * hd, hd);
+                }
+                for (int s = t + 1; s < T; s++)
+                    p[s] = 0;
+            }
+        }
+    }
+}
+
+void FN(lg_attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *datt, const REAL *dout,
+                               const REAL *att, const REAL *q, const REAL *k, const REAL *v,
+                               int B, int T, int nh, int nkv, int hd)
+{
+    const int qd = nh * hd, kd = nkv * hd, group = nh / nkv;
+    const REAL scale = (REAL)(1.0 / sqrt((double)hd));
+    /* one task per (batch, kv head): it alone writes that head's dk/dv rows and its
+     * query heads' dq rows, so no two threads touch the same gradient */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++) {
+        for (int g = 0; g < nkv; g++) {
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                for (int t = 0; t < T; t++) {
+                    const REAL *p = att + (((size_t)b * nh + h) * T + t) * T;
+                    REAL *ds = datt + (((size_t)b * nh + h) * T + t) * T;
+                    const REAL *dot_ = dout + ((size_t)b * T + t) * qd + (size_t)h * hd;
+                    const REAL *qt = q + ((size_t)b * T + t) * qd + (size_t)h * hd;
+                    REAL *dqt = dq + ((size_t)b * T + t) * qd + (size_t)h * hd;
+                    double pdp = 0;
+                    for (int s = 0; s <= t; s++) {
+                        ds[s] = FN(dot)(dot_, v + ((size_t)b * T + s) * kd + (size_t)g * hd, hd);
+                        pdp += (double)p[s] * ds[s];
+                    }
+                    for (int s = 0; s <= t; s++) {
+                        size_t ko = ((size_t)b * T + s) * kd + (size_t)g * hd;
+                        REAL dsc = p[s] * (ds[s] - (REAL)pdp) * scale;
+                        FN(axpy)(dqt, dsc, k + ko, hd);
+                        FN(axpy)(dk + ko, dsc, qt, hd);
+                        FN(axpy)(dv + ko, p[s], dot_, hd);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void FN(lg_swiglu_forward)(REAL *h, const REAL *gate, const REAL *up, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) {
+        REAL g = gate[i];
+        h[i] = g / (1 + (REAL)exp(-(double)g)) * up[i];
+    }
+}
+
+void FN(lg_swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dh, const REAL *gate,
+                            const REAL *up, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) {
+        REAL g = gate[i];
+        REAL sig = (REAL)(1.0 / (1.0 + exp(-(double)g)));
+        REAL silu = g * sig;
+        if (dgate)
+            dgate[i] += dh[i] * up[i] * sig * (1 + g * (1 - sig));
+        if (dup)
+            dup[i] += dh[i] * silu;
+    }
+}
+
+void FN(lg_residual_forward)(REAL *out, const REAL *a, const REAL *b, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+/* log Σ exp(row) with the max subtracted, in double */
+static double FN(logsumexp)(const REAL *row, int V)
+{
+    REAL mx = row[0];
+    for (int j = 1; j < V; j++)
+        if (row[j] > mx)
+            mx = row[j];
+    double s = 0;
+    for (int j = 0; j < V; j++)
+        s += exp((double)(row[j] - mx));
+    return (double)mx + log(s);
+}
+
+double FN(lg_cross_entropy_forward)(REAL *losses, const REAL *logits, const int32_t *tgt, int N,
+                                    int V, int *counted)
+{
+    double total = 0;
+    int count = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total, count)
+    for (int n = 0; n < N; n++) {
+        if (tgt[n] == LG_IGNORE_INDEX) {
+            if (losses)
+                losses[n] = 0;
+            continue;
+        }
+        const REAL *row = logits + (size_t)n * V;
+        double l = FN(logsumexp)(row, V) - (double)row[tgt[n]];
+        if (losses)
+            losses[n] = (REAL)l;
+        total += l;
+        count++;
+    }
+    if (counted)
+        *counted = count;
+    return count ? total / count : 0.0;
+}
+
+void FN(lg_cross_entropy_backward)(REAL *dlogits, const REAL *logits, const int32_t *tgt, int N,
+                                   int V, double scale)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        REAL *d = dlogits + (size_t)n * V;
+        if (tgt[n] == LG_IGNORE_INDEX) {
+            memset(d, 0, sizeof(REAL) * (size_t)V);
+            continue;
+        }
+        const REAL *row = logits + (size_t)n * V;
+        double lse = FN(logsumexp)(row, V);
+        for (int j = 0; j < V; j++)
+            d[j] = (REAL)(scale * exp((double)row[j] - lse));
+        d[tgt[n]] -= (REAL)scale;
+    }
+}
+
+#undef FN
+#undef CAT
+#undef CAT_
