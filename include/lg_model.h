@@ -1,0 +1,106 @@
+/* lg_model — the Llama-family decoder (llama, mistral, qwen2) in float32.
+ *
+ * Parameters live in one flat buffer, gradients in another of the same layout; every
+ * tensor is also listed by its Hugging Face name in `entries` (loading, saving, checking,
+ * the optimizer). Activations for a batch of B sequences of T tokens are allocated once by
+ * lg_model_reserve() and reused: forward and backward allocate nothing.
+ *   forward: embeddings → L × [RMSNorm → attention (RoPE, GQA, causal) → residual →
+ *            RMSNorm → SwiGLU MLP → residual] → RMSNorm → LM head → logits.
+ *   loss: mean cross-entropy over targets (HF shift: position t predicts token t+1).
+ * Threads: OpenMP for element-wise work and attention, OpenBLAS for matrix products;
+ * lg_set_threads() sets both. */
+#ifndef LG_MODEL_H
+#define LG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lg_config.h"
+#include "lg_error.h"
+
+typedef struct {
+    float *attn_norm, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
+    float *mlp_norm, *wgate, *wup, *wdown;
+} lg_layer_tensors;
+
+/* Pointers into the flat buffer (params or grads); bias pointers NULL when absent,
+ * lm_head == embed when the embeddings are tied. */
+typedef struct {
+    float *embed, *norm, *lm_head;
+    lg_layer_tensors *layers;
+} lg_tensors;
+
+typedef struct {
+    char name[96];      /* HF name, e.g. "model.layers.0.self_attn.q_proj.weight" */
+    float *param;
+    float *grad;        /* NULL until lg_model_alloc_grads() */
+    int ndim;
+    int64_t shape[2];
+    size_t numel;
+    size_t offset;      /* in floats from the start of the flat buffer */
+    int is_matrix;      /* 2-D weight (decayed by AdamW); norms and biases are not */
+} lg_param_entry;
+
+/* Activations kept for backward, one set per layer. */
+typedef struct {
+    float *ln1, *rstd1, *q, *k, *v, *att, *atty, *mid, *ln2, *rstd2, *gate, *up, *h;
+} lg_layer_acts;
+
+typedef struct {
+    float *res;         /* [(L+1), N, C]: residual stream before each block and after the last */
+    lg_layer_acts *layers;
+    float *lnf, *rstdf, *logits;
+    int32_t *targets;
+    /* backward scratch, reused by every layer */
+    float *dres, *dln, *dq, *dk, *dv, *datty, *datt, *dgate, *dup, *dh;
+} lg_acts;
+
+typedef struct {
+    lg_config cfg;
+    size_t n_params;
+    float *param_mem;
+    float *grad_mem;
+    lg_tensors p, g;
+    lg_param_entry *entries;
+    int n_entries;
+    /* activations for up to B × T tokens */
+    int cap_B, cap_T;
+    int B, T;           /* shape of the last forward */
+    float *act_mem;
+    lg_acts a;
+    float *rope_cos, *rope_sin; /* [T, head_dim/2] */
+    float last_loss;
+    int counted;        /* targets counted by the last forward */
+} lg_model;
+
+/* A model with the config's shapes and all parameters zero. */
+lg_model *lg_model_create(const lg_config *cfg, lg_error *err);
+/* Loads DIR/config.json and the weights (single file or sharded; F32/F16/BF16). */
+lg_model *lg_model_load_dir(const char *dir, lg_error *err);
+/* Fills the parameters from an open weights set, checking every name and shape. */
+struct lg_weights;
+int lg_model_load_weights(lg_model *m, const struct lg_weights *w, const char *where,
+                          lg_error *err);
+void lg_model_free(lg_model *m);
+
+const lg_param_entry *lg_model_find(const lg_model *m, const char *name);
+int lg_model_alloc_grads(lg_model *m, lg_error *err);
+void lg_model_zero_grads(lg_model *m);
+int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
+
+/* Runs ids[B*T] forward. With targets (B*T, LG_IGNORE_INDEX to skip), computes the mean
+ * loss into m->last_loss. Logits are in m->a.logits [B*T, V]. */
+int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
+                     lg_error *err);
+/* Accumulates d(loss_scale · mean loss)/d(param) into the gradients. Overwrites logits. */
+void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale);
+
+/* targets[b,t] = ids[b,t+1], the last position of each row ignored (the HF shift). */
+void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T);
+
+/* hidden state l (0 = embeddings, l = output of block l, L = after the final norm). */
+const float *lg_model_hidden(const lg_model *m, int l);
+
+void lg_set_threads(int n);
+
+#endif

@@ -1,0 +1,150 @@
+/* lm check: the model against a Hugging Face reference output. */
+#include "lg_check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_ops.h"
+#include "lg_safetensors.h"
+
+const char *lg_check_group_name(lg_check_group g)
+{
+    static const char *names[] = {"logits", "loss", "hidden states", "gradients"};
+    return names[g];
+}
+
+static double rel_error(const float *ours, const float *ref, size_t n)
+{
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)ours[i] - ref[i]);
+        if (d > diff || isnan(d))
+            diff = isnan(d) ? INFINITY : d;
+        if (fabs(ref[i]) > scale)
+            scale = fabs(ref[i]);
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+static void record(lg_check_report *r, lg_check_group g, const char *name, double e)
+{
+    r->tensors[g]++;
+    if (e > r->max_err[g] || r->tensors[g] == 1) {
+        r->max_err[g] = e;
+        snprintf(r->worst[g], sizeof r->worst[g], "%s", name);
+    }
+}
+
+/* Loads a reference tensor as floats, checking its element count. */
+static float *load_ref(const lg_tensor_info *t, size_t expect, const char *path, lg_error *err)
+{
+    if ((size_t)t->numel != expect) {
+        lg_fail(err, "%s: %s has %lld elements, the model produces %zu", path, t->name,
+                (long long)t->numel, expect);
+        return NULL;
+    }
+    float *buf = malloc(expect * sizeof(float));
+    if (!buf) {
+        lg_fail(err, "out of memory");
+        return NULL;
+    }
+    if (lg_tensor_to_f32(t, buf, err) < 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int compare(lg_check_report *r, lg_check_group g, const lg_tensor_info *t,
+                   const float *ours, size_t n, const char *path, lg_error *err)
+{
+    float *ref = load_ref(t, n, path, err);
+    if (!ref)
+        return -1;
+    record(r, g, t->name, rel_error(ours, ref, n));
+    free(ref);
+    return 0;
+}
+
+int lg_check_reference(lg_model *m, const char *path, lg_check_report *r, lg_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->tolerance[LG_GROUP_LOGITS] = 1e-5;
+    r->tolerance[LG_GROUP_LOSS] = 1e-5;
+    r->tolerance[LG_GROUP_HIDDEN] = 1e-5;
+    r->tolerance[LG_GROUP_GRADS] = 1e-4;
+    lg_safetensors *st = lg_st_open(path, err);
+    if (!st)
+        return -1;
+    int rc = -1;
+    int32_t *ids = NULL, *targets = NULL;
+    int64_t *ids64 = NULL;
+    const lg_tensor_info *ti = lg_st_find(st, "input_ids");
+    if (!ti || ti->ndim != 2) {
+        lg_fail(err, "%s: no 2-D input_ids tensor", path);
+        goto done;
+    }
+    const int B = (int)ti->shape[0], T = (int)ti->shape[1], N = B * T;
+    ids64 = malloc(sizeof *ids64 * (size_t)N);
+    ids = malloc(sizeof *ids * (size_t)N);
+    targets = malloc(sizeof *targets * (size_t)N);
+    if (!ids64 || !ids || !targets) {
+        lg_fail(err, "out of memory");
+        goto done;
+    }
+    if (lg_tensor_to_i64(ti, ids64, err) < 0)
+        goto done;
+    for (int i = 0; i < N; i++)
+        ids[i] = (int32_t)ids64[i];
+    lg_shift_targets(targets, ids, B, T);
+    if (lg_model_alloc_grads(m, err) < 0)
+        goto done;
+    lg_model_zero_grads(m);
+    if (lg_model_forward(m, ids, targets, B, T, err) < 0) {
+        lg_fail_context(err, "%s", path);
+        goto done;
+    }
+    const size_t V = m->cfg.vocab_size, C = m->cfg.hidden_size;
+    const lg_tensor_info *t;
+    if ((t = lg_st_find(st, "logits")) &&
+        compare(r, LG_GROUP_LOGITS, t, m->a.logits, (size_t)N * V, path, err) < 0)
+        goto done;
+    if ((t = lg_st_find(st, "loss"))) {
+        float loss = m->last_loss;
+        if (compare(r, LG_GROUP_LOSS, t, &loss, 1, path, err) < 0)
+            goto done;
+    }
+    for (int l = 0; l <= m->cfg.n_layers; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "hidden.%d", l);
+        if ((t = lg_st_find(st, name)) &&
+            compare(r, LG_GROUP_HIDDEN, t, lg_model_hidden(m, l), (size_t)N * C, path, err) < 0)
+            goto done;
+    }
+    lg_model_backward(m, ids, 1.0f);
+    for (int i = 0; i < lg_st_count(st); i++) {
+        t = lg_st_tensor(st, i);
+        if (strncmp(t->name, "grad.", 5))
+            continue;
+        const lg_param_entry *e = lg_model_find(m, t->name + 5);
+        if (!e) {
+            lg_fail(err, "%s: %s names no parameter of this model", path, t->name);
+            goto done;
+        }
+        if (compare(r, LG_GROUP_GRADS, t, e->grad, e->numel, path, err) < 0)
+            goto done;
+    }
+    r->passed = 1;
+    for (int g = 0; g < LG_GROUP_COUNT; g++)
+        if (r->tensors[g] && !(r->max_err[g] <= r->tolerance[g]))
+            r->passed = 0;
+    rc = 0;
+done:
+    free(ids64);
+    free(ids);
+    free(targets);
+    lg_st_close(st);
+    return rc;
+}

@@ -1,0 +1,426 @@
+/* The Llama-family decoder: parameter layout, loading, forward and backward over the
+ * layer kernels of lg_ops.h. */
+#include "lg_model.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_ops.h"
+#include "lg_safetensors.h"
+
+void lg_set_threads(int n)
+{
+    if (n < 1)
+        n = 1;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+/* ---- parameter layout ---- */
+
+/* Walks the architecture in HF order. When base is non-NULL, points each field of t into
+ * base and fills entries; otherwise only counts. Returns the number of floats. */
+typedef struct {
+    const lg_config *c;
+    float *base;
+    lg_tensors *t;
+    lg_param_entry *entries;
+    int n;
+    size_t offset;
+} layout;
+
+static void place(layout *ly, float **field, const char *name, int64_t rows, int64_t cols,
+                  int is_matrix)
+{
+    size_t numel = (size_t)rows * (size_t)(cols ? cols : 1);
+    if (ly->base) {
+        *field = ly->base + ly->offset;
+        if (ly->entries) {
+            lg_param_entry *e = &ly->entries[ly->n];
+            snprintf(e->name, sizeof e->name, "%s", name);
+            e->ndim = cols ? 2 : 1;
+            e->shape[0] = rows;
+            e->shape[1] = cols;
+            e->numel = numel;
+            e->offset = ly->offset;
+            e->is_matrix = is_matrix;
+            e->param = *field;
+            e->grad = NULL;
+        }
+    }
+    ly->offset += numel;
+    ly->n++;
+}
+
+static void walk_layout(layout *ly)
+{
+    const lg_config *c = ly->c;
+    const int64_t C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
+    const int64_t QD = (int64_t)c->n_heads * c->head_dim, KD = (int64_t)c->n_kv_heads * c->head_dim;
+    lg_tensors none;
+    lg_layer_tensors none_layer;
+    lg_tensors *t = ly->base ? ly->t : &none;
+    char name[96];
+    place(ly, &t->embed, "model.embed_tokens.weight", V, C, 1);
+    for (int l = 0; l < c->n_layers; l++) {
+        lg_layer_tensors *L = ly->base ? &t->layers[l] : &none_layer;
+#define LAYER(field, suffix, r, cc, mat)                                 \
+        snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);    \
+        place(ly, &L->field, name, r, cc, mat)
+        LAYER(attn_norm, "input_layernorm.weight", C, 0, 0);
+        LAYER(wq, "self_attn.q_proj.weight", QD, C, 1);
+        if (c->qkv_bias) { LAYER(bq, "self_attn.q_proj.bias", QD, 0, 0); }
+        LAYER(wk, "self_attn.k_proj.weight", KD, C, 1);
+        if (c->qkv_bias) { LAYER(bk, "self_attn.k_proj.bias", KD, 0, 0); }
+        LAYER(wv, "self_attn.v_proj.weight", KD, C, 1);
+        if (c->qkv_bias) { LAYER(bv, "self_attn.v_proj.bias", KD, 0, 0); }
+        LAYER(wo, "self_attn.o_proj.weight", C, QD, 1);
+        if (c->o_bias) { LAYER(bo, "self_attn.o_proj.bias", C, 0, 0); }
+        LAYER(mlp_norm, "post_attention_layernorm.weight", C, 0, 0);
+        LAYER(wgate, "mlp.gate_proj.weight", F, C, 1);
+        LAYER(wup, "mlp.up_proj.weight", F, C, 1);
+        LAYER(wdown, "mlp.down_proj.weight", C, F, 1);
+#undef LAYER
+    }
+    place(ly, &t->norm, "model.norm.weight", C, 0, 0);
+    if (c->tie_word_embeddings) {
+        if (ly->base)
+            t->lm_head = t->embed;
+    } else {
+        place(ly, &t->lm_head, "lm_head.weight", V, C, 1);
+    }
+}
+
+static int check_config(const lg_config *c, lg_error *err)
+{
+    if (c->vocab_size <= 0 || c->hidden_size <= 0 || c->n_layers <= 0 || c->n_heads <= 0 ||
+        c->n_kv_heads <= 0 || c->head_dim <= 0 || c->intermediate_size <= 0)
+        return lg_fail(err, "config: sizes must be positive");
+    if (c->n_heads % c->n_kv_heads)
+        return lg_fail(err, "config: %d attention heads are not a multiple of %d KV heads",
+                       c->n_heads, c->n_kv_heads);
+    if (c->head_dim % 2)
+        return lg_fail(err, "config: head_dim %d is odd; RoPE needs pairs", c->head_dim);
+    return 0;
+}
+
+lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
+{
+    if (check_config(cfg, err) < 0)
+        return NULL;
+    lg_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        lg_fail(err, "out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    layout count = {.c = cfg};
+    walk_layout(&count);
+    m->n_params = count.offset;
+    m->n_entries = count.n;
+    m->param_mem = calloc(m->n_params, sizeof(float));
+    m->entries = calloc((size_t)m->n_entries, sizeof *m->entries);
+    m->p.layers = calloc((size_t)cfg->n_layers, sizeof *m->p.layers);
+    m->g.layers = calloc((size_t)cfg->n_layers, sizeof *m->g.layers);
+    if (!m->param_mem || !m->entries || !m->p.layers || !m->g.layers) {
+        lg_model_free(m);
+        lg_fail(err, "out of memory for %zu parameters", count.offset);
+        return NULL;
+    }
+    layout ly = {.c = cfg, .base = m->param_mem, .t = &m->p, .entries = m->entries};
+    walk_layout(&ly);
+    return m;
+}
+
+void lg_model_free(lg_model *m)
+{
+    if (!m)
+        return;
+    free(m->param_mem);
+    free(m->grad_mem);
+    free(m->entries);
+    free(m->p.layers);
+    free(m->g.layers);
+    free(m->act_mem);
+    free(m->rope_cos);
+    free(m->rope_sin);
+    free(m);
+}
+
+const lg_param_entry *lg_model_find(const lg_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_entries; i++)
+        if (!strcmp(m->entries[i].name, name))
+            return &m->entries[i];
+    return NULL;
+}
+
+int lg_model_alloc_grads(lg_model *m, lg_error *err)
+{
+    if (m->grad_mem)
+        return 0;
+    m->grad_mem = calloc(m->n_params, sizeof(float));
+    if (!m->grad_mem)
+        return lg_fail(err, "out of memory for gradients (%zu floats)", m->n_params);
+    layout ly = {.c = &m->cfg, .base = m->grad_mem, .t = &m->g};
+    walk_layout(&ly);
+    for (int i = 0; i < m->n_entries; i++)
+        m->entries[i].grad = m->grad_mem + m->entries[i].offset;
+    return 0;
+}
+
+void lg_model_zero_grads(lg_model *m)
+{
+    if (m->grad_mem)
+        memset(m->grad_mem, 0, m->n_params * sizeof(float));
+}
+
+/* ---- loading ---- */
+
+/* Tensors a checkpoint may carry that the computation does not use. */
+static int ignorable_tensor(const lg_model *m, const char *name)
+{
+    size_t n = strlen(name);
+    if (n > 9 && !strcmp(name + n - 9, ".inv_freq"))
+        return 1; /* old checkpoints store the RoPE buffer */
+    return m->cfg.tie_word_embeddings && !strcmp(name, "lm_head.weight");
+}
+
+int lg_model_load_weights(lg_model *m, const lg_weights *w, const char *where, lg_error *err)
+{
+    for (int i = 0; i < m->n_entries; i++) {
+        const lg_param_entry *e = &m->entries[i];
+        const lg_tensor_info *t = lg_weights_find(w, e->name);
+        if (!t)
+            return lg_fail(err, "%s: tensor %s is missing", where, e->name);
+        if (lg_tensor_expect_shape(t, e->ndim, e->shape, err) < 0)
+            return -1;
+        if (lg_tensor_to_f32(t, e->param, err) < 0)
+            return -1;
+    }
+    for (int i = 0; i < lg_weights_count(w); i++) {
+        const lg_tensor_info *t = lg_weights_tensor(w, i);
+        if (!lg_model_find(m, t->name) && !ignorable_tensor(m, t->name))
+            return lg_fail(err, "%s: unexpected tensor %s for a %s model with this config",
+                           t->file, t->name, m->cfg.model_type);
+    }
+    return 0;
+}
+
+lg_model *lg_model_load_dir(const char *dir, lg_error *err)
+{
+    lg_config cfg;
+    if (lg_config_load_dir(dir, &cfg, err) < 0)
+        return NULL;
+    lg_model *m = lg_model_create(&cfg, err);
+    if (!m) {
+        lg_fail_context(err, "%s", dir);
+        return NULL;
+    }
+    lg_weights *w = lg_weights_open_dir(dir, err);
+    if (!w || lg_model_load_weights(m, w, dir, err) < 0) {
+        lg_weights_close(w);
+        lg_model_free(m);
+        return NULL;
+    }
+    lg_weights_close(w);
+    return m;
+}
+
+/* ---- activations ---- */
+
+int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
+{
+    if (B <= m->cap_B && T <= m->cap_T && m->act_mem)
+        return 0;
+    const lg_config *c = &m->cfg;
+    if (c->sliding_window > 0 && T > c->sliding_window)
+        return lg_fail(err, "sequence length %d exceeds the sliding window %d, which is not "
+                            "implemented", T, c->sliding_window);
+    const size_t N = (size_t)B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
+    const size_t QD = (size_t)c->n_heads * c->head_dim, KD = (size_t)c->n_kv_heads * c->head_dim;
+    const size_t ATT = (size_t)B * c->n_heads * T * T, L = c->n_layers;
+    const size_t per_layer = N * C + N + N * QD + 2 * N * KD + ATT + N * QD + N * C + N * C + N +
+                             3 * N * F;
+    const size_t total = (L + 1) * N * C + L * per_layer + N * C + N + N * V + N /* targets */ +
+                         N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
+    free(m->act_mem);
+    free(m->a.layers);
+    free(m->rope_cos);
+    free(m->rope_sin);
+    m->act_mem = malloc(total * sizeof(float));
+    m->a.layers = calloc(L, sizeof *m->a.layers);
+    size_t half = (size_t)c->head_dim / 2;
+    m->rope_cos = malloc((size_t)T * half * sizeof(float));
+    m->rope_sin = malloc((size_t)T * half * sizeof(float));
+    if (!m->act_mem || !m->a.layers || !m->rope_cos || !m->rope_sin) {
+        m->cap_B = m->cap_T = 0;
+        return lg_fail(err, "out of memory for activations of %d × %d tokens (%.1f GiB)", B, T,
+                       (double)total * 4 / (1 << 30));
+    }
+    float *p = m->act_mem;
+#define TAKE(n) (p += (n), p - (n))
+    m->a.res = TAKE((L + 1) * N * C);
+    for (size_t l = 0; l < L; l++) {
+        lg_layer_acts *a = &m->a.layers[l];
+        a->ln1 = TAKE(N * C);
+        a->rstd1 = TAKE(N);
+        a->q = TAKE(N * QD);
+        a->k = TAKE(N * KD);
+        a->v = TAKE(N * KD);
+        a->att = TAKE(ATT);
+        a->atty = TAKE(N * QD);
+        a->mid = TAKE(N * C);
+        a->ln2 = TAKE(N * C);
+        a->rstd2 = TAKE(N);
+        a->gate = TAKE(N * F);
+        a->up = TAKE(N * F);
+        a->h = TAKE(N * F);
+    }
+    m->a.lnf = TAKE(N * C);
+    m->a.rstdf = TAKE(N);
+    m->a.logits = TAKE(N * V);
+    m->a.targets = (int32_t *)TAKE(N);
+    m->a.dres = TAKE(N * C);
+    m->a.dln = TAKE(N * C);
+    m->a.dq = TAKE(N * QD);
+    m->a.datty = TAKE(N * QD);
+    m->a.dk = TAKE(N * KD);
+    m->a.dv = TAKE(N * KD);
+    m->a.datt = TAKE(ATT);
+    m->a.dgate = TAKE(N * F);
+    m->a.dup = TAKE(N * F);
+    m->a.dh = TAKE(N * F);
+#undef TAKE
+    lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+    m->cap_B = B;
+    m->cap_T = T;
+    return 0;
+}
+
+/* ---- forward ---- */
+
+void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T)
+{
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            targets[b * T + t] = t + 1 < T ? ids[b * T + t + 1] : LG_IGNORE_INDEX;
+}
+
+const float *lg_model_hidden(const lg_model *m, int l)
+{
+    size_t NC = (size_t)m->B * m->T * m->cfg.hidden_size;
+    return l == m->cfg.n_layers ? m->a.lnf : m->a.res + (size_t)l * NC;
+}
+
+int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
+                     lg_error *err)
+{
+    const lg_config *c = &m->cfg;
+    if (T > c->max_position_embeddings && c->max_position_embeddings > 0)
+        return lg_fail(err, "sequence length %d exceeds the model's maximum %d", T,
+                       c->max_position_embeddings);
+    if (lg_model_reserve(m, B, T, err) < 0)
+        return -1;
+    if (T != m->T)
+        lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+    const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
+    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    const int QD = nh * hd, KD = nkv * hd;
+    for (int i = 0; i < N; i++)
+        if (ids[i] < 0 || ids[i] >= V)
+            return lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)",
+                           ids[i], i, V);
+    m->B = B;
+    m->T = T;
+    lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
+    for (int l = 0; l < c->n_layers; l++) {
+        const lg_layer_tensors *w = &m->p.layers[l];
+        lg_layer_acts *a = &m->a.layers[l];
+        float *x = m->a.res + (size_t)l * N * C, *out = x + (size_t)N * C;
+        lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
+        lg_matmul_forward_f32(a->q, a->ln1, w->wq, w->bq, N, C, QD);
+        lg_matmul_forward_f32(a->k, a->ln1, w->wk, w->bk, N, C, KD);
+        lg_matmul_forward_f32(a->v, a->ln1, w->wv, w->bv, N, C, KD);
+        lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
+        lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
+        lg_matmul_forward_f32(a->mid, a->atty, w->wo, w->bo, N, QD, C);
+        lg_residual_forward_f32(a->mid, a->mid, x, (long)N * C);
+        lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
+        lg_matmul_forward_f32(a->gate, a->ln2, w->wgate, NULL, N, C, F);
+        lg_matmul_forward_f32(a->up, a->ln2, w->wup, NULL, N, C, F);
+        lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
+        lg_matmul_forward_f32(out, a->h, w->wdown, NULL, N, F, C);
+        lg_residual_forward_f32(out, out, a->mid, (long)N * C);
+    }
+    float *last = m->a.res + (size_t)c->n_layers * N * C;
+    lg_rmsnorm_forward_f32(m->a.lnf, m->a.rstdf, last, m->p.norm, N, C, c->rms_norm_eps);
+    lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
+    m->counted = 0;
+    m->last_loss = NAN;
+    if (targets) {
+        memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
+        m->last_loss = (float)lg_cross_entropy_forward_f32(NULL, m->a.logits, targets, N, V,
+                                                           &m->counted);
+    }
+    return 0;
+}
+
+/* ---- backward ---- */
+
+void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
+{
+    const lg_config *c = &m->cfg;
+    const int B = m->B, T = m->T, N = B * T, C = c->hidden_size, V = c->vocab_size;
+    const int F = c->intermediate_size, nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    const int QD = nh * hd, KD = nkv * hd;
+    lg_acts *a = &m->a;
+    const size_t NC = (size_t)N * C;
+    if (m->counted == 0)
+        return;
+    float *dlogits = a->logits; /* in place */
+    lg_cross_entropy_backward_f32(dlogits, a->logits, a->targets, N, V,
+                                  (double)loss_scale / m->counted);
+    memset(a->dln, 0, NC * sizeof(float));
+    lg_matmul_backward_f32(a->dln, m->g.lm_head, NULL, dlogits, a->lnf, m->p.lm_head, N, C, V);
+    memset(a->dres, 0, NC * sizeof(float));
+    float *last = a->res + (size_t)c->n_layers * NC;
+    lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        const lg_layer_tensors *w = &m->p.layers[l];
+        lg_layer_tensors *g = &m->g.layers[l];
+        lg_layer_acts *la = &a->layers[l];
+        const float *x = a->res + (size_t)l * NC;
+        /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
+        memset(a->dh, 0, (size_t)N * F * sizeof(float));
+        lg_matmul_backward_f32(a->dh, g->wdown, NULL, a->dres, la->h, w->wdown, N, F, C);
+        memset(a->dgate, 0, (size_t)N * F * sizeof(float));
+        memset(a->dup, 0, (size_t)N * F * sizeof(float));
+        lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
+        memset(a->dln, 0, NC * sizeof(float));
+        lg_matmul_backward_f32(a->dln, g->wgate, NULL, a->dgate, la->ln2, w->wgate, N, C, F);
+        lg_matmul_backward_f32(a->dln, g->wup, NULL, a->dup, la->ln2, w->wup, N, C, F);
+        lg_rmsnorm_backward_f32(a->dres, g->mlp_norm, a->dln, la->mid, w->mlp_norm, la->rstd2, N, C);
+        /* attention: mid = x + o(attention(rope(q), rope(k), v)); dres is now d(mid) */
+        memset(a->datty, 0, (size_t)N * QD * sizeof(float));
+        lg_matmul_backward_f32(a->datty, g->wo, g->bo, a->dres, la->atty, w->wo, N, QD, C);
+        memset(a->dq, 0, (size_t)N * QD * sizeof(float));
+        memset(a->dk, 0, (size_t)N * KD * sizeof(float));
+        memset(a->dv, 0, (size_t)N * KD * sizeof(float));
+        lg_attention_backward_f32(a->dq, a->dk, a->dv, a->datt, a->datty, la->att, la->q, la->k,
+                                  la->v, B, T, nh, nkv, hd);
+        lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
+        lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        memset(a->dln, 0, NC * sizeof(float));
+        lg_matmul_backward_f32(a->dln, g->wq, g->bq, a->dq, la->ln1, w->wq, N, C, QD);
+        lg_matmul_backward_f32(a->dln, g->wk, g->bk, a->dk, la->ln1, w->wk, N, C, KD);
+        lg_matmul_backward_f32(a->dln, g->wv, g->bv, a->dv, la->ln1, w->wv, N, C, KD);
+        lg_rmsnorm_backward_f32(a->dres, g->attn_norm, a->dln, x, w->attn_norm, la->rstd1, N, C);
+    }
+    lg_embedding_backward_f32(m->g.embed, a->dres, ids, N, C);
+}

@@ -1,0 +1,113 @@
+/* The core against Hugging Face: every fixture's logits, loss, hidden states and
+ * gradients within tolerance; a perturbed weight is caught; wrong shapes are refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lg_check.h"
+#include "lg_model.h"
+
+#define FIX "../shared/fixtures/hf/"
+
+static void check_fixture(const char *name)
+{
+    char dir[256], ref[256];
+    snprintf(dir, sizeof dir, FIX "%s", name);
+    snprintf(ref, sizeof ref, FIX "%s/reference.safetensors", name);
+    lg_error err = {{0}};
+    lg_model *m = lg_model_load_dir(dir, &err);
+    if (!m)
+        fail_msg("%s", err.msg);
+    lg_check_report r;
+    if (lg_check_reference(m, ref, &r, &err) < 0)
+        fail_msg("%s", err.msg);
+    for (int g = 0; g < LG_GROUP_COUNT; g++) {
+        printf("%s %-14s %.3e (%d tensors, worst %s)\n", name, lg_check_group_name(g),
+               r.max_err[g], r.tensors[g], r.worst[g]);
+        assert_true(r.tensors[g] > 0);
+        assert_true(r.max_err[g] <= r.tolerance[g]);
+    }
+    /* every parameter's gradient was compared: untied llama has one per entry */
+    assert_int_equal(r.tensors[LG_GROUP_GRADS], m->n_entries);
+    assert_int_equal(r.tensors[LG_GROUP_HIDDEN], m->cfg.n_layers + 1);
+    assert_true(r.passed);
+    lg_model_free(m);
+}
+
+static void llama_tiny_matches_hf(void **s) { (void)s; check_fixture("llama-tiny"); }
+static void llama_tied_bf16_sharded_matches_hf(void **s)
+{
+    (void)s;
+    check_fixture("llama-tiny-tied-bf16-sharded");
+}
+static void qwen2_tiny_matches_hf(void **s) { (void)s; check_fixture("qwen2-tiny"); }
+
+static void perturbed_weight_fails_check(void **s)
+{
+    (void)s;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    const lg_param_entry *e = lg_model_find(m, "model.layers.1.mlp.up_proj.weight");
+    assert_non_null(e);
+    e->param[7] += 1e-2f;
+    lg_check_report r;
+    assert_int_equal(lg_check_reference(m, FIX "llama-tiny/reference.safetensors", &r, &err), 0);
+    assert_false(r.passed);
+    assert_true(r.max_err[LG_GROUP_LOGITS] > r.tolerance[LG_GROUP_LOGITS]);
+    lg_model_free(m);
+}
+
+static void grad_accumulates_and_scales(void **s)
+{
+    (void)s;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    assert_int_equal(lg_model_alloc_grads(m, &err), 0);
+    int32_t ids[2 * 9], tgt[2 * 9];
+    for (int i = 0; i < 18; i++)
+        ids[i] = (i * 37 + 5) % m->cfg.vocab_size;
+    lg_shift_targets(tgt, ids, 2, 9);
+    lg_model_zero_grads(m);
+    assert_int_equal(lg_model_forward(m, ids, tgt, 2, 9, &err), 0);
+    lg_model_backward(m, ids, 1.0f);
+    float once = m->entries[3].grad[5];
+    assert_int_equal(lg_model_forward(m, ids, tgt, 2, 9, &err), 0);
+    lg_model_backward(m, ids, 0.5f);
+    assert_float_equal(m->entries[3].grad[5], 1.5f * once, 1e-6f * (1 + 1.5f * once));
+    lg_model_free(m);
+}
+
+static void token_outside_vocabulary_is_refused(void **s)
+{
+    (void)s;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    int32_t ids[4] = {1, 2, 301, 3};
+    assert_int_equal(lg_model_forward(m, ids, NULL, 1, 4, &err), -1);
+    assert_non_null(strstr(err.msg, "301"));
+    int32_t long_ids[129] = {0};
+    assert_int_equal(lg_model_forward(m, long_ids, NULL, 1, 129, &err), -1);
+    assert_non_null(strstr(err.msg, "128"));
+    lg_model_free(m);
+}
+
+int main(void)
+{
+    lg_set_threads(2);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(llama_tiny_matches_hf),
+        cmocka_unit_test(llama_tied_bf16_sharded_matches_hf),
+        cmocka_unit_test(qwen2_tiny_matches_hf),
+        cmocka_unit_test(perturbed_weight_fails_check),
+        cmocka_unit_test(grad_accumulates_and_scales),
+        cmocka_unit_test(token_outside_vocabulary_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
