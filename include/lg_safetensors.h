@@ -39,6 +39,10 @@ int lg_dtype_parse(const char *name, lg_dtype *dt);
 /* One file. */
 typedef struct lg_safetensors lg_safetensors;
 lg_safetensors *lg_st_open(const char *path, lg_error *err);
+/* Parses safetensors bytes already in memory (not copied: they must outlive the
+ * result); `name` stands for the file in messages. Used by the fuzz harness. */
+lg_safetensors *lg_st_open_memory(const void *bytes, size_t len, const char *name,
+                                  lg_error *err);
 void lg_st_close(lg_safetensors *st);
 int lg_st_count(const lg_safetensors *st);
 const lg_tensor_info *lg_st_tensor(const lg_safetensors *st, int i);
