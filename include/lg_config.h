@@ -7,6 +7,7 @@
 #ifndef LG_CONFIG_H
 #define LG_CONFIG_H
 
+#include <stddef.h>
 #include "lg_error.h"
 
 typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2 } lg_arch;
@@ -34,6 +35,9 @@ typedef struct {
 } lg_config;
 
 int lg_config_load(const char *path, lg_config *cfg, lg_error *err);
+/* Parses config.json text of `len` bytes; `name` stands for the file in messages. */
+int lg_config_parse(const char *json, size_t len, const char *name, lg_config *cfg,
+                    lg_error *err);
 /* Loads DIR/config.json. */
 int lg_config_load_dir(const char *dir, lg_config *cfg, lg_error *err);
 int lg_config_write(const char *path, const lg_config *cfg, lg_error *err);

@@ -1,0 +1,447 @@
+/* config.json of the Llama family: loading with HF's defaults and refusals of what the
+ * core cannot compute faithfully; writing a config transformers loads. */
+#include "lg_config.h"
+#include "lg_atomic_file.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONFIG_BYTES (16u << 20)
+
+static const struct {
+    const char *model_type;
+    lg_arch arch;
+    const char *architecture;      /* the HF class a writer names */
+    int max_position_embeddings;   /* HF config class defaults */
+    double rms_norm_eps;
+} arch_table[] = {
+    {"llama", LG_ARCH_LLAMA, "LlamaForCausalLM", 2048, 1e-6},
+    {"mistral", LG_ARCH_MISTRAL, "MistralForCausalLM", 4096 * 32, 1e-6},
+    {"qwen2", LG_ARCH_QWEN2, "Qwen2ForCausalLM", 32768, 1e-6},
+};
+#define N_ARCHS ((int)(sizeof arch_table / sizeof arch_table[0]))
+
+static const cJSON *field(const cJSON *root, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(root, key);
+}
+
+static int present(const cJSON *item)
+{
+    return item && !cJSON_IsNull(item);
+}
+
+/* An integer field. `required`: absence is an error; otherwise *out keeps its default. */
+static int get_int(const char *name, const cJSON *root, const char *key, int required,
+                   int min, int *out, lg_error *err)
+{
+    const cJSON *v = field(root, key);
+    if (!present(v)) {
+        if (required)
+            return lg_fail(err, "%s: missing required field '%s'", name, key);
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < min || v->valuedouble > INT_MAX)
+        return lg_fail(err, "%s: field '%s' must be an integer ≥ %d", name, key, min);
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static int get_bool(const char *name, const cJSON *root, const char *key, int *out,
+                    lg_error *err)
+{
+    const cJSON *v = field(root, key);
+    if (!present(v))
+        return 0;
+    if (!cJSON_IsBool(v))
+        return lg_fail(err, "%s: field '%s' must be true or false", name, key);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+/* A token id: an integer, null (-1) or a list whose first element is taken. */
+static int get_token_id(const char *name, const cJSON *root, const char *key, int *out,
+                        lg_error *err)
+{
+    const cJSON *v = field(root, key);
+    *out = -1;
+    if (cJSON_IsArray(v))
+        v = cJSON_GetArrayItem(v, 0);
+    if (!present(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+        v->valuedouble > INT_MAX)
+        return lg_fail(err, "%s: field '%s' must be a token id", name, key);
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+/* rope_scaling (older files) or rope_parameters (transformers 5): only the default RoPE. */
+static int check_rope_type(const char *name, const cJSON *obj, const char *key, lg_error *err)
+{
+    if (!present(obj))
+        return 0;
+    if (!cJSON_IsObject(obj))
+        return lg_fail(err, "%s: field '%s' must be an object", name, key);
+    const cJSON *type = field(obj, "rope_type");
+    if (!present(type))
+        type = field(obj, "type");
+    if (!present(type))
+        return 0;
+    if (!cJSON_IsString(type))
+        return lg_fail(err, "%s: %s.rope_type must be a string", name, key);
+    if (strcmp(type->valuestring, "default") != 0)
+        return lg_fail(err, "%s: unsupported RoPE scaling '%s' (%s); lingraft implements "
+                            "only the default RoPE", name, type->valuestring, key);
+    return 0;
+}
+
+static int get_double(const char *name, const cJSON *obj, const char *key, double *out,
+                      lg_error *err)
+{
+    const cJSON *v = field(obj, key);
+    if (!present(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || !isfinite(v->valuedouble))
+        return lg_fail(err, "%s: field '%s' must be a positive number", name, key);
+    *out = v->valuedouble;
+    return 0;
+}
+
+/* Sliding-window attention as one window for every layer (0: none). HF Qwen2 slides on
+ * layers i ≥ max_window_layers when use_sliding_window; layer_types, when written, says it. */
+static int get_sliding_window(const char *name, const cJSON *root, lg_config *cfg,
+                              lg_error *err)
+{
+    int window = 0;
+    if (get_int(name, root, "sliding_window", 0, 0, &window, err) != 0)
+        return -1;
+    if (cfg->arch == LG_ARCH_LLAMA)
+        window = 0;
+    if (cfg->arch == LG_ARCH_QWEN2) {
+        int use = 0, max_window_layers = 28;
+        if (get_bool(name, root, "use_sliding_window", &use, err) != 0 ||
+            get_int(name, root, "max_window_layers", 0, 0, &max_window_layers, err) != 0)
+            return -1;
+        if (!use)
+            window = 0;
+        else if (window > 0 && max_window_layers >= cfg->n_layers)
+            window = 0;               /* no layer reaches max_window_layers */
+        else if (window > 0 && max_window_layers > 0)
+            return lg_fail(err, "%s: sliding window on only some layers (max_window_layers "
+                                "%d of %d) is not supported", name, max_window_layers,
+                           cfg->n_layers);
+    }
+    const cJSON *types = field(root, "layer_types");
+    if (cJSON_IsArray(types)) {
+        int full = 0, sliding = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, types) {
+            if (cJSON_IsString(t) && strcmp(t->valuestring, "full_attention") == 0)
+                full++;
+            else if (cJSON_IsString(t) && strcmp(t->valuestring, "sliding_attention") == 0)
+                sliding++;
+            else
+                return lg_fail(err, "%s: unsupported entry in layer_types", name);
+        }
+        if (full && sliding)
+            return lg_fail(err, "%s: layer_types mixes full and sliding attention; not "
+                                "supported", name);
+        if (sliding && window == 0)
+            return lg_fail(err, "%s: layer_types asks for sliding attention but no "
+                                "sliding_window is set", name);
+        if (!sliding)
+            window = 0;
+    }
+    cfg->sliding_window = window;
+    return 0;
+}
+
+static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (!cJSON_IsObject(root))
+        return lg_fail(err, "%s: not a JSON object", name);
+    const cJSON *mt = field(root, "model_type");
+    if (!present(mt))
+        return lg_fail(err, "%s: missing required field 'model_type'", name);
+    if (!cJSON_IsString(mt))
+        return lg_fail(err, "%s: field 'model_type' must be a string", name);
+    int a = 0;
+    while (a < N_ARCHS && strcmp(arch_table[a].model_type, mt->valuestring) != 0)
+        a++;
+    if (a == N_ARCHS)
+        return lg_fail(err, "%s: unsupported model_type '%.64s' (lingraft supports llama, "
+                            "mistral, qwen2)", name, mt->valuestring);
+    cfg->arch = arch_table[a].arch;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", arch_table[a].model_type);
+
+    if (get_int(name, root, "vocab_size", 1, 1, &cfg->vocab_size, err) ||
+        get_int(name, root, "hidden_size", 1, 1, &cfg->hidden_size, err) ||
+        get_int(name, root, "num_hidden_layers", 1, 1, &cfg->n_layers, err) ||
+        get_int(name, root, "num_attention_heads", 1, 1, &cfg->n_heads, err) ||
+        get_int(name, root, "intermediate_size", 1, 1, &cfg->intermediate_size, err))
+        return -1;
+    cfg->n_kv_heads = cfg->n_heads;
+    if (get_int(name, root, "num_key_value_heads", 0, 1, &cfg->n_kv_heads, err))
+        return -1;
+    if (cfg->n_heads % cfg->n_kv_heads != 0)
+        return lg_fail(err, "%s: num_attention_heads %d is not a multiple of "
+                            "num_key_value_heads %d", name, cfg->n_heads, cfg->n_kv_heads);
+    cfg->head_dim = 0;
+    if (get_int(name, root, "head_dim", 0, 1, &cfg->head_dim, err))
+        return -1;
+    if (cfg->head_dim == 0) {
+        if (cfg->hidden_size % cfg->n_heads != 0)
+            return lg_fail(err, "%s: hidden_size %d is not divisible by num_attention_heads "
+                                "%d and no head_dim is given", name, cfg->hidden_size,
+                           cfg->n_heads);
+        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    }
+    if (cfg->head_dim % 2 != 0)
+        return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", name, cfg->head_dim);
+    cfg->max_position_embeddings = arch_table[a].max_position_embeddings;
+    if (get_int(name, root, "max_position_embeddings", 0, 1, &cfg->max_position_embeddings,
+                err))
+        return -1;
+    double eps = arch_table[a].rms_norm_eps;
+    if (get_double(name, root, "rms_norm_eps", &eps, err))
+        return -1;
+    cfg->rms_norm_eps = (float)eps;
+
+    const cJSON *rope_params = field(root, "rope_parameters");
+    if (check_rope_type(name, field(root, "rope_scaling"), "rope_scaling", err) ||
+        check_rope_type(name, rope_params, "rope_parameters", err))
+        return -1;
+    cfg->rope_theta = 10000.0;
+    if (get_double(name, root, "rope_theta", &cfg->rope_theta, err))
+        return -1;
+    if (cJSON_IsObject(rope_params)) {
+        if (!field(rope_params, "rope_theta") && !field(rope_params, "rope_type") &&
+            cJSON_GetArraySize(rope_params) > 0)
+            return lg_fail(err, "%s: rope_parameters per layer type are not supported", name);
+        if (get_double(name, rope_params, "rope_theta", &cfg->rope_theta, err))
+            return -1;
+    }
+
+    const cJSON *act = field(root, "hidden_act");
+    if (present(act) && (!cJSON_IsString(act) || strcmp(act->valuestring, "silu") != 0))
+        return lg_fail(err, "%s: unsupported hidden_act '%.64s' (only silu)", name,
+                       cJSON_IsString(act) ? act->valuestring : "?");
+    int mlp_bias = 0, attention_bias = 0;
+    if (get_bool(name, root, "mlp_bias", &mlp_bias, err) ||
+        get_bool(name, root, "attention_bias", &attention_bias, err))
+        return -1;
+    if (mlp_bias)
+        return lg_fail(err, "%s: mlp_bias true is not supported", name);
+    if (cfg->arch == LG_ARCH_QWEN2) {
+        cfg->qkv_bias = 1;
+        cfg->o_bias = 0;
+    } else {
+        cfg->qkv_bias = cfg->o_bias = attention_bias;
+    }
+    cfg->tie_word_embeddings = 0;  /* LlamaConfig, MistralConfig and Qwen2Config: False */
+    if (get_bool(name, root, "tie_word_embeddings", &cfg->tie_word_embeddings, err))
+        return -1;
+    if (get_sliding_window(name, root, cfg, err))
+        return -1;
+    if (get_token_id(name, root, "bos_token_id", &cfg->bos_token_id, err) ||
+        get_token_id(name, root, "eos_token_id", &cfg->eos_token_id, err) ||
+        get_token_id(name, root, "pad_token_id", &cfg->pad_token_id, err))
+        return -1;
+    const cJSON *dt = field(root, "torch_dtype");
+    if (!cJSON_IsString(dt))
+        dt = field(root, "dtype");     /* transformers 5 writes "dtype" */
+    if (cJSON_IsString(dt))
+        snprintf(cfg->torch_dtype, sizeof cfg->torch_dtype, "%s", dt->valuestring);
+    if (lg_config_param_count(cfg) < 0)
+        return lg_fail(err, "%s: the sizes give more parameters than lingraft can count", name);
+    return 0;
+}
+
+int lg_config_parse(const char *json, size_t len, const char *name, lg_config *cfg,
+                    lg_error *err)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root)
+        return lg_fail(err, "%s: not valid JSON", name);
+    int rc = parse_root(name, root, cfg, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int lg_config_load(const char *path, lg_config *cfg, lg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = malloc(MAX_CONFIG_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return lg_fail(err, "%s: out of memory", path);
+    }
+    size_t len = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    int rc;
+    if (bad)
+        rc = lg_fail(err, "%s: read error", path);
+    else if (len > MAX_CONFIG_BYTES)
+        rc = lg_fail(err, "%s: larger than %u bytes; not a config.json", path, MAX_CONFIG_BYTES);
+    else
+        rc = lg_config_parse(buf, len, path, cfg, err);
+    free(buf);
+    return rc;
+}
+
+int lg_config_load_dir(const char *dir, lg_config *cfg, lg_error *err)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/config.json", dir) >= sizeof path)
+        return lg_fail(err, "%s: path too long", dir);
+    return lg_config_load(path, cfg, err);
+}
+
+/* Saturating arithmetic: -1 once the count overflows. */
+static long long mul_ll(long long a, long long b)
+{
+    long long r;
+    return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+
+static long long add_ll(long long a, long long b)
+{
+    long long r;
+    return a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) ? -1 : r;
+}
+
+long long lg_config_param_count(const lg_config *cfg)
+{
+    long long C = cfg->hidden_size, V = cfg->vocab_size, I = cfg->intermediate_size;
+    long long q = mul_ll(cfg->n_heads, cfg->head_dim), kv = mul_ll(cfg->n_kv_heads,
+                                                                    cfg->head_dim);
+    long long layer = add_ll(mul_ll(C, q), mul_ll(2, mul_ll(C, kv)));     /* q, k, v */
+    layer = add_ll(layer, mul_ll(q, C));                                   /* o */
+    if (cfg->qkv_bias)
+        layer = add_ll(layer, add_ll(q, mul_ll(2, kv)));
+    if (cfg->o_bias)
+        layer = add_ll(layer, C);
+    layer = add_ll(layer, mul_ll(3, mul_ll(C, I)));                        /* gate, up, down */
+    layer = add_ll(layer, mul_ll(2, C));                                   /* two RMSNorms */
+    long long total = add_ll(mul_ll(V, C), mul_ll(cfg->n_layers, layer));
+    total = add_ll(total, C);                                              /* final norm */
+    if (!cfg->tie_word_embeddings)
+        total = add_ll(total, mul_ll(V, C));                               /* lm_head */
+    return total;
+}
+
+/* The shortest decimal text that reads back as the same float / double. */
+static cJSON *float_number(float v)
+{
+    char buf[48];
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
+static cJSON *double_number(double v)
+{
+    char buf[48];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (!strpbrk(buf, ".eEn"))              /* rope_theta reads as a float in Python */
+        strcat(buf, ".0");
+    return cJSON_CreateRaw(buf);
+}
+
+static void add_token_id(cJSON *root, const char *key, int id)
+{
+    if (id >= 0)
+        cJSON_AddNumberToObject(root, key, id);
+    else
+        cJSON_AddNullToObject(root, key);
+}
+
+int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
+{
+    int a = 0;
+    while (a < N_ARCHS && arch_table[a].arch != cfg->arch)
+        a++;
+    if (a == N_ARCHS)
+        return lg_fail(err, "%s: cannot write a config for an unknown architecture", path);
+    if (cfg->arch == LG_ARCH_QWEN2 && (!cfg->qkv_bias || cfg->o_bias))
+        return lg_fail(err, "%s: qwen2 has biases on q/k/v and none on o; this config "
+                            "differs", path);
+    if (cfg->arch != LG_ARCH_QWEN2 && cfg->qkv_bias != cfg->o_bias)
+        return lg_fail(err, "%s: %s has one attention_bias for q/k/v/o; this config "
+                            "differs", path, arch_table[a].model_type);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *archs = cJSON_AddArrayToObject(root, "architectures");
+    cJSON_AddItemToArray(archs, cJSON_CreateString(arch_table[a].architecture));
+    cJSON_AddStringToObject(root, "model_type", arch_table[a].model_type);
+    cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
+    cJSON_AddNumberToObject(root, "hidden_size", cfg->hidden_size);
+    cJSON_AddNumberToObject(root, "intermediate_size", cfg->intermediate_size);
+    cJSON_AddNumberToObject(root, "num_hidden_layers", cfg->n_layers);
+    cJSON_AddNumberToObject(root, "num_attention_heads", cfg->n_heads);
+    cJSON_AddNumberToObject(root, "num_key_value_heads", cfg->n_kv_heads);
+    cJSON_AddNumberToObject(root, "head_dim", cfg->head_dim);
+    cJSON_AddNumberToObject(root, "max_position_embeddings", cfg->max_position_embeddings);
+    cJSON_AddItemToObject(root, "rms_norm_eps", float_number(cfg->rms_norm_eps));
+    cJSON_AddItemToObject(root, "rope_theta", double_number(cfg->rope_theta));
+    cJSON_AddNullToObject(root, "rope_scaling");
+    cJSON_AddStringToObject(root, "hidden_act", "silu");
+    cJSON_AddBoolToObject(root, "tie_word_embeddings", cfg->tie_word_embeddings != 0);
+    if (cfg->arch == LG_ARCH_QWEN2) {
+        cJSON_AddBoolToObject(root, "use_sliding_window", cfg->sliding_window > 0);
+        if (cfg->sliding_window > 0) {
+            cJSON_AddNumberToObject(root, "sliding_window", cfg->sliding_window);
+            cJSON_AddNumberToObject(root, "max_window_layers", 0);
+        } else {
+            cJSON_AddNullToObject(root, "sliding_window");
+        }
+    } else {
+        cJSON_AddBoolToObject(root, "attention_bias", cfg->o_bias != 0);
+        cJSON_AddBoolToObject(root, "mlp_bias", 0);
+        if (cfg->arch == LG_ARCH_MISTRAL) {
+            if (cfg->sliding_window > 0)
+                cJSON_AddNumberToObject(root, "sliding_window", cfg->sliding_window);
+            else
+                cJSON_AddNullToObject(root, "sliding_window");
+        }
+    }
+    add_token_id(root, "bos_token_id", cfg->bos_token_id);
+    add_token_id(root, "eos_token_id", cfg->eos_token_id);
+    add_token_id(root, "pad_token_id", cfg->pad_token_id);
+    /* lingraft writes float32 weights, whatever the loaded checkpoint stored. */
+    cJSON_AddStringToObject(root, "torch_dtype", "float32");
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return lg_fail(err, "%s: out of memory", path);
+    lg_atomic_file af;
+    if (lg_atomic_open(&af, path, err) != 0) {
+        free(text);
+        return -1;
+    }
+    size_t n = strlen(text);
+    int bad = fwrite(text, 1, n, af.fp) != n || fputc('\n', af.fp) == EOF;
+    free(text);
+    if (bad) {
+        lg_atomic_abort(&af);
+        return lg_fail(err, "%s: write failed", path);
+    }
+    return lg_atomic_commit(&af, err);
+}

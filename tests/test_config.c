@@ -1,0 +1,326 @@
+/* config.json: the HF fixtures load with the values their README states, parameter counts
+ * agree with the tensors HF stored, what the core cannot compute is refused by name, and
+ * a written config loads back the same. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cJSON.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lg_config.h"
+#include "lg_safetensors.h"
+
+#define FIX "../shared/fixtures/hf"
+
+typedef struct {
+    char dir[64];
+} fixture;
+
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(p);
+}
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    snprintf(fx->dir, sizeof fx->dir, "build/test_cfg_XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(fx);
+    return 0;
+}
+
+static cJSON *load_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    assert_non_null(j);
+    return j;
+}
+
+/* The fixture's config with `edit` applied, written to DIR/NAME.json; returns its path. */
+static const char *edited(fixture *fx, const char *fixture_dir, const char *name,
+                          void (*edit)(cJSON *))
+{
+    static char path[256];
+    char src[256];
+    snprintf(src, sizeof src, "%s/%s/config.json", FIX, fixture_dir);
+    cJSON *j = load_json(src);
+    edit(j);
+    char *text = cJSON_Print(j);
+    snprintf(path, sizeof path, "%s/%s.json", fx->dir, name);
+    FILE *f = fopen(path, "wb");
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    cJSON_Delete(j);
+    return path;
+}
+
+static void expect_refusal(const char *path, const char *problem)
+{
+    lg_config cfg;
+    lg_error err = {{0}};
+    int rc = lg_config_load(path, &cfg, &err);
+    if (rc != -1 || !strstr(err.msg, path) || !strstr(err.msg, problem))
+        fail_msg("%s: expected a refusal mentioning '%s', got rc %d: '%s'", path, problem, rc,
+                 err.msg);
+}
+
+/* Sum of the element counts HF stored, the oracle for lg_config_param_count. */
+static long long stored_params(const char *dir)
+{
+    lg_error err = {{0}};
+    lg_weights *w = lg_weights_open_dir(dir, &err);
+    assert_non_null(w);
+    long long n = 0;
+    for (int i = 0; i < lg_weights_count(w); i++)
+        n += lg_weights_tensor(w, i)->numel;
+    lg_weights_close(w);
+    return n;
+}
+
+static void llama_tiny(void **state)
+{
+    (void)state;
+    lg_config c;
+    lg_error err = {{0}};
+    assert_int_equal(lg_config_load_dir(FIX "/llama-tiny", &c, &err), 0);
+    assert_int_equal(c.arch, LG_ARCH_LLAMA);
+    assert_string_equal(c.model_type, "llama");
+    assert_int_equal(c.hidden_size, 64);
+    assert_int_equal(c.n_layers, 2);
+    assert_int_equal(c.n_heads, 4);
+    assert_int_equal(c.n_kv_heads, 2);
+    assert_int_equal(c.head_dim, 16);
+    assert_int_equal(c.intermediate_size, 176);
+    assert_int_equal(c.vocab_size, 301);
+    assert_int_equal(c.tie_word_embeddings, 0);
+    assert_true(c.rms_norm_eps == 1e-5f);
+    assert_true(c.rope_theta == 10000.0);
+    assert_int_equal(c.qkv_bias, 0);
+    assert_int_equal(c.o_bias, 0);
+    assert_int_equal(c.sliding_window, 0);
+    assert_int_equal(c.max_position_embeddings, 128);
+    assert_int_equal(c.bos_token_id, 1);
+    assert_int_equal(c.eos_token_id, 2);
+    assert_int_equal(c.pad_token_id, -1);
+    assert_string_equal(c.torch_dtype, "float32");
+    assert_int_equal(lg_config_param_count(&c), stored_params(FIX "/llama-tiny"));
+}
+
+static void llama_sharded_bf16(void **state)
+{
+    (void)state;
+    lg_config c;
+    lg_error err = {{0}};
+    assert_int_equal(lg_config_load_dir(FIX "/llama-tiny-tied-bf16-sharded", &c, &err), 0);
+    assert_int_equal(c.n_kv_heads, 1);
+    assert_int_equal(c.tie_word_embeddings, 1);
+    assert_true(c.rope_theta == 500000.0);
+    assert_string_equal(c.torch_dtype, "bfloat16");
+    /* The index's own total_parameters, written by HF. */
+    cJSON *index = load_json(FIX "/llama-tiny-tied-bf16-sharded/model.safetensors.index.json");
+    const cJSON *total = cJSON_GetObjectItem(cJSON_GetObjectItem(index, "metadata"),
+                                             "total_parameters");
+    assert_true(cJSON_IsNumber(total));
+    assert_int_equal(lg_config_param_count(&c), (long long)total->valuedouble);
+    assert_int_equal(lg_config_param_count(&c), stored_params(FIX "/llama-tiny-tied-bf16-sharded"));
+    cJSON_Delete(index);
+}
+
+static void qwen2_tiny(void **state)
+{
+    (void)state;
+    lg_config c;
+    lg_error err = {{0}};
+    assert_int_equal(lg_config_load_dir(FIX "/qwen2-tiny", &c, &err), 0);
+    assert_int_equal(c.arch, LG_ARCH_QWEN2);
+    assert_int_equal(c.qkv_bias, 1);
+    assert_int_equal(c.o_bias, 0);
+    assert_int_equal(c.tie_word_embeddings, 1);
+    assert_int_equal(c.vocab_size, 257);
+    assert_int_equal(c.intermediate_size, 160);
+    assert_true(c.rms_norm_eps == 1e-6f);
+    assert_int_equal(c.head_dim, 16);           /* 64 / 4: not written in the file */
+    assert_int_equal(c.sliding_window, 0);      /* use_sliding_window false */
+    assert_int_equal(c.bos_token_id, -1);
+    assert_int_equal(lg_config_param_count(&c), stored_params(FIX "/qwen2-tiny"));
+}
+
+static void del_vocab(cJSON *j) { cJSON_DeleteItemFromObject(j, "vocab_size"); }
+static void del_layers(cJSON *j) { cJSON_DeleteItemFromObject(j, "num_hidden_layers"); }
+static void rope_linear(cJSON *j)
+{
+    cJSON *r = cJSON_AddObjectToObject(j, "rope_scaling");
+    cJSON_AddStringToObject(r, "type", "linear");
+    cJSON_AddNumberToObject(r, "factor", 2.0);
+}
+static void rope_yarn(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(j, "rope_parameters"), "rope_type",
+                              cJSON_CreateString("yarn"));
+}
+static void rope_llama3(cJSON *j)
+{
+    cJSON_DeleteItemFromObject(j, "rope_parameters");
+    cJSON *r = cJSON_AddObjectToObject(j, "rope_scaling");
+    cJSON_AddStringToObject(r, "rope_type", "llama3");
+}
+static void act_gelu(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(j, "hidden_act", cJSON_CreateString("gelu"));
+}
+static void mlp_bias(cJSON *j) { cJSON_ReplaceItemInObject(j, "mlp_bias", cJSON_CreateTrue()); }
+static void kv_3(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(j, "num_key_value_heads", cJSON_CreateNumber(3));
+}
+static void vocab_string(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(j, "vocab_size", cJSON_CreateString("301"));
+}
+static void mixed_layers(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(j, "use_sliding_window", cJSON_CreateTrue());
+    cJSON_ReplaceItemInObject(j, "sliding_window", cJSON_CreateNumber(32));
+    cJSON_ReplaceItemInObject(j, "max_window_layers", cJSON_CreateNumber(1));
+    cJSON_DeleteItemFromObject(j, "layer_types");
+}
+
+static void refusals_name_file_and_problem(void **state)
+{
+    fixture *fx = *state;
+    expect_refusal(edited(fx, "llama-tiny", "no_vocab", del_vocab),
+                   "missing required field 'vocab_size'");
+    expect_refusal(edited(fx, "qwen2-tiny", "no_layers", del_layers),
+                   "missing required field 'num_hidden_layers'");
+    expect_refusal(FIX "/gpt2-tiny/config.json", "unsupported model_type 'gpt2'");
+    expect_refusal(edited(fx, "llama-tiny", "linear", rope_linear),
+                   "unsupported RoPE scaling 'linear'");
+    expect_refusal(edited(fx, "llama-tiny", "yarn", rope_yarn),
+                   "unsupported RoPE scaling 'yarn'");
+    expect_refusal(edited(fx, "llama-tiny", "llama3", rope_llama3),
+                   "unsupported RoPE scaling 'llama3'");
+    expect_refusal(edited(fx, "llama-tiny", "gelu", act_gelu), "unsupported hidden_act 'gelu'");
+    expect_refusal(edited(fx, "llama-tiny", "mlp_bias", mlp_bias), "mlp_bias");
+    expect_refusal(edited(fx, "llama-tiny", "kv3", kv_3), "not a multiple");
+    expect_refusal(edited(fx, "llama-tiny", "vocab_string", vocab_string),
+                   "'vocab_size' must be an integer");
+    expect_refusal(edited(fx, "qwen2-tiny", "mixed", mixed_layers), "only some layers");
+    char path[128];
+    snprintf(path, sizeof path, "%s/broken.json", fx->dir);
+    FILE *f = fopen(path, "wb");
+    fputs("{\"model_type\": \"llama\",", f);
+    fclose(f);
+    expect_refusal(path, "not valid JSON");
+    snprintf(path, sizeof path, "%s/absent.json", fx->dir);
+    expect_refusal(path, "cannot open");
+}
+
+static void older_and_variant_fields(void **state)
+{
+    (void)state;
+    lg_config c;
+    lg_error err = {{0}};
+    /* A Mistral config as most hub checkpoints have it: top-level rope_theta, eos as list,
+     * torch_dtype, no head_dim, a sliding window. */
+    const char *mistral =
+        "{\"architectures\":[\"MistralForCausalLM\"],\"model_type\":\"mistral\","
+        "\"vocab_size\":32000,\"hidden_size\":4096,\"intermediate_size\":14336,"
+        "\"num_hidden_layers\":32,\"num_attention_heads\":32,\"num_key_value_heads\":8,"
+        "\"rope_theta\":1000000.0,\"rope_scaling\":null,\"sliding_window\":4096,"
+        "\"eos_token_id\":[2,32000],\"bos_token_id\":1,\"torch_dtype\":\"bfloat16\","
+        "\"rms_norm_eps\":1e-05,\"hidden_act\":\"silu\"}";
+    assert_int_equal(lg_config_parse(mistral, strlen(mistral), "mistral.json", &c, &err), 0);
+    assert_int_equal(c.arch, LG_ARCH_MISTRAL);
+    assert_true(c.rope_theta == 1e6);
+    assert_int_equal(c.head_dim, 128);
+    assert_int_equal(c.sliding_window, 4096);
+    assert_int_equal(c.eos_token_id, 2);
+    assert_int_equal(c.tie_word_embeddings, 0);
+    assert_string_equal(c.torch_dtype, "bfloat16");
+    /* Mistral 7B v0.1 has 7,241,732,096 parameters. */
+    assert_int_equal(lg_config_param_count(&c), 7241732096LL);
+
+    /* attention_bias on a llama puts biases on q, k, v and o. */
+    const char *biased =
+        "{\"model_type\":\"llama\",\"vocab_size\":10,\"hidden_size\":8,\"intermediate_size\":16,"
+        "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"attention_bias\":true}";
+    assert_int_equal(lg_config_parse(biased, strlen(biased), "b.json", &c, &err), 0);
+    assert_int_equal(c.qkv_bias, 1);
+    assert_int_equal(c.o_bias, 1);
+    assert_int_equal(c.n_kv_heads, 2);
+    assert_true(c.rope_theta == 10000.0);
+}
+
+static void write_then_load_is_identity(void **state)
+{
+    fixture *fx = *state;
+    const char *dirs[] = {"llama-tiny", "llama-tiny-tied-bf16-sharded", "qwen2-tiny"};
+    for (int i = 0; i < 3; i++) {
+        char src[256], dst[256];
+        snprintf(src, sizeof src, "%s/%s", FIX, dirs[i]);
+        snprintf(dst, sizeof dst, "%s/written-%d.json", fx->dir, i);
+        lg_config a, b;
+        lg_error err = {{0}};
+        assert_int_equal(lg_config_load_dir(src, &a, &err), 0);
+        if (lg_config_write(dst, &a, &err) != 0)
+            fail_msg("%s", err.msg);
+        if (lg_config_load(dst, &b, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_string_equal(b.torch_dtype, "float32");
+        memcpy(b.torch_dtype, a.torch_dtype, sizeof b.torch_dtype);
+        assert_memory_equal(&a, &b, sizeof a);
+        /* What transformers looks at, read independently. */
+        cJSON *j = load_json(dst);
+        const char *arch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "architectures"), 0)
+                               ->valuestring;
+        assert_string_equal(arch, i == 2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+        assert_true(cJSON_GetObjectItem(j, "rms_norm_eps")->valuedouble == (i == 2 ? 1e-6 : 1e-5));
+        assert_true(cJSON_GetObjectItem(j, "rope_theta")->valuedouble == a.rope_theta);
+        assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItem(j, "tie_word_embeddings")),
+                         a.tie_word_embeddings);
+        cJSON_Delete(j);
+    }
+    lg_config c;
+    lg_error err = {{0}};
+    assert_int_equal(lg_config_load_dir(FIX "/llama-tiny", &c, &err), 0);
+    assert_int_equal(lg_config_write("build/no/such/dir/config.json", &c, &err), -1);
+    assert_non_null(strstr(err.msg, "build/no/such/dir/config.json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(llama_tiny),
+        cmocka_unit_test(llama_sharded_bf16),
+        cmocka_unit_test(qwen2_tiny),
+        cmocka_unit_test(refusals_name_file_and_problem),
+        cmocka_unit_test(older_and_variant_fields),
+        cmocka_unit_test(write_then_load_is_identity),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
