@@ -1,0 +1,284 @@
+/* One alignment direction: EM for IBM Model 1 and fast_align's diagonal Model 2. */
+#include "align_model.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pair_map.h"
+
+/* A translation probability for a pair the beam pruned away: small but not zero, so a
+ * position whose every candidate was pruned still has a defined posterior. */
+#define PRUNED_PROB 1e-9
+
+int align_model_init(align_model *am, const align_view *v, lg_error *err)
+{
+    memset(am, 0, sizeof *am);
+    am->v = *v;
+    pair_map sizes;
+    if (pair_map_init(&sizes, 1024, err) < 0)
+        return -1;
+    int max_len = 0;
+    for (int64_t k = 0; k < v->n_pairs; k++) {
+        int m = (int)(v->gen_off[k + 1] - v->gen_off[k]);
+        int n = (int)(v->cond_off[k + 1] - v->cond_off[k]);
+        if (n > max_len)
+            max_len = n;
+        am->gen_tokens += m;
+        if (m > 0 && n > 0 && pair_map_add(&sizes, pair_key((uint32_t)m, (uint32_t)n), 1.0, err) < 0) {
+            pair_map_free(&sizes);
+            return -1;
+        }
+    }
+    am->max_len = max_len + 1;
+    uint64_t *keys;
+    double *counts;
+    int64_t nc = pair_map_sorted(&sizes, &keys, &counts, err);
+    pair_map_free(&sizes);
+    if (nc < 0)
+        return -1;
+    am->n_classes = nc;
+    am->class_m = malloc((size_t)nc * sizeof *am->class_m + 1);
+    am->class_n = malloc((size_t)nc * sizeof *am->class_n + 1);
+    if (!am->class_m || !am->class_n) {
+        free(keys);
+        free(counts);
+        align_model_free(am);
+        return lg_fail(err, "out of memory");
+    }
+    for (int64_t c = 0; c < nc; c++) {
+        am->class_m[c] = (int32_t)(keys[c] >> 32);
+        am->class_n[c] = (int32_t)(keys[c] & 0xffffffffu);
+    }
+    free(keys);
+    am->class_count = counts;
+    return 0;
+}
+
+void align_model_free(align_model *am)
+{
+    ttable_free(&am->t);
+    free(am->class_m);
+    free(am->class_n);
+    free(am->class_count);
+    memset(am, 0, sizeof *am);
+}
+
+/* Unnormalised diagonal weights w[j] = exp(-tension * |i/m - (j+1)/n|) for 1-based gen
+ * position i over the n cond positions; returns their sum Z, and Σ h_j w_j in *dsum
+ * (h_j = -|i/m - (j+1)/n|) when dsum is not NULL.  Three exps a row: going away from the
+ * diagonal each step multiplies the weight by exp(-tension / n). */
+static double diagonal_row(int i, int m, int n, double tension, double *w, double *dsum)
+{
+    double x = (double)i / m;
+    int split = (int)floor(x * n); /* positions 1..split lie at or before the diagonal */
+    if (split > n)
+        split = n;
+    double step = exp(-tension / n);
+    double z = 0;
+    if (split >= 1) {
+        double v = exp(-tension * (x - (double)split / n));
+        for (int j = split; j >= 1; j--) {
+            w[j - 1] = v;
+            z += v;
+            v *= step;
+        }
+    }
+    if (split < n) {
+        double v = exp(-tension * ((double)(split + 1) / n - x));
+        for (int j = split + 1; j <= n; j++) {
+            w[j - 1] = v;
+            z += v;
+            v *= step;
+        }
+    }
+    if (dsum) {
+        double d = 0;
+        for (int j = 1; j <= n; j++)
+            d -= fabs(x - (double)j / n) * w[j - 1];
+        *dsum = d;
+    }
+    return z;
+}
+
+double align_row_posterior(const align_model *am, const int32_t *gen, int m, const int32_t *cond,
+                           int n, int i, double *w, double *post, int64_t *idx)
+{
+    const ttable *t = &am->t;
+    int32_t g = gen[i];
+    double prior_null, prior_scale;
+    if (am->diagonal) {
+        double z = diagonal_row(i + 1, m, n, am->tension, w, NULL);
+        prior_null = am->p_null;
+        prior_scale = (1.0 - am->p_null) / z;
+    } else {
+        prior_null = 1.0 / (n + 1);
+        prior_scale = prior_null;
+    }
+    idx[0] = ttable_find(t, 0, g);
+    post[0] = (idx[0] >= 0 ? t->prob[idx[0]] : PRUNED_PROB) * prior_null;
+    double sum = post[0];
+    for (int j = 0; j < n; j++) {
+        int64_t k = ttable_find(t, cond[j] + 1, g);
+        idx[j + 1] = k;
+        double p = (k >= 0 ? t->prob[k] : PRUNED_PROB) * prior_scale;
+        if (am->diagonal)
+            p *= w[j];
+        post[j + 1] = p;
+        sum += p;
+    }
+    double inv = 1.0 / sum;
+    for (int j = 0; j <= n; j++)
+        post[j] *= inv;
+    return sum;
+}
+
+/* The tension's M-step: the expected diagonal feature under the posteriors must equal its
+ * expectation under the prior.  Like fast_align we take the prior's expectation over the
+ * corpus's (m, n) classes rather than per position, but weight it by the fraction of
+ * mass that is not on NULL (fast_align assumes 1), and solve by bisection (the expectation
+ * grows monotonically with the tension) instead of fixed gradient steps. */
+static double solve_tension(const align_model *am, double emp_feat, double nonnull_mass,
+                            double *w)
+{
+    double frac = am->gen_tokens > 0 ? nonnull_mass / (double)am->gen_tokens : 0;
+    double lo = 0.1, hi = 14.0;
+    for (int it = 0; it < 40; it++) {
+        double mid = 0.5 * (lo + hi);
+        double model = 0;
+        for (int64_t c = 0; c < am->n_classes; c++) {
+            int m = am->class_m[c], n = am->class_n[c];
+            double cls = 0;
+            for (int i = 1; i <= m; i++) {
+                double d;
+                double z = diagonal_row(i, m, n, mid, w, &d);
+                cls += d / z;
+            }
+            model += am->class_count[c] * cls;
+        }
+        /* gradient of the expected log-likelihood: emp - frac * model, decreasing in tension */
+        if (emp_feat - frac * model > 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+int align_model_iterate(align_model *am, int threads, int optimize_tension, double beam,
+                        lg_progress *progress, double *loglik, lg_error *err)
+{
+    const align_view *v = &am->v;
+    int64_t nnz = am->t.nnz;
+    if (threads < 1)
+        threads = 1;
+    double **counts = calloc((size_t)threads, sizeof *counts);
+    double *part = calloc((size_t)threads * 3, sizeof *part); /* loglik, emp, nonnull per thread */
+    int failed = !counts || !part;
+    for (int th = 0; th < threads && !failed; th++) {
+        counts[th] = calloc((size_t)nnz + 1, sizeof **counts);
+        failed = !counts[th];
+    }
+    if (failed) {
+        if (counts)
+            for (int th = 0; th < threads; th++)
+                free(counts[th]);
+        free(counts);
+        free(part);
+        return lg_fail(err, "out of memory for expected counts (%lld entries x %d threads)",
+                       (long long)nnz, threads);
+    }
+    int alloc_failed = 0;
+    #pragma omp parallel num_threads(threads)
+    {
+        int th = omp_get_thread_num(), nth = omp_get_num_threads();
+        /* Contiguous static blocks: each thread's sums run in corpus order. */
+        int64_t begin = v->n_pairs * th / nth, end = v->n_pairs * (th + 1) / nth;
+        double *w = malloc((size_t)am->max_len * sizeof *w);
+        double *post = malloc((size_t)am->max_len * sizeof *post);
+        int64_t *idx = malloc((size_t)am->max_len * sizeof *idx);
+        double *cnt = counts[th];
+        double ll = 0, emp = 0, nonnull = 0;
+        if (!w || !post || !idx) {
+            #pragma omp atomic write
+            alloc_failed = 1;
+        } else {
+            for (int64_t k = begin; k < end; k++) {
+                const int32_t *gen = v->gen_tok + v->gen_off[k], *cond = v->cond_tok + v->cond_off[k];
+                int m = (int)(v->gen_off[k + 1] - v->gen_off[k]);
+                int n = (int)(v->cond_off[k + 1] - v->cond_off[k]);
+                for (int i = 0; i < m; i++) {
+                    double sum = align_row_posterior(am, gen, m, cond, n, i, w, post, idx);
+                    ll += log(sum);
+                    if (idx[0] >= 0)
+                        cnt[idx[0]] += post[0];
+                    double x = (double)(i + 1) / m;
+                    for (int j = 1; j <= n; j++) {
+                        if (idx[j] >= 0)
+                            cnt[idx[j]] += post[j];
+                        emp -= fabs(x - (double)j / n) * post[j];
+                        nonnull += post[j];
+                    }
+                }
+                if (th == 0 && progress && ((k - begin) & 255) == 0)
+                    lg_progress_update(progress, (k - begin) * nth, "%s",
+                                       am->diagonal ? "model 2" : "model 1");
+            }
+        }
+        part[3 * th] = ll;
+        part[3 * th + 1] = emp;
+        part[3 * th + 2] = nonnull;
+        free(w);
+        free(post);
+        free(idx);
+    }
+    if (alloc_failed) {
+        for (int th = 0; th < threads; th++)
+            free(counts[th]);
+        free(counts);
+        free(part);
+        return lg_fail(err, "out of memory for alignment buffers");
+    }
+    /* Reduce in thread order: the same sums for the same thread count. */
+    double ll = 0, emp = 0, nonnull = 0;
+    for (int th = 0; th < threads; th++) {
+        ll += part[3 * th];
+        emp += part[3 * th + 1];
+        nonnull += part[3 * th + 2];
+    }
+    double *total = counts[0];
+    if (threads > 1) {
+        #pragma omp parallel for schedule(static) num_threads(threads)
+        for (int64_t e = 0; e < nnz; e++)
+            for (int th = 1; th < threads; th++)
+                total[e] += counts[th][e];
+    }
+    for (int th = 1; th < threads; th++)
+        free(counts[th]);
+    free(part);
+    if (progress)
+        lg_progress_update(progress, v->n_pairs, "%s", am->diagonal ? "model 2" : "model 1");
+    *loglik = ll;
+
+    if (am->diagonal && optimize_tension && am->n_classes > 0) {
+        int max_m = 1;
+        for (int64_t c = 0; c < am->n_classes; c++)
+            if (am->class_n[c] > max_m)
+                max_m = am->class_n[c];
+        double *w = malloc((size_t)max_m * sizeof *w);
+        if (!w) {
+            free(total);
+            free(counts);
+            return lg_fail(err, "out of memory");
+        }
+        am->tension = solve_tension(am, emp, nonnull, w);
+        free(w);
+    }
+    ttable_normalize(&am->t, total);
+    free(total);
+    free(counts);
+    if (beam > 0 && ttable_prune(&am->t, beam, err) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* align_model — one direction of the aligner: each generated token is explained by one
+ * conditioning token of its sentence or by NULL, t(gen | cond) in a sparse table, and an
+ * alignment prior that is uniform (IBM Model 1) or favours the diagonal (fast_align's
+ * Model 2: p0 for NULL, otherwise proportional to exp(-tension * |i/m - j/n|)).
+ * Internal to the transfer module. */
+#ifndef LG_ALIGN_MODEL_H
+#define LG_ALIGN_MODEL_H
+
+#include <stdint.h>
+#include "lg_align.h"
+#include "lg_progress.h"
+#include "ttable.h"
+
+typedef struct {
+    int64_t n_pairs;
+    const int64_t *gen_off, *cond_off;
+    const int32_t *gen_tok, *cond_tok;
+} align_view;
+
+typedef struct {
+    align_view v;
+    ttable t;
+    int diagonal;          /* 0: Model 1, 1: diagonal Model 2 */
+    double tension, p_null;
+    int max_len;           /* longest cond side + 1, for buffers */
+    /* (gen length, cond length) classes of the corpus with their pair counts, for the
+     * tension's gradient */
+    int64_t n_classes;
+    int32_t *class_m, *class_n;
+    double *class_count;
+    int64_t gen_tokens;
+} align_model;
+
+int align_model_init(align_model *am, const align_view *v, lg_error *err);
+void align_model_free(align_model *am);
+
+/* Posterior of generated position i (0-based) of one pair: post[0] for NULL, post[1 + j]
+ * for cond position j; idx[1 + j] (and idx[0]) the table entries, -1 when pruned.  w is
+ * scratch of n + 1 doubles.  Returns the unnormalised sum (the position's likelihood). */
+double align_row_posterior(const align_model *am, const int32_t *gen, int m, const int32_t *cond,
+                           int n, int i, double *w, double *post, int64_t *idx);
+
+/* One EM iteration over the corpus with `threads` threads: E-step, tension update (when
+ * diagonal and optimize_tension), M-step, pruning.  Sets *loglik.  Deterministic for a
+ * given thread count. */
+int align_model_iterate(align_model *am, int threads, int optimize_tension, double beam,
+                        lg_progress *progress, double *loglik, lg_error *err);
+
+#endif
