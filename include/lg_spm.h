@@ -73,7 +73,7 @@ int lg_spm_serialized(const lg_spm *m, uint8_t **data, size_t *len, lg_error *er
 
 /* ---- Training ---------------------------------------------------------------- */
 
-/* Gives the trainer the next line (without newline): returns 1 and sets *line/*len
+/* Gives the trainer the next line (without newline): returns 1 and sets *line and *len
  * (valid until the next call), 0 at the end, -1 on error (message in err). */
 typedef int (*lg_spm_next_line)(void *ctx, const char **line, size_t *len, lg_error *err);
 
@@ -98,7 +98,7 @@ typedef struct {
 void lg_spm_train_defaults(lg_spm_train_options *opt);
 
 /* Trains a model on the lines next() yields (streamed: the trainer keeps only its
- * sample).  On success *model/*model_len hold the serialized model (malloc'd); the
+ * sample).  On success *model and *model_len hold the serialized model (malloc'd); the
  * caller writes NAME.model / NAME.vocab.  `corpus_name` is used in messages.
  * Returns 0 or -1 (e.g. "vocabulary size 8000 is larger than corpus.txt supports"). */
 int lg_spm_train(const lg_spm_train_options *opt, lg_spm_next_line next, void *ctx,
