@@ -69,6 +69,7 @@ typedef struct {
     float *act_mem;
     lg_acts a;
     float *rope_cos, *rope_sin; /* [T, head_dim/2] */
+    struct lg_lora *lora;     /* attached LoRA adapter or NULL (lg_lora.h) */
     float last_loss;
     int counted;        /* targets counted by the last forward */
 } lg_model;
@@ -84,7 +85,12 @@ int lg_model_load_weights(lg_model *m, const struct lg_weights *w, const char *w
 void lg_model_free(lg_model *m);
 
 const lg_param_entry *lg_model_find(const lg_model *m, const char *name);
+/* Gradients for every parameter (full training). */
 int lg_model_alloc_grads(lg_model *m, lg_error *err);
+/* Gradients only for the entries whose trainable[i] is non-zero (e.g. embed_tokens and
+ * lm_head beside a LoRA adapter); the others stay frozen: their grad is NULL and backward
+ * computes no weight gradient for them. Replaces an earlier allocation. */
+int lg_model_alloc_grads_for(lg_model *m, const int *trainable, lg_error *err);
 void lg_model_zero_grads(lg_model *m);
 int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
 
@@ -100,6 +106,15 @@ void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T);
 
 /* hidden state l (0 = embeddings, l = output of block l, L = after the final norm). */
 const float *lg_model_hidden(const lg_model *m, int l);
+
+/* Writes DIR/config.json and DIR/model.safetensors (F32, F16 or BF16), atomically:
+ * into DIR.tmp.PID, then renamed over DIR. */
+int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype /* lg_dtype */,
+                      lg_error *err);
+
+/* The trainable parameters for an optimizer: m->entries with grad != NULL, then the
+ * adapter's entries (m->lora). Fills up to max pointers; returns the count. */
+int lg_model_trainable(const lg_model *m, lg_param_entry **out, int max);
 
 void lg_set_threads(int n);
 
