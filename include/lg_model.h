@@ -60,6 +60,7 @@ typedef struct {
     size_t n_params;
     float *param_mem;
     float *grad_mem;
+    size_t n_grads;     /* floats in grad_mem: only trainable tensors have storage */
     lg_tensors p, g;
     lg_param_entry *entries;
     int n_entries;

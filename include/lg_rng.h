@@ -14,6 +14,8 @@ void lg_rng_seed(lg_rng *r, uint64_t seed);
 uint64_t lg_rng_next(lg_rng *r);
 /* uniform in [0, 1) with 53 bits */
 double lg_rng_uniform(lg_rng *r);
+/* uniform in [0, 1) with 24 bits, as a float */
+float lg_rng_float(lg_rng *r);
 /* standard normal (Box–Muller) */
 double lg_rng_normal(lg_rng *r);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_lora.h"
 #include "lg_ops.h"
 #include "lg_safetensors.h"
 
@@ -13,6 +14,59 @@ const char *lg_check_group_name(lg_check_group g)
 {
     static const char *names[] = {"logits", "loss", "hidden states", "gradients"};
     return names[g];
+}
+
+/* A reference gradient name in HF or PEFT form → the parameter's name in lg_model/lg_lora:
+ * drops "grad.", the PEFT prefix "base_model.model." and the adapter segments
+ * ".default" and ".modules_to_save". */
+static void internal_name(const char *ref, char *out, size_t n)
+{
+    if (!strncmp(ref, "grad.", 5))
+        ref += 5;
+    if (!strncmp(ref, "base_model.model.", 17))
+        ref += 17;
+    snprintf(out, n, "%s", ref);
+    const char *drop[] = {".modules_to_save", ".default"};
+    for (int i = 0; i < 2; i++) {
+        char *at = strstr(out, drop[i]);
+        if (at)
+            memmove(at, at + strlen(drop[i]), strlen(at + strlen(drop[i])) + 1);
+    }
+}
+
+static const lg_param_entry *find_param(const lg_model *m, const char *name)
+{
+    const lg_param_entry *e = lg_model_find(m, name);
+    return e ? e : lg_lora_find(m->lora, name);
+}
+
+/* Gradients exactly for the parameters the reference has gradients of. */
+static int alloc_reference_grads(lg_model *m, const lg_safetensors *st, const char *path,
+                                 lg_error *err)
+{
+    int *trainable = calloc((size_t)m->n_entries, sizeof *trainable);
+    if (!trainable)
+        return lg_fail(err, "out of memory");
+    char name[256];
+    for (int i = 0; i < lg_st_count(st); i++) {
+        const char *ref = lg_st_tensor(st, i)->name;
+        if (strncmp(ref, "grad.", 5))
+            continue;
+        internal_name(ref, name, sizeof name);
+        const lg_param_entry *e = lg_model_find(m, name);
+        if (e)
+            trainable[e - m->entries] = 1;
+        else if (!lg_lora_find(m->lora, name)) {
+            free(trainable);
+            return lg_fail(err, "%s: %s names no parameter of this model%s", path, ref,
+                           m->lora ? " or adapter" : " (an adapter's reference needs --adapter)");
+        }
+    }
+    int rc = lg_model_alloc_grads_for(m, trainable, err);
+    free(trainable);
+    if (rc == 0 && m->lora)
+        rc = lg_lora_alloc_grads(m->lora, err);
+    return rc;
 }
 
 static double rel_error(const float *ours, const float *ref, size_t n)
@@ -99,7 +153,7 @@ int lg_check_reference(lg_model *m, const char *path, lg_check_report *r, lg_err
     for (int i = 0; i < N; i++)
         ids[i] = (int32_t)ids64[i];
     lg_shift_targets(targets, ids, B, T);
-    if (lg_model_alloc_grads(m, err) < 0)
+    if (alloc_reference_grads(m, st, path, err) < 0)
         goto done;
     lg_model_zero_grads(m);
     if (lg_model_forward(m, ids, targets, B, T, err) < 0) {
@@ -128,11 +182,9 @@ int lg_check_reference(lg_model *m, const char *path, lg_check_report *r, lg_err
         t = lg_st_tensor(st, i);
         if (strncmp(t->name, "grad.", 5))
             continue;
-        const lg_param_entry *e = lg_model_find(m, t->name + 5);
-        if (!e) {
-            lg_fail(err, "%s: %s names no parameter of this model", path, t->name);
-            goto done;
-        }
+        char name[256];
+        internal_name(t->name, name, sizeof name);
+        const lg_param_entry *e = find_param(m, name);
         if (compare(r, LG_GROUP_GRADS, t, e->grad, e->numel, path, err) < 0)
             goto done;
     }

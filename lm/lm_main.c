@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"check", lg_cmd_check, "compare forward/backward with a Hugging Face reference output"},
     {"info", lg_cmd_info, "architecture, parameter count, dtypes and memory of a model"},
+    {"merge", lg_cmd_merge, "fold a PEFT LoRA adapter into a full model directory"},
 };
 
 static void usage(FILE *f)

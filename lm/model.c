@@ -9,8 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_atomic_file.h"
+#include "lg_lora.h"
 #include "lg_ops.h"
 #include "lg_safetensors.h"
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void lg_set_threads(int n)
 {
@@ -29,6 +34,7 @@ typedef struct {
     float *base;
     lg_tensors *t;
     lg_param_entry *entries;
+    const int *trainable;  /* when set, entries with trainable[i] == 0 get no storage */
     int n;
     size_t offset;
 } layout;
@@ -37,8 +43,9 @@ static void place(layout *ly, float **field, const char *name, int64_t rows, int
                   int is_matrix)
 {
     size_t numel = (size_t)rows * (size_t)(cols ? cols : 1);
+    int keep = !ly->trainable || ly->trainable[ly->n];
     if (ly->base) {
-        *field = ly->base + ly->offset;
+        *field = keep ? ly->base + ly->offset : NULL;
         if (ly->entries) {
             lg_param_entry *e = &ly->entries[ly->n];
             snprintf(e->name, sizeof e->name, "%s", name);
@@ -52,7 +59,8 @@ static void place(layout *ly, float **field, const char *name, int64_t rows, int
             e->grad = NULL;
         }
     }
-    ly->offset += numel;
+    if (keep)
+        ly->offset += numel;
     ly->n++;
 }
 
@@ -148,6 +156,7 @@ void lg_model_free(lg_model *m)
     free(m->act_mem);
     free(m->rope_cos);
     free(m->rope_sin);
+    lg_lora_free(m->lora);
     free(m);
 }
 
@@ -161,22 +170,58 @@ const lg_param_entry *lg_model_find(const lg_model *m, const char *name)
 
 int lg_model_alloc_grads(lg_model *m, lg_error *err)
 {
-    if (m->grad_mem)
-        return 0;
-    m->grad_mem = calloc(m->n_params, sizeof(float));
-    if (!m->grad_mem)
-        return lg_fail(err, "out of memory for gradients (%zu floats)", m->n_params);
-    layout ly = {.c = &m->cfg, .base = m->grad_mem, .t = &m->g};
-    walk_layout(&ly);
-    for (int i = 0; i < m->n_entries; i++)
-        m->entries[i].grad = m->grad_mem + m->entries[i].offset;
+    return lg_model_alloc_grads_for(m, NULL, err);
+}
+
+int lg_model_alloc_grads_for(lg_model *m, const int *trainable, lg_error *err)
+{
+    layout count = {.c = &m->cfg, .trainable = trainable};
+    walk_layout(&count);
+    free(m->grad_mem);
+    m->grad_mem = NULL;
+    m->n_grads = count.offset;
+    if (count.offset) {
+        m->grad_mem = calloc(count.offset, sizeof(float));
+        if (!m->grad_mem)
+            return lg_fail(err, "out of memory for gradients (%zu floats)", count.offset);
+    }
+    lg_layer_tensors *layers = m->g.layers;
+    memset(layers, 0, sizeof *layers * (size_t)m->cfg.n_layers);
+    memset(&m->g, 0, sizeof m->g);
+    m->g.layers = layers;
+    if (m->grad_mem) {
+        layout ly = {.c = &m->cfg, .base = m->grad_mem, .t = &m->g, .trainable = trainable};
+        walk_layout(&ly);
+    }
+    size_t off = 0;
+    for (int i = 0; i < m->n_entries; i++) {
+        lg_param_entry *e = &m->entries[i];
+        e->grad = NULL;
+        if (!trainable || trainable[i]) {
+            e->grad = m->grad_mem + off;
+            off += e->numel;
+        }
+    }
     return 0;
 }
 
 void lg_model_zero_grads(lg_model *m)
 {
     if (m->grad_mem)
-        memset(m->grad_mem, 0, m->n_params * sizeof(float));
+        memset(m->grad_mem, 0, m->n_grads * sizeof(float));
+    lg_lora_zero_grads(m->lora);
+}
+
+int lg_model_trainable(const lg_model *m, lg_param_entry **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_entries; i++)
+        if (m->entries[i].grad && n < max)
+            out[n++] = &m->entries[i];
+    for (int i = 0; m->lora && i < m->lora->n_entries; i++)
+        if (m->lora->entries[i].grad && n < max)
+            out[n++] = &m->lora->entries[i];
+    return n;
 }
 
 /* ---- loading ---- */
@@ -335,8 +380,14 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         if (ids[i] < 0 || ids[i] >= V)
             return lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)",
                            ids[i], i, V);
+    if (m->lora && lg_lora_reserve(m->lora, N, err) < 0)
+        return -1;
     m->B = B;
     m->T = T;
+    lg_lora *lora = m->lora;
+#define LORA_FORWARD(t, out, in, IC, OC) \
+    if (lora)                             \
+    lg_lora_forward(lora, l, t, out, in, N, IC, OC)
     lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
@@ -344,20 +395,28 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         float *x = m->a.res + (size_t)l * N * C, *out = x + (size_t)N * C;
         lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
         lg_matmul_forward_f32(a->q, a->ln1, w->wq, w->bq, N, C, QD);
+        LORA_FORWARD(LG_LORA_Q, a->q, a->ln1, C, QD);
         lg_matmul_forward_f32(a->k, a->ln1, w->wk, w->bk, N, C, KD);
+        LORA_FORWARD(LG_LORA_K, a->k, a->ln1, C, KD);
         lg_matmul_forward_f32(a->v, a->ln1, w->wv, w->bv, N, C, KD);
+        LORA_FORWARD(LG_LORA_V, a->v, a->ln1, C, KD);
         lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
         lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
         lg_matmul_forward_f32(a->mid, a->atty, w->wo, w->bo, N, QD, C);
+        LORA_FORWARD(LG_LORA_O, a->mid, a->atty, QD, C);
         lg_residual_forward_f32(a->mid, a->mid, x, (long)N * C);
         lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
         lg_matmul_forward_f32(a->gate, a->ln2, w->wgate, NULL, N, C, F);
+        LORA_FORWARD(LG_LORA_GATE, a->gate, a->ln2, C, F);
         lg_matmul_forward_f32(a->up, a->ln2, w->wup, NULL, N, C, F);
+        LORA_FORWARD(LG_LORA_UP, a->up, a->ln2, C, F);
         lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
         lg_matmul_forward_f32(out, a->h, w->wdown, NULL, N, F, C);
+        LORA_FORWARD(LG_LORA_DOWN, out, a->h, F, C);
         lg_residual_forward_f32(out, out, a->mid, (long)N * C);
     }
+#undef LORA_FORWARD
     float *last = m->a.res + (size_t)c->n_layers * N * C;
     lg_rmsnorm_forward_f32(m->a.lnf, m->a.rstdf, last, m->p.norm, N, C, c->rms_norm_eps);
     lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
@@ -389,6 +448,10 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     memset(a->dln, 0, NC * sizeof(float));
     lg_matmul_backward_f32(a->dln, m->g.lm_head, NULL, dlogits, a->lnf, m->p.lm_head, N, C, V);
     memset(a->dres, 0, NC * sizeof(float));
+    lg_lora *lora = m->lora;
+#define LORA_BACKWARD(t, din, dout, in, IC, OC) \
+    if (lora)                                    \
+    lg_lora_backward(lora, l, t, din, dout, in, N, IC, OC)
     float *last = a->res + (size_t)c->n_layers * NC;
     lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
     for (int l = c->n_layers - 1; l >= 0; l--) {
@@ -399,16 +462,20 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
         lg_matmul_backward_f32(a->dh, g->wdown, NULL, a->dres, la->h, w->wdown, N, F, C);
+        LORA_BACKWARD(LG_LORA_DOWN, a->dh, a->dres, la->h, F, C);
         memset(a->dgate, 0, (size_t)N * F * sizeof(float));
         memset(a->dup, 0, (size_t)N * F * sizeof(float));
         lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
         memset(a->dln, 0, NC * sizeof(float));
         lg_matmul_backward_f32(a->dln, g->wgate, NULL, a->dgate, la->ln2, w->wgate, N, C, F);
+        LORA_BACKWARD(LG_LORA_GATE, a->dln, a->dgate, la->ln2, C, F);
         lg_matmul_backward_f32(a->dln, g->wup, NULL, a->dup, la->ln2, w->wup, N, C, F);
+        LORA_BACKWARD(LG_LORA_UP, a->dln, a->dup, la->ln2, C, F);
         lg_rmsnorm_backward_f32(a->dres, g->mlp_norm, a->dln, la->mid, w->mlp_norm, la->rstd2, N, C);
         /* attention: mid = x + o(attention(rope(q), rope(k), v)); dres is now d(mid) */
         memset(a->datty, 0, (size_t)N * QD * sizeof(float));
         lg_matmul_backward_f32(a->datty, g->wo, g->bo, a->dres, la->atty, w->wo, N, QD, C);
+        LORA_BACKWARD(LG_LORA_O, a->datty, a->dres, la->atty, QD, C);
         memset(a->dq, 0, (size_t)N * QD * sizeof(float));
         memset(a->dk, 0, (size_t)N * KD * sizeof(float));
         memset(a->dv, 0, (size_t)N * KD * sizeof(float));
@@ -418,9 +485,52 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
         memset(a->dln, 0, NC * sizeof(float));
         lg_matmul_backward_f32(a->dln, g->wq, g->bq, a->dq, la->ln1, w->wq, N, C, QD);
+        LORA_BACKWARD(LG_LORA_Q, a->dln, a->dq, la->ln1, C, QD);
         lg_matmul_backward_f32(a->dln, g->wk, g->bk, a->dk, la->ln1, w->wk, N, C, KD);
+        LORA_BACKWARD(LG_LORA_K, a->dln, a->dk, la->ln1, C, KD);
         lg_matmul_backward_f32(a->dln, g->wv, g->bv, a->dv, la->ln1, w->wv, N, C, KD);
+        LORA_BACKWARD(LG_LORA_V, a->dln, a->dv, la->ln1, C, KD);
         lg_rmsnorm_backward_f32(a->dres, g->attn_norm, a->dln, x, w->attn_norm, la->rstd1, N, C);
     }
-    lg_embedding_backward_f32(m->g.embed, a->dres, ids, N, C);
+#undef LORA_BACKWARD
+    if (m->g.embed)
+        lg_embedding_backward_f32(m->g.embed, a->dres, ids, N, C);
+}
+
+/* ---- saving ---- */
+
+int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype, lg_error *err)
+{
+    char tmp[4096], path[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
+    if (mkdir(tmp, 0755) != 0)
+        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    int rc = -1;
+    lg_st_writer *w = lg_st_writer_new();
+    for (int i = 0; i < m->n_entries; i++) {
+        const lg_param_entry *e = &m->entries[i];
+        if (lg_st_writer_add_f32(w, e->name, (lg_dtype)stored_dtype, e->ndim, e->shape, e->param,
+                                 err) < 0)
+            goto done;
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+    if (lg_st_writer_write(w, path, err) < 0)
+        goto done;
+    lg_config cfg = m->cfg;
+    snprintf(cfg.torch_dtype, sizeof cfg.torch_dtype, "%s",
+             stored_dtype == LG_DT_BF16 ? "bfloat16" : stored_dtype == LG_DT_F16 ? "float16" : "float32");
+    snprintf(path, sizeof path, "%s/config.json", tmp);
+    if (lg_config_write(path, &cfg, err) < 0)
+        goto done;
+    rc = lg_atomic_replace_dir(tmp, dir, err);
+done:
+    lg_st_writer_free(w);
+    if (rc < 0) {
+        snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/config.json", tmp);
+        unlink(path);
+        rmdir(tmp);
+    }
+    return rc;
 }

@@ -34,6 +34,8 @@ uint64_t lg_rng_next(lg_rng *r)
 
 double lg_rng_uniform(lg_rng *r) { return (double)(lg_rng_next(r) >> 11) * 0x1.0p-53; }
 
+float lg_rng_float(lg_rng *r) { return (float)(lg_rng_next(r) >> 40) * 0x1.0p-24f; }
+
 double lg_rng_normal(lg_rng *r)
 {
     double u1 = lg_rng_uniform(r), u2 = lg_rng_uniform(r);

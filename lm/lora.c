@@ -1,0 +1,563 @@
+/* LoRA adapters as PEFT defines them: parameters, forward/backward beside the frozen
+ * linear layers, PEFT file I/O, merging. */
+#include "lg_lora.h"
+
+#include <cJSON.h>
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lg_atomic_file.h"
+#include "lg_rng.h"
+#include "lg_safetensors.h"
+
+static const char *target_names[LG_LORA_NTARGETS] = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                     "gate_proj", "up_proj", "down_proj"};
+static const char *short_names[LG_LORA_NTARGETS] = {"q", "k", "v", "o", "gate", "up", "down"};
+
+const char *lg_lora_target_name(lg_lora_target t) { return target_names[t]; }
+
+static const char *target_module(lg_lora_target t) { return t <= LG_LORA_O ? "self_attn" : "mlp"; }
+
+int lg_lora_parse_targets(const char *list, unsigned *mask, lg_error *err)
+{
+    *mask = 0;
+    if (!strcmp(list, "all")) {
+        *mask = (1u << LG_LORA_NTARGETS) - 1;
+        return 0;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        int found = -1;
+        for (int t = 0; t < LG_LORA_NTARGETS; t++)
+            if (!strcmp(tok, target_names[t]) || !strcmp(tok, short_names[t]))
+                found = t;
+        if (found < 0)
+            return lg_fail(err, "unknown LoRA target '%s' (use q,k,v,o,gate,up,down)", tok);
+        *mask |= 1u << found;
+    }
+    if (!*mask)
+        return lg_fail(err, "no LoRA targets given");
+    return 0;
+}
+
+/* in and out features of target t */
+static void target_dims(const lg_config *c, lg_lora_target t, int *in, int *out)
+{
+    int C = c->hidden_size, F = c->intermediate_size;
+    int QD = c->n_heads * c->head_dim, KD = c->n_kv_heads * c->head_dim;
+    switch (t) {
+    case LG_LORA_Q: *in = C; *out = QD; break;
+    case LG_LORA_K: *in = C; *out = KD; break;
+    case LG_LORA_V: *in = C; *out = KD; break;
+    case LG_LORA_O: *in = QD; *out = C; break;
+    case LG_LORA_GATE: *in = C; *out = F; break;
+    case LG_LORA_UP: *in = C; *out = F; break;
+    default: *in = F; *out = C; break;
+    }
+}
+
+static float *base_weight(lg_model *m, int l, lg_lora_target t)
+{
+    lg_layer_tensors *L = &m->p.layers[l];
+    float *w[LG_LORA_NTARGETS] = {L->wq, L->wk, L->wv, L->wo, L->wgate, L->wup, L->wdown};
+    return w[t];
+}
+
+void lg_lora_free(lg_lora *l)
+{
+    if (!l)
+        return;
+    free(l->param_mem);
+    free(l->grad_mem);
+    free(l->p);
+    free(l->g);
+    free(l->entries);
+    free(l->act_mem);
+    free(l->xa);
+    free(l);
+}
+
+static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, lg_error *err)
+{
+    if (cfg->rank <= 0)
+        return lg_fail(err, "LoRA rank must be positive, got %d", cfg->rank), NULL;
+    if (!cfg->target_mask)
+        return lg_fail(err, "LoRA needs at least one target module"), NULL;
+    lg_lora *l = calloc(1, sizeof *l);
+    int slots = c->n_layers * LG_LORA_NTARGETS;
+    if (!l || !(l->p = calloc((size_t)slots, sizeof *l->p)) ||
+        !(l->g = calloc((size_t)slots, sizeof *l->g)) ||
+        !(l->xa = calloc((size_t)slots, sizeof *l->xa)) ||
+        !(l->entries = calloc((size_t)slots * 2, sizeof *l->entries))) {
+        lg_lora_free(l);
+        return lg_fail(err, "out of memory"), NULL;
+    }
+    l->cfg = *cfg;
+    l->n_layers = c->n_layers;
+    l->scale = cfg->use_rslora ? cfg->alpha / sqrtf((float)cfg->rank) : cfg->alpha / (float)cfg->rank;
+    const int r = cfg->rank;
+    for (int layer = 0; layer < c->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++) {
+            if (!(cfg->target_mask & (1u << t)))
+                continue;
+            int in, out;
+            target_dims(c, t, &in, &out);
+            const char *ab[2] = {"lora_A", "lora_B"};
+            int64_t shapes[2][2] = {{r, in}, {out, r}};
+            for (int k = 0; k < 2; k++) {
+                lg_param_entry *e = &l->entries[l->n_entries++];
+                snprintf(e->name, sizeof e->name, "model.layers.%d.%s.%s.%s.weight", layer,
+                         target_module(t), target_names[t], ab[k]);
+                e->ndim = 2;
+                e->shape[0] = shapes[k][0];
+                e->shape[1] = shapes[k][1];
+                e->numel = (size_t)(shapes[k][0] * shapes[k][1]);
+                e->offset = l->n_params;
+                e->is_matrix = 1;
+                l->n_params += e->numel;
+            }
+        }
+    l->param_mem = calloc(l->n_params, sizeof(float));
+    if (!l->param_mem) {
+        lg_lora_free(l);
+        return lg_fail(err, "out of memory for %zu LoRA parameters", l->n_params), NULL;
+    }
+    int i = 0;
+    for (int layer = 0; layer < c->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++) {
+            if (!(cfg->target_mask & (1u << t)))
+                continue;
+            lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
+            l->entries[i].param = p->A = l->param_mem + l->entries[i].offset;
+            i++;
+            l->entries[i].param = p->B = l->param_mem + l->entries[i].offset;
+            i++;
+        }
+    return l;
+}
+
+lg_lora *lg_lora_attach(lg_model *m, const lg_lora_config *cfg, uint64_t seed, lg_error *err)
+{
+    if (m->lora)
+        return lg_fail(err, "the model already has a LoRA adapter"), NULL;
+    lg_lora *l = lora_create(&m->cfg, cfg, err);
+    if (!l)
+        return NULL;
+    /* PEFT: A ~ kaiming_uniform(a=√5) = U(−1/√in, 1/√in); B = 0 */
+    lg_rng rng;
+    lg_rng_seed(&rng, seed);
+    for (int i = 0; i < l->n_entries; i += 2) {
+        lg_param_entry *A = &l->entries[i];
+        double bound = 1.0 / sqrt((double)A->shape[1]);
+        for (size_t j = 0; j < A->numel; j++)
+            A->param[j] = (float)((2 * lg_rng_uniform(&rng) - 1) * bound);
+    }
+    m->lora = l;
+    return l;
+}
+
+int lg_lora_alloc_grads(lg_lora *l, lg_error *err)
+{
+    if (l->grad_mem)
+        return 0;
+    l->grad_mem = calloc(l->n_params, sizeof(float));
+    if (!l->grad_mem)
+        return lg_fail(err, "out of memory for LoRA gradients");
+    int i = 0;
+    for (int layer = 0; layer < l->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++) {
+            if (!(l->cfg.target_mask & (1u << t)))
+                continue;
+            lg_lora_pair *g = &l->g[layer * LG_LORA_NTARGETS + t];
+            l->entries[i].grad = g->A = l->grad_mem + l->entries[i].offset;
+            i++;
+            l->entries[i].grad = g->B = l->grad_mem + l->entries[i].offset;
+            i++;
+        }
+    return 0;
+}
+
+void lg_lora_zero_grads(lg_lora *l)
+{
+    if (l && l->grad_mem)
+        memset(l->grad_mem, 0, l->n_params * sizeof(float));
+}
+
+const lg_param_entry *lg_lora_find(const lg_lora *l, const char *name)
+{
+    for (int i = 0; l && i < l->n_entries; i++)
+        if (!strcmp(l->entries[i].name, name))
+            return &l->entries[i];
+    return NULL;
+}
+
+int lg_lora_reserve(lg_lora *l, int N, lg_error *err)
+{
+    if (N <= l->cap_N)
+        return 0;
+    int targets = __builtin_popcount(l->cfg.target_mask);
+    size_t per = (size_t)N * l->cfg.rank;
+    free(l->act_mem);
+    l->act_mem = malloc(sizeof(float) * per * ((size_t)l->n_layers * targets + 1));
+    if (!l->act_mem)
+        return lg_fail(err, "out of memory for LoRA activations");
+    float *p = l->act_mem;
+    for (int layer = 0; layer < l->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++)
+            if (l->cfg.target_mask & (1u << t)) {
+                l->xa[layer * LG_LORA_NTARGETS + t] = p;
+                p += per;
+            }
+    l->dxa = p;
+    l->cap_N = N;
+    return 0;
+}
+
+void lg_lora_forward(lg_lora *l, int layer, lg_lora_target t, float *out, const float *in, int N,
+                     int IC, int OC)
+{
+    if (!(l->cfg.target_mask & (1u << t)))
+        return;
+    const lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
+    float *xa = l->xa[layer * LG_LORA_NTARGETS + t];
+    const int r = l->cfg.rank;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, IC, 1, in, IC, p->A, IC, 0, xa, r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, r, l->scale, xa, r, p->B, r, 1, out,
+                OC);
+}
+
+void lg_lora_backward(lg_lora *l, int layer, lg_lora_target t, float *din, const float *dout,
+                      const float *in, int N, int IC, int OC)
+{
+    if (!(l->cfg.target_mask & (1u << t)))
+        return;
+    const lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
+    const lg_lora_pair *g = &l->g[layer * LG_LORA_NTARGETS + t];
+    const float *xa = l->xa[layer * LG_LORA_NTARGETS + t];
+    const int r = l->cfg.rank;
+    if (g->B)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, r, N, l->scale, dout, OC, xa, r, 1,
+                    g->B, r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, OC, l->scale, dout, OC, p->B, r, 0,
+                l->dxa, r);
+    if (g->A)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, IC, N, 1, l->dxa, r, in, IC, 1, g->A,
+                    IC);
+    if (din)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, r, 1, l->dxa, r, p->A, IC, 1,
+                    din, IC);
+}
+
+void lg_lora_merge(lg_model *m)
+{
+    lg_lora *l = m->lora;
+    if (!l)
+        return;
+    const int r = l->cfg.rank;
+    for (int layer = 0; layer < l->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++) {
+            if (!(l->cfg.target_mask & (1u << t)))
+                continue;
+            int in, out;
+            target_dims(&m->cfg, t, &in, &out);
+            const lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, l->scale, p->B, r,
+                        p->A, in, 1, base_weight(m, layer, t), in);
+        }
+    m->lora = NULL;
+    lg_lora_free(l);
+}
+
+/* ---- PEFT files ---- */
+
+#define PEFT_PREFIX "base_model.model."
+#define PEFT_EMBED PEFT_PREFIX "model.embed_tokens.weight"
+#define PEFT_HEAD PEFT_PREFIX "lm_head.weight"
+
+static char *read_text_file(const char *path, lg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(buf);
+        return lg_fail(err, "%s: cannot read", path), NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *err)
+{
+    char *text = read_text_file(path, err);
+    if (!text)
+        return -1;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (!j)
+        return lg_fail(err, "%s: not valid JSON", path);
+    int rc = -1;
+    memset(cfg, 0, sizeof *cfg);
+    const cJSON *v;
+    if (!(v = cJSON_GetObjectItem(j, "peft_type")) || !cJSON_IsString(v) ||
+        strcmp(v->valuestring, "LORA")) {
+        lg_fail(err, "%s: peft_type is not LORA", path);
+        goto done;
+    }
+    if (!(v = cJSON_GetObjectItem(j, "r")) || !cJSON_IsNumber(v) || v->valueint <= 0) {
+        lg_fail(err, "%s: missing or invalid r", path);
+        goto done;
+    }
+    cfg->rank = v->valueint;
+    if (!(v = cJSON_GetObjectItem(j, "lora_alpha")) || !cJSON_IsNumber(v)) {
+        lg_fail(err, "%s: missing lora_alpha", path);
+        goto done;
+    }
+    cfg->alpha = (float)v->valuedouble;
+    cfg->use_rslora = cJSON_IsTrue(cJSON_GetObjectItem(j, "use_rslora"));
+    const char *unsupported[] = {"use_dora", "fan_in_fan_out"};
+    for (int i = 0; i < 2; i++)
+        if (cJSON_IsTrue(cJSON_GetObjectItem(j, unsupported[i]))) {
+            lg_fail(err, "%s: %s adapters are not supported", path, unsupported[i]);
+            goto done;
+        }
+    const char *patterns[] = {"rank_pattern", "alpha_pattern"};
+    for (int i = 0; i < 2; i++) {
+        v = cJSON_GetObjectItem(j, patterns[i]);
+        if (v && cJSON_IsObject(v) && v->child) {
+            lg_fail(err, "%s: per-module %s is not supported", path, patterns[i]);
+            goto done;
+        }
+    }
+    if ((v = cJSON_GetObjectItem(j, "layers_to_transform")) && !cJSON_IsNull(v)) {
+        lg_fail(err, "%s: layers_to_transform is not supported", path);
+        goto done;
+    }
+    if ((v = cJSON_GetObjectItem(j, "bias")) && cJSON_IsString(v) && strcmp(v->valuestring, "none")) {
+        lg_fail(err, "%s: bias '%s' is not supported (only \"none\")", path, v->valuestring);
+        goto done;
+    }
+    v = cJSON_GetObjectItem(j, "target_modules");
+    if (cJSON_IsString(v)) {
+        if (lg_lora_parse_targets(v->valuestring, &cfg->target_mask, err) < 0) {
+            lg_fail_context(err, "%s", path);
+            goto done;
+        }
+    } else if (cJSON_IsArray(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v) {
+            unsigned bit;
+            if (!cJSON_IsString(it) || lg_lora_parse_targets(it->valuestring, &bit, err) < 0) {
+                lg_fail(err, "%s: unsupported target module in target_modules", path);
+                goto done;
+            }
+            cfg->target_mask |= bit;
+        }
+    } else {
+        lg_fail(err, "%s: missing target_modules", path);
+        goto done;
+    }
+    v = cJSON_GetObjectItem(j, "modules_to_save");
+    if (cJSON_IsArray(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v) {
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, "embed_tokens"))
+                cfg->save_embed_tokens = 1;
+            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "lm_head"))
+                cfg->save_lm_head = 1;
+            else {
+                lg_fail(err, "%s: unsupported module in modules_to_save", path);
+                goto done;
+            }
+        }
+    }
+    rc = 0;
+done:
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* Copies a full tensor from the adapter file into dst after checking its shape. */
+static int load_full(const lg_safetensors *st, const char *name, float *dst, int64_t rows,
+                     int64_t cols, lg_error *err)
+{
+    const lg_tensor_info *t = lg_st_find(st, name);
+    if (!t)
+        return -2;
+    if (lg_tensor_expect_shape(t, 2, (int64_t[]){rows, cols}, err) < 0)
+        return -1;
+    return lg_tensor_to_f32(t, dst, err);
+}
+
+lg_lora *lg_lora_load_peft(lg_model *m, const char *dir, lg_error *err)
+{
+    char path[4096];
+    lg_lora_config cfg;
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    if (parse_peft_config(path, &cfg, err) < 0)
+        return NULL;
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
+    lg_safetensors *st = lg_st_open(path, err);
+    if (!st)
+        return NULL;
+    lg_lora *l = lora_create(&m->cfg, &cfg, err);
+    if (!l) {
+        lg_st_close(st);
+        return NULL;
+    }
+    char name[160];
+    int used = 0;
+    for (int i = 0; i < l->n_entries; i++) {
+        lg_param_entry *e = &l->entries[i];
+        snprintf(name, sizeof name, PEFT_PREFIX "%s", e->name);
+        int rc = load_full(st, name, e->param, e->shape[0], e->shape[1], err);
+        if (rc == -2)
+            lg_fail(err, "%s: tensor %s is missing", path, name);
+        if (rc < 0)
+            goto fail;
+        used++;
+    }
+    const int64_t V = m->cfg.vocab_size, C = m->cfg.hidden_size;
+    if (cfg.save_embed_tokens) {
+        int rc = load_full(st, PEFT_EMBED, m->p.embed, V, C, err);
+        if (rc == -2)
+            lg_fail(err, "%s: modules_to_save names embed_tokens but %s is missing", path, PEFT_EMBED);
+        if (rc < 0)
+            goto fail;
+        used++;
+    }
+    if (cfg.save_lm_head) {
+        int rc = load_full(st, PEFT_HEAD, m->p.lm_head, V, C, err);
+        if (rc == -2)
+            lg_fail(err, "%s: modules_to_save names lm_head but %s is missing", path, PEFT_HEAD);
+        if (rc < 0)
+            goto fail;
+        used++;
+    }
+    if (used != lg_st_count(st)) {
+        for (int i = 0; i < lg_st_count(st); i++) {
+            const char *n = lg_st_tensor(st, i)->name;
+            const char *inner = strncmp(n, PEFT_PREFIX, strlen(PEFT_PREFIX)) ? n : n + strlen(PEFT_PREFIX);
+            if (!lg_lora_find(l, inner) && strcmp(n, PEFT_EMBED) && strcmp(n, PEFT_HEAD)) {
+                lg_fail(err, "%s: unexpected tensor %s (not in adapter_config.json)", path, n);
+                goto fail;
+            }
+        }
+    }
+    lg_st_close(st);
+    if (m->lora) {
+        lg_fail(err, "%s: the model already has a LoRA adapter", dir);
+        lg_lora_free(l);
+        return NULL;
+    }
+    m->lora = l;
+    return l;
+fail:
+    lg_st_close(st);
+    lg_lora_free(l);
+    return NULL;
+}
+
+static int write_peft_config(const char *path, const lg_lora_config *cfg, const char *base,
+                             lg_error *err)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "peft_type", "LORA");
+    cJSON_AddStringToObject(j, "task_type", "CAUSAL_LM");
+    cJSON_AddStringToObject(j, "base_model_name_or_path", base ? base : "");
+    cJSON_AddNumberToObject(j, "r", cfg->rank);
+    cJSON_AddNumberToObject(j, "lora_alpha", cfg->alpha);
+    cJSON_AddNumberToObject(j, "lora_dropout", 0.0);
+    cJSON_AddBoolToObject(j, "use_rslora", cfg->use_rslora);
+    cJSON_AddBoolToObject(j, "use_dora", 0);
+    cJSON_AddBoolToObject(j, "fan_in_fan_out", 0);
+    cJSON_AddStringToObject(j, "bias", "none");
+    cJSON_AddBoolToObject(j, "inference_mode", 1);
+    cJSON_AddBoolToObject(j, "init_lora_weights", 1);
+    cJSON *targets = cJSON_AddArrayToObject(j, "target_modules");
+    for (int t = 0; t < LG_LORA_NTARGETS; t++)
+        if (cfg->target_mask & (1u << t))
+            cJSON_AddItemToArray(targets, cJSON_CreateString(target_names[t]));
+    if (cfg->save_embed_tokens || cfg->save_lm_head) {
+        cJSON *mods = cJSON_AddArrayToObject(j, "modules_to_save");
+        if (cfg->save_embed_tokens)
+            cJSON_AddItemToArray(mods, cJSON_CreateString("embed_tokens"));
+        if (cfg->save_lm_head)
+            cJSON_AddItemToArray(mods, cJSON_CreateString("lm_head"));
+    } else {
+        cJSON_AddNullToObject(j, "modules_to_save");
+    }
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    lg_atomic_file af;
+    int rc = -1;
+    if (text && lg_atomic_open(&af, path, err) == 0) {
+        fputs(text, af.fp);
+        fputc('\n', af.fp);
+        rc = lg_atomic_commit(&af, err);
+    }
+    free(text);
+    return rc;
+}
+
+int lg_lora_save_peft(const lg_model *m, const char *dir, const char *base_model_name, lg_error *err)
+{
+    const lg_lora *l = m->lora;
+    if (!l)
+        return lg_fail(err, "%s: the model has no LoRA adapter to save", dir);
+    char tmp[4096], path[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
+    if (mkdir(tmp, 0755) != 0)
+        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    lg_st_writer *w = lg_st_writer_new();
+    int rc = -1;
+    char **owned = calloc((size_t)l->n_entries, sizeof *owned);
+    for (int i = 0; owned && i < l->n_entries; i++) {
+        const lg_param_entry *e = &l->entries[i];
+        size_t n = strlen(PEFT_PREFIX) + strlen(e->name) + 1;
+        owned[i] = malloc(n);
+        snprintf(owned[i], n, PEFT_PREFIX "%s", e->name);
+        if (lg_st_writer_add(w, owned[i], LG_DT_F32, 2, e->shape, e->param, err) < 0)
+            goto done;
+    }
+    const int64_t shape[2] = {m->cfg.vocab_size, m->cfg.hidden_size};
+    if (l->cfg.save_embed_tokens &&
+        lg_st_writer_add(w, PEFT_EMBED, LG_DT_F32, 2, shape, m->p.embed, err) < 0)
+        goto done;
+    if (l->cfg.save_lm_head &&
+        lg_st_writer_add(w, PEFT_HEAD, LG_DT_F32, 2, shape, m->p.lm_head, err) < 0)
+        goto done;
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", tmp);
+    if (lg_st_writer_write(w, path, err) < 0)
+        goto done;
+    snprintf(path, sizeof path, "%s/adapter_config.json", tmp);
+    if (write_peft_config(path, &l->cfg, base_model_name, err) < 0)
+        goto done;
+    rc = lg_atomic_replace_dir(tmp, dir, err);
+done:
+    lg_st_writer_free(w);
+    for (int i = 0; owned && i < l->n_entries; i++)
+        free(owned[i]);
+    free(owned);
+    if (rc < 0) {
+        snprintf(path, sizeof path, "%s/adapter_model.safetensors", tmp);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/adapter_config.json", tmp);
+        unlink(path);
+        rmdir(tmp);
+    }
+    return rc;
+}
