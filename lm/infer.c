@@ -1,0 +1,218 @@
+/* Incremental inference: the forward pass of new tokens only, over a KV cache.
+ * The same computation as lg_model_forward, restricted to the rows of the new tokens:
+ * their keys and values go straight into the cache (RoPE applied in place at their
+ * absolute positions) and each query attends over every cached position up to its own. */
+#include "lg_generate.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_ops.h"
+
+#define DEFAULT_CHUNK 32
+
+lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error *err)
+{
+    const lg_config *c = &m->cfg;
+    if (m->lora) {
+        lg_fail(err, "inference reads the base weights only: merge the LoRA adapter first "
+                     "(lg_lora_merge)");
+        return NULL;
+    }
+    if (max_T <= 0) {
+        lg_fail(err, "inference for %d positions requested", max_T);
+        return NULL;
+    }
+    if (c->max_position_embeddings > 0 && max_T > c->max_position_embeddings) {
+        lg_fail(err, "%d positions exceed the model's maximum of %d (max_position_embeddings)",
+                max_T, c->max_position_embeddings);
+        return NULL;
+    }
+    if (c->sliding_window > 0 && max_T > c->sliding_window) {
+        lg_fail(err, "%d positions exceed the sliding window %d, which is not implemented",
+                max_T, c->sliding_window);
+        return NULL;
+    }
+    if (max_chunk <= 0)
+        max_chunk = DEFAULT_CHUNK;
+    if (max_chunk > max_T)
+        max_chunk = max_T;
+    lg_infer *s = calloc(1, sizeof *s);
+    if (!s) {
+        lg_fail(err, "out of memory for inference state");
+        return NULL;
+    }
+    s->m = m;
+    s->max_chunk = max_chunk;
+    s->cache = lg_kv_cache_create(c, max_T, err);
+    if (!s->cache) {
+        free(s);
+        return NULL;
+    }
+    const size_t N = (size_t)max_chunk, C = c->hidden_size, F = c->intermediate_size;
+    const size_t QD = (size_t)c->n_heads * c->head_dim, half = (size_t)c->head_dim / 2;
+    s->n_score_rows = omp_get_max_threads();
+    s->x = malloc(N * C * sizeof(float));
+    s->xn = malloc(N * C * sizeof(float));
+    s->rstd = malloc(N * sizeof(float));
+    s->q = malloc(N * QD * sizeof(float));
+    s->atty = malloc(N * QD * sizeof(float));
+    s->gate = malloc(N * F * sizeof(float));
+    s->up = malloc(N * F * sizeof(float));
+    s->scores = malloc((size_t)s->n_score_rows * max_T * sizeof(float));
+    s->rope_cos = malloc((size_t)max_T * half * sizeof(float));
+    s->rope_sin = malloc((size_t)max_T * half * sizeof(float));
+    s->logits = malloc((size_t)c->vocab_size * sizeof(float));
+    if (!s->x || !s->xn || !s->rstd || !s->q || !s->atty || !s->gate || !s->up || !s->scores ||
+        !s->rope_cos || !s->rope_sin || !s->logits) {
+        lg_infer_free(s);
+        lg_fail(err, "out of memory for inference buffers");
+        return NULL;
+    }
+    /* the angles depend on the position only, so one table of max_T rows serves every
+     * chunk: rows pos0.. of it are the table of a chunk starting at pos0 */
+    lg_rope_tables_f32(s->rope_cos, s->rope_sin, max_T, c->head_dim, c->rope_theta);
+    return s;
+}
+
+void lg_infer_free(lg_infer *s)
+{
+    if (!s)
+        return;
+    lg_kv_cache_free(s->cache);
+    free(s->x);
+    free(s->xn);
+    free(s->rstd);
+    free(s->q);
+    free(s->atty);
+    free(s->gate);
+    free(s->up);
+    free(s->scores);
+    free(s->rope_cos);
+    free(s->rope_sin);
+    free(s->logits);
+    free(s);
+}
+
+void lg_infer_reset(lg_infer *s)
+{
+    lg_kv_cache_reset(s->cache);
+}
+
+/* atty[n, nh·hd] for the n queries of the chunk at positions pos0.., each over cached
+ * positions 0..its own (causal), query head h reading KV head h / (nh / nkv). */
+static void attend(lg_infer *s, int layer, int pos0, int n)
+{
+    const lg_config *c = &s->m->cfg;
+    const int nh = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads;
+    const int qd = nh * hd, kd = s->cache->kv_dim, max_T = s->cache->max_T;
+    const float *K = s->cache->k[layer], *V = s->cache->v[layer];
+    const float scale = (float)(1.0 / sqrt((double)hd));
+    const int tasks = n * nh;
+#pragma omp parallel for schedule(static) num_threads(s->n_score_rows)
+    for (int task = 0; task < tasks; task++) {
+        const int i = task / nh, h = task % nh, g = h / group, t = pos0 + i;
+        float *p = s->scores + (size_t)omp_get_thread_num() * max_T;
+        const float *qt = s->q + (size_t)i * qd + (size_t)h * hd;
+        float mx = -INFINITY;
+        for (int j = 0; j <= t; j++) {
+            const float *kj = K + (size_t)j * kd + (size_t)g * hd;
+            float dot = 0;
+#pragma omp simd reduction(+ : dot)
+            for (int d = 0; d < hd; d++)
+                dot += qt[d] * kj[d];
+            p[j] = dot * scale;
+            if (p[j] > mx)
+                mx = p[j];
+        }
+        double sum = 0;
+        for (int j = 0; j <= t; j++) {
+            p[j] = (float)exp((double)(p[j] - mx));
+            sum += p[j];
+        }
+        const float inv = (float)(1.0 / sum);
+        float *ot = s->atty + (size_t)i * qd + (size_t)h * hd;
+        memset(ot, 0, sizeof(float) * (size_t)hd);
+        for (int j = 0; j <= t; j++) {
+            const float w = p[j] * inv, *vj = V + (size_t)j * kd + (size_t)g * hd;
+#pragma omp simd
+            for (int d = 0; d < hd; d++)
+                ot[d] += w * vj[d];
+        }
+    }
+}
+
+/* One pass over n <= max_chunk tokens. Logits: all n rows into `all` when given, else the
+ * last row into s->logits when want_last. */
+static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int want_last)
+{
+    const lg_model *m = s->m;
+    const lg_config *c = &m->cfg;
+    const int C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
+    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim, half = hd / 2;
+    const int QD = nh * hd, KD = nkv * hd;
+    const int pos0 = s->cache->len;
+    const float *cos_t = s->rope_cos + (size_t)pos0 * half, *sin_t = s->rope_sin + (size_t)pos0 * half;
+    float *x = s->x, *xn = s->xn;
+    lg_embedding_forward_f32(x, ids, m->p.embed, n, C);
+    for (int l = 0; l < c->n_layers; l++) {
+        const lg_layer_tensors *w = &m->p.layers[l];
+        float *kc = s->cache->k[l] + (size_t)pos0 * KD, *vc = s->cache->v[l] + (size_t)pos0 * KD;
+        lg_rmsnorm_forward_f32(xn, s->rstd, x, w->attn_norm, n, C, c->rms_norm_eps);
+        lg_matmul_forward_f32(s->q, xn, w->wq, w->bq, n, C, QD);
+        lg_matmul_forward_f32(kc, xn, w->wk, w->bk, n, C, KD);
+        lg_matmul_forward_f32(vc, xn, w->wv, w->bv, n, C, KD);
+        /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
+        lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
+        lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
+        attend(s, l, pos0, n);
+        lg_matmul_forward_f32(xn, s->atty, w->wo, w->bo, n, QD, C);
+        lg_residual_forward_f32(x, x, xn, (long)n * C);
+        lg_rmsnorm_forward_f32(xn, s->rstd, x, w->mlp_norm, n, C, c->rms_norm_eps);
+        lg_matmul_forward_f32(s->gate, xn, w->wgate, NULL, n, C, F);
+        lg_matmul_forward_f32(s->up, xn, w->wup, NULL, n, C, F);
+        lg_swiglu_forward_f32(s->gate, s->gate, s->up, (long)n * F); /* element-wise: in place */
+        lg_matmul_forward_f32(xn, s->gate, w->wdown, NULL, n, F, C);
+        lg_residual_forward_f32(x, x, xn, (long)n * C);
+    }
+    s->cache->len += n;
+    if (all) {
+        lg_rmsnorm_forward_f32(xn, s->rstd, x, m->p.norm, n, C, c->rms_norm_eps);
+        lg_matmul_forward_f32(all, xn, m->p.lm_head, NULL, n, C, V);
+    } else if (want_last) {
+        /* a prompt needs only its last token's prediction: skip the LM head elsewhere */
+        lg_rmsnorm_forward_f32(xn, s->rstd, x + (size_t)(n - 1) * C, m->p.norm, 1, C,
+                               c->rms_norm_eps);
+        lg_matmul_forward_f32(s->logits, xn, m->p.lm_head, NULL, 1, C, V);
+    }
+}
+
+const float *lg_infer_forward(lg_infer *s, const int32_t *ids, int n, float *all_logits,
+                              lg_error *err)
+{
+    const int V = s->m->cfg.vocab_size;
+    if (n <= 0) {
+        lg_fail(err, "inference: no tokens given");
+        return NULL;
+    }
+    if (n > s->cache->max_T - s->cache->len) {
+        lg_fail(err, "inference: %d more tokens after %d do not fit the %d positions reserved",
+                n, s->cache->len, s->cache->max_T);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= V) {
+            lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)", ids[i],
+                    s->cache->len + i, V);
+            return NULL;
+        }
+    for (int done = 0; done < n;) {
+        int k = n - done < s->max_chunk ? n - done : s->max_chunk;
+        run_chunk(s, ids + done, k, all_logits ? all_logits + (size_t)done * V : NULL,
+                  done + k == n);
+        done += k;
+    }
+    return all_logits ? all_logits + (size_t)(n - 1) * V : s->logits;
+}
