@@ -1,0 +1,262 @@
+/* Token streams from id files or text, packed into sequences, shuffled per epoch. */
+#include "lg_dataset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_rng.h"
+#include "lg_spm.h"
+
+/* A growing token stream. */
+static int push(lg_dataset *ds, size_t *cap, int32_t id, lg_error *err)
+{
+    if (ds->n_tokens == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 1 << 16;
+        int32_t *t = realloc(ds->tokens, ncap * sizeof *t);
+        if (!t)
+            return lg_fail(err, "%s: out of memory after %zu tokens", ds->path, ds->n_tokens);
+        ds->tokens = t;
+        *cap = ncap;
+    }
+    ds->tokens[ds->n_tokens++] = id;
+    return 0;
+}
+
+static lg_dataset *dataset_new(const char *path, const lg_dataset_options *opt, lg_error *err)
+{
+    lg_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) {
+        lg_fail(err, "%s: out of memory", path);
+        return NULL;
+    }
+    snprintf(ds->path, sizeof ds->path, "%s", path);
+    ds->opt = *opt;
+    return ds;
+}
+
+static FILE *open_input(const char *path, lg_error *err)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f)
+        lg_fail(err, "%s: %s", path, strerror(errno));
+    return f;
+}
+
+static void close_input(FILE *f)
+{
+    if (f != stdin)
+        fclose(f);
+}
+
+/* One document's ids (already checked) framed by the model's markers. */
+static int add_document(lg_dataset *ds, size_t *cap, const int *ids, size_t n, lg_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (ds->opt.bos_id >= 0 && push(ds, cap, ds->opt.bos_id, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (push(ds, cap, ids[i], err) < 0)
+            return -1;
+    if (ds->opt.eos_id >= 0 && push(ds, cap, ds->opt.eos_id, err) < 0)
+        return -1;
+    ds->n_docs++;
+    return 0;
+}
+
+/* Shuffles 0..n_seqs-1 for ds->pos.epoch: Fisher–Yates driven by seed and epoch. */
+static void make_order(lg_dataset *ds)
+{
+    for (size_t i = 0; i < ds->n_seqs; i++)
+        ds->order[i] = i;
+    if (!ds->opt.shuffle)
+        return;
+    lg_rng rng;
+    lg_rng_seed(&rng, ds->opt.seed * 0x100000001B3ull + (uint64_t)ds->pos.epoch);
+    for (size_t i = ds->n_seqs; i > 1; i--) {
+        size_t j = (size_t)(lg_rng_next(&rng) % i);
+        size_t t = ds->order[i - 1];
+        ds->order[i - 1] = ds->order[j];
+        ds->order[j] = t;
+    }
+}
+
+/* Checks the stream and cuts it into sequences. */
+static lg_dataset *finish(lg_dataset *ds, lg_error *err)
+{
+    if (ds->n_tokens == 0) {
+        lg_fail(err, "%s: empty: no tokens to %s", ds->path,
+                ds->opt.seq_len > 0 ? "train on" : "evaluate");
+        lg_dataset_free(ds);
+        return NULL;
+    }
+    if (ds->opt.seq_len > 0) {
+        ds->n_seqs = ds->n_tokens / (size_t)ds->opt.seq_len;
+        if (ds->n_seqs == 0) {
+            lg_fail(err, "%s: %zu tokens, fewer than one sequence of %d", ds->path,
+                    ds->n_tokens, ds->opt.seq_len);
+            lg_dataset_free(ds);
+            return NULL;
+        }
+        ds->order = malloc(ds->n_seqs * sizeof *ds->order);
+        if (!ds->order) {
+            lg_fail(err, "%s: out of memory", ds->path);
+            lg_dataset_free(ds);
+            return NULL;
+        }
+        make_order(ds);
+    }
+    return ds;
+}
+
+lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt, lg_error *err)
+{
+    FILE *f = open_input(path, err);
+    if (!f)
+        return NULL;
+    lg_dataset *ds = dataset_new(path, opt, err);
+    char *line = NULL;
+    size_t line_cap = 0, cap = 0, doc_cap = 0, doc_n = 0;
+    int *doc = NULL;
+    long lineno = 0;
+    ssize_t len;
+    int failed = !ds;
+    while (!failed && (len = getline(&line, &line_cap, f)) >= 0) {
+        lineno++;
+        doc_n = 0;
+        char *p = line;
+        for (;;) {
+            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+                p++;
+            if (!*p)
+                break;
+            char *end;
+            errno = 0;
+            long long id = strtoll(p, &end, 10);
+            if (end == p || errno || (*end && !strchr(" \t\r\n", *end)) || *p == '-' ||
+                *p == '+') {
+                char *stop = p;
+                while (*stop && !strchr(" \t\r\n", *stop))
+                    stop++;
+                lg_fail(err, "%s:%ld: '%.*s' is not a token id", path, lineno,
+                        (int)(stop - p > 40 ? 40 : stop - p), p);
+                failed = 1;
+                break;
+            }
+            if (id >= opt->vocab_size) {
+                lg_fail(err, "%s:%ld: token id %lld is outside the vocabulary (%d)", path,
+                        lineno, id, opt->vocab_size);
+                failed = 1;
+                break;
+            }
+            if (doc_n == doc_cap) {
+                size_t ncap = doc_cap ? doc_cap * 2 : 256;
+                int *d = realloc(doc, ncap * sizeof *d);
+                if (!d) {
+                    lg_fail(err, "%s:%ld: out of memory", path, lineno);
+                    failed = 1;
+                    break;
+                }
+                doc = d;
+                doc_cap = ncap;
+            }
+            doc[doc_n++] = (int)id;
+            p = end;
+        }
+        if (!failed && add_document(ds, &cap, doc, doc_n, err) < 0)
+            failed = 1;
+    }
+    if (!failed && ferror(f)) {
+        lg_fail(err, "%s: read error", path);
+        failed = 1;
+    }
+    free(line);
+    free(doc);
+    close_input(f);
+    if (failed) {
+        lg_dataset_free(ds);
+        return NULL;
+    }
+    return finish(ds, err);
+}
+
+lg_dataset *lg_dataset_load_text(const char *path, const lg_spm *spm,
+                                 const lg_dataset_options *opt, lg_error *err)
+{
+    if (lg_spm_vocab_size(spm) > opt->vocab_size) {
+        lg_fail(err, "%s: the tokenizer has %d pieces, more than the model's vocabulary (%d)",
+                path, lg_spm_vocab_size(spm), opt->vocab_size);
+        return NULL;
+    }
+    FILE *f = open_input(path, err);
+    if (!f)
+        return NULL;
+    lg_dataset *ds = dataset_new(path, opt, err);
+    char *line = NULL;
+    size_t line_cap = 0, cap = 0;
+    lg_spm_ids ids = {0};
+    long lineno = 0;
+    ssize_t len;
+    int failed = !ds;
+    while (!failed && (len = getline(&line, &line_cap, f)) >= 0) {
+        lineno++;
+        ds->n_bytes += (size_t)len;
+        size_t n = (size_t)len;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (lg_spm_encode(spm, line, n, &ids, err) < 0) {
+            lg_fail_context(err, "%s:%ld", path, lineno);
+            failed = 1;
+        } else if (add_document(ds, &cap, ids.ids, ids.n, err) < 0) {
+            failed = 1;
+        }
+    }
+    if (!failed && ferror(f)) {
+        lg_fail(err, "%s: read error", path);
+        failed = 1;
+    }
+    free(line);
+    lg_spm_ids_free(&ids);
+    close_input(f);
+    if (failed) {
+        lg_dataset_free(ds);
+        return NULL;
+    }
+    return finish(ds, err);
+}
+
+void lg_dataset_free(lg_dataset *ds)
+{
+    if (!ds)
+        return;
+    free(ds->tokens);
+    free(ds->order);
+    free(ds);
+}
+
+void lg_dataset_next_batch(lg_dataset *ds, int32_t *ids, int B)
+{
+    const size_t T = (size_t)ds->opt.seq_len;
+    for (int b = 0; b < B; b++) {
+        if (ds->pos.next == ds->n_seqs) {
+            ds->pos.epoch++;
+            ds->pos.next = 0;
+            make_order(ds);
+        }
+        size_t s = ds->order[ds->pos.next++];
+        memcpy(ids + (size_t)b * T, ds->tokens + s * T, T * sizeof *ids);
+    }
+}
+
+int lg_dataset_seek(lg_dataset *ds, lg_data_position pos, lg_error *err)
+{
+    if (pos.epoch < 0 || pos.next > ds->n_seqs)
+        return lg_fail(err, "%s: position (epoch %ld, sequence %zu) is outside the data "
+                            "(%zu sequences); was the checkpoint made on other data?",
+                       ds->path, pos.epoch, pos.next, ds->n_seqs);
+    ds->pos = pos;
+    make_order(ds);
+    return 0;
+}
