@@ -330,8 +330,9 @@ extern "C" int lg_spm_train(const lg_spm_train_options *opt, lg_spm_next_line ne
         if (opt->max_sentence_length > 0)
             kw["max_sentence_length"] = std::to_string(opt->max_sentence_length);
         kw["num_threads"] = std::to_string(opt->num_threads > 0 ? opt->num_threads : 1);
+        // SentencePiece keeps its seed process-wide; it only affects sampling here.
         if (opt->seed)
-            kw["random_seed"] = std::to_string(opt->seed);
+            sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned int>(opt->seed));
         // A tokenizer for an LM: ids 0..2 are unk, bos, eos as in Llama's tokenizer.
         kw["unk_id"] = "0";
         kw["bos_id"] = "1";

@@ -361,7 +361,7 @@ static int cmd_codec(int argc, char **argv, int encode)
             char *s = (char *)line;
             size_t n = 0;
             ids.n = 0;
-            for (char *tok = strtok(s, " \t"); tok; tok = strtok(NULL, " \t")) {
+            for (char *tok = strtok(s, " "); tok; tok = strtok(NULL, " ")) {
                 if (n == piece_cap) {
                     piece_cap = piece_cap ? 2 * piece_cap : 64;
                     const char **grown = realloc(piece_ptrs, piece_cap * sizeof *grown);
