@@ -71,6 +71,9 @@ typedef struct {
     lg_acts a;
     float *rope_cos, *rope_sin; /* [T, head_dim/2] */
     struct lg_lora *lora;     /* attached LoRA adapter or NULL (lg_lora.h) */
+    struct lg_langsamp *langsamp; /* language/script vectors or NULL (lg_langsamp.h) */
+    int32_t *tags;            /* [2 × tag_cap]: language then script index per sequence */
+    int tag_cap, tagged;      /* tagged: lg_model_set_tags gave tags for the next forward */
     float last_loss;
     int counted;        /* targets counted by the last forward */
 } lg_model;

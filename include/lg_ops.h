@@ -47,6 +47,11 @@
     void lg_swiglu_forward_##SFX(REAL *h, const REAL *gate, const REAL *up, long n);            \
     void lg_swiglu_backward_##SFX(REAL *dgate, REAL *dup, const REAL *dh, const REAL *gate,     \
                                   const REAL *up, long n);                                      \
+    /* x[b,t,:] += table[idx[b]] for every sequence b with idx[b] >= 0 (LangSAMP vectors) */  \
+    void lg_sequence_add_forward_##SFX(REAL *x, const REAL *table, const int32_t *idx, int B,   \
+                                       int T, int C);                                           \
+    void lg_sequence_add_backward_##SFX(REAL *dtable, const REAL *dx, const int32_t *idx, int B, \
+                                        int T, int C);                                          \
     /* out = a + b (out may alias a) */                                                         \
     void lg_residual_forward_##SFX(REAL *out, const REAL *a, const REAL *b, long n);            \
     /* Mean cross-entropy over rows whose target is not LG_IGNORE_INDEX. losses[N] gets the    \

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lg_atomic_file.h"
+#include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_ops.h"
 #include "lg_safetensors.h"
@@ -157,6 +158,8 @@ void lg_model_free(lg_model *m)
     free(m->rope_cos);
     free(m->rope_sin);
     lg_lora_free(m->lora);
+    lg_langsamp_free(m->langsamp);
+    free(m->tags);
     free(m);
 }
 
@@ -210,6 +213,10 @@ void lg_model_zero_grads(lg_model *m)
     if (m->grad_mem)
         memset(m->grad_mem, 0, m->n_grads * sizeof(float));
     lg_lora_zero_grads(m->lora);
+    if (m->langsamp && m->langsamp->dlang) {
+        memset(m->langsamp->dlang, 0, sizeof(float) * (size_t)(m->langsamp->n_langs + 1) * m->langsamp->C);
+        memset(m->langsamp->dscript, 0, sizeof(float) * (size_t)(m->langsamp->n_scripts + 1) * m->langsamp->C);
+    }
 }
 
 int lg_model_trainable(const lg_model *m, lg_param_entry **out, int max)
@@ -221,7 +228,45 @@ int lg_model_trainable(const lg_model *m, lg_param_entry **out, int max)
     for (int i = 0; m->lora && i < m->lora->n_entries; i++)
         if (m->lora->entries[i].grad && n < max)
             out[n++] = &m->lora->entries[i];
+    for (int i = 0; m->langsamp && i < 2; i++)
+        if (m->langsamp->entries[i].grad && m->langsamp->entries[i].numel && n < max)
+            out[n++] = &m->langsamp->entries[i];
     return n;
+}
+
+void lg_model_attach_langsamp(lg_model *m, lg_langsamp *ls)
+{
+    lg_langsamp_free(m->langsamp);
+    m->langsamp = ls;
+    m->tagged = 0;
+}
+
+int lg_model_set_tags(lg_model *m, const int32_t *lang_idx, const int32_t *script_idx, int B,
+                      lg_error *err)
+{
+    if (!lang_idx && !script_idx) {
+        m->tagged = 0;
+        return 0;
+    }
+    if (!m->langsamp)
+        return lg_fail(err, "sequences are tagged with a language/script but the model has no "
+                            "language/script vectors");
+    if (B > m->tag_cap) {
+        int32_t *t = realloc(m->tags, sizeof(int32_t) * 2 * (size_t)B);
+        if (!t)
+            return lg_fail(err, "out of memory");
+        m->tags = t;
+        m->tag_cap = B;
+    }
+    for (int b = 0; b < B; b++) {
+        int li = lang_idx ? lang_idx[b] : -1, si = script_idx ? script_idx[b] : -1;
+        if (li >= m->langsamp->n_langs || si >= m->langsamp->n_scripts)
+            return lg_fail(err, "sequence %d is tagged with a language/script index out of range", b);
+        m->tags[b] = li;
+        m->tags[m->tag_cap + b] = si;
+    }
+    m->tagged = B;
+    return 0;
 }
 
 /* ---- loading ---- */
@@ -418,6 +463,13 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     }
 #undef LORA_FORWARD
     float *last = m->a.res + (size_t)c->n_layers * N * C;
+    if (m->langsamp && m->tagged) {
+        if (m->tagged != B)
+            return lg_fail(err, "tags were set for %d sequences but the batch has %d", m->tagged, B);
+        /* LangSAMP: language and script vectors join the last block's output */
+        lg_sequence_add_forward_f32(last, m->langsamp->lang, m->tags, B, T, C);
+        lg_sequence_add_forward_f32(last, m->langsamp->script, m->tags + m->tag_cap, B, T, C);
+    }
     lg_rmsnorm_forward_f32(m->a.lnf, m->a.rstdf, last, m->p.norm, N, C, c->rms_norm_eps);
     lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
     m->counted = 0;
@@ -454,6 +506,10 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     lg_lora_backward(lora, l, t, din, dout, in, N, IC, OC)
     float *last = a->res + (size_t)c->n_layers * NC;
     lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
+    if (m->langsamp && m->tagged && m->langsamp->dlang) {
+        lg_sequence_add_backward_f32(m->langsamp->dlang, a->dres, m->tags, B, T, C);
+        lg_sequence_add_backward_f32(m->langsamp->dscript, a->dres, m->tags + m->tag_cap, B, T, C);
+    }
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const lg_layer_tensors *w = &m->p.layers[l];
         lg_layer_tensors *g = &m->g.layers[l];

@@ -262,6 +262,39 @@ void FN(lg_swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dh, const REAL *
     }
 }
 
+void FN(lg_sequence_add_forward)(REAL *x, const REAL *table, const int32_t *idx, int B, int T,
+                                 int C)
+{
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            if (idx[b] < 0)
+                continue;
+            const REAL *v = table + (size_t)idx[b] * C;
+            REAL *row = x + ((size_t)b * T + t) * C;
+            for (int c = 0; c < C; c++)
+                row[c] += v[c];
+        }
+}
+
+void FN(lg_sequence_add_backward)(REAL *dtable, const REAL *dx, const int32_t *idx, int B, int T,
+                                  int C)
+{
+    /* sequences may share an index: serial over sequences, parallel over channels */
+    for (int b = 0; b < B; b++) {
+        if (idx[b] < 0)
+            continue;
+        REAL *d = dtable + (size_t)idx[b] * C;
+#pragma omp parallel for schedule(static) if (C >= 512)
+        for (int c = 0; c < C; c++) {
+            double s = 0;
+            for (int t = 0; t < T; t++)
+                s += dx[((size_t)b * T + t) * C + c];
+            d[c] += (REAL)s;
+        }
+    }
+}
+
 void FN(lg_residual_forward)(REAL *out, const REAL *a, const REAL *b, long n)
 {
 #pragma omp parallel for schedule(static)

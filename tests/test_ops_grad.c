@@ -226,6 +226,30 @@ static void embedding_backward_matches_fd(void **state)
     free(c.table); free(c.out); free(c.r); free(dt);
 }
 
+/* ---- per-sequence vector add (LangSAMP); two sequences share index 1, one has none ---- */
+enum { SB = 4, ST = 3 };
+typedef struct { double *x, *table, *work, *r; const int32_t *idx; } seq_ctx;
+static double seq_loss(void *p)
+{
+    seq_ctx *c = p;
+    memcpy(c->work, c->x, sizeof(double) * SB * ST * C);
+    lg_sequence_add_forward_f64(c->work, c->table, c->idx, SB, ST, C);
+    return dotd(c->r, c->work, SB * ST * C);
+}
+static void sequence_add_backward_matches_fd(void **state)
+{
+    (void)state;
+    const int32_t idx[SB] = {1, -1, 0, 1};
+    seq_ctx c = {rand_vec(SB * ST * C), rand_vec(2 * C), zeros(SB * ST * C), rand_vec(SB * ST * C), idx};
+    double *dt = zeros(2 * C);
+    lg_sequence_add_backward_f64(dt, c.r, idx, SB, ST, C);
+    check_grad("sequence add dtable", seq_loss, &c, c.table, dt, 2 * C);
+    seq_loss(&c);
+    for (int j = 0; j < ST * C; j++) /* the untagged sequence is untouched */
+        assert_true(c.work[ST * C + j] == c.x[ST * C + j]);
+    free(c.x); free(c.table); free(c.work); free(c.r); free(dt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +260,7 @@ int main(void)
         cmocka_unit_test(swiglu_backward_matches_fd),
         cmocka_unit_test(cross_entropy_backward_matches_fd),
         cmocka_unit_test(embedding_backward_matches_fd),
+        cmocka_unit_test(sequence_add_backward_matches_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
