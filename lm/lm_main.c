@@ -15,6 +15,7 @@ static const command commands[] = {
     {"check", lg_cmd_check, "compare forward/backward with a Hugging Face reference output"},
     {"info", lg_cmd_info, "architecture, parameter count, dtypes and memory of a model"},
     {"merge", lg_cmd_merge, "fold a PEFT LoRA adapter into a full model directory"},
+    {"generate", lg_cmd_generate, "continue a prompt: sampling over a KV cache"},
 };
 
 static void usage(FILE *f)
