@@ -68,6 +68,7 @@ help:
 	@echo "make test       build and run every test, then again under ASan+UBSan"
 	@echo "make test-unit  the tests once, without sanitizers"
 	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make fuzz       libFuzzer runs of the safetensors and config.json parsers (FUZZ_SECONDS=60)"
 
 deps:
 	@tools/deps.sh
@@ -103,6 +104,33 @@ test-unit: all $(TESTS)
 
 test-asan:
 	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 test-unit
+
+# Fuzzing with clang's libFuzzer: `make fuzz` builds build/fuzz/fuzz_safetensors and
+# build/fuzz/fuzz_config (ASan+UBSan) and runs each for FUZZ_SECONDS, seeded with the
+# Hugging Face fixtures; new inputs collect in build/fuzz/corpus-*, crashes in build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(shell pkg-config --cflags libcjson 2>/dev/null) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := lm/safetensors.c lm/config.c lm/error.c lm/atomic_file.c
+FUZZERS      := build/fuzz/fuzz_safetensors build/fuzz/fuzz_config
+FUZZ_SEEDS   := $(wildcard ../shared/fixtures/hf/*/)
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZERS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
+
+fuzz: $(FUZZERS)
+	@for h in safetensors config; do \
+	    mkdir -p build/fuzz/corpus-$$h; \
+	    echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        -dict=tests/fuzz/$$h.dict -artifact_prefix=build/fuzz/$$h- \
+	        build/fuzz/corpus-$$h $(FUZZ_SEEDS) || exit 1; \
+	done
 
 clean:
 	rm -rf build bin

@@ -8,6 +8,7 @@ LIBS="openblas:libopenblas-dev zlib:zlib1g-dev icu-uc:libicu-dev icu-i18n:libicu
 libcjson:libcjson-dev cmocka:libcmocka-dev sentencepiece:libsentencepiece-dev"
 # command  Debian package
 TOOLS="pkg-config:pkg-config cc:gcc c++:g++ spm_encode:sentencepiece gzip:gzip"
+TOOLS="$TOOLS clang:clang"
 
 missing=""
 for pair in $LIBS; do
@@ -20,6 +21,10 @@ for pair in $TOOLS; do
     command -v "$cmd" >/dev/null 2>&1 && continue
     case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
 done
+
+# libFuzzer's runtime (make fuzz, tests/fuzz_smoke.sh): clang only recommends it.
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
+    missing="$missing libclang-rt-dev"
 
 [ -z "$missing" ] && exit 0
 if [ "${1:-}" = "--check" ]; then

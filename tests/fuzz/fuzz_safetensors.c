@@ -1,0 +1,38 @@
+/* libFuzzer harness: arbitrary bytes through the safetensors parser; whatever it accepts
+ * must be safe to look up and convert. Built by `make fuzz`. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_safetensors.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    lg_error err;
+    lg_safetensors *st = lg_st_open_memory(data, size, "fuzz.safetensors", &err);
+    if (!st) {
+        if (!strstr(err.msg, "fuzz.safetensors"))
+            abort();                      /* every refusal names the file */
+        return 0;
+    }
+    lg_st_metadata(st, "format");
+    for (int i = 0; i < lg_st_count(st); i++) {
+        const lg_tensor_info *t = lg_st_tensor(st, i);
+        if (lg_st_find(st, t->name) != t)
+            abort();
+        /* data lie inside the buffer: nbytes = numel × dtype size ≤ size */
+        if ((const uint8_t *)t->data < data || (const uint8_t *)t->data + t->nbytes > data + size)
+            abort();
+        size_t n = t->numel ? (size_t)t->numel : 1;
+        void *buf = malloc(n * 8);
+        if (!buf)
+            abort();
+        if (lg_tensor_to_f32(t, buf, &err) != 0)
+            lg_tensor_to_i64(t, buf, &err);
+        free(buf);
+    }
+    lg_st_close(st);
+    return 0;
+}
