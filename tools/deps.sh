@@ -9,6 +9,8 @@ libcjson:libcjson-dev cmocka:libcmocka-dev sentencepiece:libsentencepiece-dev"
 # command  Debian package
 TOOLS="pkg-config:pkg-config cc:gcc c++:g++ spm_encode:sentencepiece gzip:gzip"
 TOOLS="$TOOLS clang:clang"
+# corpora/build.sh: fetch/unpack packages, render man pages, unpack Mozilla language packs
+TOOLS="$TOOLS apt-get:apt dpkg-deb:dpkg man:man-db col:bsdextrautils unzip:unzip sha256sum:coreutils"
 
 missing=""
 for pair in $LIBS; do
