@@ -78,7 +78,9 @@ typedef struct {
     int64_t *link_off;
     int32_t *link_src, *link_tgt;
     double tension[2];        /* final tension, forward and reverse (0 when not trained) */
-    double log_likelihood[2]; /* of the last E-step, per direction */
+    /* sha256 of the tokenizers that made the ids ("" when unknown); written into and read
+     * from the table's `# src_tokenizer_sha256 HEX` comment lines */
+    char src_tokenizer_sha256[65], tgt_tokenizer_sha256[65];
 } lg_align_result;
 
 int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_result *res,
@@ -89,13 +91,14 @@ void lg_align_result_free(lg_align_result *res);
 double lg_align_row_total(const lg_align_result *res, int32_t tgt);
 
 /* `tgt_id<TAB>src_id<TAB>p<TAB>count` lines, by tgt id then descending count, entries with
- * count >= min_count (p is normalised over the entries kept).  Written atomically. */
+ * count >= min_count (p is normalised over the entries kept), after `#` comment lines naming
+ * the tokenizer checksums when known.  Written atomically. */
 int lg_align_write_table(const lg_align_result *res, const char *path, double min_count,
                          lg_error *err);
 /* One line per pair: `i-j` with i the src position and j the tgt position. */
 int lg_align_write_links(const lg_align_result *res, const char *path, lg_error *err);
 
-/* Reads a table written by lg_align_write_table back into rows (counts kept). */
+/* Reads a table written by lg_align_write_table back into rows (counts and checksums). */
 int lg_align_read_table(const char *path, lg_align_result *res, lg_error *err);
 
 /* Symmetrisation of two directional Viterbi alignments of one pair with n_src x n_tgt

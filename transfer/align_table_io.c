@@ -37,6 +37,11 @@ int lg_align_write_table(const lg_align_result *res, const char *path, double mi
         lg_atomic_abort(&af);
         return lg_fail(err, "%s: out of memory", path);
     }
+    fprintf(af.fp, "# lingraft alignment table: tgt_id src_id P(src|tgt) expected_count\n");
+    if (res->src_tokenizer_sha256[0])
+        fprintf(af.fp, "# src_tokenizer_sha256 %s\n", res->src_tokenizer_sha256);
+    if (res->tgt_tokenizer_sha256[0])
+        fprintf(af.fp, "# tgt_tokenizer_sha256 %s\n", res->tgt_tokenizer_sha256);
     for (int32_t t = 0; t < res->tgt_vocab; t++) {
         int n = 0;
         double total = 0;
@@ -83,6 +88,14 @@ int lg_align_read_table(const char *path, lg_align_result *res, lg_error *err)
     int rc = 0;
     while (gzgets(gz, line, sizeof line)) {
         line_no++;
+        if (line[0] == '#') {
+            char hex[65];
+            if (sscanf(line, "# src_tokenizer_sha256 %64s", hex) == 1)
+                memcpy(res->src_tokenizer_sha256, hex, sizeof hex);
+            else if (sscanf(line, "# tgt_tokenizer_sha256 %64s", hex) == 1)
+                memcpy(res->tgt_tokenizer_sha256, hex, sizeof hex);
+            continue;
+        }
         int t, s;
         double p, c;
         char extra;

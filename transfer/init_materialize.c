@@ -1,0 +1,234 @@
+/* Materialising a plan: weighted sums of streamed base rows, or draws from base statistics. */
+#include "lg_init.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_rng.h"
+
+/* LAPACK's Cholesky factorisation, shipped inside OpenBLAS. */
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+
+void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst)
+{
+    int64_t cols = t->shape[1];
+    size_t es = lg_dtype_size(t->dtype);
+    const unsigned char *p = (const unsigned char *)t->data + (size_t)row * (size_t)cols * es;
+    switch (t->dtype) {
+    case LG_DT_F32:
+        memcpy(dst, p, (size_t)cols * sizeof(float));
+        break;
+    case LG_DT_F64:
+        for (int64_t c = 0; c < cols; c++) {
+            double v;
+            memcpy(&v, p + 8 * c, 8);
+            dst[c] = (float)v;
+        }
+        break;
+    case LG_DT_BF16:
+    case LG_DT_F16:
+        for (int64_t c = 0; c < cols; c++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * c, 2);
+            dst[c] = t->dtype == LG_DT_BF16 ? lg_bf16_to_f32(h) : lg_f16_to_f32(h);
+        }
+        break;
+    default:
+        memset(dst, 0, (size_t)cols * sizeof(float));
+    }
+}
+
+/* Mean, per-dimension std and (when cov is not NULL) covariance of rows 0..n-1, in double,
+ * one streaming pass in blocks. */
+static int base_stats(const lg_tensor_info *t, int64_t n, double *mean, double *std, double *cov,
+                      lg_error *err)
+{
+    int C = (int)t->shape[1];
+    enum { BLOCK = 256 };
+    float *row = malloc((size_t)C * sizeof *row);
+    double *blk = cov ? malloc((size_t)BLOCK * C * sizeof *blk) : NULL;
+    double *sq = calloc((size_t)C, sizeof *sq);
+    if (!row || !sq || (cov && !blk)) {
+        free(row);
+        free(blk);
+        free(sq);
+        return lg_fail(err, "out of memory for embedding statistics");
+    }
+    memset(mean, 0, (size_t)C * sizeof *mean);
+    if (cov)
+        memset(cov, 0, (size_t)C * C * sizeof *cov);
+    for (int64_t r0 = 0; r0 < n; r0 += BLOCK) {
+        int nb = (int)(n - r0 < BLOCK ? n - r0 : BLOCK);
+        for (int i = 0; i < nb; i++) {
+            lg_tensor_row_f32(t, r0 + i, row);
+            for (int c = 0; c < C; c++) {
+                mean[c] += row[c];
+                sq[c] += (double)row[c] * row[c];
+                if (blk)
+                    blk[(size_t)i * C + c] = row[c];
+            }
+        }
+        if (cov) /* upper triangle of X^T X (row-major, so "lower" for Fortran) */
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, C, nb, 1.0, blk, C, 1.0, cov, C);
+    }
+    double denom = n > 1 ? (double)(n - 1) : 1.0;
+    for (int c = 0; c < C; c++) {
+        double m = mean[c] / (double)n;
+        mean[c] = m;
+        double var = (sq[c] - (double)n * m * m) / denom;
+        std[c] = var > 0 ? sqrt(var) : 0;
+    }
+    if (cov)
+        for (int i = 0; i < C; i++)
+            for (int j = i; j < C; j++) {
+                double v = (cov[(size_t)i * C + j] - (double)n * mean[i] * mean[j]) / denom;
+                cov[(size_t)i * C + j] = v;
+                cov[(size_t)j * C + i] = v;
+            }
+    free(row);
+    free(blk);
+    free(sq);
+    return 0;
+}
+
+/* Lower Cholesky factor L (row-major, L L^T = a) in place; a little jitter on the
+ * diagonal when the covariance is singular (fewer rows than dimensions). */
+static int cholesky(double *a, int C, lg_error *err)
+{
+    double trace = 0;
+    for (int i = 0; i < C; i++)
+        trace += a[(size_t)i * C + i];
+    double *work = malloc((size_t)C * C * sizeof *work);
+    if (!work)
+        return lg_fail(err, "out of memory for the covariance factor");
+    double jitter = 0;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        memcpy(work, a, (size_t)C * C * sizeof *work);
+        for (int i = 0; i < C; i++)
+            work[(size_t)i * C + i] += jitter;
+        int info = 0;
+        /* row-major upper = column-major lower: dpotrf("U") on the transpose gives U with
+         * U^T U = a, i.e. row-major L = U^T read as rows */
+        dpotrf_("U", &C, work, &C, &info);
+        if (info == 0) {
+            /* column-major U stored: element (i, j), i <= j at work[j * C + i]; row-major
+             * L(j, i) = U(i, j) lives at the same address: keep j >= i, zero the rest */
+            for (int r = 0; r < C; r++)
+                for (int c = r + 1; c < C; c++)
+                    work[(size_t)r * C + c] = 0;
+            memcpy(a, work, (size_t)C * C * sizeof *a);
+            free(work);
+            return 0;
+        }
+        jitter = jitter == 0 ? 1e-6 * (trace / C + 1e-12) : jitter * 10;
+    }
+    free(work);
+    return lg_fail(err, "the base embeddings' covariance is not positive definite");
+}
+
+int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, const lg_init_opts *o,
+                        float *out, lg_error *err)
+{
+    if (base->ndim != 2)
+        return lg_fail(err, "%s: %s is not a matrix", base->file, base->name);
+    if (base->dtype != LG_DT_F32 && base->dtype != LG_DT_F16 && base->dtype != LG_DT_BF16 &&
+        base->dtype != LG_DT_F64)
+        return lg_fail(err, "%s: %s has dtype %s, not a float type", base->file, base->name,
+                       lg_dtype_name(base->dtype));
+    int64_t rows = base->shape[0];
+    int C = (int)base->shape[1];
+    if (rows < plan->n_base)
+        return lg_fail(err, "%s: %s has %lld rows but the base tokenizer has %d pieces", base->file,
+                       base->name, (long long)rows, plan->n_base);
+    int need_mean = plan->counts[LG_ROW_MEAN] || plan->counts[LG_ROW_RANDOM] || plan->counts[LG_ROW_MVN];
+    int need_cov = plan->counts[LG_ROW_MVN] > 0;
+    double *mean = NULL, *std = NULL, *cov = NULL;
+    if (need_mean) {
+        mean = malloc((size_t)C * sizeof *mean);
+        std = malloc((size_t)C * sizeof *std);
+        cov = need_cov ? malloc((size_t)C * C * sizeof *cov) : NULL;
+        /* statistics of the rows the base tokenizer uses (padding rows are often untrained) */
+        if (!mean || !std || (need_cov && !cov) ||
+            base_stats(base, plan->n_base, mean, std, cov, err) < 0) {
+            if (!mean || !std || (need_cov && !cov))
+                lg_fail(err, "out of memory for embedding statistics");
+            free(mean);
+            free(std);
+            free(cov);
+            return -1;
+        }
+        if (need_cov) {
+            for (size_t i = 0; i < (size_t)C * C; i++)
+                cov[i] *= o->mvn_scale;
+            if (cholesky(cov, C, err) < 0) {
+                free(mean);
+                free(std);
+                free(cov);
+                return -1;
+            }
+        }
+    }
+    int failed = 0;
+    #pragma omp parallel
+    {
+        float *row = malloc((size_t)C * sizeof *row);
+        double *acc = malloc((size_t)C * sizeof *acc);
+        double *z = malloc((size_t)C * sizeof *z);
+        if (!row || !acc || !z) {
+            #pragma omp atomic write
+            failed = 1;
+        }
+        #pragma omp for schedule(dynamic, 64)
+        for (int32_t t = 0; t < plan->n_new; t++) {
+            if (!row || !acc || !z)
+                continue;
+            float *dst = out + (size_t)t * C;
+            if (plan->off[t + 1] > plan->off[t]) {
+                memset(acc, 0, (size_t)C * sizeof *acc);
+                for (int64_t k = plan->off[t]; k < plan->off[t + 1]; k++) {
+                    lg_tensor_row_f32(base, plan->base_id[k], row);
+                    double w = plan->weight[k];
+                    for (int c = 0; c < C; c++)
+                        acc[c] += w * row[c];
+                }
+                for (int c = 0; c < C; c++)
+                    dst[c] = (float)acc[c];
+                continue;
+            }
+            /* a draw: its own generator per token, so threads do not change the result */
+            lg_rng rng;
+            lg_rng_seed(&rng, o->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)t);
+            switch ((lg_row_source)plan->source[t]) {
+            case LG_ROW_RANDOM:
+                for (int c = 0; c < C; c++)
+                    dst[c] = (float)(mean[c] + std[c] * lg_rng_normal(&rng));
+                break;
+            case LG_ROW_MVN:
+                for (int c = 0; c < C; c++)
+                    z[c] = lg_rng_normal(&rng);
+                for (int r = 0; r < C; r++) {
+                    double v = mean[r];
+                    const double *l = cov + (size_t)r * C;
+                    for (int c = 0; c <= r; c++)
+                        v += l[c] * z[c];
+                    dst[r] = (float)v;
+                }
+                break;
+            default:
+                for (int c = 0; c < C; c++)
+                    dst[c] = (float)mean[c];
+            }
+        }
+        free(row);
+        free(acc);
+        free(z);
+    }
+    free(mean);
+    free(std);
+    free(cov);
+    if (failed)
+        return lg_fail(err, "out of memory for embedding rows");
+    return 0;
+}
