@@ -1,0 +1,367 @@
+/* Export of a Hugging Face Llama-family model + SentencePiece tokenizer as a llama.cpp GGUF.
+ *
+ * Names, key types and the q/k permutation follow llama.cpp's own converter
+ * (convert_hf_to_gguf.py, LlamaModel): HF applies RoPE with rotate_half (pairs j and
+ * j + head_dim/2) while llama.cpp's "llama" graph pairs adjacent elements, so the rows
+ * of q and k (and their biases) are reordered per head. Tensors are converted one at a
+ * time while the file is written, so memory holds the mapped weights plus one tensor. */
+#include "lg_gguf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_config.h"
+#include "lg_safetensors.h"
+#include "lg_spm.h"
+
+int lg_gguf_permute_qk(const float *src, float *dst, int64_t rows, int64_t cols, int n_head,
+                       lg_error *err)
+{
+    if (n_head <= 0 || rows % n_head != 0 || (rows / n_head) % 2 != 0)
+        return lg_fail(err, "permute: %lld rows do not split into %d heads of even size",
+                       (long long)rows, n_head);
+    int64_t hd = rows / n_head, half = hd / 2;
+    for (int64_t h = 0; h < n_head; h++)
+        for (int64_t i = 0; i < half; i++)
+            for (int64_t j = 0; j < 2; j++) {
+                const float *from = src + (h * hd + j * half + i) * cols;
+                float *to = dst + (h * hd + 2 * i + j) * cols;
+                memcpy(to, from, (size_t)cols * sizeof *to);
+            }
+    return 0;
+}
+
+/* How one GGUF tensor is produced from one HF tensor. */
+typedef struct {
+    const lg_tensor_info *src;
+    lg_ggml_type type;    /* stored type */
+    int permute_heads;    /* 0: rows unchanged; else permute q/k rows for this many heads */
+} tensor_job;
+
+static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
+{
+    const tensor_job *job = ctx;
+    const lg_tensor_info *t = job->src;
+    int64_t n = t->numel;
+    if (nbytes != (size_t)n * lg_ggml_type_size(job->type))
+        return lg_fail(err, "%s: %s: size mismatch", t->file, t->name);
+    float *f = malloc((size_t)n * sizeof *f);
+    float *tmp = job->permute_heads ? malloc((size_t)n * sizeof *tmp) : NULL;
+    if (!f || (job->permute_heads && !tmp)) {
+        free(f);
+        free(tmp);
+        return lg_fail(err, "%s: out of memory for %s", t->file, t->name);
+    }
+    int rc = lg_tensor_to_f32(t, f, err);
+    if (rc == 0 && job->permute_heads) {
+        int64_t rows = t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
+        rc = lg_gguf_permute_qk(f, tmp, rows, cols, job->permute_heads, err);
+        float *swap = f;
+        f = tmp;
+        tmp = swap;
+    }
+    if (rc == 0) {
+        if (job->type == LG_GGML_F32) {
+            memcpy(dst, f, nbytes);
+        } else {
+            uint16_t *h = dst;
+            for (int64_t k = 0; k < n; k++)
+                h[k] = lg_f32_to_f16(f[k]);
+        }
+    }
+    free(f);
+    free(tmp);
+    return rc;
+}
+
+typedef struct {
+    const char *model_dir;
+    const lg_config *cfg;
+    lg_weights *weights;
+    lg_gguf_writer *w;
+    int f16;
+    tensor_job *jobs;
+    int n_jobs, cap_jobs;
+    char *used;           /* per HF tensor: exported (or deliberately ignored) */
+} exporter;
+
+/* Adds GGUF tensor `gguf_name` from HF tensor `hf_name`, whose shape must be
+ * rows x cols (cols 0: a vector of rows). */
+static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name, int64_t rows,
+                         int64_t cols, int permute_heads, lg_error *err)
+{
+    const lg_tensor_info *t = lg_weights_find(x->weights, hf_name);
+    if (!t)
+        return lg_fail(err, "%s: tensor %s is missing", x->model_dir, hf_name);
+    int64_t shape[2] = {rows, cols};
+    if (lg_tensor_expect_shape(t, cols ? 2 : 1, shape, err) < 0)
+        return -1;
+    if (t->dtype != LG_DT_F32 && t->dtype != LG_DT_F16 && t->dtype != LG_DT_BF16 &&
+        t->dtype != LG_DT_F64)
+        return lg_fail(err, "%s: %s has dtype %s, expected a float type", t->file, hf_name,
+                       lg_dtype_name(t->dtype));
+    for (int i = 0; i < lg_weights_count(x->weights); i++)
+        if (lg_weights_tensor(x->weights, i) == t)
+            x->used[i] = 1;
+    if (x->n_jobs == x->cap_jobs)
+        return lg_fail(err, "%s: more tensors than expected", x->model_dir);
+    tensor_job *job = &x->jobs[x->n_jobs++];
+    job->src = t;
+    /* Vectors (norms, biases) stay F32 as in llama.cpp's converter. */
+    job->type = x->f16 && cols ? LG_GGML_F16 : LG_GGML_F32;
+    job->permute_heads = permute_heads;
+    int64_t dims[2] = {cols ? cols : rows, rows};
+    return lg_gguf_add_tensor_fill(x->w, gguf_name, job->type, cols ? 2 : 1, dims, fill_tensor,
+                                   job, err);
+}
+
+static int export_layer(exporter *x, int l, lg_error *err)
+{
+    const lg_config *c = x->cfg;
+    int64_t C = c->hidden_size, F = c->intermediate_size;
+    int64_t q_rows = (int64_t)c->n_heads * c->head_dim, kv_rows = (int64_t)c->n_kv_heads * c->head_dim;
+    char hf[256], gg[128];
+#define PAIR(hf_suffix, gg_suffix) \
+    (snprintf(hf, sizeof hf, "model.layers.%d.%s", l, hf_suffix), \
+     snprintf(gg, sizeof gg, "blk.%d.%s", l, gg_suffix))
+    PAIR("input_layernorm.weight", "attn_norm.weight");
+    if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
+        return -1;
+    PAIR("self_attn.q_proj.weight", "attn_q.weight");
+    if (export_tensor(x, hf, gg, q_rows, C, c->n_heads, err) < 0)
+        return -1;
+    PAIR("self_attn.k_proj.weight", "attn_k.weight");
+    if (export_tensor(x, hf, gg, kv_rows, C, c->n_kv_heads, err) < 0)
+        return -1;
+    PAIR("self_attn.v_proj.weight", "attn_v.weight");
+    if (export_tensor(x, hf, gg, kv_rows, C, 0, err) < 0)
+        return -1;
+    if (c->qkv_bias) {
+        PAIR("self_attn.q_proj.bias", "attn_q.bias");
+        if (export_tensor(x, hf, gg, q_rows, 0, c->n_heads, err) < 0)
+            return -1;
+        PAIR("self_attn.k_proj.bias", "attn_k.bias");
+        if (export_tensor(x, hf, gg, kv_rows, 0, c->n_kv_heads, err) < 0)
+            return -1;
+        PAIR("self_attn.v_proj.bias", "attn_v.bias");
+        if (export_tensor(x, hf, gg, kv_rows, 0, 0, err) < 0)
+            return -1;
+    }
+    PAIR("self_attn.o_proj.weight", "attn_output.weight");
+    if (export_tensor(x, hf, gg, C, q_rows, 0, err) < 0)
+        return -1;
+    if (c->o_bias) {
+        PAIR("self_attn.o_proj.bias", "attn_output.bias");
+        if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
+            return -1;
+    }
+    PAIR("post_attention_layernorm.weight", "ffn_norm.weight");
+    if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
+        return -1;
+    PAIR("mlp.gate_proj.weight", "ffn_gate.weight");
+    if (export_tensor(x, hf, gg, F, C, 0, err) < 0)
+        return -1;
+    PAIR("mlp.up_proj.weight", "ffn_up.weight");
+    if (export_tensor(x, hf, gg, F, C, 0, err) < 0)
+        return -1;
+    PAIR("mlp.down_proj.weight", "ffn_down.weight");
+    if (export_tensor(x, hf, gg, C, F, 0, err) < 0)
+        return -1;
+#undef PAIR
+    return 0;
+}
+
+/* Every HF tensor must have gone somewhere: a tensor this exporter does not know
+ * (e.g. a bias the config does not announce) would otherwise be dropped silently. */
+static int check_all_used(exporter *x, lg_error *err)
+{
+    for (int i = 0; i < lg_weights_count(x->weights); i++) {
+        if (x->used[i])
+            continue;
+        const char *name = lg_weights_tensor(x->weights, i)->name;
+        size_t n = strlen(name);
+        const char *inv_freq = "rotary_emb.inv_freq";   /* a buffer older checkpoints save */
+        if (n >= strlen(inv_freq) && strcmp(name + n - strlen(inv_freq), inv_freq) == 0)
+            continue;
+        if (x->cfg->tie_word_embeddings && strcmp(name, "lm_head.weight") == 0)
+            continue;
+        return lg_fail(err, "%s: tensor %s has no place in a llama GGUF", x->model_dir, name);
+    }
+    return 0;
+}
+
+/* tokenizer.ggml.*: the SentencePiece pieces, scores and types, padded with unused
+ * "[PADn]" pieces up to the model's vocabulary (as llama.cpp's converter does). */
+static int set_vocab(lg_gguf_writer *w, const lg_spm *spm, const char *spm_path,
+                     const lg_config *cfg, lg_error *err)
+{
+    int n_spm = lg_spm_vocab_size(spm), V = cfg->vocab_size;
+    if (n_spm > V)
+        return lg_fail(err, "%s: the tokenizer has %d pieces but the model's vocabulary has "
+                       "%d rows", spm_path, n_spm, V);
+    /* llama.cpp's SentencePiece vocabulary looks up the newline as "<0x0A>" (or "\n")
+     * when it loads and aborts without one. */
+    if (lg_spm_piece_to_id(spm, "<0x0A>") < 0 && lg_spm_piece_to_id(spm, "\n") < 0)
+        return lg_fail(err, "%s: the tokenizer has no newline piece (<0x0A>), which llama.cpp "
+                       "requires; train it with byte_fallback", spm_path);
+    char **tokens = calloc((size_t)V, sizeof *tokens);
+    float *scores = malloc((size_t)V * sizeof *scores);
+    int32_t *types = malloc((size_t)V * sizeof *types);
+    int rc = -1;
+    if (!tokens || !scores || !types) {
+        lg_fail(err, "%s: out of memory", spm_path);
+        goto done;
+    }
+    for (int id = 0; id < V; id++) {
+        if (id < n_spm) {
+            tokens[id] = strdup(lg_spm_id_to_piece(spm, id));
+            scores[id] = lg_spm_score(spm, id);
+            types[id] = (int32_t)lg_spm_type(spm, id);
+        } else {
+            char pad[32];
+            snprintf(pad, sizeof pad, "[PAD%d]", id - n_spm + 1);
+            tokens[id] = strdup(pad);
+            scores[id] = -1000.0f;
+            types[id] = LG_SPM_UNUSED;
+        }
+        if (!tokens[id]) {
+            lg_fail(err, "%s: out of memory", spm_path);
+            goto done;
+        }
+    }
+    int bos = lg_spm_bos_id(spm), eos = lg_spm_eos_id(spm), unk = lg_spm_unk_id(spm);
+    int pad = lg_spm_pad_id(spm);
+    if (bos < 0)
+        bos = cfg->bos_token_id;
+    if (eos < 0)
+        eos = cfg->eos_token_id;
+    if (lg_gguf_set_str(w, "tokenizer.ggml.model", "llama", err) < 0 ||
+        lg_gguf_set_str(w, "tokenizer.ggml.pre", "default", err) < 0 ||
+        lg_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)tokens, (size_t)V,
+                            err) < 0 ||
+        lg_gguf_set_arr_f32(w, "tokenizer.ggml.scores", scores, (size_t)V, err) < 0 ||
+        lg_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", types, (size_t)V, err) < 0)
+        goto done;
+    if ((bos >= 0 && lg_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)bos, err) < 0) ||
+        (eos >= 0 && lg_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos, err) < 0) ||
+        (unk >= 0 &&
+         lg_gguf_set_u32(w, "tokenizer.ggml.unknown_token_id", (uint32_t)unk, err) < 0) ||
+        (pad >= 0 &&
+         lg_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)pad, err) < 0))
+        goto done;
+    /* Llama's SentencePiece tokenizers prepend BOS and never append EOS. */
+    if (lg_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1, err) < 0 ||
+        lg_gguf_set_bool(w, "tokenizer.ggml.add_eos_token", 0, err) < 0)
+        goto done;
+    rc = 0;
+done:
+    if (tokens)
+        for (int id = 0; id < V; id++)
+            free(tokens[id]);
+    free(tokens);
+    free(scores);
+    free(types);
+    return rc;
+}
+
+static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, int f16,
+                       lg_error *err)
+{
+    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32. */
+    return lg_gguf_set_str(w, "general.architecture", "llama", err) < 0 ||
+           lg_gguf_set_str(w, "general.name", name, err) < 0 ||
+           lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
+           /* llama_ftype: 0 all F32, 1 mostly F16 */
+           lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
+           lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0 ||
+           lg_gguf_set_u32(w, "llama.vocab_size", (uint32_t)c->vocab_size, err) < 0 ||
+           lg_gguf_set_u32(w, "llama.context_length", (uint32_t)c->max_position_embeddings,
+                           err) < 0 ||
+           lg_gguf_set_u32(w, "llama.embedding_length", (uint32_t)c->hidden_size, err) < 0 ||
+           lg_gguf_set_u32(w, "llama.block_count", (uint32_t)c->n_layers, err) < 0 ||
+           lg_gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)c->intermediate_size,
+                           err) < 0 ||
+           lg_gguf_set_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads, err) < 0 ||
+           lg_gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads,
+                           err) < 0 ||
+           lg_gguf_set_u32(w, "llama.attention.key_length", (uint32_t)c->head_dim, err) < 0 ||
+           lg_gguf_set_u32(w, "llama.attention.value_length", (uint32_t)c->head_dim, err) < 0 ||
+           lg_gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->rms_norm_eps,
+                           err) < 0 ||
+           lg_gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)c->head_dim, err) < 0 ||
+           lg_gguf_set_f32(w, "llama.rope.freq_base", (float)c->rope_theta, err) < 0
+               ? -1 : 0;
+}
+
+/* The default general.name: the last path component of the model directory. */
+static void base_name(const char *dir, char *out, size_t n)
+{
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    size_t k = len - start < n - 1 ? len - start : n - 1;
+    memcpy(out, dir + start, k);
+    out[k] = 0;
+    if (!*out)
+        snprintf(out, n, "model");
+}
+
+int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *out_path,
+                      const lg_gguf_export_options *opt, lg_error *err)
+{
+    lg_gguf_export_options defaults = {0};
+    if (!opt)
+        opt = &defaults;
+    lg_config cfg;
+    if (lg_config_load_dir(model_dir, &cfg, err) < 0)
+        return -1;
+    if (cfg.head_dim % 2 != 0)
+        return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", model_dir, cfg.head_dim);
+    lg_spm *spm = lg_spm_load(spm_path, err);
+    if (!spm)
+        return -1;
+    exporter x = {.model_dir = model_dir, .cfg = &cfg, .f16 = opt->f16};
+    int rc = -1;
+    x.weights = lg_weights_open_dir(model_dir, err);
+    if (!x.weights)
+        goto done;
+    x.w = lg_gguf_writer_new();
+    x.cap_jobs = 3 + 12 * cfg.n_layers;
+    x.jobs = calloc((size_t)x.cap_jobs, sizeof *x.jobs);
+    x.used = calloc((size_t)lg_weights_count(x.weights) + 1, 1);
+    if (!x.w || !x.jobs || !x.used) {
+        lg_fail(err, "%s: out of memory", out_path);
+        goto done;
+    }
+    char name[256];
+    base_name(model_dir, name, sizeof name);
+    if (set_hparams(x.w, &cfg, opt->name ? opt->name : name, opt->f16, err) < 0 ||
+        set_vocab(x.w, spm, spm_path, &cfg, err) < 0)
+        goto done;
+    int64_t V = cfg.vocab_size, C = cfg.hidden_size;
+    if (export_tensor(&x, "model.embed_tokens.weight", "token_embd.weight", V, C, 0, err) < 0)
+        goto done;
+    for (int l = 0; l < cfg.n_layers; l++)
+        if (export_layer(&x, l, err) < 0)
+            goto done;
+    if (export_tensor(&x, "model.norm.weight", "output_norm.weight", C, 0, 0, err) < 0)
+        goto done;
+    /* Tied: llama.cpp reuses token_embd when output.weight is absent. */
+    if (!cfg.tie_word_embeddings &&
+        export_tensor(&x, "lm_head.weight", "output.weight", V, C, 0, err) < 0)
+        goto done;
+    if (check_all_used(&x, err) < 0)
+        goto done;
+    rc = lg_gguf_writer_write(x.w, out_path, err);
+done:
+    lg_gguf_writer_free(x.w);
+    free(x.jobs);
+    free(x.used);
+    lg_weights_close(x.weights);
+    lg_spm_free(spm);
+    return rc;
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# The GGUF export, loaded by llama.cpp itself (node-llama-cpp's prebuilt CPU binaries):
+# each HF fixture is exported with "$LG_BIN/gguf_export" (F32 and F16) and evaluated on the
+# fixture's reference input_ids; llama.cpp's greedy next token must equal the reference
+# argmax at every position and its log-probabilities must match the reference's
+# (tools/llama-check/check.mjs explains why both). Covers untied (llama-tiny), tied BF16
+# sharded weights with one KV head, and q/k/v biases (qwen2-tiny exported as "llama").
+# Needs node and npm (npm ci fetches node-llama-cpp the first time); without npm: SKIP.
+set -eu
+: "${LG_BIN:=bin}"
+fixtures=../shared/fixtures/hf
+check_dir=tools/llama-check
+
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    echo "SKIP: node/npm not installed"
+    exit 0
+fi
+if [ ! -d "$check_dir/node_modules/node-llama-cpp" ]; then
+    # --ignore-scripts: the prebuilt binaries arrive as optional npm packages; the
+    # package's postinstall would only offer to download or build llama.cpp.
+    (cd "$check_dir" && npm ci --ignore-scripts --no-audit --no-fund)
+fi
+
+tmp=$(mktemp -d build/gguf_llama_cpp.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# check MODEL TOKENIZER TOLERANCE [gguf_export options]
+check() {
+    model=$1 tokenizer=$2 tolerance=$3
+    shift 3
+    out="$tmp/$model$*.gguf"
+    echo "== $model $* (max |dlogp| $tolerance)"
+    "$LG_BIN/gguf_export" --model "$fixtures/$model" --tokenizer "$tokenizer" -o "$out" "$@"
+    node "$check_dir/check.mjs" --gguf "$out" --reference "$fixtures/$model/reference.safetensors" \
+        --max-logprob-diff "$tolerance"
+}
+
+# F32 tolerances: measured ~9e-7 (a GGUF without the q/k permutation: ~9e-3).
+# F16 weights: measured ~3e-4.
+check llama-tiny tests/data/gguf/tiny301.model 1e-4
+check llama-tiny tests/data/gguf/tiny301.model 1e-3 --f16
+check llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-4
+check llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-3 --f16
+check qwen2-tiny tests/data/gguf/tiny257.model 1e-4
+echo "gguf_llama_cpp: all exports agree with the reference in llama.cpp"
