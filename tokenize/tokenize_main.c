@@ -281,9 +281,14 @@ static int cmd_train(int argc, char **argv)
     free(model);
     if (rc < 0)
         return fail(&err);
-    fprintf(stderr, "%s: %s.model and %s.vocab: %d pieces (%s) from %lld of %lld lines\n",
-            PROG, output, output, opt.vocab_size, opt.model_type, (long long)feed.lines_given,
-            (long long)feed.lines_read);
+    fprintf(stderr, "%s: %s.model and %s.vocab: %d pieces (%s); %lld lines read, %lld not blank",
+            PROG, output, output, opt.vocab_size, opt.model_type, (long long)feed.lines_read,
+            (long long)feed.lines_given);
+    if (opt.input_sentence_size > 0 && opt.input_sentence_size < feed.lines_given)
+        fprintf(stderr, ", %s %lld of them trained on", opt.shuffle_input_sentence ? "a sample of"
+                                                                                   : "the first",
+                (long long)opt.input_sentence_size);
+    fputc('\n', stderr);
     return 0;
 }
 
