@@ -4,6 +4,7 @@
  * absolute positions) and each query attends over every cached position up to its own. */
 #include "lg_generate.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -101,6 +102,20 @@ void lg_infer_reset(lg_infer *s)
     lg_kv_cache_reset(s->cache);
 }
 
+/* out[n, OC] = in[n, IC] · W^T + bias. One row is a matrix-vector product: sgemv reads W
+ * once, where OpenBLAS's sgemm would first copy (pack) all of W for a single row. */
+static void project(float *out, const float *in, const float *W, const float *bias, int n,
+                    int IC, int OC)
+{
+    if (n > 1) {
+        lg_matmul_forward_f32(out, in, W, bias, n, IC, OC);
+        return;
+    }
+    if (bias)
+        memcpy(out, bias, sizeof(float) * (size_t)OC);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1, W, IC, in, 1, bias ? 1 : 0, out, 1);
+}
+
 /* atty[n, nh·hd] for the n queries of the chunk at positions pos0.., each over cached
  * positions 0..its own (causal), query head h reading KV head h / (nh / nkv). */
 static void attend(lg_infer *s, int layer, int pos0, int n)
@@ -161,31 +176,31 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
         const lg_layer_tensors *w = &m->p.layers[l];
         float *kc = s->cache->k[l] + (size_t)pos0 * KD, *vc = s->cache->v[l] + (size_t)pos0 * KD;
         lg_rmsnorm_forward_f32(xn, s->rstd, x, w->attn_norm, n, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(s->q, xn, w->wq, w->bq, n, C, QD);
-        lg_matmul_forward_f32(kc, xn, w->wk, w->bk, n, C, KD);
-        lg_matmul_forward_f32(vc, xn, w->wv, w->bv, n, C, KD);
+        project(s->q, xn, w->wq, w->bq, n, C, QD);
+        project(kc, xn, w->wk, w->bk, n, C, KD);
+        project(vc, xn, w->wv, w->bv, n, C, KD);
         /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
         lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
         lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
         attend(s, l, pos0, n);
-        lg_matmul_forward_f32(xn, s->atty, w->wo, w->bo, n, QD, C);
+        project(xn, s->atty, w->wo, w->bo, n, QD, C);
         lg_residual_forward_f32(x, x, xn, (long)n * C);
         lg_rmsnorm_forward_f32(xn, s->rstd, x, w->mlp_norm, n, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(s->gate, xn, w->wgate, NULL, n, C, F);
-        lg_matmul_forward_f32(s->up, xn, w->wup, NULL, n, C, F);
+        project(s->gate, xn, w->wgate, NULL, n, C, F);
+        project(s->up, xn, w->wup, NULL, n, C, F);
         lg_swiglu_forward_f32(s->gate, s->gate, s->up, (long)n * F); /* element-wise: in place */
-        lg_matmul_forward_f32(xn, s->gate, w->wdown, NULL, n, F, C);
+        project(xn, s->gate, w->wdown, NULL, n, F, C);
         lg_residual_forward_f32(x, x, xn, (long)n * C);
     }
     s->cache->len += n;
     if (all) {
         lg_rmsnorm_forward_f32(xn, s->rstd, x, m->p.norm, n, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(all, xn, m->p.lm_head, NULL, n, C, V);
+        project(all, xn, m->p.lm_head, NULL, n, C, V);
     } else if (want_last) {
         /* a prompt needs only its last token's prediction: skip the LM head elsewhere */
         lg_rmsnorm_forward_f32(xn, s->rstd, x + (size_t)(n - 1) * C, m->p.norm, 1, C,
                                c->rms_norm_eps);
-        lg_matmul_forward_f32(s->logits, xn, m->p.lm_head, NULL, 1, C, V);
+        project(s->logits, xn, m->p.lm_head, NULL, 1, C, V);
     }
 }
 
