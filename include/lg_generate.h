@@ -88,8 +88,8 @@ typedef struct {
 lg_sampler *lg_sampler_create(int V, const lg_sampling *opt, uint64_t seed, lg_error *err);
 void lg_sampler_free(lg_sampler *s);
 /* The distribution sampling draws from: softmax(logits / temperature), cut to the top_k
- * most probable tokens, then to the smallest most-probable set whose mass is >= top_p
- * (both as Hugging Face applies them, in that order), renormalised. Writes s->cand[0..n-1]
+ * most probable tokens (ties at the k-th: exactly k, lower ids first), then to the smallest
+ * most-probable set whose mass is >= top_p (in Hugging Face's order), renormalised. Writes s->cand[0..n-1]
  * sorted by falling probability (ties: lower id first) and returns n. Temperature 0 gives
  * the single argmax. */
 int lg_sampler_distribution(lg_sampler *s, const float *logits);

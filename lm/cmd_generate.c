@@ -21,7 +21,8 @@ static void usage(FILE *f)
             "usage: lm generate --model DIR (--tokenizer FILE.model | --ids)\n"
             "                   (--prompt TEXT | --prompt-file FILE) [options]\n"
             "Continues the prompt and prints the continuation (not the prompt) as it is made.\n"
-            "Stops at the end-of-sequence token or after --max-new tokens.\n"
+            "Stops at the end-of-sequence token (the model's or the tokenizer's) or after\n"
+            "--max-new tokens.\n"
             "\n"
             "  --model DIR          Hugging Face model directory (llama, mistral, qwen2)\n"
             "  --tokenizer FILE     SentencePiece .model for encoding the prompt and decoding\n"
@@ -360,7 +361,8 @@ int lg_cmd_generate(int argc, char **argv)
         goto fail;
     if (!(r.infer = lg_infer_create(r.m, r.n_prompt + (int)o.max_new, 0, &err)))
         goto fail;
-    int eos = c->eos_token_id >= 0 ? c->eos_token_id : r.spm ? lg_spm_eos_id(r.spm) : -1;
+    /* the model's eos (config.json: the first when it lists several) and the tokenizer's */
+    int eos = c->eos_token_id, spm_eos = r.spm ? lg_spm_eos_id(r.spm) : -1;
 
     double t0 = now_s();
     const float *logits = lg_infer_forward(r.infer, r.prompt, r.n_prompt, NULL, &err);
@@ -370,7 +372,7 @@ int lg_cmd_generate(int argc, char **argv)
     long made = 0;
     for (; made < o.max_new; made++) {
         int32_t tok = lg_sample(r.sampler, logits);
-        if (tok == eos)
+        if (tok == eos || tok == spm_eos)
             break;
         if (o.ids_mode)
             printf(made ? " %d" : "%d", tok);
