@@ -335,9 +335,15 @@ static void table_round_trip(void **state)
     assert_int_equal(back.nnz, kept);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
-    int t, s, prev = -1;
+    int t, s, prev = -1, comments = 0;
     double p, c, sum = 0;
-    while (fscanf(f, "%d\t%d\t%lf\t%lf", &t, &s, &p, &c) == 4) {
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') {
+            comments++;
+            continue;
+        }
+        assert_int_equal(sscanf(line, "%d\t%d\t%lf\t%lf", &t, &s, &p, &c), 4);
         if (t != prev) {
             if (prev >= 0)
                 assert_true(fabs(sum - 1) < 1e-4);
@@ -347,8 +353,10 @@ static void table_round_trip(void **state)
         sum += p;
     }
     fclose(f);
+    assert_int_equal(comments, 1); /* no tokenizer checksums known here */
     assert_true(prev >= 0);
     assert_true(fabs(sum - 1) < 1e-4);
+    lg_align_result_free(&back);
     write_file(path, "3\t4\t0.5\n");
     assert_int_equal(lg_align_read_table(path, &back, &err), -1);
     assert_non_null(strstr(err.msg, ":1:"));
