@@ -1,6 +1,7 @@
 /* `lm generate`: a prompt → its continuation, sampled token by token over a KV cache. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,10 +286,10 @@ static void release(run_state *r)
     lg_model_free(r->m);
 }
 
-/* The prompt's token ids into r->prompt / r->n_prompt. */
-static int prepare_prompt(const options *o, run_state *r, lg_error *err)
+/* The prompt's token ids into r->prompt / r->n_prompt, checked against the model's size
+ * before its weights are loaded. */
+static int prepare_prompt(const options *o, const lg_config *c, run_state *r, lg_error *err)
 {
-    const lg_config *c = &r->m->cfg;
     const char *text = o->prompt;
     if (o->prompt_file) {
         if (!(r->prompt_text = read_prompt_file(o->prompt_file, err)))
@@ -315,7 +316,8 @@ static int prepare_prompt(const options *o, run_state *r, lg_error *err)
     if (r->n_prompt == 0)
         return lg_fail(err, "the prompt is empty (no tokens to continue)");
     long total = r->n_prompt + o->max_new;
-    if (c->max_position_embeddings > 0 && total > c->max_position_embeddings)
+    if ((c->max_position_embeddings > 0 && total > c->max_position_embeddings) ||
+        total > INT_MAX)
         return lg_fail(err, "prompt of %d tokens + --max-new %ld = %ld positions exceed the "
                             "model's maximum of %d (max_position_embeddings)",
                        r->n_prompt, o->max_new, total, c->max_position_embeddings);
@@ -338,14 +340,11 @@ int lg_cmd_generate(int argc, char **argv)
     lg_set_threads(lg_cli_threads((int)o.threads));
     lg_error err;
     run_state r = {0};
-    if (!(r.m = lg_model_load_dir(o.model, &err)))
+    /* everything that can be refused is checked before the weights are read */
+    lg_config cfg;
+    const lg_config *c = &cfg;
+    if (lg_config_load_dir(o.model, &cfg, &err) < 0)
         goto fail;
-    const lg_config *c = &r.m->cfg;
-    if (o.adapter) {
-        if (!lg_lora_load_peft(r.m, o.adapter, &err))
-            goto fail;
-        lg_lora_merge(r.m); /* inference reads plain weights */
-    }
     if (!o.ids_mode) {
         if (!(r.spm = lg_spm_load(o.tokenizer, &err)))
             goto fail;
@@ -355,10 +354,17 @@ int lg_cmd_generate(int argc, char **argv)
             goto fail;
         }
     }
-    if (prepare_prompt(&o, &r, &err) < 0)
+    if (prepare_prompt(&o, c, &r, &err) < 0)
         goto fail;
     if (!(r.sampler = lg_sampler_create(c->vocab_size, &o.sampling, o.seed, &err)))
         goto fail;
+    if (!(r.m = lg_model_load_dir(o.model, &err)))
+        goto fail;
+    if (o.adapter) {
+        if (!lg_lora_load_peft(r.m, o.adapter, &err))
+            goto fail;
+        lg_lora_merge(r.m); /* inference reads plain weights */
+    }
     if (!(r.infer = lg_infer_create(r.m, r.n_prompt + (int)o.max_new, 0, &err)))
         goto fail;
     /* the model's eos (config.json: the first when it lists several) and the tokenizer's */
