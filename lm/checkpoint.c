@@ -1,0 +1,258 @@
+/* Training checkpoints: model or adapter, optimizer moments, trainer state. */
+#include "lg_checkpoint.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lg_atomic_file.h"
+#include "lg_lora.h"
+#include "lg_safetensors.h"
+
+#define STATE_FORMAT "lingraft-train-state-1"
+
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+int lg_remove_tree(const char *dir)
+{
+    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static cJSON *state_json(const lg_train_state *st)
+{
+    char seed[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, st->seed);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "format", STATE_FORMAT);
+    cJSON_AddNumberToObject(j, "step", (double)st->step);
+    cJSON_AddNumberToObject(j, "data_epoch", (double)st->data.epoch);
+    cJSON_AddNumberToObject(j, "data_next_sequence", (double)st->data.next);
+    cJSON_AddStringToObject(j, "seed", seed);
+    cJSON_AddStringToObject(j, "mode", st->lora ? "lora" : "full");
+    cJSON_AddNumberToObject(j, "lora_rank", st->lora_rank);
+    cJSON_AddNumberToObject(j, "train_rows_from", (double)st->train_rows_from);
+    cJSON_AddBoolToObject(j, "trains_embeddings", st->trains_embeddings);
+    cJSON_AddNumberToObject(j, "batch", st->batch);
+    cJSON_AddNumberToObject(j, "seq_len", st->seq_len);
+    cJSON_AddNumberToObject(j, "accum", st->accum);
+    cJSON_AddNumberToObject(j, "data_tokens", (double)st->data_tokens);
+    cJSON_AddNumberToObject(j, "last_loss", st->last_loss);
+    cJSON *m = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(m, "model_type", st->model.model_type);
+    cJSON_AddNumberToObject(m, "vocab_size", st->model.vocab_size);
+    cJSON_AddNumberToObject(m, "hidden_size", st->model.hidden_size);
+    cJSON_AddNumberToObject(m, "num_hidden_layers", st->model.n_layers);
+    cJSON_AddNumberToObject(m, "num_attention_heads", st->model.n_heads);
+    cJSON_AddNumberToObject(m, "num_key_value_heads", st->model.n_kv_heads);
+    cJSON_AddNumberToObject(m, "intermediate_size", st->model.intermediate_size);
+    cJSON_AddBoolToObject(m, "tie_word_embeddings", st->model.tie_word_embeddings);
+    return j;
+}
+
+static int write_state(const char *path, const lg_train_state *st, lg_error *err)
+{
+    cJSON *j = state_json(st);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text)
+        return lg_fail(err, "%s: out of memory", path);
+    lg_atomic_file af;
+    if (lg_atomic_open(&af, path, err) < 0) {
+        free(text);
+        return -1;
+    }
+    fprintf(af.fp, "%s\n", text);
+    free(text);
+    return lg_atomic_commit(&af, err);
+}
+
+int lg_checkpoint_save(const char *dir, const lg_model *m, const lg_adamw *opt,
+                       const lg_train_state *st, const char *base_name, lg_error *err)
+{
+    char tmp[4096], path[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
+    lg_remove_tree(tmp); /* left by an earlier failure of this process id */
+    if (mkdir(tmp, 0755) != 0)
+        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    int rc = -1;
+    if (st->lora) {
+        snprintf(path, sizeof path, "%s/adapter", tmp);
+        if (lg_lora_save_peft(m, path, base_name, err) < 0)
+            goto done;
+    } else {
+        snprintf(path, sizeof path, "%s/model", tmp);
+        if (lg_model_save_dir(m, path, LG_DT_F32, err) < 0)
+            goto done;
+    }
+    lg_st_writer *w = lg_st_writer_new();
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", tmp);
+    int ok = lg_adamw_save(opt, w, err) == 0 && lg_st_writer_write(w, path, err) == 0;
+    lg_st_writer_free(w);
+    if (!ok)
+        goto done;
+    snprintf(path, sizeof path, "%s/trainer_state.json", tmp);
+    if (write_state(path, st, err) < 0)
+        goto done;
+    rc = lg_atomic_replace_dir(tmp, dir, err);
+done:
+    if (rc < 0)
+        lg_remove_tree(tmp);
+    return rc;
+}
+
+static int get_number(const cJSON *obj, const char *key, const char *path, double *out,
+                      lg_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) && !cJSON_IsBool(v))
+        return lg_fail(err, "%s: \"%s\" is missing or not a number", path, key);
+    *out = cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? 1 : 0) : v->valuedouble;
+    return 0;
+}
+
+int lg_checkpoint_read_state(const char *dir, lg_train_state *st, lg_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/trainer_state.json", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lg_fail(err, "%s: not a training checkpoint: %s", dir, strerror(errno));
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+    if (!j || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, STATE_FORMAT)) {
+        cJSON_Delete(j);
+        return lg_fail(err, "%s: not a lingraft training state (format %s expected)", path,
+                       STATE_FORMAT);
+    }
+    memset(st, 0, sizeof *st);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(j, "seed");
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(j, "mode");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "model_type");
+    double v[18];
+    static const char *top[] = {"step", "data_epoch", "data_next_sequence", "lora_rank",
+                                "train_rows_from", "trains_embeddings", "batch", "seq_len",
+                                "accum", "data_tokens", "last_loss"};
+    static const char *sizes[] = {"vocab_size", "hidden_size", "num_hidden_layers",
+                                  "num_attention_heads", "num_key_value_heads",
+                                  "intermediate_size", "tie_word_embeddings"};
+    int rc = 0;
+    if (!cJSON_IsString(seed) || !cJSON_IsString(mode) || !cJSON_IsObject(model) ||
+        !cJSON_IsString(type))
+        rc = lg_fail(err, "%s: seed, mode or model is missing", path);
+    for (int i = 0; rc == 0 && i < 11; i++)
+        rc = get_number(j, top[i], path, &v[i], err);
+    for (int i = 0; rc == 0 && i < 7; i++)
+        rc = get_number(model, sizes[i], path, &v[11 + i], err);
+    if (rc == 0) {
+        st->step = (long)v[0];
+        st->data.epoch = (long)v[1];
+        st->data.next = (size_t)v[2];
+        st->lora_rank = (int)v[3];
+        st->train_rows_from = (long)v[4];
+        st->trains_embeddings = (int)v[5];
+        st->batch = (int)v[6];
+        st->seq_len = (int)v[7];
+        st->accum = (int)v[8];
+        st->data_tokens = (size_t)v[9];
+        st->last_loss = (float)v[10];
+        st->model.vocab_size = (int)v[11];
+        st->model.hidden_size = (int)v[12];
+        st->model.n_layers = (int)v[13];
+        st->model.n_heads = (int)v[14];
+        st->model.n_kv_heads = (int)v[15];
+        st->model.intermediate_size = (int)v[16];
+        st->model.tie_word_embeddings = (int)v[17];
+        snprintf(st->model.model_type, sizeof st->model.model_type, "%s", type->valuestring);
+        st->seed = strtoull(seed->valuestring, NULL, 10);
+        st->lora = !strcmp(mode->valuestring, "lora");
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+int lg_checkpoint_check(const char *dir, const lg_train_state *saved, const lg_train_state *run,
+                        lg_error *err)
+{
+    const lg_config *a = &saved->model, *b = &run->model;
+    if (strcmp(a->model_type, b->model_type))
+        return lg_fail(err, "%s: checkpoint of another model: model_type is %s there, %s here",
+                       dir, a->model_type, b->model_type);
+    struct {
+        const char *what;
+        long there, here;
+    } fields[] = {
+        {"vocab_size", a->vocab_size, b->vocab_size},
+        {"hidden_size", a->hidden_size, b->hidden_size},
+        {"num_hidden_layers", a->n_layers, b->n_layers},
+        {"num_attention_heads", a->n_heads, b->n_heads},
+        {"num_key_value_heads", a->n_kv_heads, b->n_kv_heads},
+        {"intermediate_size", a->intermediate_size, b->intermediate_size},
+        {"tie_word_embeddings", a->tie_word_embeddings, b->tie_word_embeddings},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (fields[i].there != fields[i].here)
+            return lg_fail(err, "%s: checkpoint of another model: %s is %ld there, %ld here",
+                           dir, fields[i].what, fields[i].there, fields[i].here);
+    struct {
+        const char *what;
+        long long there, here;
+    } runs[] = {
+        {"LoRA mode", saved->lora, run->lora},
+        {"--lora-r", saved->lora_rank, run->lora_rank},
+        {"--train-rows", saved->train_rows_from, run->train_rows_from},
+        {"trainable embeddings", saved->trains_embeddings, run->trains_embeddings},
+        {"--batch", saved->batch, run->batch},
+        {"--seq-len", saved->seq_len, run->seq_len},
+        {"--accum", saved->accum, run->accum},
+        {"data tokens", (long long)saved->data_tokens, (long long)run->data_tokens},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++)
+        if (runs[i].there != runs[i].here)
+            return lg_fail(err, "%s: checkpoint of another run: %s is %lld there, %lld here",
+                           dir, runs[i].what, runs[i].there, runs[i].here);
+    if (saved->seed != run->seed)
+        return lg_fail(err, "%s: checkpoint of another run: --seed is %" PRIu64 " there, %"
+                       PRIu64 " here", dir, saved->seed, run->seed);
+    return 0;
+}
+
+int lg_checkpoint_load_model(const char *dir, lg_model *m, lg_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model", dir);
+    lg_weights *w = lg_weights_open_dir(path, err);
+    if (!w)
+        return -1;
+    int rc = lg_model_load_weights(m, w, path, err);
+    lg_weights_close(w);
+    return rc;
+}
+
+int lg_checkpoint_load_optimizer(const char *dir, lg_adamw *opt, long step, lg_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    lg_safetensors *st = lg_st_open(path, err);
+    if (!st)
+        return -1;
+    int rc = lg_adamw_load(opt, st, path, err);
+    lg_st_close(st);
+    if (rc == 0)
+        opt->step = step;
+    return rc;
+}

@@ -1,0 +1,341 @@
+/* The training loop: setup (model, adapter, data, optimizer, resume), steps, logging,
+ * evaluation and checkpoints. */
+#include "lg_train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lg_checkpoint.h"
+#include "lg_dataset.h"
+#include "lg_eval.h"
+#include "lg_lora.h"
+#include "lg_model.h"
+#include "lg_ops.h"
+#include "lg_optim.h"
+#include "lg_progress.h"
+#include "lg_spm.h"
+
+void lg_train_defaults(lg_train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 8;
+    o->seq_len = 256;
+    o->accum = 1;
+    o->steps = 1000;
+    o->warmup = 0;
+    o->keep_checkpoints = 2;
+    o->lr = 3e-4f;
+    o->embed_lr = 0; /* 0: the same as lr */
+    o->min_lr_ratio = 0.1f;
+    o->clip = 1.0f;
+    lg_adamw_hparams h = lg_adamw_defaults();
+    o->beta1 = h.beta1;
+    o->beta2 = h.beta2;
+    o->eps = h.eps;
+    o->weight_decay = 0.0f; /* as HF's Trainer */
+    o->lora_alpha = 16;
+    o->lora_targets = (1u << LG_LORA_Q) | (1u << LG_LORA_V);
+    o->train_rows_from = -1;
+}
+
+typedef struct {
+    const lg_train_options *o;
+    lg_model *m;
+    lg_spm *spm;
+    lg_dataset *data, *eval;
+    lg_adamw opt;
+    lg_train_state st;
+    int32_t *ids, *targets;
+    FILE *log;
+} run;
+
+static void run_free(run *r)
+{
+    if (r->log)
+        fclose(r->log);
+    lg_adamw_free(&r->opt);
+    free(r->ids);
+    free(r->targets);
+    lg_dataset_free(r->data);
+    lg_dataset_free(r->eval);
+    lg_spm_free(r->spm);
+    if (r->m)
+        lg_model_free(r->m);
+}
+
+static int load_data(run *r, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    const lg_config *c = &r->m->cfg;
+    if (o->tokenizer && !(r->spm = lg_spm_load(o->tokenizer, err)))
+        return -1;
+    lg_dataset_options d = {.seq_len = o->seq_len, .vocab_size = c->vocab_size,
+                            .bos_id = c->bos_token_id, .eos_id = c->eos_token_id,
+                            .seed = o->seed, .shuffle = 1};
+    if (r->spm && d.bos_id < 0 && d.eos_id < 0) {
+        d.bos_id = lg_spm_bos_id(r->spm);
+        d.eos_id = lg_spm_eos_id(r->spm);
+    }
+    if (o->data_ids)
+        r->data = lg_dataset_load_ids(o->data_ids, &d, err);
+    else if (r->spm)
+        r->data = lg_dataset_load_text(o->data_text, r->spm, &d, err);
+    else
+        return lg_fail(err, "%s: text data needs --tokenizer", o->data_text);
+    if (!r->data)
+        return -1;
+    if (o->eval_text) {
+        if (!r->spm)
+            return lg_fail(err, "%s: evaluation text needs --tokenizer", o->eval_text);
+        d.seq_len = 0;
+        if (!(r->eval = lg_dataset_load_text(o->eval_text, r->spm, &d, err)))
+            return -1;
+    }
+    return 0;
+}
+
+/* Gradients for what this run trains: everything, or the adapter and/or the embeddings. */
+static int setup_trainables(run *r, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    lg_model *m = r->m;
+    const int embeddings = o->train_embeddings || o->train_rows_from >= 0;
+    if (o->lora_rank > 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/adapter", o->resume_dir ? o->resume_dir : "");
+        if (o->resume_dir) {
+            if (!lg_lora_load_peft(m, path, err))
+                return -1;
+        } else {
+            lg_lora_config lc = {.rank = o->lora_rank, .alpha = o->lora_alpha,
+                                 .use_rslora = o->rslora, .target_mask = o->lora_targets,
+                                 .save_embed_tokens = embeddings,
+                                 .save_lm_head = embeddings && !m->cfg.tie_word_embeddings};
+            if (!lg_lora_attach(m, &lc, o->seed, err))
+                return -1;
+        }
+        if (lg_lora_alloc_grads(m->lora, err) < 0)
+            return -1;
+    }
+    if (o->lora_rank > 0 || embeddings) {
+        int *mask = calloc((size_t)m->n_entries, sizeof *mask);
+        if (!mask)
+            return lg_fail(err, "out of memory");
+        for (int i = 0; i < m->n_entries; i++)
+            mask[i] = embeddings && lg_param_group(&m->entries[i]) == LG_GROUP_EMBED;
+        int rc = lg_model_alloc_grads_for(m, mask, err);
+        free(mask);
+        return rc;
+    }
+    return lg_model_alloc_grads(m, err);
+}
+
+static int setup(run *r, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    if (o->batch < 1 || o->seq_len < 2 || o->accum < 1 || o->steps < 1)
+        return lg_fail(err, "batch, accumulation and steps must be positive and the sequence "
+                            "length at least 2");
+    if (!(r->m = lg_model_load_dir(o->model_dir, err)))
+        return -1;
+    const lg_config *c = &r->m->cfg;
+    if (c->max_position_embeddings > 0 && o->seq_len > c->max_position_embeddings)
+        return lg_fail(err, "%s: sequence length %d exceeds the model's maximum %d "
+                            "(max_position_embeddings)", o->model_dir, o->seq_len,
+                       c->max_position_embeddings);
+    if (o->train_rows_from >= c->vocab_size)
+        return lg_fail(err, "--train-rows %ld is not below the vocabulary size %d",
+                       o->train_rows_from, c->vocab_size);
+    if (load_data(r, err) < 0)
+        return -1;
+
+    lg_train_state *st = &r->st;
+    st->seed = o->seed;
+    st->lora = o->lora_rank > 0;
+    st->lora_rank = o->lora_rank;
+    st->train_rows_from = o->train_rows_from;
+    st->trains_embeddings = o->train_embeddings || o->train_rows_from >= 0;
+    st->batch = o->batch;
+    st->seq_len = o->seq_len;
+    st->accum = o->accum;
+    st->data_tokens = r->data->n_tokens;
+    st->model = *c;
+    if (o->resume_dir) {
+        lg_train_state saved;
+        if (lg_checkpoint_read_state(o->resume_dir, &saved, err) < 0 ||
+            lg_checkpoint_check(o->resume_dir, &saved, st, err) < 0)
+            return -1;
+        st->step = saved.step;
+        st->data = saved.data;
+        st->last_loss = saved.last_loss;
+        if (st->step > o->steps)
+            return lg_fail(err, "%s: the checkpoint is at step %ld, beyond --steps %ld",
+                           o->resume_dir, st->step, o->steps);
+        if (!st->lora && lg_checkpoint_load_model(o->resume_dir, r->m, err) < 0)
+            return -1;
+        if (lg_dataset_seek(r->data, st->data, err) < 0)
+            return -1;
+    }
+    if (setup_trainables(r, err) < 0)
+        return -1;
+
+    enum { MAX_TRAINABLE = 4096 };
+    lg_param_entry **list = malloc(MAX_TRAINABLE * sizeof *list);
+    if (!list)
+        return lg_fail(err, "out of memory");
+    int n = lg_model_trainable(r->m, list, MAX_TRAINABLE);
+    lg_adamw_hparams h = {.beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,
+                          .weight_decay = o->weight_decay};
+    int rc = lg_adamw_init(&r->opt, list, n, h,
+                           o->train_rows_from > 0 ? (size_t)o->train_rows_from : 0, err);
+    free(list);
+    if (rc < 0)
+        return -1;
+    if (o->resume_dir && lg_checkpoint_load_optimizer(o->resume_dir, &r->opt, st->step, err) < 0)
+        return -1;
+
+    if (lg_model_reserve(r->m, o->batch, o->seq_len, err) < 0)
+        return -1;
+    const size_t N = (size_t)o->batch * o->seq_len;
+    r->ids = malloc(N * sizeof *r->ids);
+    r->targets = malloc(N * sizeof *r->targets);
+    if (!r->ids || !r->targets)
+        return lg_fail(err, "out of memory");
+
+    /* Outputs only once everything has been checked. */
+    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST)
+        return lg_fail(err, "%s: cannot create: %s", o->out_dir, strerror(errno));
+    if (o->log_path && !(r->log = fopen(o->log_path, "a")))
+        return lg_fail(err, "%s: %s", o->log_path, strerror(errno));
+    return 0;
+}
+
+static int evaluate(run *r, long step, lg_error *err)
+{
+    lg_eval_result res;
+    if (lg_eval_tokens(r->m, r->eval->tokens, r->eval->n_tokens, r->eval->n_bytes,
+                       r->o->seq_len, 0, &res, err) < 0)
+        return -1;
+    if (r->log) {
+        fprintf(r->log, "{\"step\": %ld, \"eval_loss\": %.9g, \"eval_perplexity\": %.9g, "
+                        "\"eval_bits_per_byte\": %.9g, \"eval_tokens\": %zu, \"eval_bytes\": %zu}\n",
+                step, res.loss, res.perplexity, res.bits_per_byte, res.tokens, res.bytes);
+        fflush(r->log);
+    }
+    if (!r->o->quiet)
+        fprintf(stderr, "step %ld: held-out loss %.4f, perplexity %.2f, %.4f bits per byte\n",
+                step, res.loss, res.perplexity, res.bits_per_byte);
+    return 0;
+}
+
+/* OUT/checkpoint-STEP, OUT/last → it, and the older ones beyond keep_checkpoints removed. */
+static int save(run *r, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    char dir[4200], link_tmp[4300], link[4300], name[64];
+    snprintf(name, sizeof name, "checkpoint-%ld", r->st.step);
+    snprintf(dir, sizeof dir, "%s/%s", o->out_dir, name);
+    r->st.data = r->data->pos;
+    if (lg_checkpoint_save(dir, r->m, &r->opt, &r->st, o->model_dir, err) < 0)
+        return -1;
+    snprintf(link, sizeof link, "%s/last", o->out_dir);
+    snprintf(link_tmp, sizeof link_tmp, "%s/.last.tmp.%ld", o->out_dir, (long)getpid());
+    unlink(link_tmp);
+    if (symlink(name, link_tmp) != 0 || rename(link_tmp, link) != 0)
+        return lg_fail(err, "%s: cannot point it at %s: %s", link, name, strerror(errno));
+    if (o->keep_checkpoints > 0 && o->save_every > 0) {
+        long old = r->st.step - o->keep_checkpoints * o->save_every;
+        old -= old % o->save_every;
+        if (old > 0) {
+            snprintf(dir, sizeof dir, "%s/checkpoint-%ld", o->out_dir, old);
+            lg_remove_tree(dir);
+        }
+    }
+    return 0;
+}
+
+/* One optimizer step over accum micro-batches. Returns the mean loss. */
+static float train_step(run *r, double *grad_norm)
+{
+    const lg_train_options *o = r->o;
+    lg_model *m = r->m;
+    lg_model_zero_grads(m);
+    double loss = 0;
+    for (int a = 0; a < o->accum; a++) {
+        lg_dataset_next_batch(r->data, r->ids, o->batch);
+        lg_shift_targets(r->targets, r->ids, o->batch, o->seq_len);
+        /* ids were checked when the data was read, and the shapes reserved: no failure. */
+        lg_model_forward(m, r->ids, r->targets, o->batch, o->seq_len, NULL);
+        loss += m->last_loss;
+        lg_model_backward(m, r->ids, 1.0f / (float)o->accum);
+    }
+    *grad_norm = lg_adamw_clip(&r->opt, o->clip);
+    return (float)(loss / o->accum);
+}
+
+int lg_train_run(const lg_train_options *o, lg_error *err)
+{
+    run r = {.o = o};
+    if (setup(&r, err) < 0) {
+        run_free(&r);
+        return -1;
+    }
+    lg_lr_schedule sched = {.warmup_steps = o->warmup, .total_steps = o->steps,
+                            .min_ratio = o->min_lr_ratio};
+    const float embed_lr = o->embed_lr > 0 ? o->embed_lr : o->lr;
+    const double tokens_per_step = (double)o->batch * o->seq_len * o->accum;
+    if (!o->quiet)
+        fprintf(stderr, "training %s: %s%s, %zu trainable tensors, %zu sequences of %d tokens "
+                        "from %s, steps %ld to %ld\n",
+                o->model_dir, r.st.lora ? "LoRA" : "full",
+                r.st.trains_embeddings ? " + embeddings" : "", (size_t)r.opt.n_slots,
+                r.data->n_seqs, o->seq_len, r.data->path, r.st.step + 1, o->steps);
+    int rc = 0;
+    if (r.eval && o->eval_every > 0 && r.st.step == 0)
+        rc = evaluate(&r, 0, err);
+    lg_progress bar;
+    lg_progress_start(&bar, "train", o->steps);
+    double t_start = lg_now();
+    long first = r.st.step;
+    while (rc == 0 && r.st.step < o->steps) {
+        double t0 = lg_now();
+        double norm;
+        float loss = train_step(&r, &norm);
+        float f = lg_lr_factor(&sched, r.st.step);
+        const float lr[LG_N_GROUPS] = {o->lr * f, embed_lr * f};
+        lg_adamw_step(&r.opt, lr);
+        r.st.step++;
+        r.st.last_loss = loss;
+        double dt = lg_now() - t0;
+        double tps = tokens_per_step / (dt > 0 ? dt : 1e-9);
+        if (!isfinite(loss)) {
+            rc = lg_fail(err, "step %ld: the loss is %f; lower --lr or check the data",
+                         r.st.step, loss);
+            break;
+        }
+        if (r.log) {
+            fprintf(r.log, "{\"step\": %ld, \"lr\": %.9g, \"loss\": %.9g, \"grad_norm\": %.17g, "
+                           "\"tokens_per_s\": %.1f}\n", r.st.step, lr[0], loss, norm, tps);
+            fflush(r.log);
+        }
+        double eta = (lg_now() - t_start) / (double)(r.st.step - first) *
+                     (double)(o->steps - r.st.step);
+        lg_progress_update(&bar, r.st.step, "loss %.4f  %.0f tok/s  ETA %.0fs", loss, tps, eta);
+        if (r.eval && o->eval_every > 0 && r.st.step % o->eval_every == 0)
+            rc = evaluate(&r, r.st.step, err);
+        if (rc == 0 && ((o->save_every > 0 && r.st.step % o->save_every == 0) ||
+                        r.st.step == o->steps))
+            rc = save(&r, err);
+    }
+    lg_progress_finish(&bar);
+    if (rc == 0 && !o->quiet)
+        fprintf(stderr, "step %ld: loss %.4f; checkpoint %s/last\n", r.st.step, r.st.last_loss,
+                o->out_dir);
+    run_free(&r);
+    return rc;
+}
