@@ -8,6 +8,9 @@ int lg_cmd_check(int argc, char **argv);
 int lg_cmd_info(int argc, char **argv);
 int lg_cmd_merge(int argc, char **argv);
 int lg_cmd_generate(int argc, char **argv);
+int lg_cmd_init(int argc, char **argv);
+int lg_cmd_train(int argc, char **argv);
+int lg_cmd_eval(int argc, char **argv);
 
 /* Threads to use: --threads N, else LG_THREADS, else the number of online CPUs. */
 int lg_cli_threads(int requested);

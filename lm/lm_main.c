@@ -16,6 +16,9 @@ static const command commands[] = {
     {"info", lg_cmd_info, "architecture, parameter count, dtypes and memory of a model"},
     {"merge", lg_cmd_merge, "fold a PEFT LoRA adapter into a full model directory"},
     {"generate", lg_cmd_generate, "continue a prompt: sampling over a KV cache"},
+    {"init", lg_cmd_init, "write a randomly initialised model directory (pretraining)"},
+    {"train", lg_cmd_train, "full, LoRA or embedding training with checkpoints and resume"},
+    {"eval", lg_cmd_eval, "loss, perplexity and bits per byte of held-out text"},
 };
 
 static void usage(FILE *f)
