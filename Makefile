@@ -7,9 +7,13 @@
 CC      ?= cc
 CXX     ?= c++
 MODULES := lm tokenize transfer adapt corpora
-PKGS    := openblas zlib icu-uc icu-i18n libcjson sentencepiece
+PKGS    := zlib icu-uc icu-i18n libcjson sentencepiece
+# OpenBLAS's OpenMP build (see tools/deps.sh), found through its own pkg-config file and
+# pinned at run time with an rpath, whatever the system's default libopenblas.so.0 is.
+MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+OPENBLAS_PC := /usr/lib/$(MULTIARCH)/openblas-openmp/pkgconfig/openblas.pc
 ARCH    ?= -march=native
-OPT     ?= -O2
+OPT     ?= -O3
 # Warnings are errors in CI (CI=true) and wherever WERROR=1.
 WERROR  ?= $(if $(CI),1,)
 WFLAGS  := -Wall -Wextra $(if $(WERROR),-Werror,)
@@ -23,12 +27,13 @@ ifeq ($(filter clean help,$(MAKECMDGOALS)),)
   endif
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(OPENBLAS_PC) $(PKGS) cmocka 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(OPENBLAS_PC) $(PKGS) 2>/dev/null) \
+              -Wl,-rpath,$(shell pkg-config --variable=libdir $(OPENBLAS_PC) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CFLAGS   ?= $(OPT) $(ARCH) -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WFLAGS) -fopenmp -Iinclude $(PKG_CFLAGS)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -fno-math-errno -fno-trapping-math $(WFLAGS) -fopenmp -Iinclude $(PKG_CFLAGS)
 CXXFLAGS ?= $(OPT) $(ARCH) -g
 CXXFLAGS += -std=c++17 $(WFLAGS) -Iinclude $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lstdc++ -lgomp -lm -lpthread

@@ -126,8 +126,9 @@ static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, lg_er
         }
     l->param_mem = calloc(l->n_params, sizeof(float));
     if (!l->param_mem) {
+        lg_fail(err, "out of memory for %zu LoRA parameters", l->n_params);
         lg_lora_free(l);
-        return lg_fail(err, "out of memory for %zu LoRA parameters", l->n_params), NULL;
+        return NULL;
     }
     int i = 0;
     for (int layer = 0; layer < c->n_layers; layer++)

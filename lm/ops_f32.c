@@ -2,6 +2,7 @@
 #define REAL float
 #define SFX f32
 #define GEMM cblas_sgemm
+#define EXP lg_fast_expf
 #include "ops_impl.h"
 
 void lg_rope_tables_f32(float *cos_t, float *sin_t, int T, int hd, double theta)

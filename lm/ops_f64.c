@@ -2,6 +2,7 @@
 #define REAL double
 #define SFX f64
 #define GEMM cblas_dgemm
+#define EXP exp
 #include "ops_impl.h"
 
 void lg_rope_tables_f64(double *cos_t, double *sin_t, int T, int hd, double theta)

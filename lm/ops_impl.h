@@ -9,6 +9,34 @@
 
 #include "lg_ops.h"
 
+#ifndef LG_FAST_EXPF_DEFINED
+#define LG_FAST_EXPF_DEFINED
+/* exp for float that the compiler vectorizes (no call, no errno): Cody–Waite range
+ * reduction x = n·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial for e^r (Cephes' expf
+ * coefficients, ~1 ulp), and 2^n put into the exponent bits. Inputs are clamped to
+ * [−87.3, 88.7], so e^x never overflows and underflows to ~1e−38 instead of 0, which no
+ * softmax or sigmoid here can tell apart. */
+static inline float lg_fast_expf(float x)
+{
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.7f ? 88.7f : x;
+    /* round to nearest by adding and removing 1.5·2²³ */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+#endif
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, CAT(_, SFX))
@@ -146,24 +174,10 @@ void FN(lg_rope_backward)(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N,
     }
 }
 
-static inline REAL FN(dot)(const REAL *a, const REAL *b, int n)
-{
-    REAL s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-static inline void FN(axpy)(REAL *y, REAL a, const REAL *x, int n)
-{
-#pragma omp simd
-    for (int i = 0; i < n; i++)
-        y[i] += a * x[i];
-}
-
-/* Attention is O(T²·hd) per head, a few percent of a step's work at the sizes this runs:
- * plain loops parallel over (batch, head) keep OpenBLAS's threads out of the way. */
+/* Attention per (batch, head) as matrix products: S = Q·Kᵀ·scale over the whole T×T block
+ * (the masked upper half is wasted work, but a blocked GEMM is still several times faster
+ * than triangular loops), a causal softmax in place, then O = P·V. Inside the parallel
+ * loop OpenBLAS (its OpenMP build) runs each product on the calling thread. */
 void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
                               int B, int T, int nh, int nkv, int hd)
 {
@@ -172,32 +186,31 @@ void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < nh; h++) {
-            int g = h / group;
+            const int g = h / group;
+            const REAL *qh = q + (size_t)b * T * qd + (size_t)h * hd;
+            const REAL *kg = k + (size_t)b * T * kd + (size_t)g * hd;
+            const REAL *vg = v + (size_t)b * T * kd + (size_t)g * hd;
+            REAL *P = att + ((size_t)b * nh + h) * T * T;
+            GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, scale, qh, qd, kg, kd, 0, P, T);
             for (int t = 0; t < T; t++) {
-                const REAL *qt = q + ((size_t)b * T + t) * qd + (size_t)h * hd;
-                REAL *p = att + (((size_t)b * nh + h) * T + t) * T;
-                REAL mx = -INFINITY;
-                for (int s = 0; s <= t; s++) {
-                    const REAL *ks = k + ((size_t)b * T + s) * kd + (size_t)g * hd;
-                    p[s] = FN(dot)(qt, ks, hd) * scale;
-                    if (p[s] > mx)
-                        mx = p[s];
-                }
+                REAL *p = P + (size_t)t * T, mx = p[0];
+                for (int s = 1; s <= t; s++)
+                    mx = p[s] > mx ? p[s] : mx;
                 double sum = 0;
+#pragma omp simd reduction(+ : sum)
                 for (int s = 0; s <= t; s++) {
-                    p[s] = (REAL)exp((double)(p[s] - mx));
+                    p[s] = EXP(p[s] - mx);
                     sum += p[s];
                 }
                 REAL inv = (REAL)(1.0 / sum);
-                REAL *ot = out + ((size_t)b * T + t) * qd + (size_t)h * hd;
-                memset(ot, 0, sizeof(REAL) * (size_t)hd);
-                for (int s = 0; s <= t; s++) {
+#pragma omp simd
+                for (int s = 0; s <= t; s++)
                     p[s] *= inv;
-                    FN(axpy)(ot, p[s], v + ((size_t)b * T + s) * kd + (size_t)g * hd, hd);
-                }
                 for (int s = t + 1; s < T; s++)
                     p[s] = 0;
             }
+            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1, P, T, vg, kd, 0,
+                 out + (size_t)b * T * qd + (size_t)h * hd, qd);
         }
     }
 }
@@ -213,26 +226,36 @@ void FN(lg_attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *datt, const R
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++) {
         for (int g = 0; g < nkv; g++) {
+            const REAL *kg = k + (size_t)b * T * kd + (size_t)g * hd;
+            const REAL *vg = v + (size_t)b * T * kd + (size_t)g * hd;
+            REAL *dkg = dk + (size_t)b * T * kd + (size_t)g * hd;
+            REAL *dvg = dv + (size_t)b * T * kd + (size_t)g * hd;
             for (int h = g * group; h < (g + 1) * group; h++) {
+                const size_t ho = (size_t)b * T * qd + (size_t)h * hd;
+                const REAL *P = att + ((size_t)b * nh + h) * T * T;
+                REAL *dS = datt + ((size_t)b * nh + h) * T * T;
+                /* dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale */
+                GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, 1, dout + ho, qd, vg, kd, 0,
+                     dS, T);
                 for (int t = 0; t < T; t++) {
-                    const REAL *p = att + (((size_t)b * nh + h) * T + t) * T;
-                    REAL *ds = datt + (((size_t)b * nh + h) * T + t) * T;
-                    const REAL *dot_ = dout + ((size_t)b * T + t) * qd + (size_t)h * hd;
-                    const REAL *qt = q + ((size_t)b * T + t) * qd + (size_t)h * hd;
-                    REAL *dqt = dq + ((size_t)b * T + t) * qd + (size_t)h * hd;
+                    const REAL *p = P + (size_t)t * T;
+                    REAL *d = dS + (size_t)t * T;
                     double pdp = 0;
-                    for (int s = 0; s <= t; s++) {
-                        ds[s] = FN(dot)(dot_, v + ((size_t)b * T + s) * kd + (size_t)g * hd, hd);
-                        pdp += (double)p[s] * ds[s];
-                    }
-                    for (int s = 0; s <= t; s++) {
-                        size_t ko = ((size_t)b * T + s) * kd + (size_t)g * hd;
-                        REAL dsc = p[s] * (ds[s] - (REAL)pdp) * scale;
-                        FN(axpy)(dqt, dsc, k + ko, hd);
-                        FN(axpy)(dk + ko, dsc, qt, hd);
-                        FN(axpy)(dv + ko, p[s], dot_, hd);
-                    }
+#pragma omp simd reduction(+ : pdp)
+                    for (int s = 0; s <= t; s++)
+                        pdp += (double)p[s] * d[s];
+#pragma omp simd
+                    for (int s = 0; s <= t; s++)
+                        d[s] = p[s] * (d[s] - (REAL)pdp) * scale;
+                    for (int s = t + 1; s < T; s++)
+                        d[s] = 0;
                 }
+                GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1, dS, T, kg, kd, 1, dq + ho,
+                     qd);
+                GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T, 1, dS, T, q + ho, qd, 1, dkg,
+                     kd);
+                GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T, 1, P, T, dout + ho, qd, 1, dvg,
+                     kd);
             }
         }
     }
@@ -243,7 +266,7 @@ void FN(lg_swiglu_forward)(REAL *h, const REAL *gate, const REAL *up, long n)
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; i++) {
         REAL g = gate[i];
-        h[i] = g / (1 + (REAL)exp(-(double)g)) * up[i];
+        h[i] = g / (1 + EXP(-g)) * up[i];
     }
 }
 
@@ -253,7 +276,7 @@ void FN(lg_swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dh, const REAL *
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; i++) {
         REAL g = gate[i];
-        REAL sig = (REAL)(1.0 / (1.0 + exp(-(double)g)));
+        REAL sig = 1 / (1 + EXP(-g));
         REAL silu = g * sig;
         if (dgate)
             dgate[i] += dh[i] * up[i] * sig * (1 + g * (1 - sig));
@@ -306,12 +329,13 @@ void FN(lg_residual_forward)(REAL *out, const REAL *a, const REAL *b, long n)
 static double FN(logsumexp)(const REAL *row, int V)
 {
     REAL mx = row[0];
+#pragma omp simd reduction(max : mx)
     for (int j = 1; j < V; j++)
-        if (row[j] > mx)
-            mx = row[j];
+        mx = row[j] > mx ? row[j] : mx;
     double s = 0;
+#pragma omp simd reduction(+ : s)
     for (int j = 0; j < V; j++)
-        s += exp((double)(row[j] - mx));
+        s += EXP(row[j] - mx);
     return (double)mx + log(s);
 }
 
@@ -352,7 +376,7 @@ void FN(lg_cross_entropy_backward)(REAL *dlogits, const REAL *logits, const int3
         const REAL *row = logits + (size_t)n * V;
         double lse = FN(logsumexp)(row, V);
         for (int j = 0; j < V; j++)
-            d[j] = (REAL)(scale * exp((double)row[j] - lse));
+            d[j] = (REAL)scale * EXP(row[j] - (REAL)lse);
         d[tgt[n]] -= (REAL)scale;
     }
 }

@@ -24,6 +24,12 @@ for pair in $TOOLS; do
     case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
 done
 
+# OpenBLAS's OpenMP build: it shares libgomp's threads with lingraft's own parallel loops,
+# where the default pthread build would put a second pool of threads on the same cores.
+multiarch=$(cc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+[ -f "/usr/lib/$multiarch/openblas-openmp/pkgconfig/openblas.pc" ] ||
+    missing="$missing libopenblas-openmp-dev"
+
 # libFuzzer's runtime (make fuzz, tests/fuzz_smoke.sh): clang only recommends it.
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
     missing="$missing libclang-rt-dev"
