@@ -42,8 +42,10 @@ typedef struct {
     int quiet;                  /* no summary lines on stderr */
 } lg_train_options;
 
-/* Defaults: batch 8, seq_len 256, accum 1, lr 3e-4, warmup 0, min ratio 0.1, clip 1.0,
- * AdamW betas (0.9, 0.95)... see lm train --help. */
+/* Defaults (as `lm train --help` lists them): batch 8, seq_len 256, accum 1, 1000 steps,
+ * lr 3e-4 (embeddings the same), no warmup, cosine to 0.1 of the peak, clip 1.0, AdamW
+ * betas (0.9, 0.999), eps 1e-8, no weight decay (HF Trainer), LoRA alpha 16 on q,v,
+ * keep 2 checkpoints. */
 void lg_train_defaults(lg_train_options *o);
 
 int lg_train_run(const lg_train_options *o, lg_error *err);
