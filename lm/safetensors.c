@@ -135,11 +135,17 @@ int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err)
         memcpy(dst, p, (size_t)n * 4);
         return 0;
     case LG_DT_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            dst[i] = lg_bf16_to_f32(h);
+        }
+        return 0;
     case LG_DT_F16:
         for (int64_t i = 0; i < n; i++) {
             uint16_t h;
             memcpy(&h, p + 2 * i, 2);
-            dst[i] = t->dtype == LG_DT_BF16 ? lg_bf16_to_f32(h) : lg_f16_to_f32(h);
+            dst[i] = lg_f16_to_f32(h);
         }
         return 0;
     case LG_DT_F64:

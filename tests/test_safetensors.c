@@ -255,6 +255,12 @@ static void sharded_bf16_opens_as_one_set(void **state)
     for (int i = 0; i < lg_weights_count(w); i++)
         assert_ptr_equal(lg_weights_find(w, lg_weights_tensor(w, i)->name),
                          lg_weights_tensor(w, i));
+    /* Each shard is opened once: tensors of one shard share its one open file. */
+    const cJSON *x, *y;
+    cJSON_ArrayForEach(x, map) cJSON_ArrayForEach(y, map) {
+        const lg_tensor_info *tx = lg_weights_find(w, x->string), *ty = lg_weights_find(w, y->string);
+        assert_int_equal(tx->file == ty->file, strcmp(x->valuestring, y->valuestring) == 0);
+    }
     assert_null(lg_weights_find(w, "lm_head.weight")); /* tied */
     check_embeddings_against_reference(lg_weights_find(w, "model.embed_tokens.weight"),
                                        SHARDED "/reference.safetensors");
