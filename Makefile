@@ -74,6 +74,7 @@ help:
 	@echo "make test-unit  the tests once, without sanitizers"
 	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make fuzz       libFuzzer runs of the safetensors and config.json parsers (FUZZ_SECONDS=60)"
+	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
 
 deps:
 	@tools/deps.sh
@@ -136,6 +137,21 @@ fuzz: $(FUZZERS)
 	        -dict=tests/fuzz/$$h.dict -artifact_prefix=build/fuzz/$$h- \
 	        build/fuzz/corpus-$$h $(FUZZ_SEEDS) || exit 1; \
 	done
+
+# Benchmark against PyTorch (issue 7), not part of `make test`: installs Debian's
+# python3-torch when missing, then tools/bench/run.sh writes build/bench/results.json and
+# prints the table. BENCH_SHAPES, BENCH_MODES, BENCH_THREADS, BENCH_REPEATS, BENCH_STEPS
+# select a subset (see tools/bench/run.sh).
+.PHONY: bench
+bench: $(BIN)/lm
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { \
+	    echo "bench: installing python3-torch (apt-get)"; \
+	    SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	        python3-torch python3-numpy || { \
+	        $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
+	LM=$(BIN)/lm tools/bench/run.sh
 
 clean:
 	rm -rf build bin

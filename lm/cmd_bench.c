@@ -1,0 +1,380 @@
+/* `lm bench`: training / LoRA / forward throughput of the core on the benchmark shapes, the
+ * sgemm peak of the machine, and the shared random weights tools/bench/ feeds to PyTorch. */
+#include <cblas.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "lg_bench.h"
+#include "lg_cli.h"
+#include "lg_lora.h"
+#include "lg_model.h"
+#include "lg_optim.h"
+#include "lg_rng.h"
+#include "lg_safetensors.h"
+
+#define PROG "lm bench"
+#define IDS_NAME "bench.input_ids"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: lm bench [OPTIONS]              one JSON line: tokens/s, loss, peak RSS, FLOPs\n"
+            "       lm bench --sgemm [--threads N]  GFLOP/s of a 2048^3 cblas_sgemm (median)\n"
+            "       lm bench --write-weights FILE --shape S [--seed N]\n"
+            "                                        random weights + input ids as safetensors\n"
+            "\n"
+            "  --shape tiny|small|base   model shape (default tiny)\n"
+            "  --mode train|lora|forward full training with AdamW, LoRA r=8 on q,k,v,o,gate,up,down\n"
+            "                            with the base frozen, or forward with loss (default train)\n"
+            "  --threads N               OpenMP and OpenBLAS threads (default LG_THREADS or all)\n"
+            "  --steps N                 timed steps (default 5); tokens/s is their median\n"
+            "  --warmup N                untimed steps before them (default 1)\n"
+            "  --batch N, --seq N        batch rows and sequence length (default 4 × 256)\n"
+            "  --weights FILE            weights and input ids written by --write-weights\n"
+            "  --seed N                  random weights and ids when no --weights (default 1234)\n"
+            "  --no-optim                leave out the optimizer step\n"
+            "  --sgemm-runs N            sgemm repetitions (default 7)\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* KiB on Linux */
+}
+
+/* Resets the kernel's RSS high-water mark, so that the peak reported is the one of the steps
+ * (plus what stays resident), not that of the weights file mapped while loading. */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static int run_sgemm(int threads, int runs)
+{
+    const int n = 2048;
+    const size_t nn = (size_t)n * n;
+    float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *c = malloc(nn * sizeof *c);
+    double *t = malloc((size_t)runs * sizeof *t);
+    if (!a || !b || !c || !t) {
+        fprintf(stderr, PROG ": out of memory for the sgemm matrices\n");
+        return 1;
+    }
+    lg_rng r;
+    lg_rng_seed(&r, 7);
+    for (size_t i = 0; i < nn; i++) {
+        a[i] = lg_rng_float(&r) - 0.5f;
+        b[i] = lg_rng_float(&r) - 0.5f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        t[i] = now() - t0;
+    }
+    double med = median(t, runs);
+    printf("{\"impl\":\"sgemm\",\"n\":%d,\"threads\":%d,\"runs\":%d,\"seconds_median\":%.6f,"
+           "\"gflops\":%.2f,\"blas_core\":\"%s\"}\n",
+           n, threads, runs, med, 2.0 * n * n * (double)n / med / 1e9, openblas_get_corename());
+    free(a);
+    free(b);
+    free(c);
+    free(t);
+    return 0;
+}
+
+/* HF Llama's initialisation: matrices N(0, 0.02), norm weights 1. */
+static void random_weights(lg_model *m, uint64_t seed)
+{
+    lg_rng r;
+    lg_rng_seed(&r, seed);
+    for (int i = 0; i < m->n_entries; i++) {
+        lg_param_entry *e = &m->entries[i];
+        for (size_t j = 0; j < e->numel; j++)
+            e->param[j] = e->is_matrix ? (float)(0.02 * lg_rng_normal(&r)) : 1.0f;
+    }
+}
+
+static void random_ids(int32_t *ids, int n, int vocab, uint64_t seed)
+{
+    lg_rng r;
+    lg_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ull);
+    for (int i = 0; i < n; i++)
+        ids[i] = (int32_t)(lg_rng_next(&r) % (uint64_t)vocab);
+}
+
+static int write_weights(const lg_model *m, const int32_t *ids, int B, int T, const char *path,
+                         lg_error *err)
+{
+    lg_st_writer *w = lg_st_writer_new();
+    if (!w)
+        return lg_fail(err, "out of memory");
+    int rc = 0;
+    for (int i = 0; i < m->n_entries && rc == 0; i++) {
+        const lg_param_entry *e = &m->entries[i];
+        rc = lg_st_writer_add_f32(w, e->name, LG_DT_F32, e->ndim, e->shape, e->param, err);
+    }
+    int64_t shape[2] = {B, T};
+    if (rc == 0)
+        rc = lg_st_writer_add(w, IDS_NAME, LG_DT_I32, 2, shape, ids, err);
+    if (rc == 0)
+        rc = lg_st_writer_write(w, path, err);
+    lg_st_writer_free(w);
+    return rc;
+}
+
+static int read_weights(lg_model *m, int32_t *ids, int B, int T, const char *path, lg_error *err)
+{
+    lg_safetensors *st = lg_st_open(path, err);
+    if (!st)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < m->n_entries && rc == 0; i++) {
+        lg_param_entry *e = &m->entries[i];
+        const lg_tensor_info *t = lg_st_find(st, e->name);
+        if (!t)
+            rc = lg_fail(err, "%s: no tensor %s (not written for this shape?)", path, e->name);
+        else if (lg_tensor_expect_shape(t, e->ndim, e->shape, err) < 0 ||
+                 lg_tensor_to_f32(t, e->param, err) < 0)
+            rc = -1;
+    }
+    const lg_tensor_info *t = rc == 0 ? lg_st_find(st, IDS_NAME) : NULL;
+    if (rc == 0 && !t)
+        rc = lg_fail(err, "%s: no tensor " IDS_NAME, path);
+    if (rc == 0 && (t->dtype != LG_DT_I32 || t->ndim != 2 || t->shape[0] != B || t->shape[1] != T))
+        rc = lg_fail(err, "%s: " IDS_NAME " is not I32 [%d, %d] (use the same --batch/--seq)",
+                     path, B, T);
+    if (rc == 0)
+        memcpy(ids, t->data, sizeof(int32_t) * (size_t)B * T);
+    lg_st_close(st);
+    return rc;
+}
+
+typedef struct {
+    const char *shape, *weights, *write_path;
+    lg_bench_mode mode;
+    int threads, steps, warmup, B, T, optim, sgemm, sgemm_runs;
+    unsigned long long seed;
+} options;
+
+static int parse_int(const char *s, const char *opt, int min, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v < min || v > 1 << 30) {
+        fprintf(stderr, PROG ": %s expects an integer ≥ %d, not '%s'\n", opt, min, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Returns 0 to run, 1 after --help, 2 on a usage error. */
+static int parse(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"shape", required_argument, 0, 'S'},   {"mode", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 'n'},
+        {"warmup", required_argument, 0, 'w'},  {"batch", required_argument, 0, 'b'},
+        {"seq", required_argument, 0, 'T'},     {"weights", required_argument, 0, 'W'},
+        {"seed", required_argument, 0, 's'},    {"write-weights", required_argument, 0, 'o'},
+        {"no-optim", no_argument, 0, 'N'},      {"sgemm", no_argument, 0, 'g'},
+        {"sgemm-runs", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    *o = (options){.shape = "tiny", .mode = LG_BENCH_TRAIN, .steps = 5, .warmup = 1, .B = 4,
+                   .T = 256, .optim = 1, .sgemm_runs = 7, .seed = 1234};
+    lg_error err;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'S': o->shape = optarg; break;
+        case 'm':
+            if (lg_bench_parse_mode(optarg, &o->mode, &err) < 0) {
+                lg_error_print(PROG, &err);
+                return 2;
+            }
+            break;
+        case 't': bad = parse_int(optarg, "--threads", 1, &o->threads); break;
+        case 'n': bad = parse_int(optarg, "--steps", 1, &o->steps); break;
+        case 'w': bad = parse_int(optarg, "--warmup", 0, &o->warmup); break;
+        case 'b': bad = parse_int(optarg, "--batch", 1, &o->B); break;
+        case 'T': bad = parse_int(optarg, "--seq", 2, &o->T); break;
+        case 'W': o->weights = optarg; break;
+        case 's': o->seed = strtoull(optarg, NULL, 10); break;
+        case 'o': o->write_path = optarg; break;
+        case 'N': o->optim = 0; break;
+        case 'g': o->sgemm = 1; break;
+        case 'r': bad = parse_int(optarg, "--sgemm-runs", 1, &o->sgemm_runs); break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return 2;
+        }
+        if (bad)
+            return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+static int fail(lg_error *err)
+{
+    lg_error_print(PROG, err);
+    return 1;
+}
+
+int lg_cmd_bench(int argc, char **argv)
+{
+    options o;
+    int pr = parse(argc, argv, &o);
+    if (pr)
+        return pr == 1 ? 0 : 2;
+    int threads = lg_cli_threads(o.threads);
+    lg_set_threads(threads);
+    if (o.sgemm)
+        return run_sgemm(threads, o.sgemm_runs);
+
+    lg_error err;
+    lg_config cfg;
+    if (lg_bench_shape(o.shape, &cfg, &err) < 0)
+        return fail(&err);
+    const int B = o.B, T = o.T, N = B * T;
+    lg_model *m = lg_model_create(&cfg, &err);
+    int32_t *ids = malloc(sizeof *ids * (size_t)N), *targets = malloc(sizeof *targets * (size_t)N);
+    if (!m || !ids || !targets)
+        return fail(&err);
+    int rc = 1;
+    lg_adamw opt = {0};
+    lg_param_entry **trainable = NULL;
+    if (o.weights) {
+        if (read_weights(m, ids, B, T, o.weights, &err) < 0)
+            goto out;
+    } else {
+        random_weights(m, o.seed);
+        random_ids(ids, N, cfg.vocab_size, o.seed);
+    }
+    if (o.write_path) {
+        if (write_weights(m, ids, B, T, o.write_path, &err) < 0)
+            goto out;
+        rc = 0;
+        goto out;
+    }
+    lg_shift_targets(targets, ids, B, T);
+
+    const int rank = 8;
+    const unsigned lora_mask = (1u << LG_LORA_NTARGETS) - 1;
+    if (o.mode == LG_BENCH_TRAIN) {
+        if (lg_model_alloc_grads(m, &err) < 0)
+            goto out;
+    } else if (o.mode == LG_BENCH_LORA) {
+        int *none = calloc((size_t)m->n_entries, sizeof *none);
+        int ok = none && lg_model_alloc_grads_for(m, none, &err) == 0;
+        free(none);
+        if (!ok)
+            goto out;
+        lg_lora_config lc = {.rank = rank, .alpha = 16, .target_mask = lora_mask};
+        lg_lora *l = lg_lora_attach(m, &lc, o.seed + 1, &err);
+        if (!l || lg_lora_alloc_grads(l, &err) < 0)
+            goto out;
+    }
+    long long n_trainable = 0;
+    if (o.mode != LG_BENCH_FORWARD) {
+        int max = m->n_entries + (m->lora ? m->lora->n_entries : 0);
+        trainable = calloc((size_t)max, sizeof *trainable);
+        if (!trainable) {
+            lg_fail(&err, "out of memory");
+            goto out;
+        }
+        int n = lg_model_trainable(m, trainable, max);
+        for (int i = 0; i < n; i++)
+            n_trainable += (long long)trainable[i]->numel;
+        if (o.optim && lg_adamw_init(&opt, trainable, n, lg_adamw_defaults(), 0, &err) < 0)
+            goto out;
+    }
+    if (lg_model_reserve(m, B, T, &err) < 0 || (m->lora && lg_lora_reserve(m->lora, N, &err) < 0))
+        goto out;
+
+    const float lr[LG_N_GROUPS] = {1e-4f, 1e-4f};
+    const int total = o.warmup + o.steps;
+    double *times = malloc(sizeof *times * (size_t)o.steps);
+    if (!times) {
+        lg_fail(&err, "out of memory");
+        goto out;
+    }
+    float first_loss = NAN, last_loss = NAN;
+    const double load_peak = peak_rss_mib();
+    reset_peak_rss();
+    for (int s = 0; s < total; s++) {
+        double t0 = now();
+        if (o.mode != LG_BENCH_FORWARD)
+            lg_model_zero_grads(m);
+        if (lg_model_forward(m, ids, targets, B, T, &err) < 0) {
+            free(times);
+            goto out;
+        }
+        if (o.mode != LG_BENCH_FORWARD) {
+            lg_model_backward(m, ids, 1.0f);
+            if (o.optim)
+                lg_adamw_step(&opt, lr);
+        }
+        double dt = now() - t0;
+        if (s == 0)
+            first_loss = m->last_loss;
+        last_loss = m->last_loss;
+        if (s >= o.warmup)
+            times[s - o.warmup] = dt;
+    }
+    double step = median(times, o.steps);
+    free(times);
+    double flops = lg_bench_step_flops(&cfg, B, T, o.mode, rank, lora_mask);
+    printf("{\"impl\":\"lingraft\",\"shape\":\"%s\",\"mode\":\"%s\",\"threads\":%d,\"batch\":%d,"
+           "\"seq\":%d,\"steps\":%d,\"warmup\":%d,\"optimizer\":\"%s\",\"params\":%lld,"
+           "\"trainable\":%lld,\"step_s_median\":%.6f,\"tokens_per_s\":%.2f,"
+           "\"first_loss\":%.7f,\"last_loss\":%.7f,\"peak_rss_mib\":%.1f,\"step_gflop\":%.4f,"
+           "\"gflops\":%.2f,\"load_peak_rss_mib\":%.1f,\"blas_core\":\"%s\"}\n",
+           o.shape, lg_bench_mode_name(o.mode), threads, B, T, o.steps, o.warmup,
+           o.mode == LG_BENCH_FORWARD ? "none" : o.optim ? "adamw" : "none",
+           lg_config_param_count(&cfg), n_trainable, step, N / step, first_loss, last_loss,
+           peak_rss_mib(), flops / 1e9, flops / step / 1e9, load_peak, openblas_get_corename());
+    rc = 0;
+out:
+    if (rc)
+        lg_error_print(PROG, &err);
+    lg_adamw_free(&opt);
+    free(trainable);
+    free(ids);
+    free(targets);
+    lg_model_free(m);
+    return rc;
+}
