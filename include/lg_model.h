@@ -86,6 +86,9 @@ lg_model *lg_model_load_dir(const char *dir, lg_error *err);
 struct lg_weights;
 int lg_model_load_weights(lg_model *m, const struct lg_weights *w, const char *where,
                           lg_error *err);
+/* The same, skipping embed_tokens and lm_head when skip_vocab (a pack brings its own). */
+int lg_model_load_weights_ex(lg_model *m, const struct lg_weights *w, const char *where,
+                             int skip_vocab, lg_error *err);
 void lg_model_free(lg_model *m);
 
 const lg_param_entry *lg_model_find(const lg_model *m, const char *name);

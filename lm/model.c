@@ -282,8 +282,21 @@ static int ignorable_tensor(const lg_model *m, const char *name)
 
 int lg_model_load_weights(lg_model *m, const lg_weights *w, const char *where, lg_error *err)
 {
+    return lg_model_load_weights_ex(m, w, where, 0, err);
+}
+
+static int is_vocab_tensor(const char *name)
+{
+    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight");
+}
+
+int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where, int skip_vocab,
+                             lg_error *err)
+{
     for (int i = 0; i < m->n_entries; i++) {
         const lg_param_entry *e = &m->entries[i];
+        if (skip_vocab && is_vocab_tensor(e->name))
+            continue;
         const lg_tensor_info *t = lg_weights_find(w, e->name);
         if (!t)
             return lg_fail(err, "%s: tensor %s is missing", where, e->name);
@@ -294,7 +307,8 @@ int lg_model_load_weights(lg_model *m, const lg_weights *w, const char *where, l
     }
     for (int i = 0; i < lg_weights_count(w); i++) {
         const lg_tensor_info *t = lg_weights_tensor(w, i);
-        if (!lg_model_find(m, t->name) && !ignorable_tensor(m, t->name))
+        if (!lg_model_find(m, t->name) && !ignorable_tensor(m, t->name) &&
+            !(skip_vocab && is_vocab_tensor(t->name)))
             return lg_fail(err, "%s: unexpected tensor %s for a %s model with this config",
                            t->file, t->name, m->cfg.model_type);
     }
