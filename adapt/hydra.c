@@ -267,15 +267,6 @@ static int copy_file(const char *from, const char *to, lg_error *err)
     return rc;
 }
 
-static void remove_tree(const char *dir)
-{
-    char cmd[8300];
-    /* only ever called on our own temporary directory */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "warning: could not remove %s\n", dir);
-}
-
 int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
 {
     if (!parts->table || !parts->tokenizer || !parts->base_dir)
@@ -362,6 +353,6 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     if (rc == 0)
         rc = lg_atomic_replace_dir(tmp, out, err);
     if (rc < 0)
-        remove_tree(tmp);
+        lg_remove_tree(tmp);
     return rc;
 }

@@ -19,6 +19,10 @@ int lg_atomic_open(lg_atomic_file *af, const char *path, lg_error *err);
 int lg_atomic_commit(lg_atomic_file *af, lg_error *err);
 void lg_atomic_abort(lg_atomic_file *af);
 
+/* Removes a directory tree (a failed or superseded temporary output); returns 0, or -1
+ * when something could not be removed (or did not exist). */
+int lg_remove_tree(const char *dir);
+
 /* Renames a finished temporary directory into place, replacing an older one. */
 int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lg_dataset.h"
+#include "lg_atomic_file.h"
 #include "lg_error.h"
 #include "lg_model.h"
 #include "lg_optim.h"
@@ -49,7 +50,6 @@ int lg_checkpoint_load_model(const char *dir, lg_model *m, lg_error *err);
 /* Loads the optimizer's moments and sets its step. */
 int lg_checkpoint_load_optimizer(const char *dir, lg_adamw *opt, long step, lg_error *err);
 
-/* Removes a directory tree (for temporary and superseded checkpoints). */
-int lg_remove_tree(const char *dir);
+/* lg_remove_tree (lg_atomic_file.h) removes temporary and superseded checkpoints. */
 
 #endif

@@ -63,6 +63,11 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return remove(path);
 }
 
+int lg_remove_tree(const char *dir)
+{
+    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
 {
     /* rename() cannot replace a non-empty directory: move the old one aside first. */
@@ -79,6 +84,6 @@ int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
         return lg_fail(err, "%s: cannot rename into place: %s", dir, strerror(saved));
     }
     if (had_old)
-        nftw(old, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        lg_remove_tree(old);
     return 0;
 }

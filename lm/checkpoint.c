@@ -17,17 +17,6 @@
 
 #define STATE_FORMAT "lingraft-train-state-1"
 
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-int lg_remove_tree(const char *dir)
-{
-    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static cJSON *state_json(const lg_train_state *st)
 {
     char seed[32];

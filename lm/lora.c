@@ -553,12 +553,7 @@ done:
     for (int i = 0; owned && i < l->n_entries; i++)
         free(owned[i]);
     free(owned);
-    if (rc < 0) {
-        snprintf(path, sizeof path, "%s/adapter_model.safetensors", tmp);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/adapter_config.json", tmp);
-        unlink(path);
-        rmdir(tmp);
-    }
+    if (rc < 0)
+        lg_remove_tree(tmp);
     return rc;
 }

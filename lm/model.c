@@ -595,12 +595,7 @@ int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype, lg_e
     rc = lg_atomic_replace_dir(tmp, dir, err);
 done:
     lg_st_writer_free(w);
-    if (rc < 0) {
-        snprintf(path, sizeof path, "%s/model.safetensors", tmp);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/config.json", tmp);
-        unlink(path);
-        rmdir(tmp);
-    }
+    if (rc < 0)
+        lg_remove_tree(tmp);
     return rc;
 }
