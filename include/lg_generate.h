@@ -4,8 +4,9 @@
  * lg_infer runs one token (or a chunk of prompt tokens) at the next free positions of the
  * cache: each layer appends its post-RoPE keys and values to the cache and attends over all
  * cached positions, so generating n tokens costs O(n) matrix-vector products instead of the
- * O(n²) of re-running lg_model_forward. It reads the model's parameters (m->p) and leaves the
- * model untouched; all buffers are allocated once by lg_infer_create.
+ * O(n²) of re-running lg_model_forward. It reads the model's parameters (m->p), and its
+ * language/script vectors when lg_model_set_tags tagged sequence 0, and leaves the model
+ * untouched; all buffers are allocated once by lg_infer_create.
  * lg_sampler draws the next token from logits: temperature (0 = greedy argmax), top-k, top-p
  * (nucleus), with its own seeded generator, so a seed gives the same tokens on any machine. */
 #ifndef LG_GENERATE_H

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_langsamp.h"
 #include "lg_ops.h"
 
 #define DEFAULT_CHUNK 32
@@ -192,6 +193,10 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
         project(xn, s->gate, w->wdown, NULL, n, F, C);
         lg_residual_forward_f32(x, x, xn, (long)n * C);
     }
+    if (m->langsamp && m->tagged) /* LangSAMP: sequence 0's language/script vectors */
+        for (int i = 0; i < 2; i++)
+            lg_sequence_add_forward_f32(x, i ? m->langsamp->script : m->langsamp->lang,
+                                        m->tags + (size_t)i * m->tag_cap, 1, n, C);
     s->cache->len += n;
     if (all) {
         lg_rmsnorm_forward_f32(xn, s->rstd, x, m->p.norm, n, C, c->rms_norm_eps);

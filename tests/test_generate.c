@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lg_generate.h"
+#include "lg_langsamp.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
 
@@ -154,6 +155,48 @@ static void greedy_cache_equals_greedy_full(void **st)
         assert_int_equal(seq[T], cached[i]);
     }
     lg_infer_free(s);
+    lg_model_free(m);
+}
+
+/* With LangSAMP vectors attached and sequence 0 tagged, the cache path adds them as the
+ * full forward does (and they change the logits). */
+static void langsamp_tags_are_honoured(void **st)
+{
+    (void)st;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    const int C = m->cfg.hidden_size, V = m->cfg.vocab_size;
+    enum { T = 9 };
+    const int32_t ids[T] = {1, 5, 77, 12, 200, 3, 3, 150, 42};
+    float *plain = malloc(sizeof(float) * T * V), *tagged = malloc(sizeof(float) * T * V);
+    lg_infer *s = lg_infer_create(m, T, 4, &err);
+    assert_non_null(s);
+    assert_non_null(lg_infer_forward(s, ids, T, plain, &err));
+    lg_langsamp *ls = lg_langsamp_create(C, "nld,eng", "Latn", &err);
+    if (!ls)
+        fail_msg("%s", err.msg);
+    lg_rng r;
+    lg_rng_seed(&r, 5);
+    for (int i = 0; i < 2 * C; i++)
+        ls->lang[i] = lg_rng_float(&r) - 0.5f;
+    for (int i = 0; i < C; i++)
+        ls->script[i] = lg_rng_float(&r) - 0.5f;
+    lg_model_attach_langsamp(m, ls);
+    const int32_t lang = 1, script = 0;
+    assert_int_equal(lg_model_set_tags(m, &lang, &script, 1, &err), 0);
+    assert_int_equal(lg_model_forward(m, ids, NULL, 1, T, &err), 0);
+    lg_infer_reset(s);
+    for (int t = 0; t < T; t++)
+        assert_non_null(lg_infer_forward(s, ids + t, 1, tagged + (size_t)t * V, &err));
+    double e = rel_err(tagged, m->a.logits, (size_t)T * V);
+    printf("LangSAMP: KV cache vs full forward %.2e, tagged vs plain %.2e\n", e,
+           rel_err(tagged, plain, (size_t)T * V));
+    assert_true(e <= 1e-5);
+    assert_true(rel_err(tagged, plain, (size_t)T * V) > 1e-2);
+    lg_infer_free(s);
+    free(plain);
+    free(tagged);
     lg_model_free(m);
 }
 
@@ -388,6 +431,7 @@ int main(void)
         cmocka_unit_test(qwen2_kv_matches_full_and_hf),
         cmocka_unit_test(llama_tied_one_kv_head_matches),
         cmocka_unit_test(greedy_cache_equals_greedy_full),
+        cmocka_unit_test(langsamp_tags_are_honoured),
         cmocka_unit_test(bad_inputs_are_refused),
         cmocka_unit_test(greedy_is_argmax),
         cmocka_unit_test(options_are_checked),
