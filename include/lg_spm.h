@@ -94,7 +94,8 @@ typedef struct {
     int verbose;                     /* 1: let SentencePiece log to stderr */
 } lg_spm_train_options;
 
-/* Fills opt with the defaults above. */
+/* Fills opt with the defaults above.  (SentencePiece's log level and sampling seed are
+ * process-wide inside the library: concurrent trainings share them.) */
 void lg_spm_train_defaults(lg_spm_train_options *opt);
 
 /* Trains a model on the lines next() yields (streamed: the trainer keeps only its

@@ -176,7 +176,8 @@ static void train_usage(FILE *f)
           "      --nfc                   NFC instead of NFKC (the model then normalises\n"
           "                              nothing itself: rule 'identity')\n"
           "      --replace-invalid       replace invalid UTF-8 by U+FFFD instead of failing\n"
-          "      --sample N              train on N lines sampled from the corpus (0 = all)\n"
+          "      --sample N              train on a sample of N lines (default 2000000, which\n"
+          "                              bounds the trainer's memory; 0 = every line)\n"
           "      --no-shuffle            with --sample, take the first N lines\n"
           "      --max-sentence-length N skip lines longer than N bytes (default 4192)\n"
           "      --threads N             trainer threads (default 1)\n"
@@ -202,6 +203,8 @@ static int cmd_train(int argc, char **argv)
         {0, 0, 0, 0}};
     lg_spm_train_options opt;
     lg_spm_train_defaults(&opt);
+    /* SentencePiece keeps every training line in memory: sample big corpora by default. */
+    opt.input_sentence_size = 2000000;
     const char *output = NULL;
     int nfc = 0, replace = 0, c;
     long v;
@@ -263,6 +266,13 @@ static int cmd_train(int argc, char **argv)
     opt.normalization_rule = nfc ? "identity" : "nmt_nfkc";
 
     lg_error err;
+    /* Fail before a long training when the outputs cannot be written. */
+    char probe_path[4200];
+    snprintf(probe_path, sizeof probe_path, "%s.model", output);
+    lg_atomic_file probe;
+    if (lg_atomic_open(&probe, probe_path, &err) < 0)
+        return fail(&err);
+    lg_atomic_abort(&probe);
     train_feed feed = {.paths = argv + optind, .n_paths = argc - optind};
     feed.cleaner = lg_text_cleaner_new(nfc ? LG_TEXT_NFC : LG_TEXT_NFKC, replace, &err);
     if (!feed.cleaner)
