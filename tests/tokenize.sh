@@ -67,7 +67,12 @@ done
     fail "stats byte count"
 [ "$(json_num tokens 1)" -lt "$(json_num tokens 2)" ] || fail "Dutch model should need fewer tokens"
 grep -q '"Latn":' "$W/stats.json" || fail "script histogram lacks Latn"
-"$TOK" stats -m "$W/nl.model" "$DATA/ru.txt" | grep -q "Cyrl" || fail "table lacks Cyrl"
+"$TOK" stats -m "$W/nl.model" "$DATA/ru.txt" > "$W/stats.txt"
+grep -q "^scripts.*Cyrl" "$W/stats.txt" || fail "table lacks Cyrl"
+# every line of ru.txt is counted under one main script, and most are Cyrillic
+grep "^lines by main script" "$W/stats.txt" | tr ' ' '\n' |
+    awk -v n="$(wc -l < "$DATA/ru.txt")" 'p == "Cyrl" { cyrl = $1 } /^[0-9]+$/ { sum += $1 }
+        { p = $1 } END { exit !(sum == n && cyrl > n / 2) }' || fail "lines by main script"
 
 # -- extend: base ids unchanged, Debian's spm_encode reads the merged model -------------
 "$TOK" extend "$W/en.model" "$W/nl.model" -o "$W/merged.model" --measure "$DATA/en.txt" \

@@ -434,7 +434,8 @@ static void stats_usage(FILE *f)
           "Encodes every line of TEXT (plain or gzip, - for stdin) with each model and shows,\n"
           "side by side: tokens, tokens per whitespace word (fertility), characters and\n"
           "bytes per token, share of unknown and byte-fallback tokens, vocabulary used;\n"
-          "then the text's script histogram (ISO 15924).  Invalid UTF-8 is an error.\n"
+          "then the text's script histogram (ISO 15924) by character and by line (the\n"
+          "script with most letters; Zyyy when none).  Invalid UTF-8 is an error.\n"
           "  -m, --model MODEL   a .model file (repeat to compare)\n"
           "      --json          one JSON object on stdout instead of the table\n"
           "  -h, --help\n",
@@ -474,7 +475,10 @@ static int cmd_stats(int argc, char **argv)
     lg_token_stats st[64];
     int n_scripts = lg_text_script_count();
     int64_t *scripts = calloc((size_t)n_scripts, sizeof *scripts);
-    if (!scripts) {
+    int64_t *line_scripts = calloc((size_t)n_scripts, sizeof *line_scripts);
+    if (!scripts || !line_scripts) {
+        free(scripts);
+        free(line_scripts);
         lg_fail(&err, "stats: out of memory");
         return fail(&err);
     }
@@ -502,6 +506,7 @@ static int cmd_stats(int argc, char **argv)
                 break;
             }
             lg_text_script_histogram(line, len, scripts);
+            line_scripts[lg_text_line_script(line, len)]++;
             for (int k = 0; k < n_models && rc == 0; k++)
                 rc = lg_token_stats_add(&st[k], line, len, &err);
         }
@@ -524,6 +529,10 @@ static int cmd_stats(int argc, char **argv)
             for (int s = 0; s < n_scripts; s++)
                 if (scripts[s])
                     cJSON_AddNumberToObject(sc, lg_text_script_code(s), (double)scripts[s]);
+            cJSON *ls = cJSON_AddObjectToObject(text, "line_scripts");
+            for (int s = 0; s < n_scripts; s++)
+                if (line_scripts[s])
+                    cJSON_AddNumberToObject(ls, lg_text_script_code(s), (double)line_scripts[s]);
             cJSON *arr = cJSON_AddArrayToObject(root, "tokenizers");
             for (int k = 0; k < n_models; k++) {
                 const lg_token_stats *s = &st[k];
@@ -566,6 +575,10 @@ static int cmd_stats(int argc, char **argv)
             for (int s = 0; s < n_scripts; s++)
                 if (scripts[s])
                     printf(" %s %.1f%%", lg_text_script_code(s), 100 * ratio(scripts[s], letters));
+            printf("\nlines by main script:");
+            for (int s = 0; s < n_scripts; s++)
+                if (line_scripts[s])
+                    printf(" %s %lld", lg_text_script_code(s), (long long)line_scripts[s]);
             putchar('\n');
         }
     }
@@ -574,6 +587,7 @@ static int cmd_stats(int argc, char **argv)
         lg_spm_free(spm[k]);
     }
     free(scripts);
+    free(line_scripts);
     return rc < 0 ? fail(&err) : 0;
 }
 
