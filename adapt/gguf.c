@@ -122,7 +122,7 @@ typedef struct {
     char *key;
     uint32_t type;
     bytes value;           /* the encoded value after the type field */
-    uint64_t u32_value;    /* kept for general.alignment */
+    uint64_t scalar_bits;  /* a scalar's value, kept to read general.alignment back */
 } writer_kv;
 
 typedef struct {
@@ -221,7 +221,7 @@ static int set_scalar(lg_gguf_writer *w, const char *key, uint32_t type, uint64_
     writer_kv *kv = new_kv(w, key, type, err);
     if (!kv)
         return -1;
-    kv->u32_value = bits;
+    kv->scalar_bits = bits;
     if (bytes_le(&kv->value, bits, scalar_size(type)))
         return drop_last_kv(w, err);
     return 0;
@@ -451,9 +451,9 @@ int lg_gguf_writer_write(lg_gguf_writer *w, const char *path, lg_error *err)
     uint64_t alignment = LG_GGUF_DEFAULT_ALIGNMENT;
     writer_kv *a = find_writer_kv(w, "general.alignment");
     if (a) {
-        if (a->type != LG_GGUF_UINT32 || !is_power_of_two(a->u32_value))
+        if (a->type != LG_GGUF_UINT32 || !is_power_of_two(a->scalar_bits))
             return lg_fail(err, "%s: general.alignment must be a UINT32 power of two", path);
-        alignment = a->u32_value;
+        alignment = a->scalar_bits;
     }
     lg_atomic_file af;
     if (lg_atomic_open(&af, path, err) < 0)

@@ -237,7 +237,6 @@ static int set_vocab(lg_gguf_writer *w, const lg_spm *spm, const char *spm_path,
     if (eos < 0)
         eos = cfg->eos_token_id;
     if (lg_gguf_set_str(w, "tokenizer.ggml.model", "llama", err) < 0 ||
-        lg_gguf_set_str(w, "tokenizer.ggml.pre", "default", err) < 0 ||
         lg_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)tokens, (size_t)V,
                             err) < 0 ||
         lg_gguf_set_arr_f32(w, "tokenizer.ggml.scores", scores, (size_t)V, err) < 0 ||
@@ -330,7 +329,7 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     if (!x.weights)
         goto done;
     x.w = lg_gguf_writer_new();
-    x.cap_jobs = 3 + 12 * cfg.n_layers;
+    x.cap_jobs = 3 + 13 * cfg.n_layers;   /* embeddings, final norm, head; 13 per layer at most */
     x.jobs = calloc((size_t)x.cap_jobs, sizeof *x.jobs);
     x.used = calloc((size_t)lg_weights_count(x.weights) + 1, 1);
     if (!x.w || !x.jobs || !x.used) {

@@ -458,6 +458,89 @@ static void exports_qwen2_biases(void **state)
     unlink(out);
 }
 
+/* A one-layer untied synthetic Llama with attention_bias (q/k/v/o biases) in dir; `extra` adds a
+ * tensor no GGUF slot takes. */
+static void write_synthetic_llama(const char *dir, int extra)
+{
+    char path[512];
+    snprintf(path, sizeof path, "mkdir -p %s", dir);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
+          "\"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, "
+          "\"num_key_value_heads\": 1, \"head_dim\": 4, \"intermediate_size\": 12, "
+          "\"vocab_size\": 301, \"max_position_embeddings\": 64, \"rms_norm_eps\": 1e-6, "
+          "\"rope_theta\": 1000.0, \"hidden_act\": \"silu\", \"attention_bias\": true, "
+          "\"tie_word_embeddings\": false, \"torch_dtype\": \"float32\"}\n", f);
+    fclose(f);
+    static const struct { const char *name; int64_t rows, cols; } shapes[] = {
+        {"model.embed_tokens.weight", 301, 8},
+        {"model.norm.weight", 8, 0},
+        {"lm_head.weight", 301, 8},
+        {"model.layers.0.input_layernorm.weight", 8, 0},
+        {"model.layers.0.post_attention_layernorm.weight", 8, 0},
+        {"model.layers.0.self_attn.q_proj.weight", 8, 8},
+        {"model.layers.0.self_attn.k_proj.weight", 4, 8},
+        {"model.layers.0.self_attn.v_proj.weight", 4, 8},
+        {"model.layers.0.self_attn.o_proj.weight", 8, 8},
+        {"model.layers.0.self_attn.q_proj.bias", 8, 0},
+        {"model.layers.0.self_attn.k_proj.bias", 4, 0},
+        {"model.layers.0.self_attn.v_proj.bias", 4, 0},
+        {"model.layers.0.self_attn.o_proj.bias", 8, 0},
+        {"model.layers.0.mlp.gate_proj.weight", 12, 8},
+        {"model.layers.0.mlp.up_proj.weight", 12, 8},
+        {"model.layers.0.mlp.down_proj.weight", 8, 12},
+        {"model.layers.0.mlp.extra.weight", 3, 0},
+    };
+    int n = extra ? 17 : 16;
+    static float data[17][301 * 8];
+    lg_st_writer *w = lg_st_writer_new();
+    lg_error err;
+    for (int i = 0; i < n; i++) {
+        int64_t numel = shapes[i].rows * (shapes[i].cols ? shapes[i].cols : 1);
+        for (int64_t k = 0; k < numel; k++)
+            data[i][k] = (float)sin(0.37 * (double)k + i);
+        int64_t shape[2] = {shapes[i].rows, shapes[i].cols};
+        assert_int_equal(lg_st_writer_add_f32(w, shapes[i].name, LG_DT_F32,
+                                              shapes[i].cols ? 2 : 1, shape, data[i], &err), 0);
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (lg_st_writer_write(w, path, &err) < 0)
+        fail_msg("%s", err.msg);
+    lg_st_writer_free(w);
+}
+
+static void exports_every_llama_bias(void **state)
+{
+    (void)state;
+    const char *dir = "build/test_gguf_export_bias";
+    const char *out = "build/test_gguf_export_bias.gguf";
+    write_synthetic_llama(dir, 0);
+    lg_gguf *g = export_and_open(dir, TOK301, out, 0);
+    cJSON *cfg = load_config(dir);
+    lg_error err;
+    lg_weights *w = lg_weights_open_dir(dir, &err);
+    assert_non_null(w);
+    assert_int_equal(lg_gguf_tensor_count(g), 3 + 13);
+    expect_same(g, w, "output.weight", "lm_head.weight", 0);
+    expect_hparams(g, cfg, 0);
+    expect_same(g, w, "blk.0.attn_output.bias", "model.layers.0.self_attn.o_proj.bias", 0);
+    expect_same(g, w, "blk.0.attn_v.bias", "model.layers.0.self_attn.v_proj.bias", 0);
+    expect_rope_equivalent(g, w, cfg, 1);
+    lg_weights_close(w);
+    cJSON_Delete(cfg);
+    lg_gguf_close(g);
+    unlink(out);
+
+    write_synthetic_llama(dir, 1);
+    assert_int_equal(lg_gguf_export_hf(dir, TOK301, out, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "model.layers.0.mlp.extra.weight"));
+    assert_int_not_equal(access(out, F_OK), 0);
+    assert_int_equal(system("rm -rf build/test_gguf_export_bias"), 0);
+}
+
 static void pads_a_smaller_tokenizer(void **state)
 {
     (void)state;
@@ -511,6 +594,7 @@ int main(void)
         cmocka_unit_test(exports_llama_tiny_f32),
         cmocka_unit_test(exports_tied_bf16_sharded_as_f16),
         cmocka_unit_test(exports_qwen2_biases),
+        cmocka_unit_test(exports_every_llama_bias),
         cmocka_unit_test(pads_a_smaller_tokenizer),
         cmocka_unit_test(refuses_what_it_cannot_export),
     };
