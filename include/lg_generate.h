@@ -8,7 +8,7 @@
  * language/script vectors when lg_model_set_tags tagged sequence 0, and leaves the model
  * untouched; all buffers are allocated once by lg_infer_create.
  * lg_sampler draws the next token from logits: temperature (0 = greedy argmax), top-k, top-p
- * (nucleus), with its own seeded generator, so a seed gives the same tokens on any machine. */
+ * (nucleus), drawing from a seeded lg_rng, so a seed gives the same tokens on any machine. */
 #ifndef LG_GENERATE_H
 #define LG_GENERATE_H
 
