@@ -5,7 +5,8 @@
 # argmax at every position and its log-probabilities must match the reference's
 # (tools/llama-check/check.mjs explains why both). Covers untied (llama-tiny), tied BF16
 # sharded weights with one KV head, and q/k/v biases (qwen2-tiny exported as "llama").
-# Needs node and npm (npm ci fetches node-llama-cpp the first time); without npm: SKIP.
+# Needs node and npm (npm ci fetches node-llama-cpp and its prebuilt linux-x64 llama.cpp,
+# ~85 MB, the first time); without npm, or on a machine other than linux x86_64: SKIP.
 set -eu
 : "${LG_BIN:=bin}"
 fixtures=../shared/fixtures/hf
@@ -15,10 +16,15 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     echo "SKIP: node/npm not installed"
     exit 0
 fi
-if [ ! -d "$check_dir/node_modules/node-llama-cpp" ]; then
-    # --ignore-scripts: the prebuilt binaries arrive as optional npm packages; the
-    # package's postinstall would only offer to download or build llama.cpp.
-    (cd "$check_dir" && npm ci --ignore-scripts --no-audit --no-fund)
+if [ "$(uname -s)/$(uname -m)" != Linux/x86_64 ]; then
+    echo "SKIP: tools/llama-check pins llama.cpp's prebuilt linux-x64 binaries"
+    exit 0
+fi
+if [ ! -d "$check_dir/node_modules/@node-llama-cpp/linux-x64" ]; then
+    # The CPU binaries are a direct dependency; --omit=optional skips the CUDA/Vulkan/ARM
+    # builds (~650 MB) and --ignore-scripts the postinstall, which would only offer to
+    # download or build llama.cpp.
+    (cd "$check_dir" && npm ci --omit=optional --ignore-scripts --no-audit --no-fund)
 fi
 
 tmp=$(mktemp -d build/gguf_llama_cpp.XXXXXX)
