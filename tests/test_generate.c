@@ -221,6 +221,12 @@ static void bad_inputs_are_refused(void **st)
     assert_non_null(lg_infer_forward(s, ids, 4, NULL, &err));
     assert_null(lg_infer_forward(s, ids, 1, NULL, &err)); /* cache full */
     lg_infer_free(s);
+    /* a sliding window shorter than the sequence is refused, not silently ignored */
+    m->cfg.sliding_window = 8;
+    assert_null(lg_infer_create(m, 9, 0, &err));
+    assert_non_null(strstr(err.msg, "sliding window"));
+    assert_non_null(s = lg_infer_create(m, 8, 0, &err));
+    lg_infer_free(s);
     lg_model_free(m);
 }
 
