@@ -40,7 +40,9 @@ int lg_langsamp_add_to_writer(const lg_langsamp *ls, lg_st_writer *w, lg_error *
  * the file holds none. */
 lg_langsamp *lg_langsamp_from_file(const lg_safetensors *st, const char *path, int C, lg_error *err);
 
-/* Attaches (m takes ownership) and tags sequences: lang_idx/script_idx[b] (−1: none). */
+/* Attaches (m takes ownership) and tags sequences: lang_idx/script_idx[b] (−1: none).
+ * Tags for fewer sequences than a later batch repeat (sequence b uses tag b % B), so one
+ * tag tags every sequence; they stay until set again (NULL, NULL: untagged). */
 void lg_model_attach_langsamp(lg_model *m, lg_langsamp *ls);
 int lg_model_set_tags(lg_model *m, const int32_t *lang_idx, const int32_t *script_idx, int B,
                       lg_error *err);

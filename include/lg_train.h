@@ -17,6 +17,9 @@
 
 typedef struct {
     const char *model_dir;      /* base model (HF directory) */
+    const char *pack;           /* a language pack or table swapped into it (lg_hydra.h), or NULL */
+    const char *lang, *script;  /* LangSAMP: tag every sequence with these codes and train
+                                   their vectors (NULL: none) */
     const char *data_ids;       /* token-id file, or */
     const char *data_text;      /* text, with */
     const char *tokenizer;      /* a SentencePiece model (also for eval_text) */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lg_atomic_file.h"
+#include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_safetensors.h"
 
@@ -81,6 +82,15 @@ int lg_checkpoint_save(const char *dir, const lg_model *m, const lg_adamw *opt,
     } else {
         snprintf(path, sizeof path, "%s/model", tmp);
         if (lg_model_save_dir(m, path, LG_DT_F32, err) < 0)
+            goto done;
+    }
+    if (m->langsamp) {
+        lg_st_writer *lw = lg_st_writer_new();
+        snprintf(path, sizeof path, "%s/langsamp.safetensors", tmp);
+        int ok = lg_langsamp_add_to_writer(m->langsamp, lw, err) == 0 &&
+                 lg_st_writer_write(lw, path, err) == 0;
+        lg_st_writer_free(lw);
+        if (!ok)
             goto done;
     }
     lg_st_writer *w = lg_st_writer_new();

@@ -9,6 +9,8 @@
 #include "lg_cli.h"
 #include "lg_dataset.h"
 #include "lg_eval.h"
+#include "lg_hydra.h"
+#include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_spm.h"
@@ -24,6 +26,10 @@ static void usage(FILE *f)
         "  --tokenizer FILE   SentencePiece .model\n"
         "  --ids FILE         token ids instead (no bytes: loss and perplexity only)\n"
         "  --adapter DIR      a PEFT LoRA adapter on the model\n"
+        "  --pack PACK        a language pack or `transfer init` table swapped into the model\n"
+        "                     (its tokenizer.model is the default --tokenizer)\n"
+        "  --lang CODE        LangSAMP: tag the text with this language's vector and\n"
+        "  --script CODE      this script's (from the pack); without them, untagged\n"
         "  --window N         tokens a forward pass (default: the model's maximum, at most 1024)\n"
         "  --stride S         sliding windows: one every S tokens, each predicting its last S\n"
         "                     (default: chunked, each token predicted once, the context\n"
@@ -35,15 +41,20 @@ static void usage(FILE *f)
 
 int lg_cmd_eval(int argc, char **argv)
 {
-    enum { O_TEXT = 256, O_TOK, O_IDS, O_ADAPTER, O_WINDOW, O_STRIDE, O_JSON, O_THREADS };
+    enum { O_TEXT = 256, O_TOK, O_IDS, O_ADAPTER, O_WINDOW, O_STRIDE, O_JSON, O_THREADS, O_PACK,
+           O_LANG, O_SCRIPT };
     static const struct option longs[] = {
         {"text", required_argument, 0, O_TEXT}, {"tokenizer", required_argument, 0, O_TOK},
         {"ids", required_argument, 0, O_IDS}, {"adapter", required_argument, 0, O_ADAPTER},
         {"window", required_argument, 0, O_WINDOW}, {"stride", required_argument, 0, O_STRIDE},
         {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, O_THREADS},
+        {"pack", required_argument, 0, O_PACK}, {"lang", required_argument, 0, O_LANG},
+        {"script", required_argument, 0, O_SCRIPT},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
-    const char *text = NULL, *tok = NULL, *ids = NULL, *adapter = NULL;
+    const char *text = NULL, *tok = NULL, *ids = NULL, *adapter = NULL, *pack = NULL;
+    const char *lang = NULL, *script = NULL;
+    char pack_tok[4096];
     int window = 0, stride = 0, json = 0, threads = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -52,6 +63,9 @@ int lg_cmd_eval(int argc, char **argv)
         case O_TOK: tok = optarg; break;
         case O_IDS: ids = optarg; break;
         case O_ADAPTER: adapter = optarg; break;
+        case O_PACK: pack = optarg; break;
+        case O_LANG: lang = optarg; break;
+        case O_SCRIPT: script = optarg; break;
         case O_WINDOW: window = atoi(optarg); break;
         case O_STRIDE: stride = atoi(optarg); break;
         case O_JSON: json = 1; break;
@@ -60,6 +74,8 @@ int lg_cmd_eval(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (!tok && pack && lg_pack_tokenizer_path(pack, pack_tok))
+        tok = pack_tok;
     if (optind + 1 != argc || !text == !ids || (text && !tok)) {
         fprintf(stderr, "lm eval: give MODEL_DIR and either --text with --tokenizer or --ids\n");
         usage(stderr);
@@ -71,10 +87,21 @@ int lg_cmd_eval(int argc, char **argv)
     lg_model *m = NULL;
     lg_spm *spm = NULL;
     lg_dataset *ds = NULL;
-    if (!(m = lg_model_load_dir(dir, &err)))
+    if (!(m = lg_model_open(dir, pack, &err)))
         goto fail;
     if (adapter && !lg_lora_load_peft(m, adapter, &err))
         goto fail;
+    if (lang || script) {
+        int32_t li = m->langsamp && lang ? lg_langsamp_lang(m->langsamp, lang) : -1;
+        int32_t si = m->langsamp && script ? lg_langsamp_script(m->langsamp, script) : -1;
+        if ((lang && li < 0) || (script && si < 0)) {
+            lg_fail(&err, "%s: no language/script vector for %s", pack ? pack : dir,
+                    lang && li < 0 ? lang : script);
+            goto fail;
+        }
+        if (lg_model_set_tags(m, &li, &si, 1, &err) < 0)
+            goto fail;
+    }
     const lg_config *cfg = &m->cfg;
     if (window <= 0)
         window = cfg->max_position_embeddings > 0 && cfg->max_position_embeddings < 1024
@@ -83,7 +110,8 @@ int lg_cmd_eval(int argc, char **argv)
                             .bos_id = cfg->bos_token_id, .eos_id = cfg->eos_token_id};
     if (tok && !(spm = lg_spm_load(tok, &err)))
         goto fail;
-    if (spm && d.bos_id < 0 && d.eos_id < 0) {
+    /* a pack's vocabulary is its tokenizer's: the base config's ids do not apply */
+    if (spm && (pack || (d.bos_id < 0 && d.eos_id < 0))) {
         d.bos_id = lg_spm_bos_id(spm);
         d.eos_id = lg_spm_eos_id(spm);
     }
@@ -105,6 +133,12 @@ int lg_cmd_eval(int argc, char **argv)
         cJSON_AddStringToObject(j, "model", dir);
         if (adapter)
             cJSON_AddStringToObject(j, "adapter", adapter);
+        if (pack)
+            cJSON_AddStringToObject(j, "pack", pack);
+        if (lang)
+            cJSON_AddStringToObject(j, "lang", lang);
+        if (script)
+            cJSON_AddStringToObject(j, "script", script);
         cJSON_AddStringToObject(j, "text", ds->path);
         cJSON_AddStringToObject(j, "windows", chunked ? "chunked" : "sliding");
         cJSON_AddNumberToObject(j, "window", r.window);

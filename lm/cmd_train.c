@@ -20,7 +20,13 @@ static void usage(FILE *f)
         "data\n"
         "  --data FILE           token ids, one document a line (spm_encode --output_format=id)\n"
         "  --text FILE           UTF-8 text, one document a line, encoded with --tokenizer\n"
-        "  --tokenizer FILE      SentencePiece .model for --text and --eval-file\n"
+        "  --tokenizer FILE      SentencePiece .model for --text and --eval-file (default: the\n"
+        "                        pack's tokenizer.model)\n"
+        "  --pack PACK           a language pack or `transfer init` table: its vocabulary\n"
+        "                        (embeddings, head, adapter, vectors) replaces the base's\n"
+        "  --lang CODE           LangSAMP: tag every sequence with this ISO 639-3 language\n"
+        "  --script CODE         and ISO 15924 script and train their vectors (created at\n"
+        "                        zero unless the pack has them; saved as langsamp.safetensors)\n"
         "  --eval-file FILE      held-out text: loss and bits per byte every --eval-every steps\n"
         "  --eval-every N        (default 0: never; with N, also before the first step)\n"
         "steps\n"
@@ -60,7 +66,7 @@ enum {
     O_DATA = 256, O_TEXT, O_TOKENIZER, O_EVAL_FILE, O_EVAL_EVERY, O_STEPS, O_BATCH, O_SEQ_LEN,
     O_ACCUM, O_LR, O_EMBED_LR, O_WARMUP, O_MIN_LR, O_CLIP, O_WD, O_BETA1, O_BETA2, O_SEED,
     O_THREADS, O_LORA_R, O_LORA_ALPHA, O_LORA_TARGETS, O_RSLORA, O_TRAIN_EMB, O_TRAIN_ROWS,
-    O_SAVE_EVERY, O_KEEP, O_RESUME, O_LOG,
+    O_SAVE_EVERY, O_KEEP, O_RESUME, O_LOG, O_PACK, O_LANG, O_SCRIPT,
 };
 
 int lg_cmd_train(int argc, char **argv)
@@ -87,6 +93,8 @@ int lg_cmd_train(int argc, char **argv)
         {"out", required_argument, 0, 'o'}, {"save-every", required_argument, 0, O_SAVE_EVERY},
         {"keep", required_argument, 0, O_KEEP}, {"resume", required_argument, 0, O_RESUME},
         {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, 'q'},
+        {"pack", required_argument, 0, O_PACK}, {"lang", required_argument, 0, O_LANG},
+        {"script", required_argument, 0, O_SCRIPT},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     lg_train_options o;
@@ -127,6 +135,9 @@ int lg_cmd_train(int argc, char **argv)
         case O_KEEP: o.keep_checkpoints = atol(optarg); break;
         case O_RESUME: o.resume_dir = optarg; break;
         case O_LOG: o.log_path = optarg; break;
+        case O_PACK: o.pack = optarg; break;
+        case O_LANG: o.lang = optarg; break;
+        case O_SCRIPT: o.script = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -421,6 +421,27 @@ const float *lg_model_hidden(const lg_model *m, int l)
     return l == m->cfg.n_layers ? m->a.lnf : m->a.res + (size_t)l * NC;
 }
 
+/* Tags given for fewer sequences than the batch repeat: sequence b uses tag b % tagged.
+ * Rows at or beyond `tagged` only ever read rows before it, so this works in place. */
+static int expand_tags(lg_model *m, int B, lg_error *err)
+{
+    if (B > m->tag_cap) {
+        int32_t *t = malloc(sizeof(int32_t) * 2 * (size_t)B);
+        if (!t)
+            return lg_fail(err, "out of memory");
+        memcpy(t, m->tags, sizeof(int32_t) * (size_t)m->tagged);
+        memcpy(t + B, m->tags + m->tag_cap, sizeof(int32_t) * (size_t)m->tagged);
+        free(m->tags);
+        m->tags = t;
+        m->tag_cap = B;
+    }
+    for (int b = m->tagged; b < B; b++) {
+        m->tags[b] = m->tags[b % m->tagged];
+        m->tags[m->tag_cap + b] = m->tags[m->tag_cap + b % m->tagged];
+    }
+    return 0;
+}
+
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err)
 {
@@ -478,8 +499,8 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
 #undef LORA_FORWARD
     float *last = m->a.res + (size_t)c->n_layers * N * C;
     if (m->langsamp && m->tagged) {
-        if (m->tagged != B)
-            return lg_fail(err, "tags were set for %d sequences but the batch has %d", m->tagged, B);
+        if (expand_tags(m, B, err) < 0)
+            return -1;
         /* LangSAMP: language and script vectors join the last block's output */
         lg_sequence_add_forward_f32(last, m->langsamp->lang, m->tags, B, T, C);
         lg_sequence_add_forward_f32(last, m->langsamp->script, m->tags + m->tag_cap, B, T, C);

@@ -13,6 +13,8 @@
 #include "lg_checkpoint.h"
 #include "lg_dataset.h"
 #include "lg_eval.h"
+#include "lg_hydra.h"
+#include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_ops.h"
@@ -72,12 +74,17 @@ static int load_data(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
     const lg_config *c = &r->m->cfg;
-    if (o->tokenizer && !(r->spm = lg_spm_load(o->tokenizer, err)))
+    char pack_tokenizer[4096];
+    const char *tokenizer = o->tokenizer;
+    if (!tokenizer && o->pack && lg_pack_tokenizer_path(o->pack, pack_tokenizer))
+        tokenizer = pack_tokenizer;
+    if (tokenizer && !(r->spm = lg_spm_load(tokenizer, err)))
         return -1;
     lg_dataset_options d = {.seq_len = o->seq_len, .vocab_size = c->vocab_size,
                             .bos_id = c->bos_token_id, .eos_id = c->eos_token_id,
                             .seed = o->seed, .shuffle = 1};
-    if (r->spm && d.bos_id < 0 && d.eos_id < 0) {
+    /* a pack's vocabulary is its tokenizer's: the base config's ids do not apply */
+    if (r->spm && (o->pack || (d.bos_id < 0 && d.eos_id < 0))) {
         d.bos_id = lg_spm_bos_id(r->spm);
         d.eos_id = lg_spm_eos_id(r->spm);
     }
@@ -99,6 +106,41 @@ static int load_data(run *r, lg_error *err)
     return 0;
 }
 
+/* LangSAMP: the vectors of --lang/--script (created at zero when the model has none, or
+ * read from a checkpoint being resumed) and every sequence tagged with them. */
+static int setup_langsamp(run *r, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    lg_model *m = r->m;
+    if (!o->lang && !o->script)
+        return 0;
+    char path[4200];
+    struct stat sb;
+    if (o->resume_dir) {
+        snprintf(path, sizeof path, "%s/langsamp.safetensors", o->resume_dir);
+        if (stat(path, &sb) == 0) {
+            lg_safetensors *st = lg_st_open(path, err);
+            lg_langsamp *ls = st ? lg_langsamp_from_file(st, path, m->cfg.hidden_size, err) : NULL;
+            lg_st_close(st);
+            if (!ls)
+                return -1;
+            lg_model_attach_langsamp(m, ls);
+        }
+    }
+    if (!m->langsamp) {
+        lg_langsamp *ls = lg_langsamp_create(m->cfg.hidden_size, o->lang, o->script, err);
+        if (!ls)
+            return -1;
+        lg_model_attach_langsamp(m, ls);
+    }
+    int32_t li = o->lang ? lg_langsamp_lang(m->langsamp, o->lang) : -1;
+    int32_t si = o->script ? lg_langsamp_script(m->langsamp, o->script) : -1;
+    if ((o->lang && li < 0) || (o->script && si < 0))
+        return lg_fail(err, "%s: the language/script vectors have no %s", o->pack ? o->pack : o->model_dir,
+                       o->lang && li < 0 ? o->lang : o->script);
+    return lg_model_set_tags(m, &li, &si, 1, err);
+}
+
 /* Gradients for what this run trains: everything, or the adapter and/or the embeddings. */
 static int setup_trainables(run *r, lg_error *err)
 {
@@ -109,9 +151,12 @@ static int setup_trainables(run *r, lg_error *err)
         char path[4200];
         snprintf(path, sizeof path, "%s/adapter", o->resume_dir ? o->resume_dir : "");
         if (o->resume_dir) {
+            /* the checkpoint's adapter replaces one that came with the pack */
+            lg_lora_free(m->lora);
+            m->lora = NULL;
             if (!lg_lora_load_peft(m, path, err))
                 return -1;
-        } else {
+        } else if (!m->lora) {
             lg_lora_config lc = {.rank = o->lora_rank, .alpha = o->lora_alpha,
                                  .use_rslora = o->rslora, .target_mask = o->lora_targets,
                                  .save_embed_tokens = embeddings,
@@ -122,6 +167,8 @@ static int setup_trainables(run *r, lg_error *err)
         if (lg_lora_alloc_grads(m->lora, err) < 0)
             return -1;
     }
+    if (m->langsamp && (o->lang || o->script) && lg_langsamp_alloc_grads(m->langsamp, err) < 0)
+        return -1;
     if (o->lora_rank > 0 || embeddings) {
         int *mask = calloc((size_t)m->n_entries, sizeof *mask);
         if (!mask)
@@ -141,7 +188,9 @@ static int setup(run *r, lg_error *err)
     if (o->batch < 1 || o->seq_len < 2 || o->accum < 1 || o->steps < 1)
         return lg_fail(err, "batch, accumulation and steps must be positive and the sequence "
                             "length at least 2");
-    if (!(r->m = lg_model_load_dir(o->model_dir, err)))
+    if (!(r->m = lg_model_open(o->model_dir, o->pack, err)))
+        return -1;
+    if (setup_langsamp(r, err) < 0)
         return -1;
     const lg_config *c = &r->m->cfg;
     if (c->max_position_embeddings > 0 && o->seq_len > c->max_position_embeddings)
