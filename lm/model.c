@@ -155,6 +155,7 @@ void lg_model_free(lg_model *m)
     free(m->p.layers);
     free(m->g.layers);
     free(m->act_mem);
+    free(m->a.layers);
     free(m->rope_cos);
     free(m->rope_sin);
     lg_lora_free(m->lora);
