@@ -60,6 +60,8 @@ typedef struct {
     double link_threshold;    /* posterior links (single direction or LG_SYM_POSTERIOR) (0.5) */
     int want_links;           /* keep Pharaoh links in the result */
     int threads;              /* 0: OpenMP's default */
+    int cache_mb;             /* memory for per-position table indices, which spare the
+                                 iterations their table searches (1024; 0: search always) */
     int verbose;              /* per-iteration log lines on stderr */
 } lg_align_opts;
 

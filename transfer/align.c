@@ -27,6 +27,7 @@ void lg_align_opts_default(lg_align_opts *o)
     o->sym = LG_SYM_POSTERIOR;
     o->beam = 1e-4;
     o->link_threshold = 0.5;
+    o->cache_mb = 1024;
 }
 
 void lg_align_result_free(lg_align_result *res)
@@ -321,6 +322,7 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     memset(&rm, 0, sizeof rm);
     if (use_f) {
         rc = align_model_init(&fm, &vf, err);
+        fm.cache_limit = (int64_t)o->cache_mb * (1 << 20) / (int64_t)sizeof(int32_t);
         fm.t = tf;
         fm.tension = o->tension;
         fm.p_null = o->p_null;
@@ -329,6 +331,7 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     }
     if (rc == 0 && use_r) {
         rc = align_model_init(&rm, &vr, err);
+        rm.cache_limit = (int64_t)o->cache_mb * (1 << 20) / (int64_t)sizeof(int32_t);
         rm.t = tr;
         rm.tension = o->tension;
         rm.p_null = o->p_null;
@@ -337,6 +340,8 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     }
     if (rc == 0 && use_f && (rc = train_direction(&fm, "fwd", o, threads, err)) == 0) {
         res->tension[0] = fm.diagonal ? fm.tension : 0;
+        free(fm.cache); /* the final pass searches; keep one direction's cache at a time */
+        fm.cache = NULL;
     }
     if (rc == 0 && use_r && (rc = train_direction(&rm, "rev", o, threads, err)) == 0) {
         res->tension[1] = rm.diagonal ? rm.tension : 0;

@@ -59,6 +59,8 @@ int align_model_init(align_model *am, const align_view *v, lg_error *err)
 void align_model_free(align_model *am)
 {
     ttable_free(&am->t);
+    free(am->cache_off);
+    free(am->cache);
     free(am->class_m);
     free(am->class_n);
     free(am->class_count);
@@ -134,6 +136,75 @@ double align_row_posterior(const align_model *am, const int32_t *gen, int m, con
     return sum;
 }
 
+double align_row_posterior_at(const align_model *am, int m, int n, int i, double *w,
+                              double *post, const int32_t *idx)
+{
+    const float *prob = am->t.prob;
+    double prior_null, prior_scale;
+    if (am->diagonal) {
+        double z = diagonal_row(i + 1, m, n, am->tension, w, NULL);
+        prior_null = am->p_null;
+        prior_scale = (1.0 - am->p_null) / z;
+    } else {
+        prior_null = 1.0 / (n + 1);
+        prior_scale = prior_null;
+    }
+    post[0] = (idx[0] >= 0 ? prob[idx[0]] : PRUNED_PROB) * prior_null;
+    double sum = post[0];
+    for (int j = 0; j < n; j++) {
+        double p = (idx[j + 1] >= 0 ? prob[idx[j + 1]] : PRUNED_PROB) * prior_scale;
+        if (am->diagonal)
+            p *= w[j];
+        post[j + 1] = p;
+        sum += p;
+    }
+    double inv = 1.0 / sum;
+    for (int j = 0; j <= n; j++)
+        post[j] *= inv;
+    return sum;
+}
+
+/* Fills the entry cache when it fits the limit (see align_model.h). */
+static int build_cache(align_model *am, int threads, lg_error *err)
+{
+    const align_view *v = &am->v;
+    if (am->cache_limit <= 0 || am->t.nnz > INT32_MAX)
+        return 0;
+    int64_t total = 0;
+    for (int64_t k = 0; k < v->n_pairs; k++) {
+        total += (v->gen_off[k + 1] - v->gen_off[k]) * (v->cond_off[k + 1] - v->cond_off[k] + 1);
+        if (total > am->cache_limit)
+            return 0;
+    }
+    am->cache_off = malloc(((size_t)v->n_pairs + 1) * sizeof *am->cache_off);
+    am->cache = malloc((size_t)total * sizeof *am->cache + 1);
+    if (!am->cache_off || !am->cache) {
+        free(am->cache_off);
+        free(am->cache);
+        am->cache_off = NULL;
+        am->cache = NULL;
+        (void)err;
+        return 0; /* not fatal: search each time */
+    }
+    am->cache_off[0] = 0;
+    for (int64_t k = 0; k < v->n_pairs; k++)
+        am->cache_off[k + 1] = am->cache_off[k] + (v->gen_off[k + 1] - v->gen_off[k]) *
+                                                  (v->cond_off[k + 1] - v->cond_off[k] + 1);
+    #pragma omp parallel for schedule(dynamic, 256) num_threads(threads)
+    for (int64_t k = 0; k < v->n_pairs; k++) {
+        const int32_t *gen = v->gen_tok + v->gen_off[k], *cond = v->cond_tok + v->cond_off[k];
+        int m = (int)(v->gen_off[k + 1] - v->gen_off[k]);
+        int n = (int)(v->cond_off[k + 1] - v->cond_off[k]);
+        int32_t *c = am->cache + am->cache_off[k];
+        for (int i = 0; i < m; i++, c += n + 1) {
+            c[0] = (int32_t)ttable_find(&am->t, 0, gen[i]);
+            for (int j = 0; j < n; j++)
+                c[j + 1] = (int32_t)ttable_find(&am->t, cond[j] + 1, gen[i]);
+        }
+    }
+    return 0;
+}
+
 /* The tension's M-step: the expected diagonal feature under the posteriors must equal its
  * expectation under the prior.  Like fast_align we take the prior's expectation over the
  * corpus's (m, n) classes rather than per position, but weight it by the fraction of
@@ -170,9 +241,14 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
                         lg_progress *progress, double *loglik, lg_error *err)
 {
     const align_view *v = &am->v;
-    int64_t nnz = am->t.nnz;
     if (threads < 1)
         threads = 1;
+    if (!am->cache && !am->cache_tried) {
+        am->cache_tried = 1;
+        if (build_cache(am, threads, err) < 0)
+            return -1;
+    }
+    int64_t nnz = am->t.nnz;
     double **counts = calloc((size_t)threads, sizeof *counts);
     double *part = calloc((size_t)threads * 3, sizeof *part); /* loglik, emp, nonnull per thread */
     int failed = !counts || !part;
@@ -208,8 +284,17 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
                 const int32_t *gen = v->gen_tok + v->gen_off[k], *cond = v->cond_tok + v->cond_off[k];
                 int m = (int)(v->gen_off[k + 1] - v->gen_off[k]);
                 int n = (int)(v->cond_off[k + 1] - v->cond_off[k]);
+                const int32_t *cached = am->cache ? am->cache + am->cache_off[k] : NULL;
                 for (int i = 0; i < m; i++) {
-                    double sum = align_row_posterior(am, gen, m, cond, n, i, w, post, idx);
+                    double sum;
+                    if (cached) {
+                        const int32_t *ci = cached + (size_t)i * (n + 1);
+                        sum = align_row_posterior_at(am, m, n, i, w, post, ci);
+                        for (int j = 0; j <= n; j++)
+                            idx[j] = ci[j];
+                    } else {
+                        sum = align_row_posterior(am, gen, m, cond, n, i, w, post, idx);
+                    }
                     ll += log(sum);
                     if (idx[0] >= 0)
                         cnt[idx[0]] += post[0];
@@ -278,7 +363,22 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
     ttable_normalize(&am->t, total);
     free(total);
     free(counts);
-    if (beam > 0 && ttable_prune(&am->t, beam, err) < 0)
-        return -1;
+    if (beam > 0) {
+        int32_t *remap = NULL;
+        if (am->cache && !(remap = malloc((size_t)am->t.nnz * sizeof *remap + 1)))
+            return lg_fail(err, "out of memory pruning the translation table");
+        if (ttable_prune(&am->t, beam, remap, err) < 0) {
+            free(remap);
+            return -1;
+        }
+        if (remap) {
+            int64_t total = am->cache_off[v->n_pairs];
+            #pragma omp parallel for schedule(static) num_threads(threads)
+            for (int64_t e = 0; e < total; e++)
+                if (am->cache[e] >= 0)
+                    am->cache[e] = remap[am->cache[e]];
+            free(remap);
+        }
+    }
     return 0;
 }

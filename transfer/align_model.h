@@ -29,6 +29,14 @@ typedef struct {
     int32_t *class_m, *class_n;
     double *class_count;
     int64_t gen_tokens;
+    /* Table entries of every (gen position, NULL or cond position) of the corpus, found once
+     * by binary search and remapped after pruning, so that EM iterations only gather:
+     * pair k's m x (n + 1) entries start at cache_off[k].  NULL when it would exceed the
+     * memory limit (then each iteration searches the table). */
+    int64_t *cache_off;
+    int32_t *cache;
+    int64_t cache_limit;   /* entries; 0: never cache */
+    int cache_tried;
 } align_model;
 
 int align_model_init(align_model *am, const align_view *v, lg_error *err);
@@ -39,6 +47,9 @@ void align_model_free(align_model *am);
  * scratch of n + 1 doubles.  Returns the unnormalised sum (the position's likelihood). */
 double align_row_posterior(const align_model *am, const int32_t *gen, int m, const int32_t *cond,
                            int n, int i, double *w, double *post, int64_t *idx);
+/* The same with the entries given (idx[0] for NULL, idx[1 + j]; -1 when pruned). */
+double align_row_posterior_at(const align_model *am, int m, int n, int i, double *w,
+                              double *post, const int32_t *idx);
 
 /* One EM iteration over the corpus with `threads` threads: E-step, tension update (when
  * diagonal and optimize_tension), M-step, pruning.  Sets *loglik.  Deterministic for a

@@ -61,6 +61,7 @@ static void usage_align(FILE *f)
             "  --tgt-tokenizer FILE  the same for the target ids (transfer init checks them)\n"
             "  --threads N           OpenMP threads (default: all); results are identical\n"
             "                        for the same thread count\n"
+            "  --cache-mb N          memory for cached table positions (1024; 0 = search)\n"
             "  -v, --verbose         one line per EM iteration on stderr\n"
             "  -h, --help            this text\n");
 }
@@ -85,7 +86,7 @@ static int parse_int(const char *s, int *out)
 static int cmd_align(int argc, char **argv)
 {
     enum { O_SRC = 256, O_TGT, O_TSV, O_LINKS, O_M1, O_M2, O_PNULL, O_TENSION, O_FIXED, O_DIR,
-           O_SYM, O_BEAM, O_LINKT, O_MINC, O_THREADS, O_SRCTOK, O_TGTTOK };
+           O_SYM, O_BEAM, O_LINKT, O_MINC, O_THREADS, O_SRCTOK, O_TGTTOK, O_CACHE };
     static const struct option longs[] = {
         {"src", required_argument, 0, O_SRC},       {"tgt", required_argument, 0, O_TGT},
         {"tsv", required_argument, 0, O_TSV},       {"out", required_argument, 0, 'o'},
@@ -95,7 +96,7 @@ static int cmd_align(int argc, char **argv)
         {"direction", required_argument, 0, O_DIR}, {"sym", required_argument, 0, O_SYM},
         {"beam", required_argument, 0, O_BEAM},     {"link-threshold", required_argument, 0, O_LINKT},
         {"min-count", required_argument, 0, O_MINC}, {"threads", required_argument, 0, O_THREADS},
-        {"src-tokenizer", required_argument, 0, O_SRCTOK},
+        {"src-tokenizer", required_argument, 0, O_SRCTOK}, {"cache-mb", required_argument, 0, O_CACHE},
         {"tgt-tokenizer", required_argument, 0, O_TGTTOK},
         {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -138,6 +139,7 @@ static int cmd_align(int argc, char **argv)
         case O_MINC: bad = parse_double(optarg, &min_count); break;
         case O_THREADS: bad = parse_int(optarg, &o.threads) || o.threads < 1; break;
         case O_SRCTOK: src_tok = optarg; break;
+        case O_CACHE: bad = parse_int(optarg, &o.cache_mb); break;
         case O_TGTTOK: tgt_tok = optarg; break;
         case 'v': o.verbose = 1; break;
         case 'h': usage_align(stdout); return 0;

@@ -169,7 +169,7 @@ void ttable_normalize(ttable *t, const double *counts)
     }
 }
 
-int64_t ttable_prune(ttable *t, double beam, lg_error *err)
+int64_t ttable_prune(ttable *t, double beam, int32_t *remap, lg_error *err)
 {
     (void)err;
     if (beam <= 0)
@@ -187,11 +187,15 @@ int64_t ttable_prune(ttable *t, double beam, lg_error *err)
         int64_t row_start = w;
         for (int64_t i = begin; i < end; i++) {
             if (t->prob[i] >= cut && t->prob[i] > 0) {
+                if (remap)
+                    remap[i] = (int32_t)w;
                 t->col[w] = t->col[i];
                 t->prob[w] = t->prob[i];
                 kept += t->prob[i];
                 w++;
             } else {
+                if (remap)
+                    remap[i] = -1;
                 dropped++;
             }
         }

@@ -44,7 +44,8 @@ static inline int64_t ttable_find(const ttable *t, int32_t row, int32_t col)
  * its probabilities. */
 void ttable_normalize(ttable *t, const double *counts);
 /* Drops entries with prob < beam * (row maximum), renormalises the survivors, shrinks
- * the arrays.  Returns the number of entries dropped, or -1. */
-int64_t ttable_prune(ttable *t, double beam, lg_error *err);
+ * the arrays.  When remap is not NULL (nnz entries) it receives each old entry's new index
+ * or -1.  Returns the number of entries dropped, or -1. */
+int64_t ttable_prune(ttable *t, double beam, int32_t *remap, lg_error *err);
 
 #endif
