@@ -34,6 +34,9 @@ check_mode() {
     wait $pid 2>/dev/null || true
     [ -e "$W/$mode-b/checkpoint-8/trainer_state.json" ] || { echo "no checkpoint 8" >&2; exit 1; }
     for c in "$W/$mode-b"/checkpoint-*; do
+        # a checkpoint being written when the kill came is a temporary directory, never
+        # one under its real name
+        case $c in *.tmp.*) continue ;; esac
         [ -f "$c/trainer_state.json" ] && [ -f "$c/optimizer.safetensors" ] ||
             { echo "$c: half-written checkpoint" >&2; exit 1; }
     done
