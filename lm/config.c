@@ -425,7 +425,7 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
     add_token_id(root, "bos_token_id", cfg->bos_token_id);
     add_token_id(root, "eos_token_id", cfg->eos_token_id);
     add_token_id(root, "pad_token_id", cfg->pad_token_id);
-    /* lingraft writes float32 weights, whatever the loaded checkpoint stored. */
+    /* the caller says how it stores the weights (lg_model_save_dir sets it) */
     cJSON_AddStringToObject(root, "torch_dtype", cfg->torch_dtype[0] ? cfg->torch_dtype : "float32");
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
