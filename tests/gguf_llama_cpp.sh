@@ -48,4 +48,22 @@ check llama-tiny tests/data/gguf/tiny301.model 1e-3 --f16
 check llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-4
 check llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-3 --f16
 check qwen2-tiny tests/data/gguf/tiny257.model 1e-4
+
+# The exported vocabulary, seen by llama.cpp's own tokenizer: for a SentencePiece BPE
+# model it must segment text exactly as SentencePiece does (byte fallback included).
+# (Unigram models are not compared: llama.cpp's "llama" tokenizer merges pieces by score,
+# it does not run unigram's Viterbi search; see README, GGUF export.)
+echo "== llama.cpp tokenizer vs spm_encode (bpe301.model)"
+text=/usr/share/common-licenses/MPL-2.0
+[ -r "$text" ] || text=/usr/share/common-licenses/GPL-3
+# SentencePiece collapses runs of whitespace, llama.cpp does not: give both single spaces.
+grep -v '^[[:space:]]*$' "$text" | sed 's/[[:space:]][[:space:]]*/ /g; s/^ //; s/ $//' >"$tmp/text.txt"
+printf 'caf\303\251 na\303\257ve \346\235\261\344\272\254 \360\237\230\200 12345.\n' >>"$tmp/text.txt"
+"$LG_BIN/gguf_export" --model "$fixtures/llama-tiny" --tokenizer tests/data/gguf/bpe301.model \
+    -o "$tmp/bpe.gguf"
+node "$check_dir/check.mjs" --gguf "$tmp/bpe.gguf" --tokenize "$tmp/text.txt" >"$tmp/llama.ids"
+spm_encode --model=tests/data/gguf/bpe301.model --output_format=id <"$tmp/text.txt" >"$tmp/spm.ids"
+[ "$(wc -l <"$tmp/spm.ids")" -gt 100 ] || { echo "FAIL: too little text"; exit 1; }
+cmp "$tmp/llama.ids" "$tmp/spm.ids" || { echo "FAIL: llama.cpp tokenizes differently"; exit 1; }
+echo "$(wc -l <"$tmp/spm.ids") lines tokenized identically"
 echo "gguf_llama_cpp: all exports agree with the reference in llama.cpp"

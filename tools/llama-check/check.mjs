@@ -1,6 +1,7 @@
 // llama-check: does llama.cpp, given a GGUF, predict what the reference predicts?
 //
 // usage: node check.mjs --gguf MODEL.gguf --reference REF.safetensors [--max-logprob-diff X]
+//        node check.mjs --gguf MODEL.gguf --tokenize TEXT
 //
 // REF.safetensors holds `input_ids` (I64 [B, T]) and `logits` (F32 or F64 [B, T, V]),
 // as the Hugging Face fixtures do. Each row of input_ids is evaluated in llama.cpp
@@ -15,10 +16,13 @@
 // were off by 9e-3 against 9e-7 for the right one).
 // Prints one line per position and a summary; exits 1 when a check fails, 2 on a usage
 // or load error.
+// With --tokenize, prints the ids llama.cpp's own tokenizer gives each line of TEXT (no
+// BOS), as `spm_encode --output_format=id` prints them, to compare the exported vocabulary.
 import { readFileSync } from "node:fs";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 
-const USAGE = "usage: node check.mjs --gguf MODEL.gguf --reference REF.safetensors [--max-logprob-diff X]";
+const USAGE = "usage: node check.mjs --gguf MODEL.gguf --reference REF.safetensors [--max-logprob-diff X]\n" +
+              "       node check.mjs --gguf MODEL.gguf --tokenize TEXT";
 
 function usage(message) {
     if (message) console.error(`llama-check: ${message}`);
@@ -34,14 +38,14 @@ function parseArgs(argv) {
             console.log(USAGE);
             process.exit(0);
         }
-        if (a === "--gguf" || a === "--reference" || a === "--max-logprob-diff") {
+        if (a === "--gguf" || a === "--reference" || a === "--max-logprob-diff" || a === "--tokenize") {
             if (i + 1 >= argv.length) usage(`${a} needs a value`);
             args[a.slice(2)] = argv[++i];
         } else {
             usage(`unexpected argument ${a}`);
         }
     }
-    if (!args.gguf || !args.reference) usage("--gguf and --reference are required");
+    if (!args.gguf || !(args.reference || args.tokenize)) usage("--gguf and --reference or --tokenize are required");
     args.tolerance = Number(args["max-logprob-diff"]);
     if (!(args.tolerance > 0)) usage(`--max-logprob-diff ${args["max-logprob-diff"]} is not a positive number`);
     return args;
@@ -81,8 +85,19 @@ function analyse(row) {
     return { best, gap: row[best] - second, logp: (i) => row[i] - logZ };
 }
 
+async function tokenize(args) {
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false });
+    const model = await llama.loadModel({ modelPath: args.gguf, gpuLayers: 0, vocabOnly: true });
+    const lines = readFileSync(args.tokenize, "utf8").split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    for (const line of lines) console.log(model.tokenize(line, false).join(" "));
+    await model.dispose();
+    await llama.dispose();
+}
+
 async function main() {
     const args = parseArgs(process.argv.slice(2));
+    if (args.tokenize) return tokenize(args);
     const get = readSafetensors(args.reference);
     const ids = get("input_ids");
     const logits = get("logits");
