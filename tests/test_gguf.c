@@ -474,6 +474,79 @@ static void bad_arrays_are_refused(void **state)
     expect_refused(&b, "BOOL element 0 is 2");
 }
 
+/* Random damage to a file with every value type: the reader refuses it or returns
+ * tensors that lie inside the bytes, aligned (ASan watches every read). */
+static void random_damage_is_refused_or_harmless(void **state)
+{
+    (void)state;
+    const char *path = "build/test_gguf_fuzz.gguf";
+    lg_error err;
+    lg_gguf_writer *w = lg_gguf_writer_new();
+    const char *strs[] = {"a", "bb", "ccc"};
+    const float fl[] = {1, 2, 3};
+    const int32_t in[] = {4, 5};
+    float mat[6] = {1, 2, 3, 4, 5, 6};
+    uint16_t half[4] = {1, 2, 3, 4};
+    assert_int_equal(lg_gguf_set_str(w, "general.architecture", "llama", &err), 0);
+    assert_int_equal(lg_gguf_set_u32(w, "general.alignment", 32, &err), 0);
+    assert_int_equal(lg_gguf_set_arr_str(w, "t.tokens", strs, 3, &err), 0);
+    assert_int_equal(lg_gguf_set_arr_f32(w, "t.scores", fl, 3, &err), 0);
+    assert_int_equal(lg_gguf_set_arr_i32(w, "t.types", in, 2, &err), 0);
+    assert_int_equal(lg_gguf_set_f32(w, "x.eps", 1e-5f, &err), 0);
+    assert_int_equal(lg_gguf_set_bool(w, "x.flag", 1, &err), 0);
+    assert_int_equal(lg_gguf_add_tensor(w, "m", LG_GGML_F32, 2, (int64_t[]){3, 2}, mat, &err), 0);
+    assert_int_equal(lg_gguf_add_tensor(w, "h", LG_GGML_F16, 1, (int64_t[]){4}, half, &err), 0);
+    assert_int_equal(lg_gguf_writer_write(w, path, &err), 0);
+    lg_gguf_writer_free(w);
+    size_t len;
+    unsigned char *orig = read_whole(path, &len);
+    unlink(path);
+
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    int refused = 0, accepted = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        unsigned char *p = malloc(len);
+        memcpy(p, orig, len);
+        int flips = 1 + iter % 3;
+        for (int k = 0; k < flips; k++) {
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            size_t at = (size_t)(rng % len);
+            p[at] = (unsigned char)(rng >> 32);
+        }
+        size_t n = len - (iter % 5 == 0 ? (size_t)(rng >> 40) % 16 : 0);
+        lg_gguf *g = lg_gguf_open_memory(p, n, "fuzz.gguf", &err);
+        if (!g) {
+            refused++;
+            assert_non_null(strstr(err.msg, "fuzz.gguf"));
+        } else {
+            accepted++;
+            for (int i = 0; i < lg_gguf_tensor_count(g); i++) {
+                const lg_gguf_tensor *t = lg_gguf_tensor_at(g, i);
+                const unsigned char *d = t->data;
+                assert_true(d >= p && d + t->nbytes <= p + n);
+                assert_int_equal(t->offset % lg_gguf_alignment(g), 0);
+                unsigned sum = 0;
+                for (size_t b = 0; b < t->nbytes; b++)
+                    sum += d[b];
+                (void)sum;
+            }
+            for (int i = 0; i < lg_gguf_kv_count(g); i++) {
+                const lg_gguf_kv *kv = lg_gguf_kv_at(g, i);
+                assert_non_null(kv->key);
+                if (kv->type == LG_GGUF_ARRAY && kv->arr_type == LG_GGUF_STRING)
+                    for (uint64_t k = 0; k < kv->arr_count; k++)
+                        assert_non_null(kv->arr_str[k]);
+            }
+            lg_gguf_close(g);
+        }
+        free(p);
+    }
+    /* both outcomes occur: flips in tensor data are harmless, flips in counts are not */
+    assert_true(refused > 1000);
+    assert_true(accepted > 1000);
+    free(orig);
+}
+
 static void duplicate_keys_are_refused(void **state)
 {
     (void)state;
@@ -515,6 +588,7 @@ int main(void)
         cmocka_unit_test(bad_values_are_refused),
         cmocka_unit_test(bad_arrays_are_refused),
         cmocka_unit_test(duplicate_keys_are_refused),
+        cmocka_unit_test(random_damage_is_refused_or_harmless),
         cmocka_unit_test(open_reports_missing_and_empty_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
