@@ -61,7 +61,7 @@ PROGS    := $(foreach m,$(MAIN_C),$(BIN)/$(patsubst %_main.c,%,$(notdir $(m))))
 TEST_C   := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_C:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-unit test-asan clean help
+.PHONY: all deps test test-unit test-asan clean help demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -73,6 +73,8 @@ help:
 	@echo "make test       build and run every test, then again under ASan+UBSan"
 	@echo "make test-unit  the tests once, without sanitizers"
 	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make demo       the main job: English base model, then the Dutch pipeline and report"
+	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
 	@echo "make fuzz       libFuzzer runs of the safetensors and config.json parsers (FUZZ_SECONDS=60)"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
 
@@ -152,6 +154,14 @@ bench: $(BIN)/lm
 	        $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
 	LM=$(BIN)/lm tools/bench/run.sh
+
+# The main job: the English base model (cached in models/) and the Dutch pipeline.
+demo: all
+	@tools/demo.sh
+
+# Any language with a corpus recipe: make lang-nl, make lang-fy BASE=path/to/hf-model
+lang-%: all
+	@tools/adapt-language $*
 
 clean:
 	rm -rf build bin

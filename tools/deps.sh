@@ -11,6 +11,8 @@ TOOLS="pkg-config:pkg-config cc:gcc c++:g++ spm_encode:sentencepiece gzip:gzip"
 TOOLS="$TOOLS clang:clang"
 # corpora/build.sh: fetch/unpack packages, render man pages, unpack Mozilla language packs
 TOOLS="$TOOLS apt-get:apt dpkg-deb:dpkg man:man-db col:bsdextrautils unzip:unzip sha256sum:coreutils"
+# the pipeline's report plots with gnuplot
+TOOLS="$TOOLS gnuplot:gnuplot-nox"
 
 missing=""
 for pair in $LIBS; do

@@ -1,0 +1,38 @@
+#!/bin/sh
+# The project's own small English base model: a SentencePiece tokenizer and a Llama-family
+# model pretrained from scratch with `lm init` + `lm train` on the English corpus.
+# Usage: base-model.sh OUT_DIR  (env: EN_TEXT, EN_HELDOUT, BASE_VOCAB, BASE_PRESET,
+#        BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR, THREADS)
+# Writes OUT_DIR/{config.json, model.safetensors, tokenizer.model, train.jsonl, eval.json}.
+set -eu
+STEP=base; . "$(dirname "$0")/lib.sh"
+out=$1
+: "${EN_TEXT:=corpora/build/en/mono.txt.gz}" "${EN_HELDOUT:=corpora/build/en/heldout.txt}"
+: "${BASE_VOCAB:=8000}" "${BASE_PRESET:=tiny}" "${BASE_STEPS:=600}" "${BASE_BATCH:=8}"
+: "${BASE_SEQ:=128}" "${BASE_LR:=2e-3}" "${THREADS:=2}"
+need "$EN_TEXT" "$EN_HELDOUT"
+mkdir -p "$out.work"
+if ! fresh "$out.work/en.model" "$EN_TEXT"; then
+    say "English tokenizer: unigram, $BASE_VOCAB pieces, byte fallback"
+    "$TOKENIZE" train -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
+        --threads "$THREADS" "$EN_TEXT"
+fi
+if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then
+    say "pretraining a '$BASE_PRESET' model from scratch: $BASE_STEPS steps of $BASE_BATCH x $BASE_SEQ tokens"
+    "$LM" init --preset "$BASE_PRESET" --tokenizer "$out.work/en.model" --seed 1 -o "$out.work/init"
+    rm -rf "$out.work/train" "$out.work/train.jsonl"
+    "$LM" train "$out.work/init" --text "$EN_TEXT" --tokenizer "$out.work/en.model" \
+        --steps "$BASE_STEPS" --batch "$BASE_BATCH" --seq-len "$BASE_SEQ" --lr "$BASE_LR" \
+        --warmup $((BASE_STEPS / 20 + 1)) --seed 1 --threads "$THREADS" \
+        --log "$out.work/train.jsonl" -o "$out.work/train" -q
+    rm -rf "$out.tmp"
+    mkdir -p "$out.tmp"
+    cp "$out.work/train/last/model/config.json" "$out.work/train/last/model/model.safetensors" "$out.tmp/"
+    cp "$out.work/en.model" "$out.tmp/tokenizer.model"
+    cp "$out.work/train.jsonl" "$out.tmp/train.jsonl"
+    "$LM" eval "$out.tmp" --text "$EN_HELDOUT" --tokenizer "$out.tmp/tokenizer.model" \
+        --threads "$THREADS" --json >"$out.tmp/eval.json"
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+    say "base model $out: English held-out $(json_get "$out/eval.json" bits_per_byte) bits per byte"
+fi

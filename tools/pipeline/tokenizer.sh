@@ -1,0 +1,19 @@
+#!/bin/sh
+# Target-language tokenizer and its statistics against the base tokenizer.
+# Usage: tokenizer.sh WORK_DIR  (env: MONO, HELDOUT, BASE_TOKENIZER, VOCAB, THREADS)
+set -eu
+STEP=tokenizer; . "$(dirname "$0")/lib.sh"
+w=$1
+: "${VOCAB:=8000}" "${THREADS:=2}"
+need "$MONO" "$HELDOUT" "$BASE_TOKENIZER"
+mkdir -p "$w"
+if ! fresh "$w/tok.model" "$MONO"; then
+    say "training a $VOCAB-piece unigram tokenizer on $MONO"
+    "$TOKENIZE" train -o "$w/tok" -v "$VOCAB" --byte-fallback --threads "$THREADS" "$MONO"
+fi
+if ! fresh "$w/stats.json" "$w/tok.model" "$HELDOUT" "$BASE_TOKENIZER"; then
+    "$TOKENIZE" stats -m "$BASE_TOKENIZER" -m "$w/tok.model" --json "$HELDOUT" >"$w/stats.json.tmp"
+    "$TOKENIZE" stats -m "$BASE_TOKENIZER" -m "$w/tok.model" "$HELDOUT" >"$w/stats.txt"
+    mv "$w/stats.json.tmp" "$w/stats.json"
+    cat "$w/stats.txt" >&2
+fi
