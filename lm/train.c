@@ -2,8 +2,10 @@
  * evaluation and checkpoints. */
 #include "lg_train.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +284,55 @@ static int evaluate(run *r, long step, lg_error *err)
     return 0;
 }
 
+static int by_step(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keeps the newest `keep` OUT/checkpoint-STEP directories (0: all) and removes temporary
+ * ones (checkpoint-STEP.tmp.PID) whose writer is gone: a run killed while saving. */
+static void prune_checkpoints(const char *out, long keep)
+{
+    DIR *d = opendir(out);
+    if (!d)
+        return;
+    long *steps = NULL;
+    size_t n = 0, cap = 0;
+    char path[4400];
+    const struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "checkpoint-", 11))
+            continue;
+        char *end;
+        long step = strtol(e->d_name + 11, &end, 10);
+        if (!strncmp(end, ".tmp.", 5)) {
+            long pid = strtol(end + 5, NULL, 10);
+            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+                lg_remove_tree(path);
+            }
+        } else if (!*end && end != e->d_name + 11) {
+            if (n == cap) {
+                long *t = realloc(steps, (cap = cap ? 2 * cap : 16) * sizeof *t);
+                if (!t)
+                    break;
+                steps = t;
+            }
+            steps[n++] = step;
+        }
+    }
+    closedir(d);
+    if (keep > 0 && n > (size_t)keep) {
+        qsort(steps, n, sizeof *steps, by_step);
+        for (size_t i = 0; i + (size_t)keep < n; i++) {
+            snprintf(path, sizeof path, "%s/checkpoint-%ld", out, steps[i]);
+            lg_remove_tree(path);
+        }
+    }
+    free(steps);
+}
+
 /* OUT/checkpoint-STEP, OUT/last → it, and the older ones beyond keep_checkpoints removed. */
 static int save(run *r, lg_error *err)
 {
@@ -297,14 +348,7 @@ static int save(run *r, lg_error *err)
     unlink(link_tmp);
     if (symlink(name, link_tmp) != 0 || rename(link_tmp, link) != 0)
         return lg_fail(err, "%s: cannot point it at %s: %s", link, name, strerror(errno));
-    if (o->keep_checkpoints > 0 && o->save_every > 0) {
-        long old = r->st.step - o->keep_checkpoints * o->save_every;
-        old -= old % o->save_every;
-        if (old > 0) {
-            snprintf(dir, sizeof dir, "%s/checkpoint-%ld", o->out_dir, old);
-            lg_remove_tree(dir);
-        }
-    }
+    prune_checkpoints(o->out_dir, o->keep_checkpoints);
     return 0;
 }
 

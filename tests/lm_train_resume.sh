@@ -2,7 +2,8 @@
 # Kill and resume: a training run killed with SIGKILL after a checkpoint and resumed from
 # it logs the same losses and gradient norms, bit for bit, as a run never stopped, and ends
 # with byte-identical weights and optimizer state. Checked for full training and for LoRA
-# with trainable new-token rows. Every checkpoint directory left by the killed run is whole.
+# with trainable new-token rows. Every checkpoint directory left by the killed run is whole,
+# and the resumed run removes the killed run's temporary ones; --keep prunes old checkpoints.
 set -eu
 # idle OpenMP threads sleep rather than spin: the suite shares two cores
 export OMP_WAIT_POLICY=PASSIVE
@@ -62,4 +63,14 @@ cmp "$W/full-a/checkpoint-16/model/model.safetensors" "$W/full-b/checkpoint-16/m
 check_mode lora --lora-r 4 --lora-alpha 8 --lora-targets q,k,v,o --train-rows 400 --embed-lr 1e-2
 cmp "$W/lora-a/checkpoint-16/adapter/adapter_model.safetensors" \
     "$W/lora-b/checkpoint-16/adapter/adapter_model.safetensors"
+# the resumed runs cleared what the killed ones left half-written
+if ls -d "$W"/*-b/checkpoint-*.tmp.* 2>/dev/null; then
+    echo "temporary checkpoints of the killed runs were left behind" >&2; exit 1
+fi
+# --keep 2 keeps the newest two checkpoints, the final one included
+"$LM" train "$W/m0" --text $D/heldout.txt --tokenizer $D/en.model --steps 10 --batch 2 \
+    --seq-len 16 --save-every 3 --keep 2 --threads 1 -q -o "$W/keep"
+[ "$(cd "$W/keep" && echo checkpoint-*)" = "checkpoint-10 checkpoint-9" ] ||
+    { echo "--keep 2 left: $(cd "$W/keep" && echo checkpoint-*)" >&2; exit 1; }
+[ "$(readlink "$W/keep/last")" = checkpoint-10 ]
 echo "lm_train_resume: ok"
