@@ -77,6 +77,7 @@ help:
 	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
 	@echo "make fuzz       libFuzzer runs of the safetensors and config.json parsers (FUZZ_SECONDS=60)"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
+	@echo "make corpora LANG=nl   corpus from Debian packages (nl, en, fy, eu) into corpora/build/LANG/"
 
 deps:
 	@tools/deps.sh
@@ -162,6 +163,14 @@ demo: all
 # Any language with a corpus recipe: make lang-nl, make lang-fy BASE=path/to/hf-model
 lang-%: all
 	@tools/adapt-language $*
+
+# Corpora built from Debian packages (downloads; not part of `make test`), issue 5:
+# make corpora LANG=nl writes corpora/build/nl/ (recipes in corpora/recipes/).
+# LANG is also the locale variable, so only a LANG given on the command line counts.
+CORPUS_LANG := $(if $(filter command line,$(origin LANG)),$(LANG),nl)
+.PHONY: corpora
+corpora: $(BIN)/corpora
+	LG_BIN=$(BIN) sh corpora/build.sh $(CORPUS_LANG)
 
 clean:
 	rm -rf build bin

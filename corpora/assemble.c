@@ -166,7 +166,7 @@ static int write_heldout(assembly *a, source_counts *sc, const char *en, const c
     if (fresh) {
         fprintf(a->heldout_txt, "%s\n", text);
         sc->heldout_records++;
-        sc->heldout_words += lg_count_words(text);
+        sc->heldout_words += lg_segment_words(text);
     }
     return 0;
 }
@@ -240,8 +240,8 @@ static int take_record(assembly *a, source_counts *sc, int pass, char *line, con
             gzputs(a->pairs_gz, text) < 0 || gzputc(a->pairs_gz, '\n') < 0)
             return lg_fail(err, "%s: write failed", a->opt->out_dir);
         sc->kept++;
-        sc->words_en += lg_count_words(en);
-        sc->words_target += lg_count_words(text);
+        sc->words_en += lg_segment_words(en);
+        sc->words_target += lg_segment_words(text);
         int written;
         if (write_mono(a, text, &written) < 0)
             return lg_fail(err, "%s: mono.txt.gz: write failed", a->opt->out_dir);
@@ -255,7 +255,7 @@ static int take_record(assembly *a, source_counts *sc, int pass, char *line, con
         return 0;
     }
     sc->kept++;
-    sc->words_target += lg_count_words(text);
+    sc->words_target += lg_segment_words(text);
     return 0;
 }
 

@@ -15,8 +15,8 @@
 # recorded; the others still build.
 #
 # Environment: LG_BIN (programs, default bin), LG_CORPORA_CACHE (default
-# corpora/cache), LG_CORPORA_OUT (default corpora/build), LG_CORPORA_FRESH=1
-# re-extracts every source.
+# corpora/cache), LG_CORPORA_OUT (default corpora/build), LG_CORPORA_RECIPES
+# (default corpora/recipes), LG_CORPORA_FRESH=1 re-extracts every source.
 set -u
 
 if [ $# -ne 1 ] || [ "$1" = "--help" ] || [ "$1" = "-h" ]; then
@@ -26,7 +26,7 @@ if [ $# -ne 1 ] || [ "$1" = "--help" ] || [ "$1" = "-h" ]; then
 fi
 LANG_CODE=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RECIPE="$ROOT/corpora/recipes/$LANG_CODE.sh"
+RECIPE="${LG_CORPORA_RECIPES:-$ROOT/corpora/recipes}/$LANG_CODE.sh"
 [ -f "$RECIPE" ] || { echo "corpora: no recipe $RECIPE" >&2; exit 1; }
 BIN=${LG_BIN:-bin}
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
@@ -97,12 +97,73 @@ tree() { echo "$CACHE/tree/$1"; }
 # drop_tree PKG...: unpacked trees that are not needed after extraction
 drop_tree() { for p in "$@"; do rm -rf "$CACHE/tree/$p"; done; }
 
+# --- gettext catalogs --------------------------------------------------------
+
+# Packages with many translated gettext catalogs (core tools, GNOME, Xfce, KDE,
+# applications). A recipe may replace or extend the list; a package that is
+# missing, or has no catalog for the locale, is recorded, not fatal.
+GETTEXT_PACKAGES="coreutils tar grep sed gawk findutils diffutils bash apt dpkg debconf
+libc-l10n util-linux-locales e2fsprogs gettext wget gnupg-l10n gcc-12-locales binutils-common
+make bison cpio parted nano procps psmisc passwd iso-codes xkb-data synaptic aptitude-common
+gimp-data inkscape gnome-control-center-data nautilus-data evolution-data-server-common
+libgtk-3-common libglib2.0-data gnome-shell-common mutter-common gedit-common evince-common
+totem-common rhythmbox-data gnome-software-common libgweather-4-common gnome-calendar
+gnome-maps gparted gnome-disk-utility file-roller gnome-terminal-data geany-common
+gthumb-data shotwell-common simple-scan brasero-common audacity-data filezilla-common
+hexchat-common claws-mail-i18n gnumeric-common abiword-common vlc-l10n transmission-common
+pidgin-data gnucash-common scribus-data gramps xfce4-panel thunar-data mousepad ristretto
+xfce4-settings pcmanfm lxde-common"
+KDE_PACKAGES="dolphin konsole kate okular gwenview ark kcalc systemsettings plasma-workspace
+plasma-workspace-data plasma-desktop-data kio kio-extras-data khelpcenter kdeconnect kmail
+korganizer akregator konqueror kwin-data kde-cli-tools-data libkf5coreaddons-data
+libkf5widgetsaddons-data libkf5xmlgui-data libkf5configwidgets-data libkf5i18n-data
+libkf5kiowidgets5 libkf5textwidgets-data libkf5service-data libkf5bookmarks-data
+libkf5completion-data libkf5parts-data libkf5kcmutils-data libkf5notifyconfig-data
+libkf5wallet-data libkf5solid5-data libkf5auth-data libkf5jobwidgets-data
+libkf5itemviews-data libkf5newstuff-data"
+
+# gettext_pairs OUT LOCALE [PACKAGE...]: the LOCALE catalogs of the packages
+# (default GETTEXT_PACKAGES), one document per catalog.
+gettext_pairs() {
+    out=$1; loc=$2; shift 2
+    [ $# -gt 0 ] || set -- $GETTEXT_PACKAGES
+    list="$WORK/gettext-$loc.list"
+    : >"$list"
+    for p in "$@"; do
+        t=$(fetch "$p" "*/locale/$loc/LC_MESSAGES/*.mo") || continue
+        n=$(find "$t" -name '*.mo' -path "*/$loc/LC_MESSAGES/*" | tee -a "$list" | wc -l)
+        [ "$n" -gt 0 ] || echo "package $p: no $loc catalog" >>"$SOURCE_ERRORS"
+    done
+    sort -o "$list" "$list"
+    [ -s "$list" ] || { echo "no package has a $loc catalog" >>"$SOURCE_ERRORS"; return 1; }
+    "$CORPORA" mo -o "$out" --list "$list"
+}
+
+# --- Mozilla language packs ----------------------------------------------------
+
+# mozilla_unpack DIR ZIP LOCALE: the localisation files of ZIP (omni.ja or a language
+# pack .xpi) under DIR, every LOCALE directory renamed LOCALE so that English and
+# translated trees line up path for path.
+mozilla_unpack() {
+    dir=$1; zip=$2; loc=$3
+    mkdir -p "$dir"
+    # omni.ja has a nonstandard zip layout: unzip warns (exit 1 or 2) yet extracts
+    (cd "$dir" && unzip -q -o "$zip" "*$loc/*" >/dev/null 2>&1) || true
+    find "$dir" -depth -type d -name "$loc" | while read -r d; do
+        mkdir -p "$(dirname "$d")/LOCALE"
+        cp -r "$d/." "$(dirname "$d")/LOCALE/" && rm -rf "$d"
+    done
+    [ -n "$(find "$dir" -type f | head -n 1)" ] || {
+        echo "$zip: no $loc localisation files" >>"$SOURCE_ERRORS"; return 1; }
+}
+
 # --- man pages ---------------------------------------------------------------
 
-# render_man SRC.gz DEST.txt: the page as plain UTF-8 text, 100 columns
-render_man() {
-    MANWIDTH=100 man -E UTF-8 --nh --nj -l "$1" 2>/dev/null | col -bx >"$2.tmp" && mv "$2.tmp" "$2"
-}
+# RENDER_MAN: a page (gzip roff) as plain UTF-8 text, 100 columns, no hyphenation or
+# justification, the way `man -E UTF-8 --nh --nj -l PAGE | col -bx` shows it, but
+# through groff directly (half the time of man-db's wrapper). Used via xargs:
+# sh -c "$RENDER_MAN" SRC DEST.
+RENDER_MAN='zcat -f "$0" | preconv -e UTF-8 2>/dev/null | groff -t -mandoc -Tutf8 -rLL=100n -rHY=0 -dAD=l -P-c 2>/dev/null | col -bx >"$1"'
 
 # man_pairs OUT TARGET_MAN_ROOT EN_MAN_ROOT... : renders every translated page
 # that has an English page of the same name and section, then pairs paragraphs.
@@ -127,10 +188,8 @@ man_pairs() {
     [ "$n" -gt 0 ] || { echo "no translated page has an English counterpart" >>"$SOURCE_ERRORS"; return 1; }
     say "  rendering $n man page pairs"
     # two pages at a time (one process per page, not per line)
-    cut -f2,4 "$list" | tr '\t' '\n' | xargs -n 2 -P 2 sh -c \
-        'MANWIDTH=100 man -E UTF-8 --nh --nj -l "$0" 2>/dev/null | col -bx >"$1"'
-    cut -f3,5 "$list" | tr '\t' '\n' | xargs -n 2 -P 2 sh -c \
-        'MANWIDTH=100 man -E UTF-8 --nh --nj -l "$0" 2>/dev/null | col -bx >"$1"'
+    cut -f2,4 "$list" | tr '\t' '\n' | xargs -n 2 -P 2 sh -c "$RENDER_MAN"
+    cut -f3,5 "$list" | tr '\t' '\n' | xargs -n 2 -P 2 sh -c "$RENDER_MAN"
     cut -f1,4,5 "$list" >"$WORK/man-pairs.tsv"
     set -- $MAN_DROP_SECTIONS
     drops=""
@@ -172,11 +231,15 @@ for spec in "$@"; do
         : >"$SOURCE_ERRORS"
         rm -f "$output"
         t0=$(date +%s)
-        ( set -e; "src_$name" "$output" ) >>"$LOG" 2>&1
+        ( set -e; "src_$name" "$output" ) >>"$LOG" 2>"$WORK/$name.stderr"
         rc=$?
-        if [ $rc -ne 0 ] && [ ! -s "$SOURCE_ERRORS" ]; then
-            echo "extractor failed (exit $rc); see $LOG" >>"$SOURCE_ERRORS"
+        cat "$WORK/$name.stderr" >>"$LOG"
+        if [ $rc -ne 0 ]; then
+            # the extractor's own message names the file and the problem
+            grep '^corpora' "$WORK/$name.stderr" | tail -n 3 >>"$SOURCE_ERRORS"
+            [ -s "$SOURCE_ERRORS" ] || echo "extractor failed (exit $rc); see $LOG" >>"$SOURCE_ERRORS"
         fi
+        rm -f "$WORK/$name.stderr"
         [ $rc -eq 0 ] || rm -f "$output"
         if [ $rc -eq 0 ] && [ ! -s "$output" ]; then
             echo "extractor produced no records (changed package layout?)" >>"$SOURCE_ERRORS"
@@ -186,7 +249,7 @@ for spec in "$@"; do
             say "[$i/$total] $name: $(wc -l <"$output") records in $(( $(date +%s) - t0 ))s"
         fi
     fi
-    msg=$(tr '\n\t' '; ' <"$SOURCE_ERRORS" 2>/dev/null | sed 's/; $//')
+    msg=$(tr '\t' ' ' <"$SOURCE_ERRORS" 2>/dev/null | paste -sd ';' -)
     pkgs=$(sort -u "$SOURCE_PKGS" 2>/dev/null | tr '\n' ' ')
     if [ -s "$output" ]; then
         status=ok
@@ -223,7 +286,7 @@ if [ -n "$DICT" ]; then
         say "dictionary: FAILED: $(cat "$SOURCE_ERRORS")"
     fi
     printf '%s\t%s\t%s\t%s\t%s\n' dict "$status" "$(sort -u "$SOURCE_PKGS" | tr '\n' ' ')" \
-        "${LICENCE_dict:-}" "$(tr '\n\t' '; ' <"$SOURCE_ERRORS")" >>"$TABLE"
+        "${LICENCE_dict:-}" "$(tr '\t' ' ' <"$SOURCE_ERRORS" | paste -sd ';' -)" >>"$TABLE"
 fi
 
 (cd "$STAGE" && sha256sum $(ls | grep -v -e '^counts.json$' -e '^SHA256SUMS$')) >"$STAGE/SHA256SUMS" || exit 1

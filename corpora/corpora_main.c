@@ -13,6 +13,7 @@
 #include "lg_corpus_assemble.h"
 #include "lg_dictd.h"
 #include "lg_error.h"
+#include "lg_fluent.h"
 #include "lg_help_html.h"
 #include "lg_man_align.h"
 #include "lg_manifest.h"
@@ -29,6 +30,8 @@ static const char *const usage =
     "        gettext catalogs: English msgid, translated msgstr (plurals and contexts)\n"
     "  help -o OUT.pairs EN_ROOT TARGET_ROOT\n"
     "        LibreOffice help pages, paragraphs paired by their ids\n"
+    "  mozilla -o OUT.pairs EN_ROOT TARGET_ROOT\n"
+    "        Firefox/Thunderbird Fluent (.ftl) and .properties files, messages paired by id\n"
     "  man -o OUT.pairs [--drop-section NAME]... LIST\n"
     "        rendered man pages paired paragraph by paragraph; LIST has lines\n"
     "        doc<TAB>english.txt<TAB>target.txt\n"
@@ -214,12 +217,47 @@ static char *slurp(const char *path, size_t *size)
     return data;
 }
 
+/* Reads one file of a pair into id → text entries. */
+typedef int (*keyed_parser)(const char *path, paragraph_list *out, lg_error *err);
+
+static int parse_help_page(const char *path, paragraph_list *out, lg_error *err)
+{
+    size_t size;
+    char *html = slurp(path, &size);
+    if (!html)
+        return lg_fail(err, "%s: cannot read: %s", path, strerror(errno));
+    long n = lg_help_paragraphs(html, size, collect_paragraph, out);
+    free(html);
+    return n < 0 ? lg_fail(err, "%s: out of memory", path) : 0;
+}
+
+static int parse_mozilla(const char *path, paragraph_list *out, lg_error *err)
+{
+    size_t l = strlen(path);
+    if (l > 4 && strcmp(path + l - 4, ".ftl") == 0)
+        return lg_fluent_each(path, collect_paragraph, out, err) < 0 ? -1 : 0;
+    return lg_properties_each(path, collect_paragraph, out, err) < 0 ? -1 : 0;
+}
+
 typedef struct {
     const char *en_root, *target_root;
+    const char *const *suffixes; /* files taken from the English tree */
+    keyed_parser parse;
     lg_record_writer *w;
     paragraph_list en, target;
     long pages, pages_missing;
 } help_walk;
+
+static int has_suffix(const char *name, const char *const *suffixes)
+{
+    size_t l = strlen(name);
+    for (int i = 0; suffixes[i]; i++) {
+        size_t s = strlen(suffixes[i]);
+        if (l > s && strcmp(name + l - s, suffixes[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 static int help_page(help_walk *h, const char *rel, lg_error *err)
 {
@@ -228,24 +266,15 @@ static int help_page(help_walk *h, const char *rel, lg_error *err)
         snprintf(target_path, sizeof target_path, "%s/%s", h->target_root, rel) >=
             (int)sizeof target_path)
         return lg_fail(err, "%s/%s: path too long", h->en_root, rel);
-    size_t en_size, target_size;
-    char *en_html = slurp(en_path, &en_size);
-    if (!en_html)
-        return lg_fail(err, "%s: cannot read: %s", en_path, strerror(errno));
-    char *target_html = slurp(target_path, &target_size);
-    if (!target_html) {
-        free(en_html);
+    struct stat st;
+    if (stat(target_path, &st) != 0) {
         h->pages_missing++;
         return 0;
     }
     paragraph_list_clear(&h->en);
     paragraph_list_clear(&h->target);
-    long a = lg_help_paragraphs(en_html, en_size, collect_paragraph, &h->en);
-    long b = lg_help_paragraphs(target_html, target_size, collect_paragraph, &h->target);
-    free(en_html);
-    free(target_html);
-    if (a < 0 || b < 0)
-        return lg_fail(err, "%s: out of memory", en_path);
+    if (h->parse(en_path, &h->en, err) < 0 || h->parse(target_path, &h->target, err) < 0)
+        return -1;
     h->pages++;
     for (int i = 0; i < h->en.n; i++) {
         for (int j = 0; j < h->target.n; j++) {
@@ -278,7 +307,7 @@ static int help_walk_dir(help_walk *h, const char *rel, lg_error *err)
             struct stat st;
             if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
                 rc = help_walk_dir(h, child, err);
-            else if (strlen(name) > 5 && strcmp(name + strlen(name) - 5, ".html") == 0)
+            else if (has_suffix(name, h->suffixes))
                 rc = help_page(h, child, err);
         }
         free(entries[i]);
@@ -287,7 +316,9 @@ static int help_walk_dir(help_walk *h, const char *rel, lg_error *err)
     return rc;
 }
 
-static int cmd_help(int argc, char **argv, lg_error *err)
+/* help and mozilla: files of the same relative path in two trees, entries paired by id. */
+static int paired_trees(int argc, char **argv, const char *command, const char *const *suffixes,
+                        keyed_parser parse, lg_error *err)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
@@ -298,28 +329,41 @@ static int cmd_help(int argc, char **argv, lg_error *err)
         switch (c) {
         case 'o': out = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
-        default: return lg_fail(err, "help: bad option (see --help)");
+        default: return lg_fail(err, "%s: bad option (see --help)", command);
         }
     }
     if (!out || argc - optind != 2)
-        return lg_fail(err, "help: need -o OUT EN_ROOT TARGET_ROOT");
+        return lg_fail(err, "%s: need -o OUT EN_ROOT TARGET_ROOT", command);
     lg_record_writer w;
     if (lg_record_open(&w, out, err) < 0)
         return -1;
-    help_walk h = {.en_root = argv[optind], .target_root = argv[optind + 1], .w = &w};
+    help_walk h = {.en_root = argv[optind], .target_root = argv[optind + 1], .w = &w,
+                   .suffixes = suffixes, .parse = parse};
     int rc = help_walk_dir(&h, "", err);
     paragraph_list_clear(&h.en);
     paragraph_list_clear(&h.target);
     free(h.en.ids); free(h.en.texts); free(h.target.ids); free(h.target.texts);
     if (rc == 0 && h.pages == 0)
-        rc = lg_fail(err, "%s: no help page has a counterpart in %s", h.en_root, h.target_root);
+        rc = lg_fail(err, "%s: no file has a counterpart in %s", h.en_root, h.target_root);
     if (rc < 0) {
         lg_record_abort(&w);
         return -1;
     }
-    fprintf(stderr, "corpora help: %ld pages paired, %ld without a translation, %ld paragraphs\n",
-            h.pages, h.pages_missing, w.records);
+    fprintf(stderr, "corpora %s: %ld files paired, %ld without a translation, %ld entries\n",
+            command, h.pages, h.pages_missing, w.records);
     return lg_record_commit(&w, err);
+}
+
+static int cmd_help(int argc, char **argv, lg_error *err)
+{
+    static const char *const suffixes[] = {".html", NULL};
+    return paired_trees(argc, argv, "help", suffixes, parse_help_page, err);
+}
+
+static int cmd_mozilla(int argc, char **argv, lg_error *err)
+{
+    static const char *const suffixes[] = {".ftl", ".properties", NULL};
+    return paired_trees(argc, argv, "mozilla", suffixes, parse_mozilla, err);
 }
 
 /* ---- text ---- */
@@ -567,6 +611,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **, lg_error *);
     } commands[] = {{"mo", cmd_mo},       {"help", cmd_help},         {"text", cmd_text},
+                    {"mozilla", cmd_mozilla},
                     {"man", cmd_man},     {"dictd", cmd_dictd},       {"assemble", cmd_assemble},
                     {"manifest", cmd_manifest}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

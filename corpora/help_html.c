@@ -89,6 +89,10 @@ long lg_help_paragraphs(const char *html, size_t len, lg_help_callback cb, void 
                     q = tgt + 1;
                     break;
                 }
+                /* an unclosed <p class="related"> ends where the next paragraph starts */
+                if (!closing && (strcmp(inner, "p") == 0 ||
+                                 (inner[0] == 'h' && inner[1] >= '1' && inner[1] <= '6' && !inner[2])))
+                    break;
                 if (strcmp(inner, "span") == 0) {
                     if (closing) {
                         if (hidden_depth && span_depth == hidden_depth)

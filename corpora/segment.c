@@ -47,7 +47,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-int lg_utf8_valid(const char *s, size_t n)
+int lg_segment_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -385,7 +385,7 @@ static int count_letters(const char *s)
 lg_verdict lg_segment_clean(char *s, const lg_segment_rules *rules)
 {
     size_t n = strlen(s);
-    if (!lg_utf8_valid(s, n))
+    if (!lg_segment_utf8_valid(s, n))
         return LG_VERDICT_INVALID_UTF8;
     long removed = 0;
     if (rules->clean_flags & LG_CLEAN_ACCELERATORS)
@@ -429,7 +429,7 @@ lg_verdict lg_pair_check(char *en, char *target, const lg_segment_rules *rules)
     return LG_VERDICT_KEPT;
 }
 
-long lg_count_words(const char *s)
+long lg_segment_words(const char *s)
 {
     long n = 0;
     int in_word = 0;

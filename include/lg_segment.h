@@ -41,7 +41,7 @@ lg_segment_rules lg_segment_default_rules(void);
 const char *lg_verdict_name(lg_verdict v);
 
 /* 1 when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or NULs). */
-int lg_utf8_valid(const char *s, size_t n);
+int lg_segment_utf8_valid(const char *s, size_t n);
 
 /* Cleans the NUL-terminated s in place (it only shrinks). Returns the verdict for
  * the segment alone: KEPT, INVALID_UTF8, EMPTY, PLACEHOLDERS or SHORT. */
@@ -51,6 +51,6 @@ lg_verdict lg_segment_clean(char *s, const lg_segment_rules *rules);
 lg_verdict lg_pair_check(char *en, char *target, const lg_segment_rules *rules);
 
 /* Words: maximal runs of non-space characters. */
-long lg_count_words(const char *s);
+long lg_segment_words(const char *s);
 
 #endif

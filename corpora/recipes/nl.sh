@@ -2,7 +2,7 @@
 #
 #   lo_help   LibreOffice help pages: paragraphs share ids across languages (exact pairs)
 #   lo_ui     LibreOffice user-interface catalogs (.mo)
-#   gettext   .mo catalogs of ~60 packages (core tools, GNOME, Xfce, applications)
+#   gettext   .mo catalogs of ~70 packages (GETTEXT_PACKAGES in corpora/build.sh)
 #   man       translated man pages (manpages-nl, manpages-nl-dev) aligned with English ones
 #   dict      FreeDict English→Dutch and Dutch→English (dict.tsv)
 # The help pages and catalogs are short UI/documentation text, not general prose.
@@ -28,33 +28,6 @@ src_lo_ui() {
     tg=$(fetch libreoffice-l10n-nl)
     find "$tg" -path '*/resource/nl/LC_MESSAGES/*.mo' | sort >"$WORK/lo_ui.list"
     "$CORPORA" mo -o "$1" --doc-prefix libreoffice/ --list "$WORK/lo_ui.list"
-}
-
-# Packages whose catalogs carry Dutch translations; a missing one is recorded, not fatal.
-GETTEXT_PACKAGES="coreutils tar grep sed gawk findutils diffutils bash apt dpkg debconf
-libc-l10n util-linux-locales e2fsprogs gettext wget gnupg-l10n gcc-12-locales binutils-common
-make bison cpio parted nano procps psmisc passwd iso-codes xkb-data synaptic aptitude-common
-gimp-data inkscape gnome-control-center-data nautilus-data evolution-data-server-common
-libgtk-3-common libglib2.0-data gnome-shell-common mutter-common gedit-common evince-common
-totem-common rhythmbox-data gnome-software-common libgweather-4-common gnome-calendar
-gnome-maps gparted gnome-disk-utility file-roller gnome-terminal-data geany-common
-gthumb-data shotwell-common simple-scan brasero-common audacity-data filezilla-common
-hexchat-common claws-mail-i18n gnumeric-common abiword-common vlc-l10n transmission-common
-pidgin-data gnucash-common scribus-data gramps xfce4-panel thunar-data mousepad ristretto
-xfce4-settings pcmanfm lxde-common"
-
-# gettext_pairs OUT LOCALE: .mo catalogs of every package in GETTEXT_PACKAGES for LOCALE
-gettext_pairs() {
-    out=$1; loc=$2
-    list="$WORK/gettext-$loc.list"
-    : >"$list"
-    for p in $GETTEXT_PACKAGES; do
-        t=$(fetch "$p" "*/locale/$loc/LC_MESSAGES/*.mo") || continue
-        n=$(find "$t" -name '*.mo' -path "*/$loc/LC_MESSAGES/*" | tee -a "$list" | wc -l)
-        [ "$n" -gt 0 ] || echo "package $p: no $loc catalog" >>"$SOURCE_ERRORS"
-    done
-    sort -o "$list" "$list"
-    "$CORPORA" mo -o "$out" --list "$list"
 }
 
 src_gettext() { gettext_pairs "$1" nl; }
