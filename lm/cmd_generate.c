@@ -12,6 +12,8 @@
 #include "lg_generate.h"
 #include "lg_lora.h"
 #include "lg_model.h"
+#include "lg_hydra.h"
+#include "lg_langsamp.h"
 #include "lg_spm.h"
 
 #define PROG "lm generate"
@@ -28,6 +30,10 @@ static void usage(FILE *f)
             "  --model DIR          Hugging Face model directory (llama, mistral, qwen2)\n"
             "  --tokenizer FILE     SentencePiece .model for encoding the prompt and decoding\n"
             "  --adapter DIR        PEFT LoRA adapter, merged into the model before generating\n"
+            "  --pack PACK          a language pack over the model (its tokenizer.model is the\n"
+            "                       default --tokenizer; its adapter is merged)\n"
+            "  --lang CODE          LangSAMP: add this language's vector (from the pack) and\n"
+            "  --script CODE        this script's; without them the model runs untagged\n"
             "  --prompt TEXT        the prompt\n"
             "  --prompt-file FILE   the prompt from a file ('-' = stdin; a final newline dropped)\n"
             "  --ids                the prompt is token ids (\"1 15 27\") and ids are printed;\n"
@@ -176,7 +182,7 @@ static void print_piece(const lg_spm *spm, int id, int first_of_text, FILE *out)
 }
 
 typedef struct {
-    const char *model, *tokenizer, *adapter, *prompt, *prompt_file;
+    const char *model, *tokenizer, *adapter, *prompt, *prompt_file, *pack, *lang, *script;
     long max_new, threads;
     lg_sampling sampling;
     uint64_t seed;
@@ -185,11 +191,15 @@ typedef struct {
 
 static int parse_options(int argc, char **argv, options *o)
 {
-    enum { O_PROMPT_FILE = 256, O_MAX_NEW, O_TEMP, O_TOP_K, O_TOP_P, O_SEED, O_IDS, O_NO_BOS };
+    enum { O_PROMPT_FILE = 256, O_MAX_NEW, O_TEMP, O_TOP_K, O_TOP_P, O_SEED, O_IDS, O_NO_BOS,
+           O_PACK, O_LANG, O_SCRIPT };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
         {"tokenizer", required_argument, NULL, 'k'},
         {"adapter", required_argument, NULL, 'a'},
+        {"pack", required_argument, NULL, O_PACK},
+        {"lang", required_argument, NULL, O_LANG},
+        {"script", required_argument, NULL, O_SCRIPT},
         {"prompt", required_argument, NULL, 'p'},
         {"prompt-file", required_argument, NULL, O_PROMPT_FILE},
         {"max-new", required_argument, NULL, O_MAX_NEW},
@@ -211,6 +221,9 @@ static int parse_options(int argc, char **argv, options *o)
         case 'm': o->model = optarg; break;
         case 'k': o->tokenizer = optarg; break;
         case 'a': o->adapter = optarg; break;
+        case O_PACK: o->pack = optarg; break;
+        case O_LANG: o->lang = optarg; break;
+        case O_SCRIPT: o->script = optarg; break;
         case 'p': o->prompt = optarg; break;
         case O_PROMPT_FILE: o->prompt_file = optarg; break;
         case O_MAX_NEW:
@@ -255,6 +268,9 @@ static int parse_options(int argc, char **argv, options *o)
         usage(stderr);
         return 2;
     }
+    static char pack_tokenizer[4096];
+    if (!o->tokenizer && o->pack && lg_pack_tokenizer_path(o->pack, pack_tokenizer))
+        o->tokenizer = pack_tokenizer;
     if (!o->tokenizer && !o->ids_mode) {
         fprintf(stderr, PROG ": --tokenizer FILE.model is required (or --ids for token ids)\n");
         return 2;
@@ -343,7 +359,13 @@ int lg_cmd_generate(int argc, char **argv)
     /* everything that can be refused is checked before the weights are read */
     lg_config cfg;
     const lg_config *c = &cfg;
-    if (lg_config_load_dir(o.model, &cfg, &err) < 0)
+    if (o.pack) {
+        /* a pack brings its own vocabulary: its shapes are known only once loaded */
+        if (!(r.m = lg_model_open(o.model, o.pack, &err)))
+            goto fail;
+        cfg = r.m->cfg;
+        cfg.eos_token_id = -1; /* the base's id means nothing in the pack's vocabulary */
+    } else if (lg_config_load_dir(o.model, &cfg, &err) < 0)
         goto fail;
     if (!o.ids_mode) {
         if (!(r.spm = lg_spm_load(o.tokenizer, &err)))
@@ -358,12 +380,21 @@ int lg_cmd_generate(int argc, char **argv)
         goto fail;
     if (!(r.sampler = lg_sampler_create(c->vocab_size, &o.sampling, o.seed, &err)))
         goto fail;
-    if (!(r.m = lg_model_load_dir(o.model, &err)))
+    if (!r.m && !(r.m = lg_model_load_dir(o.model, &err)))
         goto fail;
-    if (o.adapter) {
-        if (!lg_lora_load_peft(r.m, o.adapter, &err))
+    if (o.adapter && !lg_lora_load_peft(r.m, o.adapter, &err))
+        goto fail;
+    lg_lora_merge(r.m); /* inference reads plain weights (a no-op without an adapter) */
+    if (o.lang || o.script) {
+        int32_t li = r.m->langsamp && o.lang ? lg_langsamp_lang(r.m->langsamp, o.lang) : -1;
+        int32_t si = r.m->langsamp && o.script ? lg_langsamp_script(r.m->langsamp, o.script) : -1;
+        if ((o.lang && li < 0) || (o.script && si < 0)) {
+            lg_fail(&err, "%s: no language/script vector for %s", o.pack ? o.pack : o.model,
+                    o.lang && li < 0 ? o.lang : o.script);
             goto fail;
-        lg_lora_merge(r.m); /* inference reads plain weights */
+        }
+        if (lg_model_set_tags(r.m, &li, &si, 1, &err) < 0)
+            goto fail;
     }
     if (!(r.infer = lg_infer_create(r.m, r.n_prompt + (int)o.max_new, 0, &err)))
         goto fail;
