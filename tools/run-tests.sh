@@ -5,6 +5,9 @@
 set -u
 : "${LG_BIN:=bin}"
 export LG_BIN
+# idle OpenMP threads sleep instead of spinning: tests share the machine with each other's
+# leftovers and with whatever else runs on a CI host
+export OMP_WAIT_POLICY=PASSIVE
 pass=0; fail=0; failed=""
 for t in "$@" tests/*.sh; do
     [ -e "$t" ] || continue
