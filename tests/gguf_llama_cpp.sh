@@ -4,7 +4,8 @@
 # fixture's reference input_ids; llama.cpp's greedy next token must equal the reference
 # argmax at every position and its log-probabilities must match the reference's
 # (tools/llama-check/check.mjs explains why both). Covers untied (llama-tiny), tied BF16
-# sharded weights with one KV head, and q/k/v biases (qwen2-tiny exported as "llama").
+# sharded weights with one KV head, q/k/v biases (qwen2-tiny exported as "llama") and a
+# merged LoRA model.
 # Needs node and npm (npm ci fetches node-llama-cpp and its prebuilt linux-x64 llama.cpp,
 # ~85 MB, the first time); without npm, or on a machine other than linux x86_64: SKIP.
 set -eu
@@ -30,24 +31,27 @@ fi
 tmp=$(mktemp -d build/gguf_llama_cpp.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# check MODEL TOKENIZER TOLERANCE [gguf_export options]
+# check MODEL REFERENCE_DIR TOKENIZER TOLERANCE [gguf_export options]
 check() {
-    model=$1 tokenizer=$2 tolerance=$3
-    shift 3
-    out="$tmp/$model$*.gguf"
+    model=$1 reference=$2 tokenizer=$3 tolerance=$4
+    shift 4
+    out="$tmp/$(echo "$model$*" | tr '/ ' '__').gguf"
     echo "== $model $* (max |dlogp| $tolerance)"
     "$LG_BIN/gguf_export" --model "$fixtures/$model" --tokenizer "$tokenizer" -o "$out" "$@"
-    node "$check_dir/check.mjs" --gguf "$out" --reference "$fixtures/$model/reference.safetensors" \
+    node "$check_dir/check.mjs" --gguf "$out" --reference "$fixtures/$reference/reference.safetensors" \
         --max-logprob-diff "$tolerance"
 }
 
 # F32 tolerances: measured ~9e-7 (a GGUF without the q/k permutation: ~9e-3).
 # F16 weights: measured ~3e-4.
-check llama-tiny tests/data/gguf/tiny301.model 1e-4
-check llama-tiny tests/data/gguf/tiny301.model 1e-3 --f16
-check llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-4
-check llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-3 --f16
-check qwen2-tiny tests/data/gguf/tiny257.model 1e-4
+check llama-tiny llama-tiny tests/data/gguf/tiny301.model 1e-4
+check llama-tiny llama-tiny tests/data/gguf/tiny301.model 1e-3 --f16
+check llama-tiny-tied-bf16-sharded llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-4
+check llama-tiny-tied-bf16-sharded llama-tiny-tied-bf16-sharded tests/data/gguf/tiny301.model 1e-3 --f16
+check qwen2-tiny qwen2-tiny tests/data/gguf/tiny257.model 1e-4
+# a LoRA adapter merged into llama-tiny (PEFT's merge_and_unload) against the adapted
+# model's logits
+check llama-tiny-lora/merged llama-tiny-lora tests/data/gguf/tiny301.model 1e-4
 
 # The exported vocabulary, seen by llama.cpp's own tokenizer: for a SentencePiece BPE
 # model it must segment text exactly as SentencePiece does (byte fallback included).
