@@ -13,8 +13,10 @@ out=$1
 need "$EN_TEXT" "$EN_HELDOUT"
 mkdir -p "$out.work"
 if ! fresh "$out.work/en.model" "$EN_TEXT"; then
-    say "English tokenizer: unigram, $BASE_VOCAB pieces, byte fallback"
-    "$TOKENIZE" train -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
+    # BPE with byte fallback, as Llama's tokenizer: llama.cpp encodes text exactly as
+    # SentencePiece does for BPE models (not for unigram ones)
+    say "English tokenizer: BPE, $BASE_VOCAB pieces, byte fallback"
+    "$TOKENIZE" train -t bpe -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
         --threads "$THREADS" "$EN_TEXT"
 fi
 if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then

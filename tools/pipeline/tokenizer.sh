@@ -8,8 +8,9 @@ w=$1
 need "$MONO" "$HELDOUT" "$BASE_TOKENIZER"
 mkdir -p "$w"
 if ! fresh "$w/tok.model" "$MONO"; then
-    say "training a $VOCAB-piece unigram tokenizer on $MONO"
-    "$TOKENIZE" train -o "$w/tok" -v "$VOCAB" --byte-fallback --threads "$THREADS" "$MONO"
+    # BPE with byte fallback, as the base's (see base-model.sh)
+    say "training a $VOCAB-piece BPE tokenizer on $MONO"
+    "$TOKENIZE" train -t bpe -o "$w/tok" -v "$VOCAB" --byte-fallback --threads "$THREADS" "$MONO"
 fi
 if ! fresh "$w/stats.json" "$w/tok.model" "$HELDOUT" "$BASE_TOKENIZER"; then
     "$TOKENIZE" stats -m "$BASE_TOKENIZER" -m "$w/tok.model" --json "$HELDOUT" >"$w/stats.json.tmp"
