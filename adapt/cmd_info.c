@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "lg_adapt_cli.h"
+#include "lg_gguf.h"
 #include "lg_hydra.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
@@ -15,9 +16,11 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: adapt info PACK [--base DIR]\n"
+               "       adapt info FILE.gguf\n"
                "Prints the pack's metadata, tensors, adapter and language/script vectors.\n"
                "With --base, loads the pack over the base model: exits 1 when the shapes or the\n"
-               "base fingerprint do not match.\n");
+               "base fingerprint do not match. A .gguf file is validated and its keys and\n"
+               "tensors listed.\n");
 }
 
 static void print_file(const char *path)
@@ -53,6 +56,18 @@ int lg_adapt_info(int argc, char **argv)
         return 2;
     }
     const char *pack = argv[optind];
+    size_t len = strlen(pack);
+    if (len > 5 && !strcmp(pack + len - 5, ".gguf")) {
+        lg_error gerr;
+        lg_gguf *g = lg_gguf_open(pack, &gerr);
+        if (!g) {
+            lg_error_print("adapt info", &gerr);
+            return 1;
+        }
+        lg_gguf_describe(g, stdout);
+        lg_gguf_close(g);
+        return 0;
+    }
     char table[4096], path[4200];
     lg_pack_table_path(pack, table);
     lg_error err;

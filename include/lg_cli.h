@@ -7,6 +7,7 @@
 int lg_cmd_check(int argc, char **argv);
 int lg_cmd_info(int argc, char **argv);
 int lg_cmd_merge(int argc, char **argv);
+int lg_cmd_logits(int argc, char **argv);
 int lg_cmd_bench(int argc, char **argv);
 int lg_cmd_generate(int argc, char **argv);
 int lg_cmd_init(int argc, char **argv);

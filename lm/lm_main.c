@@ -15,6 +15,7 @@ static const command commands[] = {
     {"check", lg_cmd_check, "compare forward/backward with a Hugging Face reference output"},
     {"info", lg_cmd_info, "architecture, parameter count, dtypes and memory of a model"},
     {"merge", lg_cmd_merge, "fold a PEFT LoRA adapter into a full model directory"},
+    {"logits", lg_cmd_logits, "write the logits of a batch as a reference file"},
     {"bench", lg_cmd_bench, "tokens/s, memory and FLOPs of a training step; sgemm peak"},
     {"generate", lg_cmd_generate, "continue a prompt: sampling over a KV cache"},
     {"init", lg_cmd_init, "write a randomly initialised model directory (pretraining)"},

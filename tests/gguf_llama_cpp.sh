@@ -1,6 +1,6 @@
 #!/bin/sh
 # The GGUF export, loaded by llama.cpp itself (node-llama-cpp's prebuilt CPU binaries):
-# each HF fixture is exported with "$LG_BIN/gguf_export" (F32 and F16) and evaluated on the
+# each HF fixture is exported with "$LG_BIN/adapt export --gguf" (F32 and F16) and evaluated on the
 # fixture's reference input_ids; llama.cpp's greedy next token must equal the reference
 # argmax at every position and its log-probabilities must match the reference's
 # (tools/llama-check/check.mjs explains why both). Covers untied (llama-tiny), tied BF16
@@ -31,13 +31,13 @@ fi
 tmp=$(mktemp -d build/gguf_llama_cpp.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# check MODEL REFERENCE_DIR TOKENIZER TOLERANCE [gguf_export options]
+# check MODEL REFERENCE_DIR TOKENIZER TOLERANCE [adapt export options]
 check() {
     model=$1 reference=$2 tokenizer=$3 tolerance=$4
     shift 4
     out="$tmp/$(echo "$model$*" | tr '/ ' '__').gguf"
     echo "== $model $* (max |dlogp| $tolerance)"
-    "$LG_BIN/gguf_export" --model "$fixtures/$model" --tokenizer "$tokenizer" -o "$out" "$@"
+    "$LG_BIN/adapt" export --base "$fixtures/$model" --tokenizer "$tokenizer" --gguf "$out" "$@" >/dev/null
     node "$check_dir/check.mjs" --gguf "$out" --reference "$fixtures/$reference/reference.safetensors" \
         --max-logprob-diff "$tolerance"
 }
@@ -53,6 +53,20 @@ check qwen2-tiny qwen2-tiny tests/data/gguf/tiny257.model 1e-4
 # model's logits
 check llama-tiny-lora/merged llama-tiny-lora tests/data/gguf/tiny301.model 1e-4
 
+# A language pack (table from `transfer init`, the fixture's LoRA adapter with its trained
+# embeddings) exported by adapt: llama.cpp's greedy tokens and log-probabilities must
+# equal lingraft's own (lm logits) at every position.
+echo "== pack over llama-tiny: llama.cpp against lm"
+"$LG_BIN/transfer" init --base "$fixtures/llama-tiny" --base-tokenizer tests/data/gguf/tiny301.model \
+    --tokenizer tests/data/gguf/tiny301.model --method hull -o "$tmp/table.safetensors" >/dev/null 2>&1
+"$LG_BIN/adapt" pack --base "$fixtures/llama-tiny" --table "$tmp/table.safetensors" \
+    --tokenizer tests/data/gguf/tiny301.model --adapter "$fixtures/llama-tiny-lora" -o "$tmp/x.pack" >/dev/null
+"$LG_BIN/adapt" export --base "$fixtures/llama-tiny" --pack "$tmp/x.pack" --gguf "$tmp/pack.gguf" >/dev/null
+"$LG_BIN/lm" logits "$fixtures/llama-tiny" --pack "$tmp/x.pack" \
+    --input "$fixtures/llama-tiny/reference.safetensors" -o "$tmp/lm-reference.safetensors"
+node "$check_dir/check.mjs" --gguf "$tmp/pack.gguf" --reference "$tmp/lm-reference.safetensors" \
+    --max-logprob-diff 1e-4
+
 # The exported vocabulary, seen by llama.cpp's own tokenizer: for a SentencePiece BPE
 # model it must segment text exactly as SentencePiece does (byte fallback included).
 # (Unigram models are not compared: llama.cpp's "llama" tokenizer merges pieces by score,
@@ -63,8 +77,8 @@ text=/usr/share/common-licenses/MPL-2.0
 # SentencePiece collapses runs of whitespace, llama.cpp does not: give both single spaces.
 grep -v '^[[:space:]]*$' "$text" | sed 's/[[:space:]][[:space:]]*/ /g; s/^ //; s/ $//' >"$tmp/text.txt"
 printf 'caf\303\251 na\303\257ve \346\235\261\344\272\254 \360\237\230\200 12345.\n' >>"$tmp/text.txt"
-"$LG_BIN/gguf_export" --model "$fixtures/llama-tiny" --tokenizer tests/data/gguf/bpe301.model \
-    -o "$tmp/bpe.gguf"
+"$LG_BIN/adapt" export --base "$fixtures/llama-tiny" --tokenizer tests/data/gguf/bpe301.model \
+    --gguf "$tmp/bpe.gguf" >/dev/null
 node "$check_dir/check.mjs" --gguf "$tmp/bpe.gguf" --tokenize "$tmp/text.txt" >"$tmp/llama.ids"
 spm_encode --model=tests/data/gguf/bpe301.model --output_format=id <"$tmp/text.txt" >"$tmp/spm.ids"
 [ "$(wc -l <"$tmp/spm.ids")" -gt 100 ] || { echo "FAIL: too little text"; exit 1; }
