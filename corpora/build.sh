@@ -42,6 +42,10 @@ START=$(date +%s)
 : >"$LOG"
 
 say() { echo "corpora[$LANG_CODE]: $*" >&2; }
+# progress MESSAGE: one rewritten status line while a source runs (fd 3 is the
+# terminal's stderr; the sources' own stderr goes to the log)
+exec 3>&2
+progress() { [ -t 3 ] && printf '\r\033[Kcorpora[%s]:   %s' "$LANG_CODE" "$*" >&3; return 0; }
 
 # --- packages -------------------------------------------------------------
 
@@ -129,8 +133,12 @@ gettext_pairs() {
     [ $# -gt 0 ] || set -- $GETTEXT_PACKAGES
     list="$WORK/gettext-$loc.list"
     : >"$list"
+    i=0
     for p in "$@"; do
-        t=$(fetch "$p" "*/locale/$loc/LC_MESSAGES/*.mo") || continue
+        i=$((i + 1))
+        progress "gettext: package $i/$# $p"
+        # every locale's catalogs are unpacked, so other languages reuse the tree
+        t=$(fetch "$p" "*/LC_MESSAGES/*.mo") || continue
         n=$(find "$t" -name '*.mo' -path "*/$loc/LC_MESSAGES/*" | tee -a "$list" | wc -l)
         [ "$n" -gt 0 ] || echo "package $p: no $loc catalog" >>"$SOURCE_ERRORS"
     done
@@ -186,7 +194,7 @@ man_pairs() {
     done
     n=$(wc -l <"$list")
     [ "$n" -gt 0 ] || { echo "no translated page has an English counterpart" >>"$SOURCE_ERRORS"; return 1; }
-    say "  rendering $n man page pairs"
+    progress "man: rendering $n page pairs"
     # two pages at a time (one process per page, not per line)
     cut -f2,4 "$list" | tr '\t' '\n' | xargs -n 2 -P 2 sh -c "$RENDER_MAN"
     cut -f3,5 "$list" | tr '\t' '\n' | xargs -n 2 -P 2 sh -c "$RENDER_MAN"
@@ -245,6 +253,7 @@ for spec in "$@"; do
             echo "extractor produced no records (changed package layout?)" >>"$SOURCE_ERRORS"
             rm -f "$output"
         fi
+        [ -t 3 ] && printf '\r\033[K' >&3
         if [ -s "$output" ]; then
             say "[$i/$total] $name: $(wc -l <"$output") records in $(( $(date +%s) - t0 ))s"
         fi
@@ -254,7 +263,7 @@ for spec in "$@"; do
     if [ -s "$output" ]; then
         status=ok
         inputs="$inputs $output"
-        [ -n "$msg" ] && say "  $name: warnings: $msg"
+        [ -n "$msg" ] && say "  $name: $(wc -l <"$SOURCE_ERRORS") warnings, e.g. $(head -n 1 "$SOURCE_ERRORS") (all in MANIFEST.json)"
     else
         status=failed
         say "  $name: FAILED: $msg"

@@ -3,7 +3,8 @@
 #   firefox      Firefox ESR: English strings from omni.ja, Frisian from the fy-NL
 #                language pack (Fluent .ftl and .properties, paired by message id)
 #   thunderbird  Thunderbird, the same way
-#   gettext      .mo catalogs with a fy translation (GETTEXT_PACKAGES + KDE_PACKAGES)
+#   gettext      .mo catalogs with a fy translation (GETTEXT_PACKAGES + KDE_PACKAGES);
+#                catalogs that are mostly Dutch are dropped
 # Truly low-resource: UI strings only, no Frisian prose ships in Debian.
 
 SOURCES="firefox:pairs thunderbird:pairs gettext:pairs"
@@ -40,4 +41,29 @@ src_thunderbird() {
     drop_tree thunderbird
 }
 
-src_gettext() { gettext_pairs "$1" fy $GETTEXT_PACKAGES $KDE_PACKAGES; }
+# Some "fy" catalogs are mostly Dutch (vlc's is). Per catalog, count frequent words
+# that only Dutch uses against their Frisian counterparts; drop the catalog when
+# Dutch wins. One awk pass reads the records twice (counts, then filter).
+drop_dutch_catalogs() {
+    awk -F'\t' -v report="$SOURCE_ERRORS" '
+        function score(s, words,   t) {
+            t = " " tolower(s) " "; gsub(/[.,:;!?()"]/, " ", t)
+            return gsub(words, "&", t)
+        }
+        NR == FNR {
+            nl[$1] += score($3, " (het|een|niet|van|voor|worden|wordt|deze|kan|zijn|naar|bestand|geen|uw) ")
+            fy[$1] += score($3, " (it|fan|net|foar|wurde|wurdt|dizze|kin|binne|nei|triem|gjin|jo|dyn) ")
+            next
+        }
+        FNR == 1 {
+            for (d in nl) if (nl[d] > fy[d]) print "catalog " d ": mostly Dutch (" nl[d] " Dutch, " fy[d] " Frisian marker words), dropped" >>report
+        }
+        !(nl[$1] > fy[$1]) { print }
+    ' "$1" "$1" >"$1.frisian"
+    mv "$1.frisian" "$1"
+}
+
+src_gettext() {
+    gettext_pairs "$1" fy $GETTEXT_PACKAGES $KDE_PACKAGES
+    drop_dutch_catalogs "$1"
+}
