@@ -1,6 +1,8 @@
 /* Token streams from id files or text, packed into sequences, shuffled per epoch. */
 #include "lg_dataset.h"
 
+#include "lg_corpus_reader.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,20 +36,6 @@ static lg_dataset *dataset_new(const char *path, const lg_dataset_options *opt, 
     snprintf(ds->path, sizeof ds->path, "%s", path);
     ds->opt = *opt;
     return ds;
-}
-
-static FILE *open_input(const char *path, lg_error *err)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        lg_fail(err, "%s: %s", path, strerror(errno));
-    return f;
-}
-
-static void close_input(FILE *f)
-{
-    if (f != stdin)
-        fclose(f);
 }
 
 /* One document's ids (already checked) framed by the model's markers. */
@@ -113,20 +101,24 @@ static lg_dataset *finish(lg_dataset *ds, lg_error *err)
 
 lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt, lg_error *err)
 {
-    FILE *f = open_input(path, err);
-    if (!f)
+    lg_corpus_reader *in = lg_corpus_open(path, err);
+    if (!in)
         return NULL;
     lg_dataset *ds = dataset_new(path, opt, err);
-    char *line = NULL;
-    size_t line_cap = 0, cap = 0, doc_cap = 0, doc_n = 0;
+    size_t cap = 0, doc_cap = 0, doc_n = 0;
     int *doc = NULL;
     long lineno = 0;
-    ssize_t len;
-    int failed = !ds;
-    while (!failed && (len = getline(&line, &line_cap, f)) >= 0) {
+    const char *line;
+    size_t len;
+    int failed = !ds, rc;
+    while (!failed && (rc = lg_corpus_next(in, &line, &len, err)) != 0) {
+        if (rc < 0) {
+            failed = 1;
+            break;
+        }
         lineno++;
         doc_n = 0;
-        char *p = line;
+        const char *p = line;
         for (;;) {
             while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
                 p++;
@@ -137,7 +129,7 @@ lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt,
             long long id = strtoll(p, &end, 10);
             if (end == p || errno || (*end && !strchr(" \t\r\n", *end)) || *p == '-' ||
                 *p == '+') {
-                char *stop = p;
+                const char *stop = p;
                 while (*stop && !strchr(" \t\r\n", *stop))
                     stop++;
                 lg_fail(err, "%s:%ld: '%.*s' is not a token id", path, lineno,
@@ -168,13 +160,8 @@ lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt,
         if (!failed && add_document(ds, &cap, doc, doc_n, err) < 0)
             failed = 1;
     }
-    if (!failed && ferror(f)) {
-        lg_fail(err, "%s: read error", path);
-        failed = 1;
-    }
-    free(line);
     free(doc);
-    close_input(f);
+    lg_corpus_close(in);
     if (failed) {
         lg_dataset_free(ds);
         return NULL;
@@ -190,36 +177,32 @@ lg_dataset *lg_dataset_load_text(const char *path, const lg_spm *spm,
                 path, lg_spm_vocab_size(spm), opt->vocab_size);
         return NULL;
     }
-    FILE *f = open_input(path, err);
-    if (!f)
+    lg_corpus_reader *in = lg_corpus_open(path, err);
+    if (!in)
         return NULL;
     lg_dataset *ds = dataset_new(path, opt, err);
-    char *line = NULL;
-    size_t line_cap = 0, cap = 0;
+    size_t cap = 0;
     lg_spm_ids ids = {0};
     long lineno = 0;
-    ssize_t len;
-    int failed = !ds;
-    while (!failed && (len = getline(&line, &line_cap, f)) >= 0) {
+    const char *line;
+    size_t len;
+    int failed = !ds, rc;
+    while (!failed && (rc = lg_corpus_next(in, &line, &len, err)) != 0) {
+        if (rc < 0) {
+            failed = 1;
+            break;
+        }
         lineno++;
-        ds->n_bytes += (size_t)len;
-        size_t n = (size_t)len;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        if (lg_spm_encode(spm, line, n, &ids, err) < 0) {
+        ds->n_bytes += len + 1; /* the line and its newline */
+        if (lg_spm_encode(spm, line, len, &ids, err) < 0) {
             lg_fail_context(err, "%s:%ld", path, lineno);
             failed = 1;
         } else if (add_document(ds, &cap, ids.ids, ids.n, err) < 0) {
             failed = 1;
         }
     }
-    if (!failed && ferror(f)) {
-        lg_fail(err, "%s: read error", path);
-        failed = 1;
-    }
-    free(line);
     lg_spm_ids_free(&ids);
-    close_input(f);
+    lg_corpus_close(in);
     if (failed) {
         lg_dataset_free(ds);
         return NULL;

@@ -222,6 +222,27 @@ static void text_is_encoded_and_bytes_counted(void **state)
     free(path);
 }
 
+/* A gzip file is read as the text it holds: the same tokens and byte count as plain. */
+static void gzip_text_reads_as_plain(void **state)
+{
+    (void)state;
+    lg_error err;
+    lg_spm *spm = lg_spm_load("tests/data/lm/en.model", &err);
+    assert_non_null(spm);
+    lg_dataset_options o = options(16, 512, lg_spm_bos_id(spm), lg_spm_eos_id(spm));
+    assert_int_equal(system("gzip -c tests/data/lm/heldout.txt > build/test_dataset_heldout.txt.gz"), 0);
+    lg_dataset *plain = lg_dataset_load_text("tests/data/lm/heldout.txt", spm, &o, &err);
+    lg_dataset *gz = lg_dataset_load_text("build/test_dataset_heldout.txt.gz", spm, &o, &err);
+    assert_non_null(plain);
+    assert_non_null(gz);
+    assert_int_equal(plain->n_tokens, gz->n_tokens);
+    assert_int_equal(plain->n_bytes, gz->n_bytes);
+    assert_memory_equal(plain->tokens, gz->tokens, plain->n_tokens * sizeof *plain->tokens);
+    lg_dataset_free(plain);
+    lg_dataset_free(gz);
+    lg_spm_free(spm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +252,7 @@ int main(void)
         cmocka_unit_test(shuffle_is_a_seeded_permutation),
         cmocka_unit_test(saved_position_continues_identically),
         cmocka_unit_test(text_is_encoded_and_bytes_counted),
+        cmocka_unit_test(gzip_text_reads_as_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
