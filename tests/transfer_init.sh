@@ -45,6 +45,17 @@ awk -F'\t' '{ split($1, e, " "); split($2, n, " "); print e[1] "\t" n[1] }' \
     --method dict --dict "$dir/dict.tsv" -o "$dir/dict.safetensors" 2>"$dir/err" \
     || { cat "$dir/err"; fail "init --method dict"; }
 
+# --extend: the base tokenizer extended with the Dutch pieces keeps its 300 rows
+"$LG_BIN/tokenize" extend "$dir/base.model" "$dir/new.model" -o "$dir/merged.model" >/dev/null 2>&1 \
+    || fail "tokenize extend"
+"$T" init --base "$BASE" --base-tokenizer "$dir/base.model" --tokenizer "$dir/merged.model" \
+    --method hull --extend -o "$dir/ext.safetensors" 2>"$dir/err" || { cat "$dir/err"; fail "init --extend"; }
+grep -q "(hull): base 300 " "$dir/err" || { cat "$dir/err"; fail "--extend did not keep the 300 base rows"; }
+grep -q "hull [1-9]" "$dir/err" || { cat "$dir/err"; fail "--extend initialised no appended row"; }
+"$T" init --base "$BASE" --base-tokenizer "$dir/base.model" --tokenizer "$dir/new.model" \
+    --method hull --extend -o "$dir/bad.safetensors" 2>"$dir/err" && fail "--extend of a non-extension accepted"
+grep -q "not an extension" "$dir/err" || { cat "$dir/err"; fail "--extend refusal not explained"; }
+
 # refusals: no output left behind
 "$T" init --base "$BASE" --base-tokenizer "$dir/base.model" --tokenizer "$dir/base.model" \
     --table "$dir/table.tsv" -o "$dir/bad.safetensors" 2>"$dir/err" && fail "table for another tokenizer accepted"
