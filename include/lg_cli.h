@@ -14,6 +14,18 @@ int lg_cmd_init(int argc, char **argv);
 int lg_cmd_train(int argc, char **argv);
 int lg_cmd_eval(int argc, char **argv);
 
+/* A program made of subcommands (lm, adapt): one row a command. */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *what;
+} lg_cli_command;
+
+/* Runs argv[1] from the table with its own argv, or prints the list (--help, or no or an
+ * unknown command: exit status 2). */
+int lg_cli_dispatch(const char *program, const lg_cli_command *commands, int n, int argc,
+                    char **argv);
+
 /* Threads to use: --threads N, else LG_THREADS, else the number of online CPUs. */
 int lg_cli_threads(int requested);
 
