@@ -1,7 +1,6 @@
 /* lm — the transformer core on the command line: one subcommand per lm/cmd_*.c. */
 #include "lg_cli.h"
 
-
 static const lg_cli_command commands[] = {
     {"check", lg_cmd_check, "compare forward/backward with a Hugging Face reference output"},
     {"info", lg_cmd_info, "architecture, parameter count, dtypes and memory of a model"},
