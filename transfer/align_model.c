@@ -205,36 +205,97 @@ static int build_cache(align_model *am, int threads, lg_error *err)
     return 0;
 }
 
-/* The tension's M-step: the expected diagonal feature under the posteriors must equal its
- * expectation under the prior.  Like fast_align we take the prior's expectation over the
- * corpus's (m, n) classes rather than per position, but weight it by the fraction of
- * mass that is not on NULL (fast_align assumes 1), and solve by bisection (the expectation
- * grows monotonically with the tension) instead of fixed gradient steps. */
-static double solve_tension(const align_model *am, double emp_feat, double nonnull_mass,
-                            double *w)
+/* Σ over the corpus's (m, n) classes and rows of the prior's mean E[h] and variance Var[h]
+ * of the diagonal feature h = -|i/m - j/n| at a tension; per-class results are summed in
+ * class order, so the threads do not change the sums. */
+static void prior_moments(const align_model *am, double tension, int threads, double *per_class,
+                          double *mean_out, double *var_out)
 {
-    double frac = am->gen_tokens > 0 ? nonnull_mass / (double)am->gen_tokens : 0;
-    double lo = 0.1, hi = 14.0;
-    for (int it = 0; it < 40; it++) {
-        double mid = 0.5 * (lo + hi);
-        double model = 0;
+    #pragma omp parallel num_threads(threads)
+    {
+        int max_n = 1;
+        for (int64_t c = 0; c < am->n_classes; c++)
+            if (am->class_n[c] > max_n)
+                max_n = am->class_n[c];
+        double *w = malloc((size_t)max_n * sizeof *w);
+        #pragma omp for schedule(dynamic, 64)
         for (int64_t c = 0; c < am->n_classes; c++) {
             int m = am->class_m[c], n = am->class_n[c];
-            double cls = 0;
-            for (int i = 1; i <= m; i++) {
+            double mean = 0, var = 0;
+            for (int i = 1; w && i <= m; i++) {
                 double d;
-                double z = diagonal_row(i, m, n, mid, w, &d);
-                cls += d / z;
+                double z = diagonal_row(i, m, n, tension, w, &d);
+                double x = (double)i / m, mu = d / z, sq = 0;
+                for (int j = 1; j <= n; j++) {
+                    double h = -fabs(x - (double)j / n) - mu;
+                    sq += h * h * w[j - 1];
+                }
+                mean += mu;
+                var += sq / z;
             }
-            model += am->class_count[c] * cls;
+            per_class[2 * c] = am->class_count[c] * mean;
+            per_class[2 * c + 1] = am->class_count[c] * var;
         }
-        /* gradient of the expected log-likelihood: emp - frac * model, decreasing in tension */
-        if (emp_feat - frac * model > 0)
-            lo = mid;
-        else
-            hi = mid;
+        free(w);
     }
-    return 0.5 * (lo + hi);
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < am->n_classes; c++) {
+        mean += per_class[2 * c];
+        var += per_class[2 * c + 1];
+    }
+    *mean_out = mean;
+    *var_out = var;
+}
+
+/* The tension's M-step: the expected diagonal feature under the posteriors must equal its
+ * expectation under the prior.  Like fast_align we take the prior's expectation over the
+ * corpus's (m, n) classes rather than per position, but weight it by the fraction of mass
+ * that is not on NULL (fast_align assumes 1), and solve the condition f(t) = emp - frac * E_t[h]
+ * = 0 exactly: f decreases with t (its derivative is -frac * Var_t[h]), so Newton steps from
+ * the current tension, kept inside a shrinking bracket, converge in a few evaluations.  The
+ * result is clamped to [0.1, 14] as fast_align's is. */
+static double solve_tension(const align_model *am, double emp_feat, double nonnull_mass,
+                            int threads)
+{
+    double frac = am->gen_tokens > 0 ? nonnull_mass / (double)am->gen_tokens : 0;
+    double *per_class = malloc((size_t)am->n_classes * 2 * sizeof *per_class);
+    if (!per_class)
+        return am->tension; /* keep the old tension rather than fail the run */
+    double lo = 0.1, hi = 14.0, t = am->tension;
+    if (t < lo || t > hi)
+        t = 4.0;
+    int have_lo = 0, have_hi = 0; /* whether f's sign at the bounds is known */
+    for (int it = 0; it < 60; it++) {
+        double mean, var;
+        prior_moments(am, t, threads, per_class, &mean, &var);
+        double f = emp_feat - frac * mean, fp = -frac * var;
+        if (f > 0) {
+            lo = t;
+            have_lo = 1;
+        } else {
+            hi = t;
+            have_hi = 1;
+        }
+        if (hi - lo < 1e-6)
+            break;
+        double next = fp < 0 ? t - f / fp : 0.5 * (lo + hi);
+        if (fabs(next - t) < 1e-7)
+            break;
+        if (next <= lo || next >= hi) {
+            /* a step out of the bracket: try the bound itself once, then bisect */
+            if (next >= hi && !have_hi)
+                next = hi;
+            else if (next <= lo && !have_lo)
+                next = lo;
+            else
+                next = 0.5 * (lo + hi);
+            if (next == t)
+                break;
+        }
+        t = next;
+    }
+    free(per_class);
+    return t;
 }
 
 int align_model_iterate(align_model *am, int threads, int optimize_tension, double beam,
@@ -346,20 +407,8 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
         lg_progress_update(progress, v->n_pairs, "%s", am->diagonal ? "model 2" : "model 1");
     *loglik = ll;
 
-    if (am->diagonal && optimize_tension && am->n_classes > 0) {
-        int max_m = 1;
-        for (int64_t c = 0; c < am->n_classes; c++)
-            if (am->class_n[c] > max_m)
-                max_m = am->class_n[c];
-        double *w = malloc((size_t)max_m * sizeof *w);
-        if (!w) {
-            free(total);
-            free(counts);
-            return lg_fail(err, "out of memory");
-        }
-        am->tension = solve_tension(am, emp, nonnull, w);
-        free(w);
-    }
+    if (am->diagonal && optimize_tension && am->n_classes > 0)
+        am->tension = solve_tension(am, emp, nonnull, threads);
     ttable_normalize(&am->t, total);
     free(total);
     free(counts);
