@@ -39,6 +39,28 @@ zcat "$W/moz/en-fy.tsv.gz" >"$W/moz.tsv"
 grep -q 'PLATFORM\|min-width\|brand-' "$W/moz.tsv" && fail "Fluent selectors, CSS or terms left in pairs"
 grep -q "$(printf '^Save\tBewarje$')" "$W/moz.tsv" || fail "accelerator not removed from '&Save'"
 
+# FreeDict (dictd): three articles copied from dict-freedict-eng-nld, gzip-compressed,
+# with an index of base64 offsets/lengths as dictd writes them
+printf 'able /eibl/\n1. in staat om\n2. bereid\n' >"$W/a1"
+printf 'always /\311\224\313\220lweiz/\naltijd, immer, steeds\n' | sed 's/ij/\xc4\xb3/' >"$W/a2"
+printf 'about /\311\231baut/\n1. over\n2. aangaande\n' >"$W/a3"
+cat "$W/a1" "$W/a2" "$W/a3" | gzip >"$W/d.dict.dz"
+b64() { awk -v n="$1" 'BEGIN { d = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    s = ""; do { s = substr(d, n % 64 + 1, 1) s; n = int(n / 64) } while (n > 0); print s }'; }
+l1=$(wc -c <"$W/a1"); l2=$(wc -c <"$W/a2"); l3=$(wc -c <"$W/a3")
+printf '00databaseshort\tA\tA\nable\t%s\t%s\nalways\t%s\t%s\nabout\t%s\t%s\n' \
+    "$(b64 0)" "$(b64 "$l1")" "$(b64 "$l1")" "$(b64 "$l2")" "$(b64 $((l1 + l2)))" "$(b64 "$l3")" >"$W/d.index"
+"$C" dictd -o "$W/dict.tsv" "$W/d.index" "$W/d.dict.dz" 2>/dev/null || fail "dictd"
+for want in 'able	in staat om' 'able	bereid' 'always	altijd' 'always	steeds' 'about	aangaande'; do
+    grep -qx "$want" "$W/dict.tsv" || fail "dictd: '$want' missing"
+done
+[ "$(wc -l <"$W/dict.tsv")" -eq 7 ] || fail "dictd: $(wc -l <"$W/dict.tsv") entries, want 7"
+"$C" dictd -o "$W/rev.tsv" --reverse "$W/d.index" "$W/d.dict.dz" 2>/dev/null || fail "dictd --reverse"
+grep -qx 'bereid	able' "$W/rev.tsv" || fail "dictd --reverse: columns not swapped"
+printf 'able\tAAAA\tZZZZ\n' >"$W/bad.index"
+"$C" dictd -o "$W/bad.tsv" "$W/bad.index" "$W/d.dict.dz" 2>"$W/err" && fail "dictd accepted an article outside the data"
+grep -q 'bad.index:1' "$W/err" || fail "dictd error does not name the index line"
+
 # --- bad input: clear message naming the file, no output left ---------------
 if "$C" mo -o "$W/bad.pairs" "$D/man/en/yes.1.gz" 2>"$W/err"; then fail "mo accepted a man page"; fi
 grep -q "yes.1.gz" "$W/err" || fail "error message does not name the file: $(cat "$W/err")"
