@@ -29,6 +29,12 @@ def median(v):
 def machine():
     info = {"python": platform.python_version(), "kernel": platform.release()}
     try:
+        info["lingraft_commit"] = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+            check=False).stdout.strip()
+    except OSError:
+        pass
+    try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
         for line in out.splitlines():
             key, _, val = line.partition(":")

@@ -84,13 +84,20 @@ for rep in $(seq 1 "$REPEATS"); do
             for thr in $THREADS; do
                 say "$shape $mode threads=$thr"
                 common="--shape $shape --mode $mode --threads $thr --steps $steps --warmup $warmup --weights $w"
-                # shellcheck disable=SC2086
-                run lingraft "$thr" "$LM" bench $common
+                # lingraft first on odd repeats, last on even ones: no order favours either
+                if [ $((rep % 2)) -eq 1 ]; then
+                    # shellcheck disable=SC2086
+                    run lingraft "$thr" "$LM" bench $common
+                fi
                 # shellcheck disable=SC2086
                 run torch-tuned "$thr" env GLIBC_TUNABLES="$TUNED_MALLOC" OMP_WAIT_POLICY=PASSIVE \
                     LG_BENCH_TUNED=1 "$PYTHON" "$HERE/torch_llama.py" $common
                 # shellcheck disable=SC2086
                 run torch "$thr" "$PYTHON" "$HERE/torch_llama.py" $common
+                if [ $((rep % 2)) -eq 0 ]; then
+                    # shellcheck disable=SC2086
+                    run lingraft "$thr" "$LM" bench $common
+                fi
             done
         done
     done
