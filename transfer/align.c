@@ -308,11 +308,12 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     res->src_vocab = pc->src_vocab;
 
     ttable tf, tr;
+    double t0 = lg_now();
     if (ttable_build(pc, &tf, &tr, err) < 0)
         return -1;
     if (o->verbose)
-        fprintf(stderr, "align: %lld pairs, %lld co-occurring token pairs\n",
-                (long long)pc->n_pairs, (long long)tf.nnz - tf.row_ptr[1]);
+        fprintf(stderr, "align: %lld pairs, %lld co-occurring token pairs (%.2f s)\n",
+                (long long)pc->n_pairs, (long long)tf.nnz - tf.row_ptr[1], lg_now() - t0);
     align_model fm, rm;
     int use_f = o->direction != LG_DIR_REVERSE, use_r = o->direction != LG_DIR_FORWARD;
     align_view vf = {pc->n_pairs, pc->tgt_off, pc->src_off, pc->tgt_tok, pc->src_tok};
