@@ -15,6 +15,7 @@
 #include "lg_error.h"
 #include "lg_fluent.h"
 #include "lg_help_html.h"
+#include "lg_html_text.h"
 #include "lg_man_align.h"
 #include "lg_manifest.h"
 #include "lg_mo.h"
@@ -36,7 +37,8 @@ static const char *const usage =
     "        rendered man pages paired paragraph by paragraph; LIST has lines\n"
     "        doc<TAB>english.txt<TAB>target.txt\n"
     "  text -o OUT.mono [--strip PREFIX] [--list FILE] FILE...\n"
-    "        plain text or reStructuredText (gzip too), one paragraph a record\n"
+    "        plain text or reStructuredText (gzip too), or HTML (*.html: running text),\n"
+    "        one paragraph a record\n"
     "  dictd -o OUT.tsv [--reverse] INDEX DICT.dz\n"
     "        FreeDict dictionary to english<TAB>target lines (--reverse: target→english source)\n"
     "  assemble --lang L --out DIR [--heldout-permille N] [--min-letters N] INPUT...\n"
@@ -381,6 +383,17 @@ static int text_paragraph(void *ctx, const char *text)
     return 0;
 }
 
+static int html_file_paragraphs(const char *path, lg_paragraph_callback cb, void *ctx, lg_error *err)
+{
+    size_t size;
+    char *html = slurp(path, &size);
+    if (!html)
+        return lg_fail(err, "%s: cannot read: %s", path, strerror(errno));
+    long n = lg_html_paragraphs(html, size, cb, ctx);
+    free(html);
+    return n < 0 ? lg_fail(err, "%s: out of memory", path) : 0;
+}
+
 static int cmd_text(int argc, char **argv, lg_error *err)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
@@ -418,7 +431,11 @@ static int cmd_text(int argc, char **argv, lg_error *err)
         if (strip_len && strncmp(doc, strip, strip_len) == 0)
             doc += strip_len;
         text_ctx t = {&w, doc};
-        if (lg_text_paragraphs(files[i], text_paragraph, &t, err) < 0) {
+        size_t l = strlen(files[i]);
+        int html = (l > 5 && strcmp(files[i] + l - 5, ".html") == 0) ||
+                   (l > 4 && strcmp(files[i] + l - 4, ".htm") == 0);
+        if ((html ? html_file_paragraphs(files[i], text_paragraph, &t, err)
+                  : lg_text_paragraphs(files[i], text_paragraph, &t, err)) < 0) {
             lg_record_abort(&w);
             goto done;
         }

@@ -61,6 +61,12 @@ printf 'able\tAAAA\tZZZZ\n' >"$W/bad.index"
 "$C" dictd -o "$W/bad.tsv" "$W/bad.index" "$W/d.dict.dz" 2>"$W/err" && fail "dictd accepted an article outside the data"
 grep -q 'bad.index:1' "$W/err" || fail "dictd error does not name the index line"
 
+# HTML as monolingual running text: head and scripts left out, inline tags dropped
+"$C" text -o "$W/page.mono" "$D/help/nl/text/shared/guide/workfolder.html" || fail "text on HTML"
+grep -q "$(printf '\t *Uw werkmap wijzigen *$')" "$W/page.mono" || fail "html: heading not a paragraph"
+grep -q 'Extra - Opties - LibreOffice - Paden' "$W/page.mono" || fail "html: paragraph text missing"
+grep -q '<\|function\|text/javascript' "$W/page.mono" && fail "html: tags or script left in text"
+
 # --- bad input: clear message naming the file, no output left ---------------
 if "$C" mo -o "$W/bad.pairs" "$D/man/en/yes.1.gz" 2>"$W/err"; then fail "mo accepted a man page"; fi
 grep -q "yes.1.gz" "$W/err" || fail "error message does not name the file: $(cat "$W/err")"

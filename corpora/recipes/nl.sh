@@ -4,10 +4,12 @@
 #   lo_ui     LibreOffice user-interface catalogs (.mo)
 #   gettext   .mo catalogs of ~70 packages (GETTEXT_PACKAGES in corpora/build.sh)
 #   man       translated man pages (manpages-nl, manpages-nl-dev) aligned with English ones
+#   docs_nl   Dutch manuals (GIMP help, Debian FAQ, aptitude, Debian Edu) as monolingual
+#             text; their untranslated English paragraphs are dropped
 #   dict      FreeDict English→Dutch and Dutch→English (dict.tsv)
 # The help pages and catalogs are short UI/documentation text, not general prose.
 
-SOURCES="lo_help:pairs lo_ui:pairs gettext:pairs man:pairs"
+SOURCES="lo_help:pairs lo_ui:pairs gettext:pairs man:pairs docs_nl:mono"
 DICT=dict_nl
 TARGET_LOCALE=nl
 
@@ -16,6 +18,7 @@ LICENCE_lo_ui="MPL-2.0 (LibreOffice)"
 LICENCE_gettext="each package's licence (GPL/LGPL/MIT family), see the packages' copyright files"
 LICENCE_man="GPL-3+ (manpages-l10n) / the English pages' licences"
 LICENCE_dict="GPL-2+ (FreeDict)"
+LICENCE_docs_nl="GFDL (GIMP help), GPL (Debian FAQ, aptitude, Debian Edu documentation)"
 
 src_lo_help() {
     en=$(fetch libreoffice-help-en-us)
@@ -61,4 +64,30 @@ dict_nl() {
         "$b/usr/share/dictd/freedict-nld-eng.dict.dz"
     sort -u "$WORK/dict-a.tsv" "$WORK/dict-b.tsv" >"$1"
     rm -f "$WORK/dict-a.tsv" "$WORK/dict-b.tsv"
+}
+
+# Keeps the records whose text has more frequent Dutch words than English ones: the
+# Dutch manuals leave untranslated paragraphs in English.
+keep_dutch() {
+    awk -F'\t' '
+        function score(s, words,   t) {
+            t = " " tolower(s) " "; gsub(/[.,:;!?()"]/, " ", t)
+            return gsub(words, "&", t)
+        }
+        score($2, " (de|het|een|en|van|je|u|met|voor|dit|dat|niet|wordt|worden|zijn|kunt|op|naar|deze) ") > \
+        score($2, " (the|and|of|to|you|with|for|this|that|not|is|are|be|can|on|from|it|an|by) ")
+    ' "$1" >"$1.dutch"
+    mv "$1.dutch" "$1"
+}
+
+src_docs_nl() {
+    list="$WORK/docs_nl.list"
+    : >"$list"
+    for p in gimp-help-nl debian-faq-nl aptitude-doc-nl debian-edu-doc-nl; do
+        t=$(fetch "$p" "*.html") || continue
+        find "$t" -name '*.html' | sort >>"$list"
+    done
+    [ -s "$list" ] || { echo "no Dutch manual could be fetched" >>"$SOURCE_ERRORS"; return 1; }
+    "$CORPORA" text -o "$1" --strip "$CACHE/tree/" --list "$list"
+    keep_dutch "$1"
 }
