@@ -38,7 +38,9 @@ static void usage(FILE *f)
             "  --weights FILE            weights and input ids written by --write-weights\n"
             "  --seed N                  random weights and ids when no --weights (default 1234)\n"
             "  --no-optim                leave out the optimizer step\n"
-            "  --sgemm-runs N            sgemm repetitions (default 7)\n");
+            "  --sgemm-runs N            sgemm repetitions (default 7)\n"
+            "  --sgemm-after             also measure the sgemm peak right after the steps\n"
+            "                            (sgemm_gflops; the machine's drift is then shared)\n");
 }
 
 static double now(void)
@@ -78,16 +80,16 @@ static void reset_peak_rss(void)
     }
 }
 
-static int run_sgemm(int threads, int runs)
+/* Median seconds of `runs` 2048³ products after one untimed; -1 when out of memory. */
+static double sgemm_seconds(int runs)
 {
     const int n = 2048;
     const size_t nn = (size_t)n * n;
     float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *c = malloc(nn * sizeof *c);
     double *t = malloc((size_t)runs * sizeof *t);
-    if (!a || !b || !c || !t) {
-        fprintf(stderr, PROG ": out of memory for the sgemm matrices\n");
-        return 1;
-    }
+    double med = -1;
+    if (!a || !b || !c || !t)
+        goto out;
     lg_rng r;
     lg_rng_seed(&r, 7);
     for (size_t i = 0; i < nn; i++) {
@@ -100,14 +102,26 @@ static int run_sgemm(int threads, int runs)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
         t[i] = now() - t0;
     }
-    double med = median(t, runs);
-    printf("{\"impl\":\"sgemm\",\"n\":%d,\"threads\":%d,\"runs\":%d,\"seconds_median\":%.6f,"
-           "\"gflops\":%.2f,\"blas_core\":\"%s\"}\n",
-           n, threads, runs, med, 2.0 * n * n * (double)n / med / 1e9, openblas_get_corename());
+    med = median(t, runs);
+out:
     free(a);
     free(b);
     free(c);
     free(t);
+    return med;
+}
+
+static int run_sgemm(int threads, int runs)
+{
+    const int n = 2048;
+    double med = sgemm_seconds(runs);
+    if (med < 0) {
+        fprintf(stderr, PROG ": out of memory for the sgemm matrices\n");
+        return 1;
+    }
+    printf("{\"impl\":\"sgemm\",\"n\":%d,\"threads\":%d,\"runs\":%d,\"seconds_median\":%.6f,"
+           "\"gflops\":%.2f,\"blas_core\":\"%s\"}\n",
+           n, threads, runs, med, 2.0 * n * n * (double)n / med / 1e9, openblas_get_corename());
     return 0;
 }
 
@@ -181,7 +195,7 @@ static int read_weights(lg_model *m, int32_t *ids, int B, int T, const char *pat
 typedef struct {
     const char *shape, *weights, *write_path;
     lg_bench_mode mode;
-    int threads, steps, warmup, B, T, optim, sgemm, sgemm_runs;
+    int threads, steps, warmup, B, T, optim, sgemm, sgemm_runs, sgemm_after;
     unsigned long long seed;
 } options;
 
@@ -207,7 +221,8 @@ static int parse(int argc, char **argv, options *o)
         {"seq", required_argument, 0, 'T'},     {"weights", required_argument, 0, 'W'},
         {"seed", required_argument, 0, 's'},    {"write-weights", required_argument, 0, 'o'},
         {"no-optim", no_argument, 0, 'N'},      {"sgemm", no_argument, 0, 'g'},
-        {"sgemm-runs", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {"sgemm-runs", required_argument, 0, 'r'}, {"sgemm-after", no_argument, 0, 'A'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     *o = (options){.shape = "tiny", .mode = LG_BENCH_TRAIN, .steps = 5, .warmup = 1, .B = 4,
                    .T = 256, .optim = 1, .sgemm_runs = 7, .seed = 1234};
@@ -234,6 +249,7 @@ static int parse(int argc, char **argv, options *o)
         case 'o': o->write_path = optarg; break;
         case 'N': o->optim = 0; break;
         case 'g': o->sgemm = 1; break;
+        case 'A': o->sgemm_after = 1; break;
         case 'r': bad = parse_int(optarg, "--sgemm-runs", 1, &o->sgemm_runs); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
@@ -358,15 +374,21 @@ int lg_cmd_bench(int argc, char **argv)
     double step = median(times, o.steps);
     free(times);
     double flops = lg_bench_step_flops(&cfg, B, T, o.mode, rank, lora_mask);
+    const double peak_rss = peak_rss_mib();
+    double sgemm_gflops = 0;
+    if (o.sgemm_after) {
+        double sec = sgemm_seconds(o.sgemm_runs);
+        sgemm_gflops = sec > 0 ? 2.0 * 2048 * 2048 * 2048.0 / sec / 1e9 : 0;
+    }
     printf("{\"impl\":\"lingraft\",\"shape\":\"%s\",\"mode\":\"%s\",\"threads\":%d,\"batch\":%d,"
            "\"seq\":%d,\"steps\":%d,\"warmup\":%d,\"optimizer\":\"%s\",\"params\":%lld,"
            "\"trainable\":%lld,\"step_s_median\":%.6f,\"tokens_per_s\":%.2f,"
            "\"first_loss\":%.7f,\"last_loss\":%.7f,\"peak_rss_mib\":%.1f,\"step_gflop\":%.4f,"
-           "\"gflops\":%.2f,\"load_peak_rss_mib\":%.1f,\"blas_core\":\"%s\"}\n",
+           "\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"load_peak_rss_mib\":%.1f,\"blas_core\":\"%s\"}\n",
            o.shape, lg_bench_mode_name(o.mode), threads, B, T, o.steps, o.warmup,
            o.mode == LG_BENCH_FORWARD ? "none" : o.optim ? "adamw" : "none",
            lg_config_param_count(&cfg), n_trainable, step, N / step, first_loss, last_loss,
-           peak_rss_mib(), flops / 1e9, flops / step / 1e9, load_peak, openblas_get_corename());
+           peak_rss, flops / 1e9, flops / step / 1e9, sgemm_gflops, load_peak, openblas_get_corename());
     rc = 0;
 out:
     if (rc)

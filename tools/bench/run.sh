@@ -87,7 +87,7 @@ for rep in $(seq 1 "$REPEATS"); do
                 # lingraft first on odd repeats, last on even ones: no order favours either
                 if [ $((rep % 2)) -eq 1 ]; then
                     # shellcheck disable=SC2086
-                    run lingraft "$thr" "$LM" bench $common
+                    run lingraft "$thr" "$LM" bench $common --sgemm-after --sgemm-runs 3
                 fi
                 # shellcheck disable=SC2086
                 run torch-tuned "$thr" env GLIBC_TUNABLES="$TUNED_MALLOC" OMP_WAIT_POLICY=PASSIVE \
@@ -96,7 +96,7 @@ for rep in $(seq 1 "$REPEATS"); do
                 run torch "$thr" "$PYTHON" "$HERE/torch_llama.py" $common
                 if [ $((rep % 2)) -eq 0 ]; then
                     # shellcheck disable=SC2086
-                    run lingraft "$thr" "$LM" bench $common
+                    run lingraft "$thr" "$LM" bench $common --sgemm-after --sgemm-runs 3
                 fi
             done
         done
