@@ -26,10 +26,16 @@ def median(v):
     return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
-def machine():
+def machine(runs_path):
     info = {"python": platform.python_version(), "kernel": platform.release()}
     try:
-        info["lingraft_commit"] = subprocess.run(
+        with open(os.path.join(os.path.dirname(runs_path), "lingraft_commit")) as f:
+            info["lingraft_commit"] = f.read().strip()  # when run.sh copied bin/lm
+    except OSError:
+        pass
+    try:
+        if "lingraft_commit" not in info:
+            info["lingraft_commit"] = subprocess.run(
             ["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
             check=False).stdout.strip()
     except OSError:
@@ -120,7 +126,7 @@ def main(runs_path, results_path):
 
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": machine(), "blas_core": blas_core, "torch": torch_version,
+        "machine": machine(runs_path), "blas_core": blas_core, "torch": torch_version,
         "sgemm_peak_gflops": {str(t): p for t, p in sorted(peaks.items())},
         "sgemm_all_gflops": {str(t): [r["gflops"] for r in rs] for t, rs in sorted(sgemm.items())},
         "rows": rows,

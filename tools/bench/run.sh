@@ -31,6 +31,7 @@ TUNED_MALLOC=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736:gli
 mkdir -p "$OUT"
 # A private copy: others may rebuild bin/lm while the benchmark runs.
 cp "$LM" "$OUT/lm.bench"
+git describe --always --dirty >"$OUT/lingraft_commit" 2>/dev/null || :
 LM=$OUT/lm.bench
 RUNS=$OUT/runs.jsonl
 : >"$RUNS"
