@@ -89,6 +89,20 @@ fetch() {
     echo "$tree"
 }
 
+# prefetch PKG...: downloads the packages not yet cached in one apt-get call (one
+# call per package costs seconds each). When it fails (a name missing from the
+# archive), fetch later retries them one by one and records which failed.
+prefetch() {
+    missing=""
+    for p in "$@"; do
+        ls "$CACHE/debs/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
+    done
+    [ -n "$missing" ] || return 0
+    progress "downloading $(echo $missing | wc -w) packages"
+    # shellcheck disable=SC2086
+    (cd "$CACHE/debs" && apt-get download $missing) >>"$LOG" 2>&1 || true
+}
+
 # fetch_all PKG...: fetch several; a missing one is recorded, the rest go on.
 # Prints the trees that exist.
 fetch_all() {
@@ -133,6 +147,7 @@ gettext_pairs() {
     [ $# -gt 0 ] || set -- $GETTEXT_PACKAGES
     list="$WORK/gettext-$loc.list"
     : >"$list"
+    prefetch "$@"
     i=0
     for p in "$@"; do
         i=$((i + 1))

@@ -36,6 +36,8 @@ src_lo_ui() {
 src_gettext() { gettext_pairs "$1" nl; }
 
 src_man() {
+    prefetch manpages-nl manpages-nl-dev manpages manpages-dev coreutils grep diffutils ed findutils \
+        file tar nvi wdiff grub-common util-linux iputils-ping
     fetch_all manpages-nl manpages-nl-dev >/dev/null
     for p in manpages manpages-dev coreutils grep diffutils ed findutils file tar nvi wdiff \
              grub-common util-linux iputils-ping; do
@@ -83,6 +85,7 @@ keep_dutch() {
 src_docs_nl() {
     list="$WORK/docs_nl.list"
     : >"$list"
+    prefetch gimp-help-nl debian-faq-nl aptitude-doc-nl debian-edu-doc-nl
     for p in gimp-help-nl debian-faq-nl aptitude-doc-nl debian-edu-doc-nl; do
         t=$(fetch "$p" "*.html") || continue
         find "$t" -name '*.html' | sort >>"$list"
