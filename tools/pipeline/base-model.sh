@@ -2,7 +2,7 @@
 # The project's own small English base model: a SentencePiece tokenizer and a Llama-family
 # model pretrained from scratch with `lm init` + `lm train` on the English corpus.
 # Usage: base-model.sh OUT_DIR  (env: EN_TEXT, EN_HELDOUT, BASE_VOCAB, BASE_PRESET,
-#        BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR, THREADS)
+#        BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR, THREADS, EVAL_LINES)
 # Writes OUT_DIR/{config.json, model.safetensors, tokenizer.model, train.jsonl, eval.json}.
 set -eu
 STEP=base; . "$(dirname "$0")/lib.sh"
@@ -32,7 +32,8 @@ if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then
     cp "$out.work/train/last/model/config.json" "$out.work/train/last/model/model.safetensors" "$out.tmp/"
     cp "$out.work/en.model" "$out.tmp/tokenizer.model"
     cp "$out.work/train.jsonl" "$out.tmp/train.jsonl"
-    "$LM" eval "$out.tmp" --text "$EN_HELDOUT" --tokenizer "$out.tmp/tokenizer.model" \
+    head -n "${EVAL_LINES:-800}" "$EN_HELDOUT" >"$out.work/heldout.sample.txt"
+    "$LM" eval "$out.tmp" --text "$out.work/heldout.sample.txt" --tokenizer "$out.tmp/tokenizer.model" \
         --threads "$THREADS" --json >"$out.tmp/eval.json"
     rm -rf "$out"
     mv "$out.tmp" "$out"
