@@ -74,6 +74,7 @@ typedef struct {
     struct lg_langsamp *langsamp; /* language/script vectors or NULL (lg_langsamp.h) */
     int32_t *tags;            /* [2 × tag_cap]: language then script index per sequence */
     int tag_cap, tagged;      /* tagged: lg_model_set_tags gave tags for the next forward */
+    int inference;            /* lg_model_set_inference: no backward, one layer's activations */
     float last_loss;
     int counted;        /* targets counted by the last forward */
 } lg_model;
@@ -100,6 +101,11 @@ int lg_model_alloc_grads(lg_model *m, lg_error *err);
 int lg_model_alloc_grads_for(lg_model *m, const int *trainable, lg_error *err);
 void lg_model_zero_grads(lg_model *m);
 int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
+
+/* Inference only (evaluation, logits, generation): the layers share one set of activation
+ * buffers and no backward scratch is kept, so memory does not grow with depth; backward is
+ * then unavailable. Changing the mode drops the activations (the next forward reallocates). */
+void lg_model_set_inference(lg_model *m, int on);
 
 /* Runs ids[B*T] forward. With targets (B*T, LG_IGNORE_INDEX to skip), computes the mean
  * loss into m->last_loss. Logits are in m->a.logits [B*T, V]. */

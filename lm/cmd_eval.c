@@ -91,6 +91,7 @@ int lg_cmd_eval(int argc, char **argv)
         goto fail;
     if (adapter && !lg_lora_load_peft(m, adapter, &err))
         goto fail;
+    lg_model_set_inference(m, 1); /* forward only: one layer's activations */
     if (lang || script) {
         int32_t li = m->langsamp && lang ? lg_langsamp_lang(m->langsamp, lang) : -1;
         int32_t si = m->langsamp && script ? lg_langsamp_script(m->langsamp, script) : -1;

@@ -69,6 +69,7 @@ int lg_cmd_logits(int argc, char **argv)
     if (!(m = lg_model_open(argv[optind], pack, &err)))
         goto done;
     lg_lora_merge(m);
+    lg_model_set_inference(m, 1); /* forward only: one layer's activations */
     if (lg_model_forward(m, ids, NULL, B, T, &err) < 0) {
         lg_fail_context(&err, "%s", input);
         goto done;

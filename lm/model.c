@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,6 +339,16 @@ lg_model *lg_model_load_dir(const char *dir, lg_error *err)
 
 /* ---- activations ---- */
 
+void lg_model_set_inference(lg_model *m, int on)
+{
+    if (!!on == m->inference)
+        return;
+    m->inference = !!on;
+    free(m->act_mem);
+    m->act_mem = NULL;
+    m->cap_B = m->cap_T = 0;
+}
+
 int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
 {
     if (B <= m->cap_B && T <= m->cap_T && m->act_mem)
@@ -351,8 +362,11 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     const size_t ATT = (size_t)B * c->n_heads * T * T, L = c->n_layers;
     const size_t per_layer = N * C + N + N * QD + 2 * N * KD + ATT + N * QD + N * C + N * C + N +
                              3 * N * F;
-    const size_t total = (L + 1) * N * C + L * per_layer + N * C + N + N * V + N /* targets */ +
-                         N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
+    /* inference: every layer reuses one set of buffers, and there is no backward scratch */
+    const size_t layer_sets = m->inference ? 1 : L;
+    const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
+    const size_t total = (L + 1) * N * C + layer_sets * per_layer + N * C + N + N * V +
+                         N /* targets */ + scratch;
     free(m->act_mem);
     free(m->a.layers);
     free(m->rope_cos);
@@ -372,6 +386,10 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.res = TAKE((L + 1) * N * C);
     for (size_t l = 0; l < L; l++) {
         lg_layer_acts *a = &m->a.layers[l];
+        if (m->inference && l > 0) {
+            *a = m->a.layers[0];
+            continue;
+        }
         a->ln1 = TAKE(N * C);
         a->rstd1 = TAKE(N);
         a->q = TAKE(N * QD);
@@ -390,6 +408,10 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.rstdf = TAKE(N);
     m->a.logits = TAKE(N * V);
     m->a.targets = (int32_t *)TAKE(N);
+    if (m->inference) {
+        memset(&m->a.dres, 0, sizeof m->a - offsetof(lg_acts, dres));
+        goto tables;
+    }
     m->a.dres = TAKE(N * C);
     m->a.dln = TAKE(N * C);
     m->a.dq = TAKE(N * QD);
@@ -400,6 +422,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.dgate = TAKE(N * F);
     m->a.dup = TAKE(N * F);
     m->a.dh = TAKE(N * F);
+tables:
 #undef TAKE
     lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
     m->cap_B = B;
@@ -528,8 +551,8 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     const int QD = nh * hd, KD = nkv * hd;
     lg_acts *a = &m->a;
     const size_t NC = (size_t)N * C;
-    if (m->counted == 0)
-        return;
+    if (m->counted == 0 || m->inference)
+        return; /* nothing to learn from, or no activations kept for it */
     float *dlogits = a->logits; /* in place */
     lg_cross_entropy_backward_f32(dlogits, a->logits, a->targets, N, V,
                                   (double)loss_scale / m->counted);

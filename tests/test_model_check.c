@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lg_check.h"
@@ -98,6 +99,29 @@ static void token_outside_vocabulary_is_refused(void **s)
     lg_model_free(m);
 }
 
+/* Inference mode shares one layer's buffers: the same logits, and backward does nothing. */
+static void inference_mode_gives_the_same_logits(void **s)
+{
+    (void)s;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "qwen2-tiny", &err);
+    assert_non_null(m);
+    int32_t ids[3 * 11];
+    for (int i = 0; i < 33; i++)
+        ids[i] = (i * 13 + 1) % m->cfg.vocab_size;
+    assert_int_equal(lg_model_forward(m, ids, NULL, 3, 11, &err), 0);
+    size_t n = (size_t)33 * m->cfg.vocab_size;
+    float *want = malloc(n * sizeof *want);
+    memcpy(want, m->a.logits, n * sizeof *want);
+    lg_model_set_inference(m, 1);
+    assert_int_equal(lg_model_forward(m, ids, NULL, 3, 11, &err), 0);
+    assert_memory_equal(want, m->a.logits, n * sizeof *want);
+    assert_true(m->a.layers[0].att == m->a.layers[1].att); /* one set of buffers */
+    assert_null(m->a.dres);
+    free(want);
+    lg_model_free(m);
+}
+
 int main(void)
 {
     lg_set_threads(2);
@@ -108,6 +132,7 @@ int main(void)
         cmocka_unit_test(perturbed_weight_fails_check),
         cmocka_unit_test(grad_accumulates_and_scales),
         cmocka_unit_test(token_outside_vocabulary_is_refused),
+        cmocka_unit_test(inference_mode_gives_the_same_logits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
