@@ -34,7 +34,7 @@ if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then
     cp "$out.work/train.jsonl" "$out.tmp/train.jsonl"
     head -n "${EVAL_LINES:-800}" "$EN_HELDOUT" >"$out.work/heldout.sample.txt"
     "$LM" eval "$out.tmp" --text "$out.work/heldout.sample.txt" --tokenizer "$out.tmp/tokenizer.model" \
-        --threads "$THREADS" --json >"$out.tmp/eval.json"
+        --window "$BASE_SEQ" --threads "$THREADS" --json >"$out.tmp/eval.json"
     rm -rf "$out"
     mv "$out.tmp" "$out"
     say "base model $out: English held-out $(json_get "$out/eval.json" bits_per_byte) bits per byte"

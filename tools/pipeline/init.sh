@@ -5,7 +5,7 @@
 set -eu
 STEP=init; . "$(dirname "$0")/lib.sh"
 w=$1
-: "${METHODS:=trans hull random mvn mean}" "${THREADS:=2}" "${LANG3:=und}" "${SCRIPT:=Latn}"
+: "${METHODS:=trans hull random mvn mean}" "${THREADS:=2}" "${SEQ:=128}" "${LANG3:=und}" "${SCRIPT:=Latn}"
 need "$BASE/config.json" "$BASE_TOKENIZER" "$w/tok.model" "$HELDOUT"
 mkdir -p "$w/init"
 methods=$METHODS
@@ -25,12 +25,12 @@ for m in $methods; do
     fi
     if ! fresh "$w/init/eval-$m.json" "$pack" "$HELDOUT"; then
         "$LM" eval "$BASE" --pack "$pack" --text "$HELDOUT" --tokenizer "$w/tok.model" \
-            --threads "$THREADS" --json >"$w/init/eval-$m.json"
+            --window "$SEQ" --threads "$THREADS" --json >"$w/init/eval-$m.json"
         say "$m before training: $(json_get "$w/init/eval-$m.json" bits_per_byte) bits per byte"
     fi
 done
 # the base model on the same text with its own tokenizer, for reference
 if ! fresh "$w/init/eval-base.json" "$BASE/model.safetensors" "$HELDOUT"; then
-    "$LM" eval "$BASE" --text "$HELDOUT" --tokenizer "$BASE_TOKENIZER" --threads "$THREADS" \
-        --json >"$w/init/eval-base.json"
+    "$LM" eval "$BASE" --text "$HELDOUT" --tokenizer "$BASE_TOKENIZER" --window "$SEQ" \
+        --threads "$THREADS" --json >"$w/init/eval-base.json"
 fi

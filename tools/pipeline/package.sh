@@ -5,7 +5,7 @@
 set -eu
 STEP=package; . "$(dirname "$0")/lib.sh"
 w=$1 out=$2
-: "${THREADS:=2}" "${LANG3:=und}" "${SCRIPT:=Latn}" "${EXPORT_GGUF:=1}"
+: "${THREADS:=2}" "${LANG3:=und}" "${SCRIPT:=Latn}" "${EXPORT_GGUF:=1}" "${SEQ:=128}"
 run="$w/train-trans-langsamp/last"
 need "$w/init/trans.safetensors" "$w/tok.model" "$run/adapter/adapter_config.json"
 pack="$out/$LANG3.pack"
@@ -17,9 +17,9 @@ fi
 "$ADAPT" info "$pack" --base "$BASE" >"$out/pack-info.txt"
 if ! fresh "$w/eval-pack-tagged.json" "$pack/pack.json"; then
     "$LM" eval "$BASE" --pack "$pack" --text "$HELDOUT" --lang "$LANG3" --script "$SCRIPT" \
-        --threads "$THREADS" --json >"$w/eval-pack-tagged.json"
-    "$LM" eval "$BASE" --pack "$pack" --text "$HELDOUT" --threads "$THREADS" --json \
-        >"$w/eval-pack-untagged.json"
+        --window "$SEQ" --threads "$THREADS" --json >"$w/eval-pack-tagged.json"
+    "$LM" eval "$BASE" --pack "$pack" --text "$HELDOUT" --window "$SEQ" --threads "$THREADS" \
+        --json >"$w/eval-pack-untagged.json"
 fi
 if ! fresh "$out/hf/config.json" "$pack/pack.json"; then
     "$ADAPT" export --base "$BASE" --pack "$pack" --hf "$out/hf"

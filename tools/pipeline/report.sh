@@ -31,7 +31,8 @@ last_eval() { [ -s "$1" ] && fmt "$(grep eval_bits_per_byte "$1" | tail -n 1 |
     echo "Before training: the base model with the new vocabulary's embeddings and head made by"
     echo "each method, nothing else changed. After: $STEPS steps of LoRA (all projections) +"
     echo "trainable embeddings, $tokens_per_step tokens a step, the same data and seed for each."
-    echo "Lower is better. The base model with its own English tokenizer on the same text:"
+    echo "Windows: chunks of $SEQ tokens, each token predicted once. Lower is better."
+    echo "The base model with its own English tokenizer on the same text:"
     echo "$(bpb "$w/init/eval-base.json") bits per byte."
     echo
     echo "| method | before training | after $STEPS steps |"
