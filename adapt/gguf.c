@@ -649,7 +649,7 @@ static int read_kv(cursor *c, lg_gguf_kv *kv)
         return lg_fail(c->err, "%s: out of memory", c->name);
     kv->arr_count = n;
     for (uint64_t k = 0; k < n; k++) {
-        uint64_t raw;
+        uint64_t raw = 0;
         read_le(c, size, &raw, kv->key); /* cannot fail: bounds checked above */
         if (et == LG_GGUF_BOOL && raw > 1)
             return lg_fail(c->err, "%s: key %s: BOOL element %" PRIu64 " is %" PRIu64, c->name,
