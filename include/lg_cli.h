@@ -26,6 +26,13 @@ typedef struct {
 int lg_cli_dispatch(const char *program, const lg_cli_command *commands, int n, int argc,
                     char **argv);
 
+/* Makes idle OpenMP threads sleep rather than spin (OMP_WAIT_POLICY=PASSIVE) unless the
+ * user chose a policy. libgomp reads the variable once, when it is loaded, so the program
+ * sets it and executes itself again; call first thing in main. Spinning threads cost a few
+ * percent on an idle machine and several times the run time on a shared one, where they
+ * take the cores OpenBLAS and the other threads are waiting for. */
+void lg_cli_passive_threads(char **argv);
+
 /* Threads to use: --threads N, else LG_THREADS, else the number of online CPUs. */
 int lg_cli_threads(int requested);
 

@@ -6,6 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
+void lg_cli_passive_threads(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+    /* no /proc: carry on with libgomp's default policy */
+}
+
 int lg_cli_threads(int requested)
 {
     if (requested > 0)

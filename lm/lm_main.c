@@ -15,5 +15,6 @@ static const lg_cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
+    lg_cli_passive_threads(argv);
     return lg_cli_dispatch("lm", commands, (int)(sizeof commands / sizeof *commands), argc, argv);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lg_align.h"
+#include "lg_cli.h"
 #include "lg_config.h"
 #include "lg_error.h"
 #include "lg_init.h"
@@ -463,6 +464,7 @@ static int cmd_check(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    lg_cli_passive_threads(argv);
     if (argc < 2) {
         usage_main(stderr);
         return 2;
