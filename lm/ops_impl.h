@@ -137,8 +137,10 @@ void FN(lg_matmul_backward)(REAL *din, REAL *dW, REAL *dbias, const REAL *dout, 
     }
 }
 
-void FN(lg_rope_forward)(REAL *x, const REAL *cos_t, const REAL *sin_t, int N, int T, int nh,
-                         int hd)
+/* Rotates each (j, j + hd/2) pair of every head by its position's angle, times `sign`:
+ * +1 is RoPE, −1 its transpose (the backward of a rotation is the opposite rotation). */
+static void FN(rope_rotate)(REAL *x, const REAL *cos_t, const REAL *sin_t, int N, int T, int nh,
+                            int hd, REAL sign)
 {
     int half = hd / 2;
 #pragma omp parallel for schedule(static)
@@ -147,31 +149,24 @@ void FN(lg_rope_forward)(REAL *x, const REAL *cos_t, const REAL *sin_t, int N, i
         for (int h = 0; h < nh; h++) {
             REAL *v = x + (size_t)n * nh * hd + (size_t)h * hd;
             for (int i = 0; i < half; i++) {
-                REAL a = v[i], b = v[i + half];
-                v[i] = a * c[i] - b * s[i];
-                v[i + half] = b * c[i] + a * s[i];
+                REAL a = v[i], b = v[i + half], si = sign * s[i];
+                v[i] = a * c[i] - b * si;
+                v[i + half] = b * c[i] + a * si;
             }
         }
     }
 }
 
+void FN(lg_rope_forward)(REAL *x, const REAL *cos_t, const REAL *sin_t, int N, int T, int nh,
+                         int hd)
+{
+    FN(rope_rotate)(x, cos_t, sin_t, N, T, nh, hd, 1);
+}
+
 void FN(lg_rope_backward)(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N, int T, int nh,
                           int hd)
 {
-    /* the transpose of the rotation: rotate by -angle */
-    int half = hd / 2;
-#pragma omp parallel for schedule(static)
-    for (int n = 0; n < N; n++) {
-        const REAL *c = cos_t + (size_t)(n % T) * half, *s = sin_t + (size_t)(n % T) * half;
-        for (int h = 0; h < nh; h++) {
-            REAL *v = dx + (size_t)n * nh * hd + (size_t)h * hd;
-            for (int i = 0; i < half; i++) {
-                REAL a = v[i], b = v[i + half];
-                v[i] = a * c[i] + b * s[i];
-                v[i + half] = b * c[i] - a * s[i];
-            }
-        }
-    }
+    FN(rope_rotate)(dx, cos_t, sin_t, N, T, nh, hd, -1);
 }
 
 /* Attention per (batch, head) as matrix products: S = Q·Kᵀ·scale over the whole T×T block
