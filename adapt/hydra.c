@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lg_atomic_file.h"
+#include "lg_file.h"
 #include "lg_init.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
@@ -137,13 +138,11 @@ static int recorded_fingerprint(const char *pack, char *out, size_t n, lg_error 
     snprintf(path, sizeof path, "%s/pack.json", pack);
     if (!is_dir(pack) || !is_file(path))
         return 0;
-    FILE *f = fopen(path, "rb");
-    char buf[65536];
-    size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[len] = 0;
-    cJSON *j = cJSON_Parse(buf);
+    char *text = lg_read_file(path, 1 << 20, NULL, err);
+    if (!text)
+        return -1;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
     if (!j)
         return lg_fail(err, "%s: not valid JSON", path);
     const cJSON *fp = cJSON_GetObjectItem(j, "base_fingerprint");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lg_atomic_file.h"
+#include "lg_file.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_safetensors.h"
@@ -123,14 +124,11 @@ int lg_checkpoint_read_state(const char *dir, lg_train_state *st, lg_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/trainer_state.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lg_fail(err, "%s: not a training checkpoint: %s", dir, strerror(errno));
-    char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    cJSON *j = cJSON_Parse(buf);
+    char *text = lg_read_file(path, 1 << 20, NULL, err);
+    if (!text)
+        return lg_fail_context(err, "%s: not a training checkpoint", dir);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
     if (!j || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, STATE_FORMAT)) {
         cJSON_Delete(j);

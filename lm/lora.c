@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lg_atomic_file.h"
+#include "lg_file.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
 
@@ -282,28 +283,10 @@ void lg_lora_merge(lg_model *m)
 #define PEFT_EMBED PEFT_PREFIX "model.embed_tokens.weight"
 #define PEFT_HEAD PEFT_PREFIX "lm_head.weight"
 
-static char *read_text_file(const char *path, lg_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        return lg_fail(err, "%s: cannot read", path), NULL;
-    }
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
 
 static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *err)
 {
-    char *text = read_text_file(path, err);
+    char *text = lg_read_file(path, 1 << 20, NULL, err);
     if (!text)
         return -1;
     cJSON *j = cJSON_Parse(text);

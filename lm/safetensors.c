@@ -2,6 +2,8 @@
  * and the F32/F16/BF16/F64 conversions. Data are little-endian, as on every machine
  * lingraft targets (x86-64, aarch64). */
 #include "lg_safetensors.h"
+
+#include "lg_file.h"
 #include "lg_atomic_file.h"
 
 #include <cJSON.h>
@@ -595,53 +597,6 @@ static int file_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-static char *read_small_file(const char *path, size_t limit, size_t *len_out, lg_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        if (len == cap) {
-            if (cap >= limit) {
-                lg_fail(err, "%s: larger than %zu bytes", path, limit);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap *= 2;
-            char *grown = realloc(buf, cap + 1);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf) {
-        fclose(f);
-        lg_fail(err, "%s: out of memory", path);
-        return NULL;
-    }
-    if (ferror(f)) {
-        lg_fail(err, "%s: read error", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[len] = 0;
-    *len_out = len;
-    return buf;
-}
 
 static int weights_add_file(lg_weights *w, const char *path, lg_error *err)
 {
@@ -660,7 +615,7 @@ static int weights_from_index(lg_weights *w, const char *dir, const char *index_
                               lg_error *err)
 {
     size_t len;
-    char *text = read_small_file(index_path, 64u << 20, &len, err);
+    char *text = lg_read_file(index_path, 64u << 20, &len, err);
     if (!text)
         return -1;
     cJSON *root = cJSON_ParseWithLength(text, len);
