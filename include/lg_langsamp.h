@@ -47,4 +47,9 @@ void lg_model_attach_langsamp(lg_model *m, lg_langsamp *ls);
 int lg_model_set_tags(lg_model *m, const int32_t *lang_idx, const int32_t *script_idx, int B,
                       lg_error *err);
 
+/* Tags every sequence with the vectors of these codes (either may be NULL); an error
+ * naming `where` when the model has no vector for one of them. */
+int lg_model_tag_codes(lg_model *m, const char *lang, const char *script, const char *where,
+                       lg_error *err);
+
 #endif

@@ -92,17 +92,8 @@ int lg_cmd_eval(int argc, char **argv)
     if (adapter && !lg_lora_load_peft(m, adapter, &err))
         goto fail;
     lg_model_set_inference(m, 1); /* forward only: one layer's activations */
-    if (lang || script) {
-        int32_t li = m->langsamp && lang ? lg_langsamp_lang(m->langsamp, lang) : -1;
-        int32_t si = m->langsamp && script ? lg_langsamp_script(m->langsamp, script) : -1;
-        if ((lang && li < 0) || (script && si < 0)) {
-            lg_fail(&err, "%s: no language/script vector for %s", pack ? pack : dir,
-                    lang && li < 0 ? lang : script);
-            goto fail;
-        }
-        if (lg_model_set_tags(m, &li, &si, 1, &err) < 0)
-            goto fail;
-    }
+    if ((lang || script) && lg_model_tag_codes(m, lang, script, pack ? pack : dir, &err) < 0)
+        goto fail;
     const lg_config *cfg = &m->cfg;
     if (window <= 0)
         window = cfg->max_position_embeddings > 0 && cfg->max_position_embeddings < 1024

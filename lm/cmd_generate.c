@@ -385,17 +385,9 @@ int lg_cmd_generate(int argc, char **argv)
     if (o.adapter && !lg_lora_load_peft(r.m, o.adapter, &err))
         goto fail;
     lg_lora_merge(r.m); /* inference reads plain weights (a no-op without an adapter) */
-    if (o.lang || o.script) {
-        int32_t li = r.m->langsamp && o.lang ? lg_langsamp_lang(r.m->langsamp, o.lang) : -1;
-        int32_t si = r.m->langsamp && o.script ? lg_langsamp_script(r.m->langsamp, o.script) : -1;
-        if ((o.lang && li < 0) || (o.script && si < 0)) {
-            lg_fail(&err, "%s: no language/script vector for %s", o.pack ? o.pack : o.model,
-                    o.lang && li < 0 ? o.lang : o.script);
-            goto fail;
-        }
-        if (lg_model_set_tags(r.m, &li, &si, 1, &err) < 0)
-            goto fail;
-    }
+    if ((o.lang || o.script) &&
+        lg_model_tag_codes(r.m, o.lang, o.script, o.pack ? o.pack : o.model, &err) < 0)
+        goto fail;
     if (!(r.infer = lg_infer_create(r.m, r.n_prompt + (int)o.max_new, 0, &err)))
         goto fail;
     /* the model's eos (config.json: the first when it lists several) and the tokenizer's */

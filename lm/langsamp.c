@@ -168,3 +168,14 @@ lg_langsamp *lg_langsamp_from_file(const lg_safetensors *st, const char *path, i
     }
     return ls;
 }
+
+int lg_model_tag_codes(lg_model *m, const char *lang, const char *script, const char *where,
+                       lg_error *err)
+{
+    int32_t li = m->langsamp && lang ? lg_langsamp_lang(m->langsamp, lang) : -1;
+    int32_t si = m->langsamp && script ? lg_langsamp_script(m->langsamp, script) : -1;
+    if ((lang && li < 0) || (script && si < 0))
+        return lg_fail(err, "%s: no language/script vector for %s", where,
+                       lang && li < 0 ? lang : script);
+    return lg_model_set_tags(m, &li, &si, 1, err);
+}

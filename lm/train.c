@@ -135,12 +135,7 @@ static int setup_langsamp(run *r, lg_error *err)
             return -1;
         lg_model_attach_langsamp(m, ls);
     }
-    int32_t li = o->lang ? lg_langsamp_lang(m->langsamp, o->lang) : -1;
-    int32_t si = o->script ? lg_langsamp_script(m->langsamp, o->script) : -1;
-    if ((o->lang && li < 0) || (o->script && si < 0))
-        return lg_fail(err, "%s: the language/script vectors have no %s", o->pack ? o->pack : o->model_dir,
-                       o->lang && li < 0 ? o->lang : o->script);
-    return lg_model_set_tags(m, &li, &si, 1, err);
+    return lg_model_tag_codes(m, o->lang, o->script, o->pack ? o->pack : o->model_dir, err);
 }
 
 /* Gradients for what this run trains: everything, or the adapter and/or the embeddings. */
