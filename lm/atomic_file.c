@@ -87,3 +87,34 @@ int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
         lg_remove_tree(old);
     return 0;
 }
+
+int lg_atomic_dir_begin(lg_atomic_dir *d, const char *dir, int flags, lg_error *err)
+{
+    d->dir = dir;
+    snprintf(d->tmp, sizeof d->tmp, "%s.tmp.%ld", dir, (long)getpid());
+    if (flags & LG_ATOMIC_DIR_CLEAR_STALE)
+        lg_remove_tree(d->tmp);
+    if (mkdir(d->tmp, 0755) != 0) {
+        int saved = errno;
+        lg_fail(err, "%s: cannot create: %s", d->tmp, strerror(saved));
+        d->tmp[0] = '\0'; /* not ours: abort must not remove it */
+        return -1;
+    }
+    return 0;
+}
+
+int lg_atomic_dir_commit(lg_atomic_dir *d, lg_error *err)
+{
+    int rc = lg_atomic_replace_dir(d->tmp, d->dir, err);
+    if (rc < 0)
+        lg_remove_tree(d->tmp);
+    d->tmp[0] = '\0'; /* renamed or removed: nothing left for abort */
+    return rc;
+}
+
+void lg_atomic_dir_abort(lg_atomic_dir *d)
+{
+    if (d->tmp[0])
+        lg_remove_tree(d->tmp);
+    d->tmp[0] = '\0';
+}
