@@ -123,16 +123,16 @@ int lg_export_hf(const lg_export_opts *o, const char *out_dir, lg_error *err)
     if (rc == 0 && m->langsamp)
         fprintf(stderr, "adapt export: note: the language/script vectors are not part of a "
                         "Hugging Face Llama and are left out\n");
-    char tmp[4096], path[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_dir, (long)getpid());
-    if (rc == 0 && mkdir(tmp, 0755) != 0)
-        rc = lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    lg_atomic_dir d = {0};
+    if (rc == 0)
+        rc = lg_atomic_dir_begin(&d, out_dir, LG_ATOMIC_DIR_CLEAR_STALE, err);
+    char path[4200];
     if (rc == 0) {
         m->cfg.bos_token_id = lg_spm_bos_id(tok);
         m->cfg.eos_token_id = lg_spm_eos_id(tok);
         m->cfg.pad_token_id = lg_spm_pad_id(tok);
         if (m->lora && o->keep_adapter) {
-            snprintf(path, sizeof path, "%s/adapter", tmp);
+            snprintf(path, sizeof path, "%s/adapter", d.tmp);
             rc = lg_lora_save_peft(m, path, o->base_dir, err);
         } else {
             lg_lora_merge(m);
@@ -140,26 +140,26 @@ int lg_export_hf(const lg_export_opts *o, const char *out_dir, lg_error *err)
     }
     if (rc == 0) {
         /* lg_model_save_dir writes a directory of its own: build it inside ours */
-        snprintf(path, sizeof path, "%s/model", tmp);
+        snprintf(path, sizeof path, "%s/model", d.tmp);
         rc = lg_model_save_dir(m, path, o->stored_dtype, err);
         const char *names[] = {"config.json", "model.safetensors"};
         for (int i = 0; i < 2 && rc == 0; i++) {
             char from[4300], to[4300];
-            snprintf(from, sizeof from, "%s/model/%s", tmp, names[i]);
-            snprintf(to, sizeof to, "%s/%s", tmp, names[i]);
+            snprintf(from, sizeof from, "%s/model/%s", d.tmp, names[i]);
+            snprintf(to, sizeof to, "%s/%s", d.tmp, names[i]);
             if (rename(from, to) != 0)
                 rc = lg_fail(err, "%s: cannot move into place: %s", to, strerror(errno));
         }
         rmdir(path);
     }
     if (rc == 0)
-        rc = write_tokenizer_files(tmp, tok_path, tok, m->cfg.max_position_embeddings, err);
+        rc = write_tokenizer_files(d.tmp, tok_path, tok, m->cfg.max_position_embeddings, err);
     if (rc == 0)
-        rc = write_generation_config(tmp, &m->cfg, err);
+        rc = write_generation_config(d.tmp, &m->cfg, err);
     if (rc == 0)
-        rc = lg_atomic_replace_dir(tmp, out_dir, err);
-    if (rc < 0)
-        lg_remove_tree(tmp);
+        rc = lg_atomic_dir_commit(&d, err);
+    else
+        lg_atomic_dir_abort(&d);
     lg_model_free(m);
     lg_spm_free(tok);
     return rc;

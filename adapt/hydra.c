@@ -275,10 +275,10 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     char fingerprint[65];
     if (lg_base_fingerprint(parts->base_dir, fingerprint, err) < 0)
         return -1;
-    char tmp[4096], path[4200], sha[65];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
-    if (mkdir(tmp, 0755) != 0)
-        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    lg_atomic_dir d;
+    if (lg_atomic_dir_begin(&d, out, 0, err) < 0)
+        return -1;
+    char path[4200], sha[65];
     cJSON *j = cJSON_CreateObject();
     cJSON *files = cJSON_CreateObject();
     lg_safetensors *st = lg_st_open(parts->table, err);
@@ -306,20 +306,20 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     for (size_t i = 0; i < sizeof copies / sizeof *copies && rc == 0; i++) {
         if (!copies[i].from)
             continue;
-        snprintf(path, sizeof path, "%s/%s", tmp, copies[i].name);
+        snprintf(path, sizeof path, "%s/%s", d.tmp, copies[i].name);
         rc = copy_file(copies[i].from, path, err);
         if (rc == 0 && (rc = lg_sha256_file(path, sha, err)) == 0)
             cJSON_AddStringToObject(files, copies[i].name, sha);
     }
     if (rc == 0 && parts->adapter_dir) {
-        snprintf(path, sizeof path, "%s/adapter", tmp);
+        snprintf(path, sizeof path, "%s/adapter", d.tmp);
         if (mkdir(path, 0755) != 0)
             rc = lg_fail(err, "%s: cannot create: %s", path, strerror(errno));
         const char *names[] = {"adapter_config.json", "adapter_model.safetensors"};
         for (int i = 0; i < 2 && rc == 0; i++) {
             char from[4200], to[4300];
             snprintf(from, sizeof from, "%s/%s", parts->adapter_dir, names[i]);
-            snprintf(to, sizeof to, "%s/adapter/%s", tmp, names[i]);
+            snprintf(to, sizeof to, "%s/adapter/%s", d.tmp, names[i]);
             rc = copy_file(from, to, err);
             if (rc == 0 && (rc = lg_sha256_file(to, sha, err)) == 0) {
                 char key[64];
@@ -332,7 +332,7 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     if (rc == 0) {
         char *text = cJSON_Print(j);
         lg_atomic_file af;
-        snprintf(path, sizeof path, "%s/pack.json", tmp);
+        snprintf(path, sizeof path, "%s/pack.json", d.tmp);
         rc = text ? lg_atomic_open(&af, path, err) : lg_fail(err, "out of memory");
         if (rc == 0) {
             fputs(text, af.fp);
@@ -344,14 +344,14 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     cJSON_Delete(j);
     /* the assembled pack must load over its base */
     if (rc == 0) {
-        lg_model *m = lg_model_open(parts->base_dir, tmp, err);
+        lg_model *m = lg_model_open(parts->base_dir, d.tmp, err);
         if (!m)
             rc = -1;
         lg_model_free(m);
     }
     if (rc == 0)
-        rc = lg_atomic_replace_dir(tmp, out, err);
-    if (rc < 0)
-        lg_remove_tree(tmp);
+        rc = lg_atomic_dir_commit(&d, err);
+    else
+        lg_atomic_dir_abort(&d);
     return rc;
 }

@@ -2,14 +2,11 @@
 #include "lg_checkpoint.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lg_atomic_file.h"
 #include "lg_file.h"
@@ -70,24 +67,23 @@ static int write_state(const char *path, const lg_train_state *st, lg_error *err
 int lg_checkpoint_save(const char *dir, const lg_model *m, const lg_adamw *opt,
                        const lg_train_state *st, const char *base_name, lg_error *err)
 {
-    char tmp[4096], path[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
-    lg_remove_tree(tmp); /* left by an earlier failure of this process id */
-    if (mkdir(tmp, 0755) != 0)
-        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    lg_atomic_dir d;
+    if (lg_atomic_dir_begin(&d, dir, LG_ATOMIC_DIR_CLEAR_STALE, err) < 0)
+        return -1;
+    char path[4300];
     int rc = -1;
     if (st->lora) {
-        snprintf(path, sizeof path, "%s/adapter", tmp);
+        snprintf(path, sizeof path, "%s/adapter", d.tmp);
         if (lg_lora_save_peft(m, path, base_name, err) < 0)
             goto done;
     } else {
-        snprintf(path, sizeof path, "%s/model", tmp);
+        snprintf(path, sizeof path, "%s/model", d.tmp);
         if (lg_model_save_dir(m, path, LG_DT_F32, err) < 0)
             goto done;
     }
     if (m->langsamp) {
         lg_st_writer *lw = lg_st_writer_new();
-        snprintf(path, sizeof path, "%s/langsamp.safetensors", tmp);
+        snprintf(path, sizeof path, "%s/langsamp.safetensors", d.tmp);
         int ok = lg_langsamp_add_to_writer(m->langsamp, lw, err) == 0 &&
                  lg_st_writer_write(lw, path, err) == 0;
         lg_st_writer_free(lw);
@@ -95,18 +91,18 @@ int lg_checkpoint_save(const char *dir, const lg_model *m, const lg_adamw *opt,
             goto done;
     }
     lg_st_writer *w = lg_st_writer_new();
-    snprintf(path, sizeof path, "%s/optimizer.safetensors", tmp);
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", d.tmp);
     int ok = lg_adamw_save(opt, w, err) == 0 && lg_st_writer_write(w, path, err) == 0;
     lg_st_writer_free(w);
     if (!ok)
         goto done;
-    snprintf(path, sizeof path, "%s/trainer_state.json", tmp);
+    snprintf(path, sizeof path, "%s/trainer_state.json", d.tmp);
     if (write_state(path, st, err) < 0)
         goto done;
-    rc = lg_atomic_replace_dir(tmp, dir, err);
+    rc = lg_atomic_dir_commit(&d, err);
 done:
     if (rc < 0)
-        lg_remove_tree(tmp);
+        lg_atomic_dir_abort(&d);
     return rc;
 }
 

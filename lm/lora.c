@@ -4,13 +4,10 @@
 
 #include <cJSON.h>
 #include <cblas.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lg_atomic_file.h"
 #include "lg_file.h"
@@ -502,10 +499,10 @@ int lg_lora_save_peft(const lg_model *m, const char *dir, const char *base_model
     const lg_lora *l = m->lora;
     if (!l)
         return lg_fail(err, "%s: the model has no LoRA adapter to save", dir);
-    char tmp[4096], path[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
-    if (mkdir(tmp, 0755) != 0)
-        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    lg_atomic_dir d;
+    if (lg_atomic_dir_begin(&d, dir, 0, err) < 0)
+        return -1;
+    char path[4200];
     lg_st_writer *w = lg_st_writer_new();
     int rc = -1;
     char **owned = calloc((size_t)l->n_entries, sizeof *owned);
@@ -524,19 +521,19 @@ int lg_lora_save_peft(const lg_model *m, const char *dir, const char *base_model
     if (l->cfg.save_lm_head &&
         lg_st_writer_add(w, PEFT_HEAD, LG_DT_F32, 2, shape, m->p.lm_head, err) < 0)
         goto done;
-    snprintf(path, sizeof path, "%s/adapter_model.safetensors", tmp);
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", d.tmp);
     if (lg_st_writer_write(w, path, err) < 0)
         goto done;
-    snprintf(path, sizeof path, "%s/adapter_config.json", tmp);
+    snprintf(path, sizeof path, "%s/adapter_config.json", d.tmp);
     if (write_peft_config(path, &l->cfg, base_model_name, err) < 0)
         goto done;
-    rc = lg_atomic_replace_dir(tmp, dir, err);
+    rc = lg_atomic_dir_commit(&d, err);
 done:
     lg_st_writer_free(w);
     for (int i = 0; owned && i < l->n_entries; i++)
         free(owned[i]);
     free(owned);
     if (rc < 0)
-        lg_remove_tree(tmp);
+        lg_atomic_dir_abort(&d);
     return rc;
 }
