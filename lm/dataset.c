@@ -99,74 +99,108 @@ static lg_dataset *finish(lg_dataset *ds, lg_error *err)
     return ds;
 }
 
-lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt, lg_error *err)
+/* One line, one document, to its token ids (valid until the next call): what the id and the
+ * text loaders differ in. */
+typedef int (*line_parser)(void *ctx, lg_dataset *ds, const char *line, size_t len, long lineno,
+                           const int **ids, size_t *n, lg_error *err);
+
+/* Reads path line by line, each line a document turned into ids by parse. */
+static lg_dataset *load_lines(const char *path, const lg_dataset_options *opt, line_parser parse,
+                              void *ctx, lg_error *err)
 {
     lg_corpus_reader *in = lg_corpus_open(path, err);
     if (!in)
         return NULL;
     lg_dataset *ds = dataset_new(path, opt, err);
-    size_t cap = 0, doc_cap = 0, doc_n = 0;
-    int *doc = NULL;
+    size_t cap = 0;
     long lineno = 0;
     const char *line;
     size_t len;
     int failed = !ds, rc;
     while (!failed && (rc = lg_corpus_next(in, &line, &len, err)) != 0) {
-        if (rc < 0) {
-            failed = 1;
-            break;
-        }
-        lineno++;
-        doc_n = 0;
-        const char *p = line;
-        for (;;) {
-            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-                p++;
-            if (!*p)
-                break;
-            char *end;
-            errno = 0;
-            long long id = strtoll(p, &end, 10);
-            if (end == p || errno || (*end && !strchr(" \t\r\n", *end)) || *p == '-' ||
-                *p == '+') {
-                const char *stop = p;
-                while (*stop && !strchr(" \t\r\n", *stop))
-                    stop++;
-                lg_fail(err, "%s:%ld: '%.*s' is not a token id", path, lineno,
-                        (int)(stop - p > 40 ? 40 : stop - p), p);
-                failed = 1;
-                break;
-            }
-            if (id >= opt->vocab_size) {
-                lg_fail(err, "%s:%ld: token id %lld is outside the vocabulary (%d)", path,
-                        lineno, id, opt->vocab_size);
-                failed = 1;
-                break;
-            }
-            if (doc_n == doc_cap) {
-                size_t ncap = doc_cap ? doc_cap * 2 : 256;
-                int *d = realloc(doc, ncap * sizeof *d);
-                if (!d) {
-                    lg_fail(err, "%s:%ld: out of memory", path, lineno);
-                    failed = 1;
-                    break;
-                }
-                doc = d;
-                doc_cap = ncap;
-            }
-            doc[doc_n++] = (int)id;
-            p = end;
-        }
-        if (!failed && add_document(ds, &cap, doc, doc_n, err) < 0)
-            failed = 1;
+        const int *ids;
+        size_t n;
+        failed = rc < 0 || parse(ctx, ds, line, len, ++lineno, &ids, &n, err) < 0 ||
+                 add_document(ds, &cap, ids, n, err) < 0;
     }
-    free(doc);
     lg_corpus_close(in);
     if (failed) {
         lg_dataset_free(ds);
         return NULL;
     }
     return finish(ds, err);
+}
+
+typedef struct {
+    int *doc; /* the line's ids, reused from line to line */
+    size_t cap;
+} id_line;
+
+/* Decimal ids separated by white space, each below the vocabulary size. */
+static int parse_ids(void *ctx, lg_dataset *ds, const char *line, size_t len, long lineno,
+                     const int **ids, size_t *n, lg_error *err)
+{
+    (void)len;
+    id_line *b = ctx;
+    size_t doc_n = 0;
+    const char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        errno = 0;
+        long long id = strtoll(p, &end, 10);
+        if (end == p || errno || (*end && !strchr(" \t\r\n", *end)) || *p == '-' || *p == '+') {
+            const char *stop = p;
+            while (*stop && !strchr(" \t\r\n", *stop))
+                stop++;
+            return lg_fail(err, "%s:%ld: '%.*s' is not a token id", ds->path, lineno,
+                           (int)(stop - p > 40 ? 40 : stop - p), p);
+        }
+        if (id >= ds->opt.vocab_size)
+            return lg_fail(err, "%s:%ld: token id %lld is outside the vocabulary (%d)", ds->path,
+                           lineno, id, ds->opt.vocab_size);
+        if (doc_n == b->cap) {
+            size_t ncap = b->cap ? b->cap * 2 : 256;
+            int *d = realloc(b->doc, ncap * sizeof *d);
+            if (!d)
+                return lg_fail(err, "%s:%ld: out of memory", ds->path, lineno);
+            b->doc = d;
+            b->cap = ncap;
+        }
+        b->doc[doc_n++] = (int)id;
+        p = end;
+    }
+    *ids = b->doc;
+    *n = doc_n;
+    return 0;
+}
+
+lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt, lg_error *err)
+{
+    id_line b = {0};
+    lg_dataset *ds = load_lines(path, opt, parse_ids, &b, err);
+    free(b.doc);
+    return ds;
+}
+
+typedef struct {
+    const lg_spm *spm;
+    lg_spm_ids ids; /* reused from line to line */
+} text_line;
+
+static int parse_text(void *ctx, lg_dataset *ds, const char *line, size_t len, long lineno,
+                      const int **ids, size_t *n, lg_error *err)
+{
+    text_line *t = ctx;
+    ds->n_bytes += len + 1; /* the line and its newline */
+    if (lg_spm_encode(t->spm, line, len, &t->ids, err) < 0)
+        return lg_fail_context(err, "%s:%ld", ds->path, lineno);
+    *ids = t->ids.ids;
+    *n = t->ids.n;
+    return 0;
 }
 
 lg_dataset *lg_dataset_load_text(const char *path, const lg_spm *spm,
@@ -177,37 +211,10 @@ lg_dataset *lg_dataset_load_text(const char *path, const lg_spm *spm,
                 path, lg_spm_vocab_size(spm), opt->vocab_size);
         return NULL;
     }
-    lg_corpus_reader *in = lg_corpus_open(path, err);
-    if (!in)
-        return NULL;
-    lg_dataset *ds = dataset_new(path, opt, err);
-    size_t cap = 0;
-    lg_spm_ids ids = {0};
-    long lineno = 0;
-    const char *line;
-    size_t len;
-    int failed = !ds, rc;
-    while (!failed && (rc = lg_corpus_next(in, &line, &len, err)) != 0) {
-        if (rc < 0) {
-            failed = 1;
-            break;
-        }
-        lineno++;
-        ds->n_bytes += len + 1; /* the line and its newline */
-        if (lg_spm_encode(spm, line, len, &ids, err) < 0) {
-            lg_fail_context(err, "%s:%ld", path, lineno);
-            failed = 1;
-        } else if (add_document(ds, &cap, ids.ids, ids.n, err) < 0) {
-            failed = 1;
-        }
-    }
-    lg_spm_ids_free(&ids);
-    lg_corpus_close(in);
-    if (failed) {
-        lg_dataset_free(ds);
-        return NULL;
-    }
-    return finish(ds, err);
+    text_line t = {.spm = spm};
+    lg_dataset *ds = load_lines(path, opt, parse_text, &t, err);
+    lg_spm_ids_free(&t.ids);
+    return ds;
 }
 
 void lg_dataset_free(lg_dataset *ds)
