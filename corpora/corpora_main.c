@@ -49,6 +49,19 @@ static const char *const usage =
     "\n"
     "Every command takes --help; outputs are written whole or not at all.\n";
 
+/* Adds a copy of name to a growing array; -1 when out of memory. */
+static int push_name(char ***names, int *n, const char *name)
+{
+    char **grown = realloc(*names, (size_t)(*n + 1) * sizeof **names);
+    if (!grown)
+        return -1;
+    *names = grown;
+    if (!(grown[*n] = strdup(name)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
 /* Names listed one a line in a file, added to a growing array. */
 static int add_list(const char *list, char ***names, int *n, lg_error *err)
 {
@@ -56,38 +69,14 @@ static int add_list(const char *list, char ***names, int *n, lg_error *err)
     if (!f)
         return lg_fail(err, "%s: cannot open: %s", list, strerror(errno));
     char line[4096];
-    while (fgets(line, sizeof line, f)) {
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        if (!line[0])
-            continue;
-        char **grown = realloc(*names, (size_t)(*n + 1) * sizeof **names);
-        char *copy = strdup(line);
-        if (!grown || !copy) {
-            free(copy);
-            if (grown)
-                *names = grown;
-            fclose(f);
-            return lg_fail(err, "%s: out of memory", list);
-        }
-        *names = grown;
-        (*names)[(*n)++] = copy;
+        if (line[0] && push_name(names, n, line) < 0)
+            rc = lg_fail(err, "%s: out of memory", list);
     }
     fclose(f);
-    return 0;
-}
-
-static int add_args(int argc, char **argv, char ***names, int *n, lg_error *err)
-{
-    for (int i = 0; i < argc; i++) {
-        char **grown = realloc(*names, (size_t)(*n + 1) * sizeof **names);
-        if (!grown)
-            return lg_fail(err, "out of memory");
-        *names = grown;
-        (*names)[(*n)++] = strdup(argv[i]);
-        if (!(*names)[*n - 1])
-            return lg_fail(err, "out of memory");
-    }
-    return 0;
+    return rc;
 }
 
 static void free_names(char **names, int n)
@@ -97,16 +86,79 @@ static void free_names(char **names, int n)
     free(names);
 }
 
-/* ---- mo ---- */
-
+/* Records of one document (mo, text, man). */
 typedef struct {
     lg_record_writer *w;
     const char *doc;
-} mo_ctx;
+} doc_records;
+
+/* mo and text: each of a list of files into records. */
+typedef struct {
+    const char *name;  /* the command */
+    struct option own; /* its one option with a value (--doc-prefix, --strip); "" unless given */
+    const char *what;  /* what the files are, for the usage error */
+    int (*extract)(lg_record_writer *w, const char *file, const char *own, lg_error *err);
+} file_command;
+
+/* -o OUT [--OWN VALUE] [--list FILE] FILE...: every file's records into OUT, whole or none. */
+static int records_from_files(int argc, char **argv, const file_command *cmd, lg_error *err)
+{
+    const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                  cmd->own,
+                                  {"list", required_argument, 0, 'l'},
+                                  {"help", no_argument, 0, 'h'},
+                                  {0, 0, 0, 0}};
+    const char shortopts[] = {'o', ':', (char)cmd->own.val, ':', 'l', ':', 'h', '\0'};
+    const char *out = NULL, *own = "";
+    char **files = NULL;
+    int n_files = 0, c, rc = -1;
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+        if (c == 'o') {
+            out = optarg;
+        } else if (c == cmd->own.val) {
+            own = optarg;
+        } else if (c == 'l') {
+            if (add_list(optarg, &files, &n_files, err) < 0)
+                goto done;
+        } else if (c == 'h') {
+            fputs(usage, stdout);
+            rc = 0;
+            goto done;
+        } else {
+            lg_fail(err, "%s: bad option (see --help)", cmd->name);
+            goto done;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (push_name(&files, &n_files, argv[i]) < 0) {
+            lg_fail(err, "out of memory");
+            goto done;
+        }
+    }
+    if (!out || n_files == 0) {
+        lg_fail(err, "%s: need -o OUT and at least one %s", cmd->name, cmd->what);
+        goto done;
+    }
+    lg_record_writer w;
+    if (lg_record_open(&w, out, err) < 0)
+        goto done;
+    for (int i = 0; i < n_files; i++) {
+        if (cmd->extract(&w, files[i], own, err) < 0) {
+            lg_record_abort(&w);
+            goto done;
+        }
+    }
+    rc = lg_record_commit(&w, err);
+done:
+    free_names(files, n_files);
+    return rc;
+}
+
+/* ---- mo ---- */
 
 static int mo_message(void *ctx, const lg_mo_message *msg)
 {
-    mo_ctx *m = ctx;
+    doc_records *m = ctx;
     const char *rec[3] = {m->doc, msg->msgid, msg->msgstr[0]};
     if (msg->msgstr[0][0])
         lg_record_put(m->w, 3, rec);
@@ -119,52 +171,22 @@ static int mo_message(void *ctx, const lg_mo_message *msg)
     return 0;
 }
 
+/* A catalog's messages; the document: prefix and the catalog's file name. */
+static int extract_mo(lg_record_writer *w, const char *file, const char *prefix, lg_error *err)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    char doc[512];
+    snprintf(doc, sizeof doc, "%s%s", prefix, base);
+    doc_records m = {w, doc};
+    return lg_mo_each(file, mo_message, &m, err);
+}
+
 static int cmd_mo(int argc, char **argv, lg_error *err)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"doc-prefix", required_argument, 0, 'p'},
-                                         {"list", required_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *out = NULL, *prefix = "";
-    char **files = NULL;
-    int n_files = 0, c, rc = -1;
-    while ((c = getopt_long(argc, argv, "o:p:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'p': prefix = optarg; break;
-        case 'l':
-            if (add_list(optarg, &files, &n_files, err) < 0)
-                goto done;
-            break;
-        case 'h': fputs(usage, stdout); rc = 0; goto done;
-        default: lg_fail(err, "mo: bad option (see --help)"); goto done;
-        }
-    }
-    if (add_args(argc - optind, argv + optind, &files, &n_files, err) < 0)
-        goto done;
-    if (!out || n_files == 0) {
-        lg_fail(err, "mo: need -o OUT and at least one catalog");
-        goto done;
-    }
-    lg_record_writer w;
-    if (lg_record_open(&w, out, err) < 0)
-        goto done;
-    for (int i = 0; i < n_files; i++) {
-        const char *base = strrchr(files[i], '/');
-        base = base ? base + 1 : files[i];
-        char doc[512];
-        snprintf(doc, sizeof doc, "%s%s", prefix, base);
-        mo_ctx m = {&w, doc};
-        if (lg_mo_each(files[i], mo_message, &m, err) < 0) {
-            lg_record_abort(&w);
-            goto done;
-        }
-    }
-    rc = lg_record_commit(&w, err);
-done:
-    free_names(files, n_files);
-    return rc;
+    static const file_command mo = {"mo", {"doc-prefix", required_argument, 0, 'p'}, "catalog",
+                                    extract_mo};
+    return records_from_files(argc, argv, &mo, err);
 }
 
 /* ---- help ---- */
@@ -370,14 +392,9 @@ static int cmd_mozilla(int argc, char **argv, lg_error *err)
 
 /* ---- text ---- */
 
-typedef struct {
-    lg_record_writer *w;
-    const char *doc;
-} text_ctx;
-
 static int text_paragraph(void *ctx, const char *text)
 {
-    text_ctx *t = ctx;
+    doc_records *t = ctx;
     const char *rec[2] = {t->doc, text};
     lg_record_put(t->w, 2, rec);
     return 0;
@@ -394,68 +411,32 @@ static int html_file_paragraphs(const char *path, lg_paragraph_callback cb, void
     return n < 0 ? lg_fail(err, "%s: out of memory", path) : 0;
 }
 
+/* A file's paragraphs; the document: the file's name without the --strip prefix. */
+static int extract_text(lg_record_writer *w, const char *file, const char *strip, lg_error *err)
+{
+    size_t strip_len = strlen(strip), l = strlen(file);
+    const char *doc = file;
+    if (strip_len && strncmp(doc, strip, strip_len) == 0)
+        doc += strip_len;
+    doc_records t = {w, doc};
+    int html = (l > 5 && strcmp(file + l - 5, ".html") == 0) ||
+               (l > 4 && strcmp(file + l - 4, ".htm") == 0);
+    return html ? html_file_paragraphs(file, text_paragraph, &t, err)
+                : lg_text_paragraphs(file, text_paragraph, &t, err);
+}
+
 static int cmd_text(int argc, char **argv, lg_error *err)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"strip", required_argument, 0, 's'},
-                                         {"list", required_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *out = NULL, *strip = "";
-    char **files = NULL;
-    int n_files = 0, c, rc = -1;
-    while ((c = getopt_long(argc, argv, "o:s:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 's': strip = optarg; break;
-        case 'l':
-            if (add_list(optarg, &files, &n_files, err) < 0)
-                goto done;
-            break;
-        case 'h': fputs(usage, stdout); rc = 0; goto done;
-        default: lg_fail(err, "text: bad option (see --help)"); goto done;
-        }
-    }
-    if (add_args(argc - optind, argv + optind, &files, &n_files, err) < 0)
-        goto done;
-    if (!out || n_files == 0) {
-        lg_fail(err, "text: need -o OUT and at least one file");
-        goto done;
-    }
-    lg_record_writer w;
-    if (lg_record_open(&w, out, err) < 0)
-        goto done;
-    size_t strip_len = strlen(strip);
-    for (int i = 0; i < n_files; i++) {
-        const char *doc = files[i];
-        if (strip_len && strncmp(doc, strip, strip_len) == 0)
-            doc += strip_len;
-        text_ctx t = {&w, doc};
-        size_t l = strlen(files[i]);
-        int html = (l > 5 && strcmp(files[i] + l - 5, ".html") == 0) ||
-                   (l > 4 && strcmp(files[i] + l - 4, ".htm") == 0);
-        if ((html ? html_file_paragraphs(files[i], text_paragraph, &t, err)
-                  : lg_text_paragraphs(files[i], text_paragraph, &t, err)) < 0) {
-            lg_record_abort(&w);
-            goto done;
-        }
-    }
-    rc = lg_record_commit(&w, err);
-done:
-    free_names(files, n_files);
-    return rc;
+    static const file_command text = {"text", {"strip", required_argument, 0, 's'}, "file",
+                                      extract_text};
+    return records_from_files(argc, argv, &text, err);
 }
 
 /* ---- man ---- */
 
-typedef struct {
-    lg_record_writer *w;
-    const char *doc;
-} man_ctx;
-
 static int man_pair(void *ctx, const char *en, const char *target)
 {
-    man_ctx *m = ctx;
+    doc_records *m = ctx;
     const char *rec[3] = {m->doc, en, target};
     lg_record_put(m->w, 3, rec);
     return 0;
@@ -506,7 +487,7 @@ static int cmd_man(int argc, char **argv, lg_error *err)
         size_t en_size, target_size;
         char *en_text = slurp(en, &en_size), *target_text = slurp(target, &target_size);
         if (en_text && target_text) {
-            man_ctx m = {&w, line};
+            doc_records m = {&w, line};
             long n = lg_man_align(en_text, target_text, drop, man_pair, &m);
             pages++;
             aligned += n > 0;
