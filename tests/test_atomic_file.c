@@ -73,6 +73,16 @@ static void touch(const char *dir, const char *name)
     fclose(f);
 }
 
+/* Begins a directory output holding one file; tmp gets a copy of its temporary path. */
+static void begin_with_file(lg_atomic_dir *d, const char *dir, const char *name, char *tmp,
+                            size_t tmp_size)
+{
+    lg_error err;
+    assert_int_equal(lg_atomic_dir_begin(d, dir, 0, &err), 0);
+    touch(d->tmp, name);
+    snprintf(tmp, tmp_size, "%s", d->tmp);
+}
+
 static void dir_commit_replaces_old_dir(void **state)
 {
     (void)state;
@@ -81,12 +91,10 @@ static void dir_commit_replaces_old_dir(void **state)
     assert_int_equal(mkdir(dir, 0755), 0);
     touch(dir, "old");
     lg_atomic_dir d;
-    lg_error err;
-    assert_int_equal(lg_atomic_dir_begin(&d, dir, 0, &err), 0);
-    touch(d.tmp, "new");
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", d.tmp);
+    begin_with_file(&d, dir, "new", tmp, sizeof tmp);
     assert_true(file_exists(dir, "old")); /* the old output stays until the commit */
+    lg_error err;
     assert_int_equal(lg_atomic_dir_commit(&d, &err), 0);
     assert_true(file_exists(dir, "new"));
     assert_false(file_exists(dir, "old"));
@@ -102,11 +110,8 @@ static void dir_abort_leaves_nothing(void **state)
     const char *dir = "build/test_atomic_dir_abort.out";
     lg_remove_tree(dir);
     lg_atomic_dir d;
-    lg_error err;
-    assert_int_equal(lg_atomic_dir_begin(&d, dir, 0, &err), 0);
-    touch(d.tmp, "partial");
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", d.tmp);
+    begin_with_file(&d, dir, "partial", tmp, sizeof tmp);
     lg_atomic_dir_abort(&d);
     assert_int_not_equal(access(tmp, F_OK), 0);
     assert_int_not_equal(access(dir, F_OK), 0);
