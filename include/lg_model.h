@@ -49,7 +49,7 @@ typedef struct {
 typedef struct {
     float *res;         /* [(L+1), N, C]: residual stream before each block and after the last */
     lg_layer_acts *layers;
-    float *lnf, *rstdf, *logits;
+    float *lnf, *rstdf, *logits, *lse; /* lse: each row's log-sum-exp, kept for backward */
     int32_t *targets;
     /* backward scratch, reused by every layer */
     float *dres, *dln, *dq, *dk, *dv, *datty, *datt, *dgate, *dup, *dh;

@@ -3,8 +3,10 @@
  * Every kernel exists in float32 (suffix _f32, used by the model) and float64 (suffix _f64,
  * used by the finite-difference gradient tests); both are compiled from one source,
  * lm/ops_impl.h. Backward functions ACCUMULATE (+=) into the gradients they are given,
- * so callers zero gradients once per step; a NULL gradient pointer means "not needed"
- * (frozen weights, inputs that need no gradient). Shapes: N = B*T rows, C channels. */
+ * so callers zero gradients once per step, except where said (SwiGLU, cross-entropy): those
+ * WRITE gradients of activations that have a single consumer, which saves zeroing them and
+ * reading them back. A NULL gradient pointer means "not needed" (frozen weights, inputs
+ * that need no gradient). Shapes: N = B*T rows, C channels. */
 #ifndef LG_OPS_H
 #define LG_OPS_H
 
@@ -26,6 +28,10 @@
     /* out[N,OC] = in[N,IC] · W[OC,IC]^T + bias[OC] (bias may be NULL) */                        \
     void lg_matmul_forward_##SFX(REAL *out, const REAL *in, const REAL *W, const REAL *bias,     \
                                  int N, int IC, int OC);                                        \
+    /* out[N,OC] += in · W^T + bias: a residual connection inside the product (BLAS's beta = 1 \
+     * skips the pass that zeroes out and the pass that adds the residual) */                   \
+    void lg_matmul_forward_add_##SFX(REAL *out, const REAL *in, const REAL *W, const REAL *bias, \
+                                     int N, int IC, int OC);                                    \
     /* dIn += dOut·W, dW += dOut^T·in, dbias += Σ dOut (each may be NULL) */                     \
     void lg_matmul_backward_##SFX(REAL *din, REAL *dW, REAL *dbias, const REAL *dout,           \
                                   const REAL *in, const REAL *W, int N, int IC, int OC);        \
@@ -45,6 +51,7 @@
                                      const REAL *v, int B, int T, int nh, int nkv, int hd);     \
     /* h = silu(gate) * up, all [N, F] */                                                       \
     void lg_swiglu_forward_##SFX(REAL *h, const REAL *gate, const REAL *up, long n);            \
+    /* writes (not accumulates) dgate and dup */                                               \
     void lg_swiglu_backward_##SFX(REAL *dgate, REAL *dup, const REAL *dh, const REAL *gate,     \
                                   const REAL *up, long n);                                      \
     /* x[b,t,:] += table[idx[b]] for every sequence b with idx[b] >= 0 (LangSAMP vectors) */  \
@@ -55,13 +62,14 @@
     /* out = a + b (out may alias a) */                                                         \
     void lg_residual_forward_##SFX(REAL *out, const REAL *a, const REAL *b, long n);            \
     /* Mean cross-entropy over rows whose target is not LG_IGNORE_INDEX. losses[N] gets the    \
-     * per-row loss (0 when ignored); returns the mean and the count of counted rows. */        \
-    double lg_cross_entropy_forward_##SFX(REAL *losses, const REAL *logits, const int32_t *tgt, \
-                                          int N, int V, int *counted);                          \
+     * per-row loss (0 when ignored), lse[N] each counted row's log-sum-exp (both may be NULL); \
+     * returns the mean and the count of counted rows. */                                      \
+    double lg_cross_entropy_forward_##SFX(REAL *losses, REAL *lse, const REAL *logits,          \
+                                          const int32_t *tgt, int N, int V, int *counted);      \
     /* dlogits = scale * (softmax(logits) - onehot(target)) for counted rows, 0 elsewhere;     \
-     * may run in place (dlogits == logits). */                                                 \
-    void lg_cross_entropy_backward_##SFX(REAL *dlogits, const REAL *logits, const int32_t *tgt, \
-                                         int N, int V, double scale);
+     * may run in place (dlogits == logits). lse: the forward's, or NULL to recompute. */      \
+    void lg_cross_entropy_backward_##SFX(REAL *dlogits, const REAL *logits, const REAL *lse,    \
+                                         const int32_t *tgt, int N, int V, double scale);
 
 LG_OPS_DECLARE(float, f32)
 LG_OPS_DECLARE(double, f64)

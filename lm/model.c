@@ -366,7 +366,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     const size_t layer_sets = m->inference ? 1 : L;
     const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
     const size_t total = (L + 1) * N * C + layer_sets * per_layer + N * C + N + N * V +
-                         N /* targets */ + scratch;
+                         N /* targets */ + N /* lse */ + scratch;
     free(m->act_mem);
     free(m->a.layers);
     free(m->rope_cos);
@@ -408,6 +408,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.rstdf = TAKE(N);
     m->a.logits = TAKE(N * V);
     m->a.targets = (int32_t *)TAKE(N);
+    m->a.lse = TAKE(N);
     if (m->inference) {
         memset(&m->a.dres, 0, sizeof m->a - offsetof(lg_acts, dres));
         goto tables;
@@ -507,18 +508,18 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
         lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
-        lg_matmul_forward_f32(a->mid, a->atty, w->wo, w->bo, N, QD, C);
+        memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
+        lg_matmul_forward_add_f32(a->mid, a->atty, w->wo, w->bo, N, QD, C);
         LORA_FORWARD(LG_LORA_O, a->mid, a->atty, QD, C);
-        lg_residual_forward_f32(a->mid, a->mid, x, (long)N * C);
         lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
         lg_matmul_forward_f32(a->gate, a->ln2, w->wgate, NULL, N, C, F);
         LORA_FORWARD(LG_LORA_GATE, a->gate, a->ln2, C, F);
         lg_matmul_forward_f32(a->up, a->ln2, w->wup, NULL, N, C, F);
         LORA_FORWARD(LG_LORA_UP, a->up, a->ln2, C, F);
         lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
-        lg_matmul_forward_f32(out, a->h, w->wdown, NULL, N, F, C);
+        memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
+        lg_matmul_forward_add_f32(out, a->h, w->wdown, NULL, N, F, C);
         LORA_FORWARD(LG_LORA_DOWN, out, a->h, F, C);
-        lg_residual_forward_f32(out, out, a->mid, (long)N * C);
     }
 #undef LORA_FORWARD
     float *last = m->a.res + (size_t)c->n_layers * N * C;
@@ -535,7 +536,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     m->last_loss = NAN;
     if (targets) {
         memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
-        m->last_loss = (float)lg_cross_entropy_forward_f32(NULL, m->a.logits, targets, N, V,
+        m->last_loss = (float)lg_cross_entropy_forward_f32(NULL, m->a.lse, m->a.logits, targets, N, V,
                                                            &m->counted);
     }
     return 0;
@@ -554,7 +555,7 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     if (m->counted == 0 || m->inference)
         return; /* nothing to learn from, or no activations kept for it */
     float *dlogits = a->logits; /* in place */
-    lg_cross_entropy_backward_f32(dlogits, a->logits, a->targets, N, V,
+    lg_cross_entropy_backward_f32(dlogits, a->logits, a->lse, a->targets, N, V,
                                   (double)loss_scale / m->counted);
     memset(a->dln, 0, NC * sizeof(float));
     lg_matmul_backward_f32(a->dln, m->g.lm_head, NULL, dlogits, a->lnf, m->p.lm_head, N, C, V);
@@ -578,8 +579,6 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
         lg_matmul_backward_f32(a->dh, g->wdown, NULL, a->dres, la->h, w->wdown, N, F, C);
         LORA_BACKWARD(LG_LORA_DOWN, a->dh, a->dres, la->h, F, C);
-        memset(a->dgate, 0, (size_t)N * F * sizeof(float));
-        memset(a->dup, 0, (size_t)N * F * sizeof(float));
         lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
         memset(a->dln, 0, NC * sizeof(float));
         lg_matmul_backward_f32(a->dln, g->wgate, NULL, a->dgate, la->ln2, w->wgate, N, C, F);
@@ -616,10 +615,10 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
 
 int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype, lg_error *err)
 {
-    char tmp[4096], path[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
-    if (mkdir(tmp, 0755) != 0)
-        return lg_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    lg_atomic_dir d;
+    if (lg_atomic_dir_begin(&d, dir, 0, err) < 0)
+        return -1;
+    char path[4200];
     int rc = -1;
     lg_st_writer *w = lg_st_writer_new();
     for (int i = 0; i < m->n_entries; i++) {
@@ -628,19 +627,19 @@ int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype, lg_e
                                  err) < 0)
             goto done;
     }
-    snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+    snprintf(path, sizeof path, "%s/model.safetensors", d.tmp);
     if (lg_st_writer_write(w, path, err) < 0)
         goto done;
     lg_config cfg = m->cfg;
     snprintf(cfg.torch_dtype, sizeof cfg.torch_dtype, "%s",
              stored_dtype == LG_DT_BF16 ? "bfloat16" : stored_dtype == LG_DT_F16 ? "float16" : "float32");
-    snprintf(path, sizeof path, "%s/config.json", tmp);
+    snprintf(path, sizeof path, "%s/config.json", d.tmp);
     if (lg_config_write(path, &cfg, err) < 0)
         goto done;
-    rc = lg_atomic_replace_dir(tmp, dir, err);
+    rc = lg_atomic_dir_commit(&d, err);
 done:
     lg_st_writer_free(w);
     if (rc < 0)
-        lg_remove_tree(tmp);
+        lg_atomic_dir_abort(&d);
     return rc;
 }

@@ -128,38 +128,49 @@ static void rope_backward_matches_fd(void **state)
 }
 
 /* ---- attention with GQA ---- */
-enum { AB = 2, AT = 5, ANH = 4, ANKV = 2, AHD = 3 };
-typedef struct { double *q, *k, *v, *att, *out, *r; } att_ctx;
+typedef struct { int B, T, nh, nkv, hd; double *q, *k, *v, *att, *out, *r; } att_ctx;
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, AB, AT, ANH, ANKV, AHD);
-    return dotd(c->r, c->out, AB * AT * ANH * AHD);
+    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd);
+    return dotd(c->r, c->out, (size_t)c->B * c->T * c->nh * c->hd);
 }
-static void attention_backward_matches_fd(void **state)
+static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
 {
-    (void)state;
-    size_t nq = AB * AT * ANH * AHD, nk = AB * AT * ANKV * AHD, na = AB * ANH * AT * AT;
-    att_ctx c = {rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na), zeros(nq), rand_vec(nq)};
+    size_t nq = (size_t)B * T * nh * hd, nk = (size_t)B * T * nkv * hd,
+           na = (size_t)B * nh * T * T;
+    att_ctx c = {B, T, nh, nkv, hd, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
+                 zeros(nq), rand_vec(nq)};
     att_loss(&c);
     /* causal: probabilities above the diagonal are zero, each row sums to 1 */
-    for (int row = 0; row < AB * ANH * AT; row++) {
-        int t = row % AT;
+    for (int row = 0; row < B * nh * T; row++) {
+        int t = row % T;
         double s = 0;
-        for (int j = 0; j < AT; j++) {
-            s += c.att[row * AT + j];
+        for (int j = 0; j < T; j++) {
+            s += c.att[(size_t)row * T + j];
             if (j > t)
-                assert_true(c.att[row * AT + j] == 0);
+                assert_true(c.att[(size_t)row * T + j] == 0);
         }
         assert_true(fabs(s - 1) < 1e-12);
     }
     double *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk), *datt = zeros(na);
-    lg_attention_backward_f64(dq, dk, dv, datt, c.r, c.att, c.q, c.k, c.v, AB, AT, ANH, ANKV, AHD);
+    lg_attention_backward_f64(dq, dk, dv, datt, c.r, c.att, c.q, c.k, c.v, B, T, nh, nkv, hd);
     check_grad("attention dq", att_loss, &c, c.q, dq, nq);
     check_grad("attention dk", att_loss, &c, c.k, dk, nk);
     check_grad("attention dv", att_loss, &c, c.v, dv, nk);
     free(c.q); free(c.k); free(c.v); free(c.att); free(c.out); free(c.r);
     free(dq); free(dk); free(dv); free(datt);
+}
+static void attention_backward_matches_fd(void **state)
+{
+    (void)state;
+    attention_matches_fd(2, 5, 4, 2, 3);
+}
+/* longer than one block of query rows (LG_ATTN_QBLOCK = 64), with a partial last block */
+static void attention_blocks_match_fd(void **state)
+{
+    (void)state;
+    attention_matches_fd(1, 70, 2, 1, 2);
 }
 
 /* ---- SwiGLU ---- */
@@ -189,7 +200,7 @@ typedef struct { double *logits; int32_t *tgt; } ce_ctx;
 static double ce_loss(void *p)
 {
     ce_ctx *c = p;
-    return lg_cross_entropy_forward_f64(NULL, c->logits, c->tgt, N, V, NULL);
+    return lg_cross_entropy_forward_f64(NULL, NULL, c->logits, c->tgt, N, V, NULL);
 }
 static void cross_entropy_backward_matches_fd(void **state)
 {
@@ -197,14 +208,18 @@ static void cross_entropy_backward_matches_fd(void **state)
     int32_t tgt[N] = {3, 0, LG_IGNORE_INDEX, 10, 7, 7};
     ce_ctx c = {rand_vec(N * V), tgt};
     int counted = 0;
-    lg_cross_entropy_forward_f64(NULL, c.logits, tgt, N, V, &counted);
+    double lse[N];
+    lg_cross_entropy_forward_f64(NULL, lse, c.logits, tgt, N, V, &counted);
     assert_int_equal(counted, N - 1);
-    double *d = zeros(N * V);
-    lg_cross_entropy_backward_f64(d, c.logits, tgt, N, V, 1.0 / counted);
+    double *d = zeros(N * V), *d_kept = zeros(N * V);
+    lg_cross_entropy_backward_f64(d, c.logits, NULL, tgt, N, V, 1.0 / counted);
     check_grad("cross-entropy dlogits", ce_loss, &c, c.logits, d, N * V);
     for (int j = 0; j < V; j++)
         assert_true(d[2 * V + j] == 0); /* the ignored row gets no gradient */
-    free(c.logits); free(d);
+    /* with the forward's log-sum-exp kept: the same gradient, exactly */
+    lg_cross_entropy_backward_f64(d_kept, c.logits, lse, tgt, N, V, 1.0 / counted);
+    assert_memory_equal(d, d_kept, sizeof(double) * N * V);
+    free(c.logits); free(d); free(d_kept);
 }
 
 /* ---- embedding (a repeated id accumulates) ---- */
@@ -257,6 +272,7 @@ int main(void)
         cmocka_unit_test(matmul_backward_matches_fd),
         cmocka_unit_test(rope_backward_matches_fd),
         cmocka_unit_test(attention_backward_matches_fd),
+        cmocka_unit_test(attention_blocks_match_fd),
         cmocka_unit_test(swiglu_backward_matches_fd),
         cmocka_unit_test(cross_entropy_backward_matches_fd),
         cmocka_unit_test(embedding_backward_matches_fd),
