@@ -222,6 +222,7 @@ void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k
                      qh + (size_t)t0 * qd, qd, kg, kd, 0, Pb, T);
                 for (int t = t0; t < t1; t++) {
                     REAL *p = P + (size_t)t * T, mx = p[0];
+#pragma omp simd reduction(max : mx)
                     for (int s = 1; s <= t; s++)
                         mx = p[s] > mx ? p[s] : mx;
                     double sum = 0;
@@ -360,17 +361,29 @@ void FN(lg_residual_forward)(REAL *out, const REAL *a, const REAL *b, long n)
         out[i] = a[i] + b[i];
 }
 
-/* log Σ exp(row) with the max subtracted, in double */
+/* log Σ exp(row), in double, in one pass over memory: chunks small enough to stay in L1 are
+ * read twice (max, then the sum), and the running sum is rescaled when the max grows. */
 static double FN(logsumexp)(const REAL *row, int V)
 {
+    enum { CHUNK = 1024 };
     REAL mx = row[0];
-#pragma omp simd reduction(max : mx)
-    for (int j = 1; j < V; j++)
-        mx = row[j] > mx ? row[j] : mx;
     double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int j = 0; j < V; j++)
-        s += EXP(row[j] - mx);
+    for (int j0 = 0; j0 < V; j0 += CHUNK) {
+        const int j1 = V - j0 < CHUNK ? V : j0 + CHUNK;
+        REAL cm = row[j0];
+#pragma omp simd reduction(max : cm)
+        for (int j = j0 + 1; j < j1; j++)
+            cm = row[j] > cm ? row[j] : cm;
+        if (cm > mx) {
+            s *= exp((double)mx - (double)cm);
+            mx = cm;
+        }
+        double cs = 0;
+#pragma omp simd reduction(+ : cs)
+        for (int j = j0; j < j1; j++)
+            cs += EXP(row[j] - mx);
+        s += cs;
+    }
     return (double)mx + log(s);
 }
 

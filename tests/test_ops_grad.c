@@ -222,6 +222,27 @@ static void cross_entropy_backward_matches_fd(void **state)
     free(c.logits); free(d); free(d_kept);
 }
 
+/* ---- cross-entropy over a vocabulary of several chunks whose maximum keeps growing ---- */
+static void cross_entropy_long_rows(void **state)
+{
+    (void)state;
+    enum { LV = 5000 };
+    double *row = rand_vec(LV);
+    for (int j = 0; j < LV; j++)
+        row[j] = 30.0 * j / LV + row[j]; /* each chunk's max exceeds the last */
+    double mx = row[0], s = 0;
+    for (int j = 1; j < LV; j++)
+        mx = fmax(mx, row[j]);
+    for (int j = 0; j < LV; j++)
+        s += exp(row[j] - mx);
+    const int32_t tgt[1] = {17};
+    double lse = 0;
+    double loss = lg_cross_entropy_forward_f64(NULL, &lse, row, tgt, 1, LV, NULL);
+    assert_true(fabs(lse - (mx + log(s))) < 1e-12 * fabs(lse));
+    assert_true(fabs(loss - (mx + log(s) - row[17])) < 1e-12 * fabs(loss));
+    free(row);
+}
+
 /* ---- embedding (a repeated id accumulates) ---- */
 typedef struct { double *table, *out, *r; const int32_t *ids; } emb_ctx;
 static double emb_loss(void *p)
@@ -275,6 +296,7 @@ int main(void)
         cmocka_unit_test(attention_blocks_match_fd),
         cmocka_unit_test(swiglu_backward_matches_fd),
         cmocka_unit_test(cross_entropy_backward_matches_fd),
+        cmocka_unit_test(cross_entropy_long_rows),
         cmocka_unit_test(embedding_backward_matches_fd),
         cmocka_unit_test(sequence_add_backward_matches_fd),
     };
