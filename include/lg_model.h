@@ -75,6 +75,7 @@ typedef struct {
     int32_t *tags;            /* [2 × tag_cap]: language then script index per sequence */
     int tag_cap, tagged;      /* tagged: lg_model_set_tags gave tags for the next forward */
     int inference;            /* lg_model_set_inference: no backward, one layer's activations */
+    size_t loss_chunk;        /* lg_model_set_loss_only: logits floats held at once, or 0 */
     float last_loss;
     int counted;        /* targets counted by the last forward */
 } lg_model;
@@ -107,6 +108,13 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
  * then unavailable. Changing the mode drops the activations (the next forward reallocates). */
 void lg_model_set_inference(lg_model *m, int on);
 
+/* Inference for callers that need only the loss (evaluation, benchmarks): as above, and the LM
+ * head and the cross-entropy run over chunks of rows whose logits fit chunk_floats floats
+ * (0: LG_LOSS_CHUNK_FLOATS), so the [B·T, V] logits are never held at once. Forward then needs
+ * targets, and m->a.logits holds only the last chunk's logits. */
+#define LG_LOSS_CHUNK_FLOATS ((size_t)1 << 24) /* 64 MiB */
+void lg_model_set_loss_only(lg_model *m, size_t chunk_floats);
+
 /* Runs ids[B*T] forward. With targets (B*T, LG_IGNORE_INDEX to skip), computes the mean
  * loss into m->last_loss. Logits are in m->a.logits [B*T, V]. */
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
@@ -117,7 +125,8 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale);
 /* targets[b,t] = ids[b,t+1], the last position of each row ignored (the HF shift). */
 void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T);
 
-/* hidden state l (0 = embeddings, l = output of block l, L = after the final norm). */
+/* hidden state l (0 = embeddings, l = output of block l, L = after the final norm). In
+ * inference mode only l = L is kept (NULL otherwise). */
 const float *lg_model_hidden(const lg_model *m, int l);
 
 /* Writes DIR/config.json and DIR/model.safetensors (F32, F16 or BF16), atomically:

@@ -324,9 +324,10 @@ int lg_cmd_bench(int argc, char **argv)
         if (!l || lg_lora_alloc_grads(l, &err) < 0)
             goto out;
     }
-    /* forward only: the layers share one set of activations, as PyTorch under no_grad */
+    /* forward only: the layers share one set of activations (as PyTorch under no_grad), and
+     * the head and the loss run over chunks of rows (the same products, less memory) */
     if (o.mode == LG_BENCH_FORWARD)
-        lg_model_set_inference(m, 1);
+        lg_model_set_loss_only(m, 0);
     long long n_trainable = 0;
     if (o.mode != LG_BENCH_FORWARD) {
         int max = m->n_entries + (m->lora ? m->lora->n_entries : 0);

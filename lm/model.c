@@ -339,14 +339,34 @@ lg_model *lg_model_load_dir(const char *dir, lg_error *err)
 
 /* ---- activations ---- */
 
-void lg_model_set_inference(lg_model *m, int on)
+static void set_modes(lg_model *m, int inference, size_t loss_chunk)
 {
-    if (!!on == m->inference)
+    if (inference == m->inference && loss_chunk == m->loss_chunk)
         return;
-    m->inference = !!on;
+    m->inference = inference;
+    m->loss_chunk = loss_chunk;
     free(m->act_mem);
     m->act_mem = NULL;
     m->cap_B = m->cap_T = 0;
+}
+
+void lg_model_set_inference(lg_model *m, int on)
+{
+    set_modes(m, !!on, 0);
+}
+
+void lg_model_set_loss_only(lg_model *m, size_t chunk_floats)
+{
+    set_modes(m, 1, chunk_floats ? chunk_floats : LG_LOSS_CHUNK_FLOATS);
+}
+
+/* Rows of logits held at once: all N, or as many as fit the loss-only chunk. */
+static size_t logit_rows(const lg_model *m, size_t N)
+{
+    if (!m->loss_chunk)
+        return N;
+    size_t rows = m->loss_chunk / (size_t)m->cfg.vocab_size;
+    return rows < 1 ? 1 : rows > N ? N : rows;
 }
 
 int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
@@ -365,7 +385,9 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     /* inference: every layer reuses one set of buffers, and there is no backward scratch */
     const size_t layer_sets = m->inference ? 1 : L;
     const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
-    const size_t total = (L + 1) * N * C + layer_sets * per_layer + N * C + N + N * V +
+    /* inference keeps two residual-stream buffers (a layer's input and output), not L + 1 */
+    const size_t res_sets = m->inference ? 2 : L + 1;
+    const size_t total = res_sets * N * C + layer_sets * per_layer + N * C + N + logit_rows(m, N) * V +
                          N /* targets */ + N /* lse */ + scratch;
     free(m->act_mem);
     free(m->a.layers);
@@ -383,7 +405,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     }
     float *p = m->act_mem;
 #define TAKE(n) (p += (n), p - (n))
-    m->a.res = TAKE((L + 1) * N * C);
+    m->a.res = TAKE(res_sets * N * C);
     for (size_t l = 0; l < L; l++) {
         lg_layer_acts *a = &m->a.layers[l];
         if (m->inference && l > 0) {
@@ -406,7 +428,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     }
     m->a.lnf = TAKE(N * C);
     m->a.rstdf = TAKE(N);
-    m->a.logits = TAKE(N * V);
+    m->a.logits = TAKE(logit_rows(m, N) * V);
     m->a.targets = (int32_t *)TAKE(N);
     m->a.lse = TAKE(N);
     if (m->inference) {
@@ -443,7 +465,9 @@ void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T)
 const float *lg_model_hidden(const lg_model *m, int l)
 {
     size_t NC = (size_t)m->B * m->T * m->cfg.hidden_size;
-    return l == m->cfg.n_layers ? m->a.lnf : m->a.res + (size_t)l * NC;
+    if (l == m->cfg.n_layers)
+        return m->a.lnf;
+    return m->inference ? NULL : m->a.res + (size_t)l * NC;
 }
 
 /* Tags given for fewer sequences than the batch repeat: sequence b uses tag b % tagged.
@@ -467,10 +491,20 @@ static int expand_tags(lg_model *m, int B, lg_error *err)
     return 0;
 }
 
+/* The residual stream entering block l (l = n_layers: leaving the last block). Training keeps
+ * every one for backward; inference alternates between two buffers. */
+static float *residual_stream(const lg_model *m, int l)
+{
+    const size_t NC = (size_t)m->B * m->T * m->cfg.hidden_size;
+    return m->a.res + (size_t)(m->inference ? l % 2 : l) * NC;
+}
+
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err)
 {
     const lg_config *c = &m->cfg;
+    if (m->loss_chunk && !targets)
+        return lg_fail(err, "the model is in loss-only mode: forward needs targets");
     if (T > c->max_position_embeddings && c->max_position_embeddings > 0)
         return lg_fail(err, "sequence length %d exceeds the model's maximum %d", T,
                        c->max_position_embeddings);
@@ -497,7 +531,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
         lg_layer_acts *a = &m->a.layers[l];
-        float *x = m->a.res + (size_t)l * N * C, *out = x + (size_t)N * C;
+        float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
         lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
         lg_matmul_forward_f32(a->q, a->ln1, w->wq, w->bq, N, C, QD);
         LORA_FORWARD(LG_LORA_Q, a->q, a->ln1, C, QD);
@@ -522,7 +556,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         LORA_FORWARD(LG_LORA_DOWN, out, a->h, F, C);
     }
 #undef LORA_FORWARD
-    float *last = m->a.res + (size_t)c->n_layers * N * C;
+    float *last = residual_stream(m, c->n_layers);
     if (m->langsamp && m->tagged) {
         if (expand_tags(m, B, err) < 0)
             return -1;
@@ -531,14 +565,26 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_sequence_add_forward_f32(last, m->langsamp->script, m->tags + m->tag_cap, B, T, C);
     }
     lg_rmsnorm_forward_f32(m->a.lnf, m->a.rstdf, last, m->p.norm, N, C, c->rms_norm_eps);
-    lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
     m->counted = 0;
     m->last_loss = NAN;
-    if (targets) {
-        memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
-        m->last_loss = (float)lg_cross_entropy_forward_f32(NULL, m->a.lse, m->a.logits, targets, N, V,
-                                                           &m->counted);
+    if (!targets) {
+        lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
+        return 0;
     }
+    memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
+    /* the head and the loss over chunks of rows (one chunk of all N unless loss-only) */
+    const int rows = (int)logit_rows(m, (size_t)N);
+    double total = 0, mean = 0;
+    for (int r0 = 0; r0 < N; r0 += rows) {
+        const int n = N - r0 < rows ? N - r0 : rows;
+        int counted = 0;
+        lg_matmul_forward_f32(m->a.logits, m->a.lnf + (size_t)r0 * C, m->p.lm_head, NULL, n, C, V);
+        mean = lg_cross_entropy_forward_f32(NULL, m->a.lse + r0, m->a.logits, targets + r0,
+                                                   n, V, &counted);
+        total += mean * counted;
+        m->counted += counted;
+    }
+    m->last_loss = (float)(rows >= N ? mean : m->counted ? total / m->counted : 0.0);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +118,36 @@ static void inference_mode_gives_the_same_logits(void **s)
     assert_int_equal(lg_model_forward(m, ids, NULL, 3, 11, &err), 0);
     assert_memory_equal(want, m->a.logits, n * sizeof *want);
     assert_true(m->a.layers[0].att == m->a.layers[1].att); /* one set of buffers */
+    assert_null(lg_model_hidden(m, 0)); /* two residual buffers, not one per layer */
+    assert_non_null(lg_model_hidden(m, m->cfg.n_layers));
     assert_null(m->a.dres);
     free(want);
+    lg_model_free(m);
+}
+
+/* Loss-only inference: the head and the loss over chunks of rows give the loss of the full
+ * logits, and forward without targets is refused. */
+static void loss_only_mode_gives_the_same_loss(void **s)
+{
+    (void)s;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    int32_t ids[3 * 11], targets[3 * 11];
+    for (int i = 0; i < 33; i++)
+        ids[i] = (i * 13 + 1) % m->cfg.vocab_size;
+    lg_shift_targets(targets, ids, 3, 11);
+    lg_model_set_inference(m, 1);
+    assert_int_equal(lg_model_forward(m, ids, targets, 3, 11, &err), 0);
+    const float full = m->last_loss;
+    const int counted = m->counted;
+    /* 7 rows of logits at a time: 33 rows in 5 chunks, the last one partial */
+    lg_model_set_loss_only(m, (size_t)7 * m->cfg.vocab_size);
+    assert_int_equal(lg_model_forward(m, ids, targets, 3, 11, &err), 0);
+    assert_int_equal(m->counted, counted);
+    assert_true(fabsf(m->last_loss - full) <= 1e-6f * full);
+    assert_int_equal(lg_model_forward(m, ids, NULL, 3, 11, &err), -1);
+    assert_non_null(strstr(err.msg, "loss-only"));
     lg_model_free(m);
 }
 
@@ -133,6 +162,7 @@ int main(void)
         cmocka_unit_test(grad_accumulates_and_scales),
         cmocka_unit_test(token_outside_vocabulary_is_refused),
         cmocka_unit_test(inference_mode_gives_the_same_logits),
+        cmocka_unit_test(loss_only_mode_gives_the_same_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
