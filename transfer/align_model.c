@@ -104,36 +104,49 @@ static double diagonal_row(int i, int m, int n, double tension, double *w, doubl
     return z;
 }
 
+/* Row i's priors: the null word's, and the factor of each conditioning word (times w[j],
+ * which the diagonal model fills). */
+static void row_priors(const align_model *am, int m, int n, int i, double *w, double *prior_null,
+                       double *prior_scale)
+{
+    if (am->diagonal) {
+        double z = diagonal_row(i + 1, m, n, am->tension, w, NULL);
+        *prior_null = am->p_null;
+        *prior_scale = (1.0 - am->p_null) / z;
+    } else {
+        *prior_null = 1.0 / (n + 1);
+        *prior_scale = *prior_null;
+    }
+}
+
+/* Scales post[0..n] to sum to 1; returns the sum before. */
+static double normalise(double *post, int n)
+{
+    double sum = 0;
+    for (int j = 0; j <= n; j++)
+        sum += post[j];
+    double inv = 1.0 / sum;
+    for (int j = 0; j <= n; j++)
+        post[j] *= inv;
+    return sum;
+}
+
 double align_row_posterior(const align_model *am, const int32_t *gen, int m, const int32_t *cond,
                            int n, int i, double *w, double *post, int64_t *idx)
 {
     const ttable *t = &am->t;
     int32_t g = gen[i];
     double prior_null, prior_scale;
-    if (am->diagonal) {
-        double z = diagonal_row(i + 1, m, n, am->tension, w, NULL);
-        prior_null = am->p_null;
-        prior_scale = (1.0 - am->p_null) / z;
-    } else {
-        prior_null = 1.0 / (n + 1);
-        prior_scale = prior_null;
-    }
+    row_priors(am, m, n, i, w, &prior_null, &prior_scale);
     idx[0] = ttable_find(t, 0, g);
     post[0] = (idx[0] >= 0 ? t->prob[idx[0]] : PRUNED_PROB) * prior_null;
-    double sum = post[0];
     for (int j = 0; j < n; j++) {
         int64_t k = ttable_find(t, cond[j] + 1, g);
         idx[j + 1] = k;
         double p = (k >= 0 ? t->prob[k] : PRUNED_PROB) * prior_scale;
-        if (am->diagonal)
-            p *= w[j];
-        post[j + 1] = p;
-        sum += p;
+        post[j + 1] = am->diagonal ? p * w[j] : p;
     }
-    double inv = 1.0 / sum;
-    for (int j = 0; j <= n; j++)
-        post[j] *= inv;
-    return sum;
+    return normalise(post, n);
 }
 
 double align_row_posterior_at(const align_model *am, int m, int n, int i, double *w,
@@ -141,27 +154,13 @@ double align_row_posterior_at(const align_model *am, int m, int n, int i, double
 {
     const float *prob = am->t.prob;
     double prior_null, prior_scale;
-    if (am->diagonal) {
-        double z = diagonal_row(i + 1, m, n, am->tension, w, NULL);
-        prior_null = am->p_null;
-        prior_scale = (1.0 - am->p_null) / z;
-    } else {
-        prior_null = 1.0 / (n + 1);
-        prior_scale = prior_null;
-    }
+    row_priors(am, m, n, i, w, &prior_null, &prior_scale);
     post[0] = (idx[0] >= 0 ? prob[idx[0]] : PRUNED_PROB) * prior_null;
-    double sum = post[0];
     for (int j = 0; j < n; j++) {
         double p = (idx[j + 1] >= 0 ? prob[idx[j + 1]] : PRUNED_PROB) * prior_scale;
-        if (am->diagonal)
-            p *= w[j];
-        post[j + 1] = p;
-        sum += p;
+        post[j + 1] = am->diagonal ? p * w[j] : p;
     }
-    double inv = 1.0 / sum;
-    for (int j = 0; j <= n; j++)
-        post[j] *= inv;
-    return sum;
+    return normalise(post, n);
 }
 
 /* Fills the entry cache when it fits the limit (see align_model.h). */
