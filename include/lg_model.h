@@ -47,7 +47,8 @@ typedef struct {
 } lg_layer_acts;
 
 typedef struct {
-    float *res;         /* [(L+1), N, C]: residual stream before each block and after the last */
+    float *res;         /* [(L+1), N, C]: residual stream before each block and after the last
+                           (inference: [2, N, C], alternating) */
     lg_layer_acts *layers;
     float *lnf, *rstdf, *logits, *lse; /* lse: each row's log-sum-exp, kept for backward */
     int32_t *targets;

@@ -91,7 +91,8 @@ int lg_cmd_eval(int argc, char **argv)
         goto fail;
     if (adapter && !lg_lora_load_peft(m, adapter, &err))
         goto fail;
-    lg_model_set_loss_only(m, 0); /* forward for the loss only: one layer's activations, logits in chunks */
+    /* forward for the loss only: one layer's activations, logits in chunks */
+    lg_model_set_loss_only(m, 0);
     if ((lang || script) && lg_model_tag_codes(m, lang, script, pack ? pack : dir, &err) < 0)
         goto fail;
     const lg_config *cfg = &m->cfg;

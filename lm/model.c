@@ -15,9 +15,6 @@
 #include "lg_lora.h"
 #include "lg_ops.h"
 #include "lg_safetensors.h"
-#include <errno.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void lg_set_threads(int n)
 {

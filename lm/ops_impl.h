@@ -190,13 +190,11 @@ void FN(lg_rope_backward)(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N,
     FN(rope_rotate)(dx, cos_t, sin_t, N, T, nh, hd, -1);
 }
 
-/* Attention per (batch, head) as matrix products: S = Q·Kᵀ·scale over the whole T×T block
- * (the masked upper half is wasted work, but a blocked GEMM is still several times faster
- * than triangular loops), a causal softmax in place, then O = P·V. Inside the parallel
- * loop OpenBLAS (its OpenMP build) runs each product on the calling thread. */
-/* Causal attention is computed in blocks of query rows: block [t0, t1) only meets keys
- * [0, t1), so the products skip most of the masked upper triangle (at T = 256, 5/8 of the
- * full T×T work instead of all of it). */
+/* Attention per (batch, head) as matrix products over blocks of query rows: block [t0, t1)
+ * only meets keys [0, t1), so S = Q·Kᵀ·scale and O = P·V skip most of the masked upper
+ * triangle (at T = 256, 5/8 of the full T×T work) while staying GEMMs, which are several times
+ * faster than triangular loops; the causal softmax runs in place. Inside the parallel loop
+ * OpenBLAS (its OpenMP build) runs each product on the calling thread. */
 #ifndef LG_ATTN_QBLOCK
 #define LG_ATTN_QBLOCK 64
 #endif
