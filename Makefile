@@ -121,7 +121,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(shell pkg-config --cflags libcjson 2>/dev/null) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRC     := lm/safetensors.c lm/config.c lm/error.c lm/atomic_file.c lm/file.c
+FUZZ_SRC     := lm/safetensors.c lm/config.c lm/error.c lm/atomic_file.c lm/file.c lm/json_file.c
 FUZZERS      := build/fuzz/fuzz_safetensors build/fuzz/fuzz_config
 FUZZ_SEEDS   := $(wildcard ../shared/fixtures/hf/*/)
 

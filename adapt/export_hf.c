@@ -11,26 +11,11 @@
 
 #include "lg_atomic_file.h"
 #include "lg_hydra.h"
+#include "lg_json_file.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_spm.h"
-
-static int write_json(const char *path, cJSON *j, lg_error *err)
-{
-    char *text = cJSON_Print(j);
-    if (!text)
-        return lg_fail(err, "out of memory");
-    lg_atomic_file af;
-    int rc = lg_atomic_open(&af, path, err);
-    if (rc == 0) {
-        fputs(text, af.fp);
-        fputc('\n', af.fp);
-        rc = lg_atomic_commit(&af, err);
-    }
-    free(text);
-    return rc;
-}
 
 static const char *piece_or(const lg_spm *t, int id, const char *fallback)
 {
@@ -72,7 +57,7 @@ static int write_tokenizer_files(const char *dir, const char *tok_path, const lg
     cJSON_AddNumberToObject(cfg, "model_max_length", max_len);
     cJSON_AddItemToObject(cfg, "sp_model_kwargs", cJSON_CreateObject());
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    rc = write_json(path, cfg, err);
+    rc = lg_json_write(path, cfg, err);
     cJSON_Delete(cfg);
     if (rc < 0)
         return -1;
@@ -83,7 +68,7 @@ static int write_tokenizer_files(const char *dir, const char *tok_path, const lg
     if (lg_spm_pad_id(t) >= 0)
         cJSON_AddStringToObject(map, "pad_token", piece_or(t, lg_spm_pad_id(t), "<pad>"));
     snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
-    rc = write_json(path, map, err);
+    rc = lg_json_write(path, map, err);
     cJSON_Delete(map);
     return rc;
 }
@@ -99,7 +84,7 @@ static int write_generation_config(const char *dir, const lg_config *c, lg_error
         cJSON_AddNumberToObject(g, "pad_token_id", c->pad_token_id);
     char path[4200];
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
-    int rc = write_json(path, g, err);
+    int rc = lg_json_write(path, g, err);
     cJSON_Delete(g);
     return rc;
 }

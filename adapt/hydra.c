@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "lg_atomic_file.h"
-#include "lg_file.h"
 #include "lg_init.h"
+#include "lg_json_file.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_safetensors.h"
@@ -138,13 +138,9 @@ static int recorded_fingerprint(const char *pack, char *out, size_t n, lg_error 
     snprintf(path, sizeof path, "%s/pack.json", pack);
     if (!is_dir(pack) || !is_file(path))
         return 0;
-    char *text = lg_read_file(path, 1 << 20, NULL, err);
-    if (!text)
-        return -1;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
+    cJSON *j = lg_json_read(path, 1 << 20, err);
     if (!j)
-        return lg_fail(err, "%s: not valid JSON", path);
+        return -1;
     const cJSON *fp = cJSON_GetObjectItem(j, "base_fingerprint");
     if (cJSON_IsString(fp))
         snprintf(out, n, "%s", fp->valuestring);
@@ -330,16 +326,8 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     }
     cJSON_AddItemToObject(j, "files", files);
     if (rc == 0) {
-        char *text = cJSON_Print(j);
-        lg_atomic_file af;
         snprintf(path, sizeof path, "%s/pack.json", d.tmp);
-        rc = text ? lg_atomic_open(&af, path, err) : lg_fail(err, "out of memory");
-        if (rc == 0) {
-            fputs(text, af.fp);
-            fputc('\n', af.fp);
-            rc = lg_atomic_commit(&af, err);
-        }
-        free(text);
+        rc = lg_json_write(path, j, err);
     }
     cJSON_Delete(j);
     /* the assembled pack must load over its base */

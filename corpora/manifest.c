@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lg_atomic_file.h"
+#include "lg_json_file.h"
 
 static char *read_text(const char *path, lg_error *err)
 {
@@ -150,17 +150,8 @@ int lg_manifest_write(const char *lang, const char *dir, const char *sources_tsv
     free(sums);
     cJSON_Delete(counts);
 
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return lg_fail(err, "out of memory");
     snprintf(path, sizeof path, "%s/MANIFEST.json", dir);
-    lg_atomic_file af;
-    if (lg_atomic_open(&af, path, err) < 0) {
-        free(text);
-        return -1;
-    }
-    fprintf(af.fp, "%s\n", text);
-    free(text);
-    return lg_atomic_commit(&af, err);
+    int rc = lg_json_write(path, root, err);
+    cJSON_Delete(root);
+    return rc;
 }

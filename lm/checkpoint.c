@@ -10,6 +10,7 @@
 
 #include "lg_atomic_file.h"
 #include "lg_file.h"
+#include "lg_json_file.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_safetensors.h"
@@ -50,18 +51,9 @@ static cJSON *state_json(const lg_train_state *st)
 static int write_state(const char *path, const lg_train_state *st, lg_error *err)
 {
     cJSON *j = state_json(st);
-    char *text = cJSON_Print(j);
+    int rc = lg_json_write(path, j, err);
     cJSON_Delete(j);
-    if (!text)
-        return lg_fail(err, "%s: out of memory", path);
-    lg_atomic_file af;
-    if (lg_atomic_open(&af, path, err) < 0) {
-        free(text);
-        return -1;
-    }
-    fprintf(af.fp, "%s\n", text);
-    free(text);
-    return lg_atomic_commit(&af, err);
+    return rc;
 }
 
 int lg_checkpoint_save(const char *dir, const lg_model *m, const lg_adamw *opt,

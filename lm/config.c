@@ -1,7 +1,7 @@
 /* config.json of the Llama family: loading with HF's defaults and refusals of what the
  * core cannot compute faithfully; writing a config transformers loads. */
 #include "lg_config.h"
-#include "lg_atomic_file.h"
+#include "lg_json_file.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -427,21 +427,7 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
     add_token_id(root, "pad_token_id", cfg->pad_token_id);
     /* the caller says how it stores the weights (lg_model_save_dir sets it) */
     cJSON_AddStringToObject(root, "torch_dtype", cfg->torch_dtype[0] ? cfg->torch_dtype : "float32");
-    char *text = cJSON_Print(root);
+    int rc = lg_json_write(path, root, err);
     cJSON_Delete(root);
-    if (!text)
-        return lg_fail(err, "%s: out of memory", path);
-    lg_atomic_file af;
-    if (lg_atomic_open(&af, path, err) != 0) {
-        free(text);
-        return -1;
-    }
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, af.fp) != n || fputc('\n', af.fp) == EOF;
-    free(text);
-    if (bad) {
-        lg_atomic_abort(&af);
-        return lg_fail(err, "%s: write failed", path);
-    }
-    return lg_atomic_commit(&af, err);
+    return rc;
 }

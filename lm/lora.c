@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lg_atomic_file.h"
-#include "lg_file.h"
+#include "lg_json_file.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
 
@@ -283,13 +283,9 @@ void lg_lora_merge(lg_model *m)
 
 static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *err)
 {
-    char *text = lg_read_file(path, 1 << 20, NULL, err);
-    if (!text)
-        return -1;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
+    cJSON *j = lg_json_read(path, 1 << 20, err);
     if (!j)
-        return lg_fail(err, "%s: not valid JSON", path);
+        return -1;
     int rc = -1;
     memset(cfg, 0, sizeof *cfg);
     const cJSON *v;
@@ -481,16 +477,8 @@ static int write_peft_config(const char *path, const lg_lora_config *cfg, const 
     } else {
         cJSON_AddNullToObject(j, "modules_to_save");
     }
-    char *text = cJSON_Print(j);
+    int rc = lg_json_write(path, j, err);
     cJSON_Delete(j);
-    lg_atomic_file af;
-    int rc = -1;
-    if (text && lg_atomic_open(&af, path, err) == 0) {
-        fputs(text, af.fp);
-        fputc('\n', af.fp);
-        rc = lg_atomic_commit(&af, err);
-    }
-    free(text);
     return rc;
 }
 

@@ -3,8 +3,8 @@
  * lingraft targets (x86-64, aarch64). */
 #include "lg_safetensors.h"
 
-#include "lg_file.h"
 #include "lg_atomic_file.h"
+#include "lg_json_file.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -614,18 +614,11 @@ static int weights_add_file(lg_weights *w, const char *path, lg_error *err)
 static int weights_from_index(lg_weights *w, const char *dir, const char *index_path,
                               lg_error *err)
 {
-    size_t len;
-    char *text = lg_read_file(index_path, 64u << 20, &len, err);
-    if (!text)
+    cJSON *root = lg_json_read(index_path, 64u << 20, err);
+    if (!root)
         return -1;
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
     int rc = -1;
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
-    if (!root) {
-        lg_fail(err, "%s: not valid JSON", index_path);
-        goto out;
-    }
     if (!cJSON_IsObject(map)) {
         lg_fail(err, "%s: no \"weight_map\" object", index_path);
         goto out;
