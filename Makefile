@@ -123,7 +123,7 @@ FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(shell pk
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC     := lm/safetensors.c lm/config.c lm/error.c lm/atomic_file.c lm/file.c lm/json_file.c
 FUZZERS      := build/fuzz/fuzz_safetensors build/fuzz/fuzz_config
-FUZZ_SEEDS   := $(wildcard ../shared/fixtures/hf/*/)
+FUZZ_SEEDS   := $(wildcard tests/fixtures/hf/*/)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZERS)

@@ -1,5 +1,5 @@
 /* lg_check — compare the model's forward and backward with a reference written by
- * Hugging Face (../shared/fixtures/hf/NAME/reference.safetensors: input_ids, logits, loss,
+ * Hugging Face (tests/fixtures/hf/NAME/reference.safetensors: input_ids, logits, loss,
  * hidden.0..L, grad.<parameter name>). Errors are max |ours − ref| / max |ref| per tensor,
  * reported per group with the worst tensor; tolerances: logits, loss and hidden states
  * 1e-5, gradients 1e-4. */

@@ -1,5 +1,5 @@
 /* `lm logits`: the model's logits for a batch of token ids, written as a reference file in
- * the layout of ../shared/fixtures/hf (input_ids I64 [B, T], logits F32 [B, T, V]), so that
+ * the layout of tests/fixtures/hf (input_ids I64 [B, T], logits F32 [B, T, V]), so that
  * another implementation (llama.cpp on an export, say) can be compared with lingraft. */
 #include <getopt.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 set -eu
 : "${LG_BIN:=bin}"
 ADAPT="$LG_BIN/adapt"
-FIX=../shared/fixtures/hf
+FIX=tests/fixtures/hf
 TOK=tests/data/gguf/tiny301.model
 W=$(mktemp -d build/adapt_cli.XXXXXX)
 trap 'rm -rf "$W"' EXIT

@@ -11,7 +11,7 @@ for h in safetensors config; do
     echo "fuzz_smoke: $h"
     build/fuzz/fuzz_$h -seed=1 -runs=20000 -max_len=65536 -dict=tests/fuzz/$h.dict \
         -artifact_prefix="build/fuzz/smoke-$h-" -print_final_stats=1 \
-        "$work/$h" ../shared/fixtures/hf/*/ 2>"$work/$h.log" || {
+        "$work/$h" tests/fixtures/hf/*/ 2>"$work/$h.log" || {
         tail -n 40 "$work/$h.log"
         echo "fuzz_smoke: $h failed; the input is saved as build/fuzz/smoke-$h-*" >&2
         exit 1

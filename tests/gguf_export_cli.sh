@@ -6,7 +6,7 @@
 set -eu
 : "${LG_BIN:=bin}"
 adapt="$LG_BIN/adapt"
-fixtures=../shared/fixtures/hf
+fixtures=tests/fixtures/hf
 tmp=$(mktemp -d build/gguf_export_cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }

@@ -6,27 +6,18 @@
 # (tools/llama-check/check.mjs explains why both). Covers untied (llama-tiny), tied BF16
 # sharded weights with one KV head, q/k/v biases (qwen2-tiny exported as "llama") and a
 # merged LoRA model.
-# Needs node and npm (npm ci fetches node-llama-cpp and its prebuilt linux-x64 llama.cpp,
-# ~85 MB, the first time); without npm, or on a machine other than linux x86_64: SKIP.
+# node-llama-cpp and its prebuilt linux-x64 llama.cpp (~85 MB) are installed, pinned, under
+# build/npm/llama-check the first time (tools/npm-install.sh); if they cannot be, the test
+# fails. On a machine other than linux x86_64 it is skipped (exit 77, counted as skipped).
 set -eu
 : "${LG_BIN:=bin}"
-fixtures=../shared/fixtures/hf
-check_dir=tools/llama-check
+fixtures=tests/fixtures/hf
 
-if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
-    echo "SKIP: node/npm not installed"
-    exit 0
-fi
 if [ "$(uname -s)/$(uname -m)" != Linux/x86_64 ]; then
     echo "SKIP: tools/llama-check pins llama.cpp's prebuilt linux-x64 binaries"
-    exit 0
+    exit 77
 fi
-if [ ! -d "$check_dir/node_modules/@node-llama-cpp/linux-x64" ]; then
-    # The CPU binaries are a direct dependency; --omit=optional skips the CUDA/Vulkan/ARM
-    # builds (~650 MB) and --ignore-scripts the postinstall, which would only offer to
-    # download or build llama.cpp.
-    (cd "$check_dir" && npm ci --omit=optional --ignore-scripts --no-audit --no-fund)
-fi
+check_dir=$(tools/npm-install.sh llama-check)
 
 tmp=$(mktemp -d build/gguf_llama_cpp.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

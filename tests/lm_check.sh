@@ -3,7 +3,7 @@
 # each prints one message naming the file and the problem and exits non-zero.
 set -u
 LM="${LG_BIN:-bin}/lm"
-FIX=../shared/fixtures/hf
+FIX=tests/fixtures/hf
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }

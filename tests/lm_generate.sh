@@ -4,7 +4,7 @@
 # model, and the refusals (too long for the model, ids outside the vocabulary, bad options).
 set -u
 LM="${LG_BIN:-bin}/lm"
-FIX=../shared/fixtures/hf
+FIX=tests/fixtures/hf
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }

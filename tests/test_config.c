@@ -17,7 +17,7 @@
 #include "lg_config.h"
 #include "lg_safetensors.h"
 
-#define FIX "../shared/fixtures/hf"
+#define FIX "tests/fixtures/hf"
 
 typedef struct {
     char dir[64];

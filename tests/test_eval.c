@@ -15,7 +15,7 @@
 #include "lg_ops.h"
 #include "lg_safetensors.h"
 
-#define FIX "../shared/fixtures/hf/llama-tiny"
+#define FIX "tests/fixtures/hf/llama-tiny"
 
 typedef struct {
     lg_model *m;

@@ -21,7 +21,7 @@
 #include "lg_safetensors.h"
 #include "lg_sha256.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 #define TOK "tests/data/gguf/tiny301.model"
 #define PACK "build/test_export.pack"
 enum { B = 2, T = 7 };

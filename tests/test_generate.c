@@ -16,7 +16,7 @@
 #include "lg_model.h"
 #include "lg_safetensors.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 
 /* max |a - b| / max |b| */
 static double rel_err(const float *a, const float *b, size_t n)

@@ -20,7 +20,7 @@
 #include "lg_safetensors.h"
 #include "lg_spm.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 #define TOK301 "tests/data/gguf/tiny301.model"
 #define TOK257 "tests/data/gguf/tiny257.model"
 

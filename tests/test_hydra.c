@@ -17,7 +17,7 @@
 #include "lg_model.h"
 #include "lg_sha256.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 #define TOK "tests/data/gguf/tiny301.model"
 enum { B = 2, T = 8 };
 

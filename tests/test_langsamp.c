@@ -15,7 +15,7 @@
 #include "lg_model.h"
 #include "lg_rng.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 enum { B = 2, T = 9 };
 
 static lg_model *load(void)

@@ -16,7 +16,7 @@
 #include "lg_model.h"
 #include "lg_safetensors.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 
 static lg_model *load(const char *dir)
 {

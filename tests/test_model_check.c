@@ -13,7 +13,7 @@
 #include "lg_check.h"
 #include "lg_model.h"
 
-#define FIX "../shared/fixtures/hf/"
+#define FIX "tests/fixtures/hf/"
 
 static void check_fixture(const char *name)
 {

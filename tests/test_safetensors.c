@@ -18,7 +18,7 @@
 #include "lg_config.h"
 #include "lg_safetensors.h"
 
-#define FIX "../shared/fixtures/hf"
+#define FIX "tests/fixtures/hf"
 #define LLAMA FIX "/llama-tiny"
 #define SHARDED FIX "/llama-tiny-tied-bf16-sharded"
 

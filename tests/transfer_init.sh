@@ -5,7 +5,7 @@
 # model of another size are refused with no pack left behind.
 set -eu
 T="$LG_BIN/transfer"
-BASE=../shared/fixtures/hf/llama-tiny
+BASE=tests/fixtures/hf/llama-tiny
 dir=$(mktemp -d build/transfer_init.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -13,6 +13,8 @@ TOOLS="$TOOLS clang:clang"
 TOOLS="$TOOLS apt-get:apt dpkg-deb:dpkg man:man-db col:bsdextrautils unzip:unzip sha256sum:coreutils"
 # the pipeline's report plots with gnuplot
 TOOLS="$TOOLS gnuplot:gnuplot-nox"
+# tests that run llama.cpp or Hugging Face tokenizers install their pinned npm packages
+TOOLS="$TOOLS node:nodejs npm:npm"
 
 missing=""
 for pair in $LIBS; do
