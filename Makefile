@@ -1,8 +1,8 @@
 # lingraft — build, test, demo.  `make help` lists the targets.
 #
-# Layout: every *.c / *.cc under the module folders goes into build/liblingraft.a,
-# except files named NAME_main.c, which become the program bin/NAME.  Every
-# tests/test_*.c becomes a cmocka test binary; tests/*.sh are integration tests.
+# Layout: the *.c / *.cc directly in the module folders make build/liblingraft.a; the
+# command code in MODULE/cli/ makes the program bin/MODULE.  Every tests/test_*.c becomes a
+# cmocka test binary; tests/*.sh are integration tests.
 
 CC      ?= cc
 CXX     ?= c++
@@ -51,21 +51,31 @@ else
   BIN := bin
 endif
 
-ALL_C    := $(wildcard $(addsuffix /*.c,$(MODULES)))
-MAIN_C   := $(filter %_main.c,$(ALL_C))
-LIB_C    := $(filter-out %_main.c,$(ALL_C))
+# The shared library: every *.c / *.cc directly in a module folder.  Each program NAME is
+# NAME/cli/*.c (its command code: options, usage, exit codes) linked with the command-line
+# kit lm/cli/cli.c that all programs share; library code never includes a cli header.
+LIB_C    := $(wildcard $(addsuffix /*.c,$(MODULES)))
 LIB_CXX  := $(wildcard $(addsuffix /*.cc,$(MODULES)))
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/liblingraft.a
-PROGS    := $(foreach m,$(MAIN_C),$(BIN)/$(patsubst %_main.c,%,$(notdir $(m))))
+KIT_C    := lm/cli/cli.c
+KIT_OBJ  := $(KIT_C:%.c=$(BUILD)/obj/%.o)
+KIT      := $(BUILD)/liblingraft-cli.a
+PROGS    := $(foreach m,$(MODULES),$(BIN)/$(m))
+prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(KIT_C),$(wildcard $(1)/cli/*.c)))
 TEST_C   := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_C:tests/%.c=$(BUILD)/tests/%)
+
+# Command code sees its own module's private headers and the kit's; the tests see every
+# module's private headers (they test internals).
+$(foreach m,$(MODULES),$(eval $(BUILD)/obj/$(m)/cli/%.o: CFLAGS += -I$(m) -Ilm/cli))
+$(BUILD)/obj/tests/%.o: CFLAGS += $(addprefix -I,$(MODULES)) -Ilm/cli
 
 .PHONY: all deps test test-unit test-asan clean help demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(LIB) $(PROGS)
+all: $(LIB) $(KIT) $(PROGS)
 
 help:
 	@echo "make            build build/liblingraft.a and the programs in bin/"
@@ -86,6 +96,10 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(KIT): $(KIT_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -95,13 +109,13 @@ $(BUILD)/obj/%.o: %.cc
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
 define prog_rule
-$(BIN)/$(patsubst %_main.c,%,$(notdir $(1))): $(BUILD)/obj/$(1:.c=.o) $(LIB)
+$(BIN)/$(1): $(call prog_objs,$(1)) $(KIT) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
-$(foreach m,$(MAIN_C),$(eval $(call prog_rule,$(m))))
+$(foreach m,$(MODULES),$(eval $(call prog_rule,$(m))))
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(KIT) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
 

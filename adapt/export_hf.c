@@ -9,9 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lg_atomic_file.h"
-#include "lg_hydra.h"
-#include "lg_json_file.h"
+#include "lg_io.h"
+#include "lg_pack.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"

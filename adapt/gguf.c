@@ -5,7 +5,7 @@
  * elements), the tensor infos (name, u32 n_dims, u64 dims innermost first, u32 ggml
  * type, u64 offset from the data section), padding to the alignment, then the data.
  * All numbers little-endian. */
-#include "lg_gguf.h"
+#include "lg_export.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lg_atomic_file.h"
+#include "lg_io.h"
 #include "lg_safetensors.h"
 
 static const char GGUF_MAGIC[4] = {'G', 'G', 'U', 'F'};

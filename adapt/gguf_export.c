@@ -5,13 +5,13 @@
  * j + head_dim/2) while llama.cpp's "llama" graph pairs adjacent elements, so the rows
  * of q and k (and their biases) are reordered per head. Tensors are converted one at a
  * time while the file is written, so memory holds the mapped weights plus one tensor. */
-#include "lg_gguf.h"
+#include "lg_export.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_config.h"
+#include "lg_model.h"
 #include "lg_safetensors.h"
 #include "lg_spm.h"
 

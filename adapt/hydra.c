@@ -1,5 +1,5 @@
 /* Table packs over an unchanged base model: fingerprint, loading, assembling. */
-#include "lg_hydra.h"
+#include "lg_pack.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -9,13 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lg_atomic_file.h"
-#include "lg_init.h"
-#include "lg_json_file.h"
+#include "lg_io.h"
+#include "lg_transfer.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_safetensors.h"
-#include "lg_sha256.h"
 
 #define EMBED_NAME "model.embed_tokens.weight"
 #define HEAD_NAME "lm_head.weight"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "lg_atomic_file.h"
+#include "lg_io.h"
 #include "lg_progress.h"
 #include "lg_seen_set.h"
 

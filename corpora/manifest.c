@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lg_json_file.h"
+#include "lg_io.h"
 
 static char *read_text(const char *path, lg_error *err)
 {

@@ -14,9 +14,8 @@
 
 #include <stdint.h>
 
-#include "lg_config.h"
-#include "lg_error.h"
 #include "lg_model.h"
+#include "lg_error.h"
 #include "lg_rng.h"
 
 /* ---- KV cache (lm/kv_cache.c) ---- */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lg_error.h"
+#include "lg_tokenizer.h"
 
 typedef struct lg_spm lg_spm;   /* a loaded model; read-only after loading */
 
@@ -23,12 +24,6 @@ enum lg_spm_type {
     LG_SPM_UNUSED = 5,
     LG_SPM_BYTE = 6,
 };
-
-/* Ids of one encoded text; reuse one across calls to avoid reallocation. */
-typedef struct {
-    int *ids;
-    size_t n, cap;
-} lg_spm_ids;
 
 /* Pieces of one encoded text, each followed by '\0' in data, in order:
  *   const char *p = out.data; for (size_t i = 0; i < out.n; i++, p += strlen(p) + 1) ...
@@ -58,18 +53,23 @@ int lg_spm_eos_id(const lg_spm *m);
 int lg_spm_pad_id(const lg_spm *m);
 
 /* Encodes len bytes of UTF-8 text (no BOS/EOS added); out->n ids.  Returns 0 or -1. */
-int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_spm_ids *out, lg_error *err);
+int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_token_ids *out, lg_error *err);
 int lg_spm_encode_pieces(const lg_spm *m, const char *text, size_t len, lg_spm_pieces *out,
                          lg_error *err);
 /* Decodes ids or pieces back to text: a malloc'd NUL-terminated string, or NULL. */
 char *lg_spm_decode(const lg_spm *m, const int *ids, size_t n, lg_error *err);
 char *lg_spm_decode_pieces(const lg_spm *m, const char *const *pieces, size_t n, lg_error *err);
-void lg_spm_ids_free(lg_spm_ids *ids);
 void lg_spm_pieces_free(lg_spm_pieces *pieces);
 
 /* The model's serialized ModelProto (the bytes of a .model file): a malloc'd copy
  * in *data, its size in *len.  Returns 0 or -1. */
 int lg_spm_serialized(const lg_spm *m, uint8_t **data, size_t *len, lg_error *err);
+
+/* The tokenizer at path behind the core's interface (lg_tokenizer.h): a SentencePiece
+ * .model. Free it with lg_tokenizer_free. */
+lg_tokenizer *lg_tokenizer_load(const char *path, lg_error *err);
+/* The SentencePiece model behind t, or NULL when t is of another kind. */
+const lg_spm *lg_tokenizer_spm(const lg_tokenizer *t);
 
 /* ---- Training ---------------------------------------------------------------- */
 

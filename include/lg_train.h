@@ -1,4 +1,92 @@
-/* lg_train — the training loop of `lm train`: full training, LoRA with a frozen base,
+/* lg_train — training and evaluation: the token stream of a corpus (lg_dataset), held-out
+ * loss and bits per byte (lg_eval), and the training loop of `lm train` (lg_train_run). */
+#ifndef LG_TRAIN_H
+#define LG_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lg_error.h"
+#include "lg_model.h"
+#include "lg_tokenizer.h"
+
+/* ---- lg_dataset — training and evaluation text as one stream of token ids.
+ *
+ * Input is either a token-id file (one document a line, ids separated by spaces, as
+ * `spm_encode --output_format=id` or `tokenize encode --ids` print) or UTF-8 text (one
+ * document a line) encoded with a tokenizer (lg_tokenizer.h). Each document becomes
+ * [bos] ids [eos] (the markers the model has) in one stream held in memory (4 bytes a
+ * token). For training the stream is cut into sequences of seq_len tokens (the tail that
+ * does not fill one is dropped, as HF's group_texts does), visited in an order shuffled
+ * per epoch from the seed; the position (epoch, sequence) can be saved and restored. */
+
+typedef struct {
+    int seq_len;        /* tokens a sequence; 0: no packing (evaluation reads `tokens`) */
+    int vocab_size;     /* every id must be below it */
+    int bos_id, eos_id; /* put around each document when ≥ 0 */
+    uint64_t seed;      /* order of the sequences in each epoch */
+    int shuffle;        /* 0: sequences in file order */
+} lg_dataset_options;
+
+typedef struct {
+    long epoch;         /* completed passes over the data */
+    size_t next;        /* index into this epoch's order of the next sequence */
+} lg_data_position;
+
+typedef struct {
+    char path[4096];
+    lg_dataset_options opt;
+    int32_t *tokens;    /* the whole stream */
+    size_t n_tokens;
+    size_t n_docs;      /* non-empty documents */
+    size_t n_bytes;     /* UTF-8 bytes of the text, newlines included (0 for id files) */
+    size_t n_seqs;      /* n_tokens / seq_len */
+    size_t *order;      /* this epoch's order of the sequences */
+    lg_data_position pos;
+} lg_dataset;
+
+/* Reads a token-id file ("-" for stdin). Errors: an empty file or one without tokens, a
+ * field that is not an id or an id ≥ vocab_size ("data.ids:12: token id 512 is outside
+ * the vocabulary (500)"), fewer tokens than one sequence. */
+lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt, lg_error *err);
+/* Reads UTF-8 text and encodes each line with the tokenizer. */
+lg_dataset *lg_dataset_load_text(const char *path, const lg_tokenizer *tok,
+                                 const lg_dataset_options *opt, lg_error *err);
+void lg_dataset_free(lg_dataset *ds);
+
+/* Copies the next B sequences into ids[B × seq_len], starting a new, reshuffled epoch when
+ * one ends. Allocates nothing. */
+void lg_dataset_next_batch(lg_dataset *ds, int32_t *ids, int B);
+
+/* Moves to a saved position (the order of its epoch is recomputed from the seed). */
+int lg_dataset_seek(lg_dataset *ds, lg_data_position pos, lg_error *err);
+
+/* ---- lg_eval — how well a model predicts held-out text: loss, perplexity, bits per byte.
+ *
+ * The token stream is read in windows of `window` tokens. Chunked (stride 0): each token is
+ * predicted once and the context restarts every window − 1 tokens (consecutive windows
+ * share only the token the next one starts from). Sliding (stride S < window): windows
+ * start every S tokens and each predicts only its last S tokens, so every prediction has at
+ * least window − S tokens of context. The first token of the stream is never predicted.
+ * Bits per byte = total nats / ln 2 / UTF-8 bytes of the text: the measure that compares
+ * models with different tokenizers. */
+
+typedef struct {
+    double nats;           /* summed over the predicted tokens */
+    size_t tokens;         /* predicted tokens */
+    size_t bytes;          /* UTF-8 bytes of the text; 0 when unknown */
+    double loss;           /* nats per predicted token */
+    double perplexity;     /* exp(loss) */
+    double bits_per_byte;  /* NAN when bytes is 0 */
+    int window, stride;    /* stride as used: window − 1 for chunked */
+    size_t windows;        /* forward passes */
+} lg_eval_result;
+
+/* Evaluates ids[0..n) (n ≥ 2); window ≤ the model's maximum sequence length. */
+int lg_eval_tokens(lg_model *m, const int32_t *ids, size_t n, size_t n_bytes, int window,
+                   int stride, lg_eval_result *out, lg_error *err);
+
+/* ---- lg_train — the training loop of `lm train`: full training, LoRA with a frozen base,
  * and trainable embeddings (whole, or only the rows of new tokens).
  *
  * Each step: B × accum sequences of T tokens, forward and backward (each micro-batch's
@@ -8,21 +96,16 @@
  * in OUT/checkpoint-STEP, with OUT/last pointing at the newest. Nothing is allocated inside
  * a step. Given the seed and thread count, a run resumed from a checkpoint reproduces the
  * uninterrupted run's losses bit for bit. */
-#ifndef LG_TRAIN_H
-#define LG_TRAIN_H
 
-#include <stdint.h>
-
-#include "lg_error.h"
-
-typedef struct {
-    const char *model_dir;      /* base model (HF directory) */
-    const char *pack;           /* a language pack or table swapped into it (lg_hydra.h), or NULL */
+typedef struct lg_train_options {
+    const char *model_dir;      /* base model (HF directory): named in messages and checkpoints */
+    const char *pack;           /* the pack swapped into it (lg_pack.h), or NULL: its tokenizer's
+                                   bos/eos then replace the base config's */
     const char *lang, *script;  /* LangSAMP: tag every sequence with these codes and train
                                    their vectors (NULL: none) */
     const char *data_ids;       /* token-id file, or */
     const char *data_text;      /* text, with */
-    const char *tokenizer;      /* a SentencePiece model (also for eval_text) */
+    const char *tokenizer;      /* the tokenizer's path (the caller loads it) */
     const char *eval_text;      /* held-out text for bits per byte (NULL: none) */
     const char *out_dir;
     const char *resume_dir;     /* a checkpoint directory or NULL */
@@ -51,6 +134,8 @@ typedef struct {
  * keep 2 checkpoints. */
 void lg_train_defaults(lg_train_options *o);
 
-int lg_train_run(const lg_train_options *o, lg_error *err);
+/* Trains m (the base, already opened with its pack: lg_model_open in lg_pack.h) in place;
+ * tok encodes --text and --eval-file (NULL when the data are ids). m stays the caller's. */
+int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok, lg_error *err);
 
 #endif

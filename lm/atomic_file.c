@@ -1,5 +1,5 @@
 /* Atomic outputs: temporary file in the destination's directory + fsync + rename. */
-#include "lg_atomic_file.h"
+#include "lg_io.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /* config.json of the Llama family: loading with HF's defaults and refusals of what the
  * core cannot compute faithfully; writing a config transformers loads. */
-#include "lg_config.h"
-#include "lg_json_file.h"
+#include "lg_model.h"
+#include "lg_io.h"
 
 #include <cJSON.h>
 #include <errno.h>

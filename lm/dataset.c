@@ -1,7 +1,7 @@
 /* Token streams from id files or text, packed into sequences, shuffled per epoch. */
-#include "lg_dataset.h"
+#include "lg_train.h"
 
-#include "lg_corpus_reader.h"
+#include "lg_io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "lg_rng.h"
-#include "lg_spm.h"
+#include "lg_tokenizer.h"
 
 /* A growing token stream. */
 static int push(lg_dataset *ds, size_t *cap, int32_t id, lg_error *err)
@@ -187,8 +187,8 @@ lg_dataset *lg_dataset_load_ids(const char *path, const lg_dataset_options *opt,
 }
 
 typedef struct {
-    const lg_spm *spm;
-    lg_spm_ids ids; /* reused from line to line */
+    const lg_tokenizer *tok;
+    lg_token_ids ids; /* reused from line to line */
 } text_line;
 
 static int parse_text(void *ctx, lg_dataset *ds, const char *line, size_t len, long lineno,
@@ -196,24 +196,25 @@ static int parse_text(void *ctx, lg_dataset *ds, const char *line, size_t len, l
 {
     text_line *t = ctx;
     ds->n_bytes += len + 1; /* the line and its newline */
-    if (lg_spm_encode(t->spm, line, len, &t->ids, err) < 0)
+    if (t->tok->ops->encode(t->tok, line, len, &t->ids, err) < 0)
         return lg_fail_context(err, "%s:%ld", ds->path, lineno);
     *ids = t->ids.ids;
     *n = t->ids.n;
     return 0;
 }
 
-lg_dataset *lg_dataset_load_text(const char *path, const lg_spm *spm,
+lg_dataset *lg_dataset_load_text(const char *path, const lg_tokenizer *tok,
                                  const lg_dataset_options *opt, lg_error *err)
 {
-    if (lg_spm_vocab_size(spm) > opt->vocab_size) {
-        lg_fail(err, "%s: the tokenizer has %d pieces, more than the model's vocabulary (%d)",
-                path, lg_spm_vocab_size(spm), opt->vocab_size);
+    const int n_pieces = tok->ops->vocab_size(tok);
+    if (n_pieces > opt->vocab_size) {
+        lg_fail(err, "%s: the tokenizer %s has %d pieces, more than the model's vocabulary (%d)",
+                path, tok->path, n_pieces, opt->vocab_size);
         return NULL;
     }
-    text_line t = {.spm = spm};
+    text_line t = {.tok = tok};
     lg_dataset *ds = load_lines(path, opt, parse_text, &t, err);
-    lg_spm_ids_free(&t.ids);
+    lg_token_ids_free(&t.ids);
     return ds;
 }
 

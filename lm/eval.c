@@ -1,5 +1,5 @@
 /* Held-out evaluation in chunked or sliding windows. */
-#include "lg_eval.h"
+#include "lg_train.h"
 
 #include <math.h>
 #include <stdlib.h>

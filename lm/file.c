@@ -1,5 +1,5 @@
 /* Whole small files into memory, bounded. */
-#include "lg_file.h"
+#include "lg_io.h"
 
 #include <errno.h>
 #include <stdio.h>

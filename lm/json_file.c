@@ -1,11 +1,9 @@
-/* Small JSON files whole (lg_json_file.h). */
-#include "lg_json_file.h"
+/* Small JSON files whole (lg_io.h). */
+#include "lg_io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lg_atomic_file.h"
-#include "lg_file.h"
 
 cJSON *lg_json_read(const char *path, size_t limit, lg_error *err)
 {

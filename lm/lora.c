@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_atomic_file.h"
-#include "lg_json_file.h"
+#include "lg_io.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
 

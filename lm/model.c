@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_atomic_file.h"
+#include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_ops.h"

@@ -3,8 +3,7 @@
  * lingraft targets (x86-64, aarch64). */
 #include "lg_safetensors.h"
 
-#include "lg_atomic_file.h"
-#include "lg_json_file.h"
+#include "lg_io.h"
 
 #include <cJSON.h>
 #include <errno.h>

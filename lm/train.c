@@ -13,16 +13,13 @@
 #include <unistd.h>
 
 #include "lg_checkpoint.h"
-#include "lg_dataset.h"
-#include "lg_eval.h"
-#include "lg_hydra.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_ops.h"
 #include "lg_optim.h"
 #include "lg_progress.h"
-#include "lg_spm.h"
+#include "lg_tokenizer.h"
 
 void lg_train_defaults(lg_train_options *o)
 {
@@ -49,8 +46,8 @@ void lg_train_defaults(lg_train_options *o)
 
 typedef struct {
     const lg_train_options *o;
-    lg_model *m;
-    lg_spm *spm;
+    lg_model *m;               /* the caller's */
+    const lg_tokenizer *tok;   /* the caller's, or NULL */
     lg_dataset *data, *eval;
     lg_adamw opt;
     lg_train_state st;
@@ -67,42 +64,34 @@ static void run_free(run *r)
     free(r->targets);
     lg_dataset_free(r->data);
     lg_dataset_free(r->eval);
-    lg_spm_free(r->spm);
-    if (r->m)
-        lg_model_free(r->m);
 }
 
 static int load_data(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
     const lg_config *c = &r->m->cfg;
-    char pack_tokenizer[4096];
-    const char *tokenizer = o->tokenizer;
-    if (!tokenizer && o->pack && lg_pack_tokenizer_path(o->pack, pack_tokenizer))
-        tokenizer = pack_tokenizer;
-    if (tokenizer && !(r->spm = lg_spm_load(tokenizer, err)))
-        return -1;
+    const lg_tokenizer *tok = r->tok;
     lg_dataset_options d = {.seq_len = o->seq_len, .vocab_size = c->vocab_size,
                             .bos_id = c->bos_token_id, .eos_id = c->eos_token_id,
                             .seed = o->seed, .shuffle = 1};
     /* a pack's vocabulary is its tokenizer's: the base config's ids do not apply */
-    if (r->spm && (o->pack || (d.bos_id < 0 && d.eos_id < 0))) {
-        d.bos_id = lg_spm_bos_id(r->spm);
-        d.eos_id = lg_spm_eos_id(r->spm);
+    if (tok && (o->pack || (d.bos_id < 0 && d.eos_id < 0))) {
+        d.bos_id = tok->ops->bos_id(tok);
+        d.eos_id = tok->ops->eos_id(tok);
     }
     if (o->data_ids)
         r->data = lg_dataset_load_ids(o->data_ids, &d, err);
-    else if (r->spm)
-        r->data = lg_dataset_load_text(o->data_text, r->spm, &d, err);
+    else if (tok)
+        r->data = lg_dataset_load_text(o->data_text, tok, &d, err);
     else
         return lg_fail(err, "%s: text data needs --tokenizer", o->data_text);
     if (!r->data)
         return -1;
     if (o->eval_text) {
-        if (!r->spm)
+        if (!tok)
             return lg_fail(err, "%s: evaluation text needs --tokenizer", o->eval_text);
         d.seq_len = 0;
-        if (!(r->eval = lg_dataset_load_text(o->eval_text, r->spm, &d, err)))
+        if (!(r->eval = lg_dataset_load_text(o->eval_text, tok, &d, err)))
             return -1;
     }
     return 0;
@@ -185,8 +174,6 @@ static int setup(run *r, lg_error *err)
     if (o->batch < 1 || o->seq_len < 2 || o->accum < 1 || o->steps < 1)
         return lg_fail(err, "batch, accumulation and steps must be positive and the sequence "
                             "length at least 2");
-    if (!(r->m = lg_model_open(o->model_dir, o->pack, err)))
-        return -1;
     if (setup_langsamp(r, err) < 0)
         return -1;
     const lg_config *c = &r->m->cfg;
@@ -366,9 +353,9 @@ static float train_step(run *r, double *grad_norm)
     return (float)(loss / o->accum);
 }
 
-int lg_train_run(const lg_train_options *o, lg_error *err)
+int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok, lg_error *err)
 {
-    run r = {.o = o};
+    run r = {.o = o, .m = m, .tok = tok};
     if (setup(&r, err) < 0) {
         run_free(&r);
         return -1;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 enum { VOCAB = 200, NOISE_VOCAB = 30, PAIRS = 3000 };
 

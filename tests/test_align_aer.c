@@ -12,7 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 #define GOLD "tests/data/transfer/en-nl-gold.tsv"
 #define TRAIN "tests/data/transfer/en-nl-train.tsv.gz"

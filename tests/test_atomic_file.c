@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lg_atomic_file.h"
+#include "lg_io.h"
 
 static void commit_writes_whole_file(void **state)
 {

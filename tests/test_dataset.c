@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_dataset.h"
+#include "lg_train.h"
 #include "lg_spm.h"
 
 static char *write_temp(const char *text)
@@ -192,16 +192,17 @@ static void text_is_encoded_and_bytes_counted(void **state)
 {
     (void)state;
     lg_error err;
-    lg_spm *spm = lg_spm_load("tests/data/lm/en.model", &err);
-    assert_non_null(spm);
+    lg_tokenizer *tok = lg_tokenizer_load("tests/data/lm/en.model", &err);
+    assert_non_null(tok);
+    const lg_spm *spm = lg_tokenizer_spm(tok);
     const char *text = "This License applies to any program.\n\nYou may copy it.\n";
     char *path = write_temp(text);
     lg_dataset_options o = options(4, 512, lg_spm_bos_id(spm), lg_spm_eos_id(spm));
-    lg_dataset *ds = lg_dataset_load_text(path, spm, &o, &err);
+    lg_dataset *ds = lg_dataset_load_text(path, tok, &o, &err);
     assert_non_null(ds);
     assert_int_equal(ds->n_bytes, strlen(text));
     assert_int_equal(ds->n_docs, 2);
-    lg_spm_ids a = {0}, b = {0};
+    lg_token_ids a = {0}, b = {0};
     assert_int_equal(lg_spm_encode(spm, "This License applies to any program.", 36, &a, &err), 0);
     assert_int_equal(lg_spm_encode(spm, "You may copy it.", 16, &b, &err), 0);
     assert_int_equal(ds->n_tokens, a.n + b.n + 4);
@@ -213,11 +214,11 @@ static void text_is_encoded_and_bytes_counted(void **state)
     lg_dataset_free(ds);
     /* a tokenizer larger than the model's vocabulary is refused */
     o.vocab_size = 100;
-    assert_null(lg_dataset_load_text(path, spm, &o, &err));
+    assert_null(lg_dataset_load_text(path, tok, &o, &err));
     assert_non_null(strstr(err.msg, "512"));
-    lg_spm_ids_free(&a);
-    lg_spm_ids_free(&b);
-    lg_spm_free(spm);
+    lg_token_ids_free(&a);
+    lg_token_ids_free(&b);
+    lg_tokenizer_free(tok);
     remove(path);
     free(path);
 }
@@ -227,12 +228,13 @@ static void gzip_text_reads_as_plain(void **state)
 {
     (void)state;
     lg_error err;
-    lg_spm *spm = lg_spm_load("tests/data/lm/en.model", &err);
-    assert_non_null(spm);
+    lg_tokenizer *tok = lg_tokenizer_load("tests/data/lm/en.model", &err);
+    assert_non_null(tok);
+    const lg_spm *spm = lg_tokenizer_spm(tok);
     lg_dataset_options o = options(16, 512, lg_spm_bos_id(spm), lg_spm_eos_id(spm));
     assert_int_equal(system("gzip -c tests/data/lm/heldout.txt > build/test_dataset_heldout.txt.gz"), 0);
-    lg_dataset *plain = lg_dataset_load_text("tests/data/lm/heldout.txt", spm, &o, &err);
-    lg_dataset *gz = lg_dataset_load_text("build/test_dataset_heldout.txt.gz", spm, &o, &err);
+    lg_dataset *plain = lg_dataset_load_text("tests/data/lm/heldout.txt", tok, &o, &err);
+    lg_dataset *gz = lg_dataset_load_text("build/test_dataset_heldout.txt.gz", tok, &o, &err);
     assert_non_null(plain);
     assert_non_null(gz);
     assert_int_equal(plain->n_tokens, gz->n_tokens);
@@ -240,7 +242,7 @@ static void gzip_text_reads_as_plain(void **state)
     assert_memory_equal(plain->tokens, gz->tokens, plain->n_tokens * sizeof *plain->tokens);
     lg_dataset_free(plain);
     lg_dataset_free(gz);
-    lg_spm_free(spm);
+    lg_tokenizer_free(tok);
 }
 
 int main(void)

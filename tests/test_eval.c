@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_eval.h"
+#include "lg_train.h"
 #include "lg_ops.h"
 #include "lg_safetensors.h"
 

@@ -11,15 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_atomic_file.h"
-#include "lg_config.h"
-#include "lg_export.h"
-#include "lg_hydra.h"
-#include "lg_init.h"
-#include "lg_lora.h"
+#include "lg_io.h"
 #include "lg_model.h"
+#include "lg_export.h"
+#include "lg_pack.h"
+#include "lg_transfer.h"
+#include "lg_lora.h"
 #include "lg_safetensors.h"
-#include "lg_sha256.h"
 
 #define FIX "tests/fixtures/hf/"
 #define TOK "tests/data/gguf/tiny301.model"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_gguf.h"
+#include "lg_export.h"
 
 /* ---- An independent little-endian encoder for expected files ---------------------- */
 

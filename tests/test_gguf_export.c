@@ -16,7 +16,7 @@
 
 #include <cJSON.h>
 
-#include "lg_gguf.h"
+#include "lg_export.h"
 #include "lg_safetensors.h"
 #include "lg_spm.h"
 

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_hydra.h"
-#include "lg_init.h"
+#include "lg_pack.h"
+#include "lg_transfer.h"
 #include "lg_model.h"
-#include "lg_sha256.h"
+#include "lg_io.h"
 
 #define FIX "tests/fixtures/hf/"
 #define TOK "tests/data/gguf/tiny301.model"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_json_file.h"
+#include "lg_io.h"
 
 static void written_json_reads_back(void **state)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lg_config.h"
+#include "lg_model.h"
 #include "lg_safetensors.h"
 
 #define FIX "tests/fixtures/hf"

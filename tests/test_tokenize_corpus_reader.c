@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "lg_corpus_reader.h"
+#include "lg_io.h"
 
 /* Three lines: "first", a line of `long_len` 'x's, "last" (CRLF ending, no final newline). */
 static char *make_content(size_t long_len, size_t *len)

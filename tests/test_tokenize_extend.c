@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../tokenize/spm_proto.h"
-#include "lg_corpus_reader.h"
+#include "lg_io.h"
 #include "lg_spm.h"
 
 typedef struct {
@@ -122,12 +122,12 @@ static void check_extension(const models *m, lg_spm_score_policy policy)
 
     /* The merged tokenizer still round-trips text. */
     const char *text = "Deze licentie geeft u het recht the Program to modify";
-    lg_spm_ids ids = {0};
+    lg_token_ids ids = {0};
     assert_int_equal(lg_spm_encode(out, text, strlen(text), &ids, &err), 0);
     char *back = lg_spm_decode(out, ids.ids, ids.n, &err);
     assert_string_equal(back, text);
     free(back);
-    lg_spm_ids_free(&ids);
+    lg_token_ids_free(&ids);
 
     lg_spm_free(base);
     lg_spm_free(target);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_corpus_reader.h"
+#include "lg_io.h"
 #include "lg_spm.h"
 #include "lg_text.h"
 
@@ -91,7 +91,7 @@ static void round_trip(const lg_spm *m, const char *path, int64_t *checked)
     lg_corpus_reader *r = lg_corpus_open(path, &err);
     assert_non_null(r);
     lg_text_cleaner *c = lg_text_cleaner_new(LG_TEXT_NFKC, 0, &err);
-    lg_spm_ids ids = {0};
+    lg_token_ids ids = {0};
     lg_spm_pieces pieces = {0};
     const char *line;
     size_t len;
@@ -120,7 +120,7 @@ static void round_trip(const lg_spm *m, const char *path, int64_t *checked)
         free(expect);
         (*checked)++;
     }
-    lg_spm_ids_free(&ids);
+    lg_token_ids_free(&ids);
     lg_spm_pieces_free(&pieces);
     lg_text_cleaner_free(c);
     lg_corpus_close(r);
@@ -177,13 +177,13 @@ static void serialized_round_trip(void **state)
     lg_spm *again = lg_spm_load_serialized(bytes, len, "copy", &err);
     assert_non_null(again);
     const char *text = "Toont of controleert controlesommen.";
-    lg_spm_ids a = {0}, b = {0};
+    lg_token_ids a = {0}, b = {0};
     assert_int_equal(lg_spm_encode(m, text, strlen(text), &a, &err), 0);
     assert_int_equal(lg_spm_encode(again, text, strlen(text), &b, &err), 0);
     assert_int_equal(a.n, b.n);
     assert_memory_equal(a.ids, b.ids, a.n * sizeof *a.ids);
-    lg_spm_ids_free(&a);
-    lg_spm_ids_free(&b);
+    lg_token_ids_free(&a);
+    lg_token_ids_free(&b);
     lg_spm_free(again);
 
     /* Damaged copies: truncated inside a piece, garbage, empty. */

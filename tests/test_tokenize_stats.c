@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../tokenize/token_stats.h"
-#include "lg_corpus_reader.h"
+#include "lg_io.h"
 
 static int next_line(void *ctx, const char **line, size_t *len, lg_error *err)
 {
@@ -55,13 +55,13 @@ static void fixed_text(void **state)
         lg_token_stats s;
         assert_int_equal(lg_token_stats_init(&s, m, &err), 0);
         int64_t tokens = 0;
-        lg_spm_ids ids = {0};
+        lg_token_ids ids = {0};
         for (int i = 0; i < 3; i++) {
             assert_int_equal(lg_token_stats_add(&s, lines[i], strlen(lines[i]), &err), 0);
             assert_int_equal(lg_spm_encode(m, lines[i], strlen(lines[i]), &ids, &err), 0);
             tokens += (int64_t)ids.n;
         }
-        lg_spm_ids_free(&ids);
+        lg_token_ids_free(&ids);
         assert_int_equal(s.lines, 3);
         assert_int_equal(s.words, 6 + 1 + 3);
         assert_int_equal(s.bytes, 20 + 2 + 20);

@@ -19,6 +19,7 @@
 #include "lg_lora.h"
 #include "lg_model_init.h"
 #include "lg_safetensors.h"
+#include "lg_pack.h"
 #include "lg_train.h"
 
 #define DATA "tests/data/lm"
@@ -100,13 +101,13 @@ static void accumulation_equals_a_bigger_batch(void **state)
     options(&o, fx, out, log_a);
     o.batch = 4;
     o.accum = 1;
-    assert_int_equal(lg_train_run(&o, &err), 0);
+    assert_int_equal(lg_pack_train(&o, &err), 0);
     snprintf(out, sizeof out, "%s/b", fx->dir);
     snprintf(log_b, sizeof log_b, "%s/b.log", fx->dir);
     options(&o, fx, out, log_b);
     o.batch = 2;
     o.accum = 2;
-    assert_int_equal(lg_train_run(&o, &err), 0);
+    assert_int_equal(lg_pack_train(&o, &err), 0);
     double la, na, lb, nb;
     first_step(log_a, &la, &na);
     first_step(log_b, &lb, &nb);
@@ -144,7 +145,7 @@ static void train_rows_changes_only_new_rows(void **state)
     o.batch = 4;
     o.train_rows_from = 300;
     o.weight_decay = 0.1f;
-    assert_int_equal(lg_train_run(&o, &err), 0);
+    assert_int_equal(lg_pack_train(&o, &err), 0);
     snprintf(ckpt, sizeof ckpt, "%s/last/model", out);
     lg_model *base = load(fx->base), *m = load(ckpt);
     const int V = m->cfg.vocab_size, C = m->cfg.hidden_size;
@@ -177,7 +178,7 @@ static void lora_keeps_the_base(void **state)
     o.lora_alpha = 8;
     o.lora_targets = 0x7f;
     o.train_rows_from = 400;
-    assert_int_equal(lg_train_run(&o, &err), 0);
+    assert_int_equal(lg_pack_train(&o, &err), 0);
     snprintf(adapter, sizeof adapter, "%s/last/adapter", out);
     lg_model *base = load(fx->base), *m = load(fx->base);
     assert_non_null(lg_lora_load_peft(m, adapter, &err));

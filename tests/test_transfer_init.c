@@ -18,12 +18,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "lg_align.h"
-#include "lg_config.h"
-#include "lg_init.h"
+#include "lg_transfer.h"
+#include "lg_model.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
-#include "lg_sha256.h"
+#include "lg_io.h"
 #include "lg_spm.h"
 
 #define TRAIN "tests/data/transfer/en-nl-train.tsv.gz"
@@ -193,7 +192,7 @@ static void align_corpus(lg_align_result *res)
 {
     lg_parallel pc;
     lg_parallel_init(&pc);
-    lg_spm_ids a = {0}, b = {0};
+    lg_token_ids a = {0}, b = {0};
     lg_error err;
     for (int i = 0; i < fx.en.n; i++) {
         assert_int_equal(lg_spm_encode(fx.base_tok, fx.en.lines[i], strlen(fx.en.lines[i]), &a, &err), 0);
@@ -207,8 +206,8 @@ static void align_corpus(lg_align_result *res)
         if (a.n && b.n)
             assert_int_equal(lg_parallel_add(&pc, sa, (int)a.n, sb, (int)b.n, &err), 0);
     }
-    lg_spm_ids_free(&a);
-    lg_spm_ids_free(&b);
+    lg_token_ids_free(&a);
+    lg_token_ids_free(&b);
     lg_align_opts o;
     lg_align_opts_default(&o);
     o.threads = 2;
@@ -355,7 +354,7 @@ static void subtoken_mean_uses_the_base_pieces_of_the_text(void **state)
                 text[w++] = piece[i++];
         }
         text[w] = 0;
-        lg_spm_ids ids = {0};
+        lg_token_ids ids = {0};
         lg_error err;
         assert_int_equal(lg_spm_encode(fx.base_tok, text, w, &ids, &err), 0);
         /* every base id of the combination occurs in the text's base encoding */
@@ -366,7 +365,7 @@ static void subtoken_mean_uses_the_base_pieces_of_the_text(void **state)
             assert_true(found);
         }
         assert_true((size_t)n <= ids.n);
-        lg_spm_ids_free(&ids);
+        lg_token_ids_free(&ids);
         checked++;
     }
     assert_true(checked > 100);

@@ -130,7 +130,7 @@ extern "C" int lg_spm_bos_id(const lg_spm *m) { return special_id(m, m->sp.bos_i
 extern "C" int lg_spm_eos_id(const lg_spm *m) { return special_id(m, m->sp.eos_id()); }
 extern "C" int lg_spm_pad_id(const lg_spm *m) { return special_id(m, m->sp.pad_id()); }
 
-extern "C" int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_spm_ids *out,
+extern "C" int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_token_ids *out,
                              lg_error *err)
 {
     try {
@@ -227,13 +227,6 @@ extern "C" char *lg_spm_decode_pieces(const lg_spm *m, const char *const *pieces
     } catch (const std::exception &e) {
         return lg_fail(err, "%s: decode: %s", m->name.c_str(), e.what()), nullptr;
     }
-}
-
-extern "C" void lg_spm_ids_free(lg_spm_ids *ids)
-{
-    free(ids->ids);
-    ids->ids = nullptr;
-    ids->n = ids->cap = 0;
 }
 
 extern "C" void lg_spm_pieces_free(lg_spm_pieces *pieces)

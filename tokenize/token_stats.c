@@ -61,6 +61,6 @@ int lg_token_stats_add(lg_token_stats *s, const char *line, size_t len, lg_error
 void lg_token_stats_free(lg_token_stats *s)
 {
     free(s->seen);
-    lg_spm_ids_free(&s->ids);
+    lg_token_ids_free(&s->ids);
     memset(s, 0, sizeof *s);
 }

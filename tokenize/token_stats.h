@@ -14,7 +14,7 @@ typedef struct {
     const lg_spm *model;
     int64_t lines, words, chars, bytes, tokens, unknown, byte_fallback, vocab_used;
     uint8_t *seen;      /* one flag per id */
-    lg_spm_ids ids;     /* reused encoding buffer */
+    lg_token_ids ids;     /* reused encoding buffer */
 } lg_token_stats;
 
 int lg_token_stats_init(lg_token_stats *s, const lg_spm *model, lg_error *err);

@@ -1,5 +1,5 @@
 /* Alignment error rate against hand-annotated sure and possible links. */
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 static int64_t intersect_count(const int64_t *x, int64_t nx, const int64_t *y, int64_t ny)
 {

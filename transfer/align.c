@@ -1,6 +1,6 @@
 /* The aligner: both directions trained, then one pass that symmetrises and collects the
  * expected link counts n(tgt, src) and, when asked, Pharaoh links. */
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 #include <math.h>
 #include <omp.h>

@@ -7,7 +7,7 @@
 #define LG_ALIGN_MODEL_H
 
 #include <stdint.h>
-#include "lg_align.h"
+#include "lg_transfer.h"
 #include "lg_progress.h"
 #include "ttable.h"
 

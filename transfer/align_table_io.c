@@ -1,5 +1,5 @@
 /* Alignment tables and links as text: `tgt<TAB>src<TAB>p<TAB>count` and Pharaoh `i-j`. */
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "lg_atomic_file.h"
+#include "lg_io.h"
 
 typedef struct {
     int32_t src;

@@ -1,5 +1,5 @@
 /* The dictionary variant: a bilingual word list as a parallel corpus of token ids. */
-#include "lg_init.h"
+#include "lg_transfer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@ int lg_init_dict_corpus(const char *path, const lg_spm *base_tok, const lg_spm *
     if (!gz)
         return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
     char line[8192];
-    lg_spm_ids a = {0}, b = {0};
+    lg_token_ids a = {0}, b = {0};
     int64_t line_no = 0, used = 0;
     int rc = 0;
     while (rc == 0 && gzgets(gz, line, sizeof line)) {
@@ -52,8 +52,8 @@ int lg_init_dict_corpus(const char *path, const lg_spm *base_tok, const lg_spm *
         used++;
     }
     gzclose(gz);
-    lg_spm_ids_free(&a);
-    lg_spm_ids_free(&b);
+    lg_token_ids_free(&a);
+    lg_token_ids_free(&b);
     if (rc == 0 && used == 0)
         rc = lg_fail(err, "%s: no usable entries", path);
     return rc;

@@ -1,5 +1,5 @@
 /* Materialising a plan: weighted sums of streamed base rows, or draws from base statistics. */
-#include "lg_init.h"
+#include "lg_transfer.h"
 
 #include <cblas.h>
 #include <math.h>

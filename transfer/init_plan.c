@@ -1,5 +1,5 @@
 /* How each new token's row is made: the plan of convex combinations of base rows. */
-#include "lg_init.h"
+#include "lg_transfer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +209,7 @@ static int add_trie_relatives(builder *b, const piece_trie *trie, const lg_align
 
 /* The subtoken mean: the piece's text encoded with the base tokenizer. */
 static int add_subtoken_mean(builder *b, const lg_spm *base_tok, const char *piece,
-                             lg_spm_ids *ids, char *text, lg_error *err)
+                             lg_token_ids *ids, char *text, lg_error *err)
 {
     size_t len = strlen(piece);
     if (len >= 4 && piece[0] == '<' && piece[1] == '0' && piece[2] == 'x')
@@ -280,7 +280,7 @@ int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_a
     b.touched = malloc(((size_t)n_base + 1) * sizeof *b.touched);
     term *scratch = malloc(((size_t)n_base + 1) * sizeof *scratch);
     piece_trie trie = {0};
-    lg_spm_ids ids = {0};
+    lg_token_ids ids = {0};
     size_t text_cap = 4096;
     char *text = malloc(text_cap);
     int rc = 0;
@@ -364,7 +364,7 @@ done:
     free(b.touched);
     free(scratch);
     free(text);
-    lg_spm_ids_free(&ids);
+    lg_token_ids_free(&ids);
     piece_trie_free(&trie);
     if (rc < 0) {
         lg_init_plan_free(plan);

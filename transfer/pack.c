@@ -1,13 +1,13 @@
 /* Embedding table packs: the new rows as one safetensors file with provenance metadata. */
-#include "lg_init.h"
+#include "lg_transfer.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_config.h"
-#include "lg_sha256.h"
+#include "lg_model.h"
+#include "lg_io.h"
 
 #define EMBED_NAME "model.embed_tokens.weight"
 #define HEAD_NAME "lm_head.weight"

@@ -1,5 +1,5 @@
 /* Parallel corpora of token ids: two line-aligned files or one src<TAB>tgt file, plain or gzip. */
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Symmetrisation of two directional Viterbi alignments (Koehn et al.'s heuristics). */
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
 #define LG_TTABLE_H
 
 #include <stdint.h>
-#include "lg_align.h"
+#include "lg_transfer.h"
 
 typedef struct {
     int32_t n_rows;      /* conditioning vocabulary + 1 */

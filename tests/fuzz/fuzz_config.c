@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lg_config.h"
+#include "lg_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

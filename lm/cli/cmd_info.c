@@ -1,0 +1,87 @@
+/* `lm info MODEL_DIR`: architecture, parameter count, dtypes, memory. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lg_cli.h"
+#include "lg_model.h"
+#include "lg_safetensors.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lm info MODEL_DIR\n"
+               "Prints the architecture from config.json, the parameter count, the dtypes\n"
+               "stored in the weights and the memory inference and training need.\n");
+}
+
+static void human(char *buf, size_t n, double bytes)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (bytes >= 1024 && i < 4) {
+        bytes /= 1024;
+        i++;
+    }
+    snprintf(buf, n, "%.1f %s", bytes, u[i]);
+}
+
+int lg_cmd_info(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        usage(stderr);
+        return 2;
+    }
+    lg_error err;
+    lg_config c;
+    if (lg_config_load_dir(argv[1], &c, &err) < 0) {
+        lg_error_print("lm info", &err);
+        return 1;
+    }
+    lg_weights *w = lg_weights_open_dir(argv[1], &err);
+    if (!w) {
+        lg_error_print("lm info", &err);
+        return 1;
+    }
+    long long params = lg_config_param_count(&c);
+    long long stored[LG_DT_BOOL + 1] = {0};
+    double stored_bytes = 0;
+    for (int i = 0; i < lg_weights_count(w); i++) {
+        const lg_tensor_info *t = lg_weights_tensor(w, i);
+        stored[t->dtype] += t->numel;
+        stored_bytes += (double)t->nbytes;
+    }
+    printf("model          %s\n", argv[1]);
+    printf("architecture   %s\n", c.model_type);
+    printf("vocabulary     %d\n", c.vocab_size);
+    printf("hidden size    %d\n", c.hidden_size);
+    printf("layers         %d\n", c.n_layers);
+    printf("heads          %d (KV heads %d, head_dim %d)\n", c.n_heads, c.n_kv_heads, c.head_dim);
+    printf("intermediate   %d\n", c.intermediate_size);
+    printf("max positions  %d\n", c.max_position_embeddings);
+    printf("RMSNorm eps    %g\n", c.rms_norm_eps);
+    printf("RoPE theta     %g\n", c.rope_theta);
+    printf("tied embedding %s\n", c.tie_word_embeddings ? "yes" : "no");
+    printf("q/k/v bias     %s%s\n", c.qkv_bias ? "yes" : "no", c.o_bias ? " (and o_proj)" : "");
+    if (c.sliding_window)
+        printf("sliding window %d\n", c.sliding_window);
+    printf("parameters     %lld (%.2f M)\n", params, params / 1e6);
+    printf("stored dtypes ");
+    for (int d = 0; d <= LG_DT_BOOL; d++)
+        if (stored[d])
+            printf(" %s: %lld", lg_dtype_name((lg_dtype)d), stored[d]);
+    printf("\n");
+    char a[32], b[32], d[32];
+    human(a, sizeof a, stored_bytes);
+    human(b, sizeof b, params * 4.0);
+    /* full training: parameters, gradients, AdamW's two moments */
+    human(d, sizeof d, params * 16.0);
+    printf("on disk        %s\n", a);
+    printf("in memory      %s as float32 (inference, plus activations)\n", b);
+    printf("full training  %s (weights, gradients, AdamW moments; plus activations)\n", d);
+    lg_weights_close(w);
+    return 0;
+}
