@@ -66,6 +66,17 @@ prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(KIT_C),$(wildcard $(1
 TEST_C   := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_C:tests/%.c=$(BUILD)/tests/%)
 
+# The version every program prints (--version): this release and the commit built.
+VERSION    := 0.1.0
+GIT_REV    := $(shell git rev-parse --short HEAD 2>/dev/null)
+LG_VERSION := $(VERSION)$(if $(GIT_REV),+git.$(GIT_REV),)
+.PHONY: FORCE
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LG_VERSION)' | cmp -s - $@ || echo '$(LG_VERSION)' >$@
+$(BUILD)/obj/lm/cli/cli.o: $(BUILD)/version.stamp
+$(BUILD)/obj/lm/cli/cli.o: CFLAGS += -DLG_VERSION='"$(LG_VERSION)"'
+
 # Command code sees its own module's private headers and the kit's; the tests see every
 # module's private headers (they test internals).
 $(foreach m,$(MODULES),$(eval $(BUILD)/obj/$(m)/cli/%.o: CFLAGS += -I$(m) -Ilm/cli))
@@ -135,7 +146,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(shell pkg-config --cflags libcjson 2>/dev/null) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRC     := lm/safetensors.c lm/config.c lm/error.c lm/atomic_file.c lm/file.c lm/json_file.c
+FUZZ_SRC     := lm/safetensors.c lm/config.c lm/error.c lm/atomic_file.c lm/cleanup.c lm/file.c lm/json_file.c
 FUZZERS      := build/fuzz/fuzz_safetensors build/fuzz/fuzz_config
 FUZZ_SEEDS   := $(wildcard tests/fixtures/hf/*/)
 

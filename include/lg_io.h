@@ -32,6 +32,7 @@ typedef struct {
     FILE *fp;            /* write here */
     char path[4096];     /* final destination */
     char tmp_path[4096]; /* DEST.tmp.PID.N in the same directory */
+    int temp_slot;       /* lg_temp_register's slot + 1, 0: none */
 } lg_atomic_file;
 
 int lg_atomic_open(lg_atomic_file *af, const char *path, lg_error *err);
@@ -45,9 +46,14 @@ int lg_remove_tree(const char *dir);
 /* Renames a finished temporary directory into place, replacing an older one. */
 int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err);
 
+/* Removes a directory tree without ever leaving part of it under its name: it is renamed
+ * to DIR.removing.PID first (removed on a signal too), then deleted. */
+int lg_remove_dir(const char *dir, lg_error *err);
+
 typedef struct {
     const char *dir; /* final destination; must outlive the struct */
     char tmp[4096];  /* DIR.tmp.PID beside it: write here; "" once committed or removed */
+    int temp_slot;   /* lg_temp_register's slot + 1, 0: none */
 } lg_atomic_dir;
 
 /* lg_atomic_dir_begin flag: first remove a DIR.tmp.PID that an earlier failure of this
@@ -111,5 +117,43 @@ void lg_sha256_update(lg_sha256 *s, const void *data, size_t len);
 void lg_sha256_final_hex(lg_sha256 *s, char hex[65]);
 /* The checksum of a whole file. */
 int lg_sha256_file(const char *path, char hex[65], lg_error *err);
+
+/* ---- Temporaries removed on a signal.
+ *
+ * lg_atomic_open and lg_atomic_dir_begin register their temporaries, commit and abort
+ * release them; a program calls lg_cleanup_on_signals() once, and then SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT or SIGPIPE removes every registered temporary before the process ends
+ * with that signal (signals its parent ignored stay ignored). Up to 64 at once. */
+
+/* The slot, or -1 when all are taken (the temporary is then not removed on a signal). */
+int lg_temp_register(const char *path, int is_dir);
+void lg_temp_unregister(int slot);   /* -1 is fine */
+void lg_cleanup_on_signals(void);
+/* What the handler does (async-signal-safe), for tests. */
+void lg_temp_remove_all(void);
+
+/* ---- The output rule: what an output path may be.
+ *
+ * An output is refused when it is one of the inputs, when it is a directory that holds an
+ * input (replacing it would delete the input), or when it lies inside an input directory
+ * (inputs are never modified). An output that exists is refused unless the user forces
+ * replacement, or it is an empty directory, or a directory whose marker file
+ * (.lingraft-output, written by lg_output_mark) names the same writer ("lm init"): then it
+ * is the user's previous output of the same command. A file is never replaced by a
+ * directory or the other way round. */
+typedef enum {
+    LG_OUT_FILE,  /* a file, replaced whole */
+    LG_OUT_DIR,   /* a directory, replaced whole (lg_atomic_dir) */
+    LG_OUT_TREE,  /* a directory written into (training checkpoints): inputs may lie inside */
+} lg_output_kind;
+
+#define LG_OUTPUT_MARKER ".lingraft-output"
+
+/* 0 when path may be written, else -1 with a message naming path and the way out. inputs
+ * are the command's input paths ("-" and NULL are skipped). */
+int lg_output_check(const char *path, lg_output_kind kind, const char *writer, int force,
+                    const char *const *inputs, int n_inputs, lg_error *err);
+/* Writes DIR/.lingraft-output naming the writer (atomically). */
+int lg_output_mark(const char *dir, const char *writer, lg_error *err);
 
 #endif

@@ -36,6 +36,8 @@ typedef struct {
     char torch_dtype[16];         /* "float32", "bfloat16", ... ("" when absent) */
 } lg_config;
 
+/* A config.json larger than this is refused (not truncated). */
+#define LG_CONFIG_MAX_BYTES ((size_t)16 << 20)
 int lg_config_load(const char *path, lg_config *cfg, lg_error *err);
 /* Parses config.json text of `len` bytes; `name` stands for the file in messages. */
 int lg_config_parse(const char *json, size_t len, const char *name, lg_config *cfg,

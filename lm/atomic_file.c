@@ -18,9 +18,14 @@ int lg_atomic_open(lg_atomic_file *af, const char *path, lg_error *err)
     snprintf(af->path, sizeof af->path, "%s", path);
     snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp.%ld.%u", path, (long)getpid(),
              atomic_fetch_add(&counter, 1));
+    af->temp_slot = lg_temp_register(af->tmp_path, 0) + 1;
     af->fp = fopen(af->tmp_path, "wb");
-    if (!af->fp)
-        return lg_fail(err, "%s: cannot create: %s", af->tmp_path, strerror(errno));
+    if (!af->fp) {
+        int saved = errno;
+        lg_temp_unregister(af->temp_slot - 1);
+        af->temp_slot = 0;
+        return lg_fail(err, "%s: cannot create: %s", path, strerror(saved));
+    }
     return 0;
 }
 
@@ -35,15 +40,18 @@ int lg_atomic_commit(lg_atomic_file *af, lg_error *err)
         saved = errno;
     }
     af->fp = NULL;
-    if (failed) {
-        unlink(af->tmp_path);
-        return lg_fail(err, "%s: write failed: %s", af->path, strerror(saved));
-    }
-    if (rename(af->tmp_path, af->path) != 0) {
+    if (!failed && rename(af->tmp_path, af->path) != 0) {
+        failed = 2;
         saved = errno;
-        unlink(af->tmp_path);
-        return lg_fail(err, "%s: cannot rename into place: %s", af->path, strerror(saved));
     }
+    if (failed)
+        unlink(af->tmp_path);
+    lg_temp_unregister(af->temp_slot - 1);
+    af->temp_slot = 0;
+    if (failed == 1)
+        return lg_fail(err, "%s: write failed: %s", af->path, strerror(saved));
+    if (failed)
+        return lg_fail(err, "%s: cannot rename into place: %s", af->path, strerror(saved));
     return 0;
 }
 
@@ -55,6 +63,8 @@ void lg_atomic_abort(lg_atomic_file *af)
     }
     if (af->tmp_path[0])
         unlink(af->tmp_path);
+    lg_temp_unregister(af->temp_slot - 1);
+    af->temp_slot = 0;
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -74,7 +84,7 @@ int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
     char old[4200];
     snprintf(old, sizeof old, "%s.old.%ld", dir, (long)getpid());
     struct stat st;
-    int had_old = stat(dir, &st) == 0;
+    int had_old = lstat(dir, &st) == 0;
     if (had_old && rename(dir, old) != 0)
         return lg_fail(err, "%s: cannot move the old directory aside: %s", dir, strerror(errno));
     if (rename(tmp_dir, dir) != 0) {
@@ -83,8 +93,26 @@ int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
             rename(old, dir);
         return lg_fail(err, "%s: cannot rename into place: %s", dir, strerror(saved));
     }
-    if (had_old)
+    if (had_old) {
+        int slot = lg_temp_register(old, 1);
         lg_remove_tree(old);
+        lg_temp_unregister(slot);
+    }
+    return 0;
+}
+
+int lg_remove_dir(const char *dir, lg_error *err)
+{
+    char gone[4200];
+    snprintf(gone, sizeof gone, "%s.removing.%ld", dir, (long)getpid());
+    if (rename(dir, gone) != 0)
+        return lg_fail(err, "%s: cannot remove: %s", dir, strerror(errno));
+    int slot = lg_temp_register(gone, 1);
+    int rc = lg_remove_tree(gone);
+    lg_temp_unregister(slot);
+    if (rc != 0)
+        return lg_fail(err, "%s: moved to %s but could not remove it all: %s", dir, gone,
+                       strerror(errno));
     return 0;
 }
 
@@ -94,12 +122,14 @@ int lg_atomic_dir_begin(lg_atomic_dir *d, const char *dir, int flags, lg_error *
     snprintf(d->tmp, sizeof d->tmp, "%s.tmp.%ld", dir, (long)getpid());
     if (flags & LG_ATOMIC_DIR_CLEAR_STALE)
         lg_remove_tree(d->tmp);
+    d->temp_slot = 0;
     if (mkdir(d->tmp, 0755) != 0) {
         int saved = errno;
-        lg_fail(err, "%s: cannot create: %s", d->tmp, strerror(saved));
+        lg_fail(err, "%s: cannot create (as %s): %s", dir, d->tmp, strerror(saved));
         d->tmp[0] = '\0'; /* not ours: abort must not remove it */
         return -1;
     }
+    d->temp_slot = lg_temp_register(d->tmp, 1) + 1;
     return 0;
 }
 
@@ -109,6 +139,8 @@ int lg_atomic_dir_commit(lg_atomic_dir *d, lg_error *err)
     if (rc < 0)
         lg_remove_tree(d->tmp);
     d->tmp[0] = '\0'; /* renamed or removed: nothing left for abort */
+    lg_temp_unregister(d->temp_slot - 1);
+    d->temp_slot = 0;
     return rc;
 }
 
@@ -117,4 +149,6 @@ void lg_atomic_dir_abort(lg_atomic_dir *d)
     if (d->tmp[0])
         lg_remove_tree(d->tmp);
     d->tmp[0] = '\0';
+    lg_temp_unregister(d->temp_slot - 1);
+    d->temp_slot = 0;
 }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CONFIG_BYTES (16u << 20)
 
 static const struct {
     const char *model_type;
@@ -278,24 +277,11 @@ int lg_config_parse(const char *json, size_t len, const char *name, lg_config *c
 
 int lg_config_load(const char *path, lg_config *cfg, lg_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc(MAX_CONFIG_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return lg_fail(err, "%s: out of memory", path);
-    }
-    size_t len = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    int rc;
-    if (bad)
-        rc = lg_fail(err, "%s: read error", path);
-    else if (len > MAX_CONFIG_BYTES)
-        rc = lg_fail(err, "%s: larger than %u bytes; not a config.json", path, MAX_CONFIG_BYTES);
-    else
-        rc = lg_config_parse(buf, len, path, cfg, err);
+    size_t len;
+    char *buf = lg_read_file(path, LG_CONFIG_MAX_BYTES, &len, err);
+    if (!buf)
+        return -1;
+    int rc = lg_config_parse(buf, len, path, cfg, err);
     free(buf);
     return rc;
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Bad input to lm init, train and eval: an empty data file, a token id beyond the
 # vocabulary, a checkpoint of another model, a sequence length over the model's maximum,
-# an unknown preset. Each is refused with exit status 1, one message naming the file
-# and the problem, and no output directory or log left behind.
+# an unknown preset. Each is refused with exit status 1 (2 for a usage error: a bad option
+# value), one message naming the file or option and the problem, and no output directory or
+# log left behind.
 set -eu
 export OMP_WAIT_POLICY=PASSIVE
 LM="$LG_BIN/lm"
@@ -10,13 +11,14 @@ D=tests/data/lm
 W=$(mktemp -d build/lm_bad.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-# refuses CMD...: runs it, expects status 1, a message with $want, and no $W/out or $W/log
+# refuses CMD...: runs it, expects status $status (default 1), a message with $want, and no
+# $W/out or $W/log
 refuses() {
     want=$1; shift
     rc=0
     "$@" >"$W/stdout" 2>"$W/stderr" || rc=$?
-    if [ $rc -ne 1 ]; then
-        echo "expected exit status 1, got $rc from: $*" >&2; cat "$W/stderr" >&2; exit 1
+    if [ $rc -ne "${status:-1}" ]; then
+        echo "expected exit status ${status:-1}, got $rc from: $*" >&2; cat "$W/stderr" >&2; exit 1
     fi
     grep -qF -- "$want" "$W/stderr" ||
         { echo "message lacks '$want':" >&2; cat "$W/stderr" >&2; exit 1; }
@@ -56,7 +58,7 @@ refuses "$W/m0: not a training checkpoint" \
     "$LM" train "$W/m0" --text $D/heldout.txt --tokenizer $D/en.model --steps 4 --batch 2 \
     --seq-len 16 --threads 1 -q -o "$W/out" --resume "$W/m0"
 
-refuses "unknown preset 'huge' (known: micro, tiny, small)" \
+status=2 refuses "--preset: 'huge' is not one of micro|tiny|small" \
     "$LM" init --preset huge --vocab-size 100 -o "$W/out"
 refuses "needs --tokenizer or --vocab-size" "$LM" init --preset tiny -o "$W/out"
 refuses "evaluation window 600 exceeds the model's maximum sequence length 512" \

@@ -1,4 +1,4 @@
-/* adapt — language/script vectors, table packs and export. */
+/* adapt — language packs, language/script vectors and export. */
 #include "lg_adapt_cli.h"
 #include "lg_cli.h"
 
@@ -11,6 +11,6 @@ static const lg_cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-    lg_cli_passive_threads(argv);
-    return lg_cli_dispatch("adapt", commands, (int)(sizeof commands / sizeof *commands), argc, argv);
+    return lg_cli_main("adapt", "Language packs over one unchanged base model, and export.",
+                       commands, (int)(sizeof commands / sizeof *commands), argc, argv);
 }

@@ -11,6 +11,7 @@
 
 #include "lg_bench.h"
 #include "lg_cli.h"
+#include "lm_cmds.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_optim.h"

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lg_cli.h"
+#include "lm_cmds.h"
 #include "lg_generate.h"
 #include "lg_lora.h"
 #include "lg_model.h"

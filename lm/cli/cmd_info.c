@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lg_cli.h"
+#include "lm_cmds.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
 

@@ -1,47 +1,23 @@
 /* `lm init`: a fresh, randomly initialised model directory for pretraining from scratch. */
 #include <cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lg_cli.h"
+#include "lm_cmds.h"
+#include "lg_io.h"
 #include "lg_model.h"
 #include "lg_model_init.h"
 #include "lg_safetensors.h"
 #include "lg_spm.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: lm init (--config FILE | --preset NAME) -o DIR [options]\n"
-            "Writes DIR/config.json and DIR/model.safetensors (float32) with Hugging Face's\n"
-            "initialisation: linear and embedding weights normal(0, initializer_range),\n"
-            "RMSNorm weights 1, biases 0. The same --seed gives the same weights.\n\n"
-            "  --config FILE        an HF config.json (llama, mistral, qwen2); its\n"
-            "                       initializer_range is used when present (else 0.02)\n"
-            "  --preset NAME        llama sizes: micro (hidden 64, 2 layers), tiny (256, 4\n"
-            "                       layers, 4 heads, 2 KV heads, intermediate 688), small (512, 8)\n"
-            "  --tokenizer FILE     SentencePiece .model: vocabulary size and bos/eos/pad ids\n"
-            "  --vocab-size N       vocabulary size (when no tokenizer is given)\n"
-            "  --tie-embeddings     share embed_tokens with lm_head (presets are untied)\n"
-            "  --seed N             random seed (default 0)\n"
-            "  -o, --output DIR     the model directory to write (replaced atomically)\n"
-            "  -h, --help           this text\n");
-}
-
-/* initializer_range of an HF config.json, 0.02 when absent. */
+/* initializer_range of an HF config.json (already read once by lg_config_load), 0.02 when
+ * absent. */
 static float initializer_range(const char *path)
 {
     float range = 0.02f;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return range;
-    char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    cJSON *root = cJSON_Parse(buf);
+    cJSON *root = lg_json_read(path, LG_CONFIG_MAX_BYTES, NULL);
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "initializer_range");
     if (cJSON_IsNumber(r) && r->valuedouble > 0)
         range = (float)r->valuedouble;
@@ -51,34 +27,38 @@ static float initializer_range(const char *path)
 
 int lg_cmd_init(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"config", required_argument, 0, 'c'},  {"preset", required_argument, 0, 'p'},
-        {"tokenizer", required_argument, 0, 't'}, {"vocab-size", required_argument, 0, 'V'},
-        {"tie-embeddings", no_argument, 0, 'T'}, {"seed", required_argument, 0, 's'},
-        {"output", required_argument, 0, 'o'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
     const char *config = NULL, *preset = NULL, *tokenizer = NULL, *out = NULL;
     int vocab = 0, tie = 0;
-    unsigned long long seed = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'p': preset = optarg; break;
-        case 't': tokenizer = optarg; break;
-        case 'V': vocab = atoi(optarg); break;
-        case 'T': tie = 1; break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc || !out || !config == !preset) {
-        usage(stderr);
-        return 2;
+    uint64_t seed = 0;
+    lg_opt opts[] = {
+        {LG_INPUT(&config), .name = "config", .arg = "FILE",
+         .help = "an HF config.json (llama, mistral, qwen2); its initializer_range is used\n"
+                 "when present (else 0.02)"},
+        {LG_CHOICE(&preset), .name = "preset", .choices = "micro|tiny|small", .arg = "NAME",
+         .help = "llama sizes: micro (hidden 64, 2 layers), tiny (256, 4 layers, 4 heads,\n"
+                 "2 KV heads, intermediate 688), small (512, 8)"},
+        {LG_INPUT(&tokenizer), .name = "tokenizer", .arg = "FILE",
+         .help = "SentencePiece .model: vocabulary size and bos/eos/pad ids"},
+        {LG_INT(&vocab), .name = "vocab-size", .min = 2, .max = 1 << 24, .arg = "N", .def = "",
+         .help = "vocabulary size (when no tokenizer is given)"},
+        {LG_FLAG(&tie), .name = "tie-embeddings",
+         .help = "share embed_tokens with lm_head (presets are untied)"},
+        {LG_U64(&seed), .name = "seed", .min = 0, .max = 1.8e19, .arg = "N", .help = "random seed"},
+        {LG_OUTDIR(&out), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
+         .arg = "DIR", .help = "the model directory to write"},
+        {0}};
+    lg_cli c = {.prog = "lm", .name = "init", .opts = opts,
+                .usage = "(--config FILE | --preset NAME) -o DIR [options]",
+                .about = "Writes DIR/config.json and DIR/model.safetensors (float32) with Hugging "
+                         "Face's\ninitialisation: linear and embedding weights normal(0, "
+                         "initializer_range),\nRMSNorm weights 1, biases 0. The same --seed gives "
+                         "the same weights."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
+    if (!config == !preset) {
+        lg_cli_finish(&c, 2);
+        return lg_cli_usage(&c, "give one of --config or --preset");
     }
     lg_error err;
     lg_config cfg;
@@ -112,15 +92,14 @@ int lg_cmd_init(int argc, char **argv)
     if (!m)
         goto fail;
     lg_model_init_weights(m, range, seed);
-    int rc = lg_model_save_dir(m, out, LG_DT_F32, &err);
+    rc = lg_model_save_dir(m, out, LG_DT_F32, &err);
     lg_model_free(m);
     if (rc < 0)
         goto fail;
     printf("%s: %s, %lld parameters, vocabulary %d, seed %llu\n", out, cfg.model_type,
-           lg_config_param_count(&cfg), cfg.vocab_size, seed);
-    return 0;
+           lg_config_param_count(&cfg), cfg.vocab_size, (unsigned long long)seed);
+    return lg_cli_finish(&c, 0);
 fail:
     lg_spm_free(spm);
-    lg_error_print("lm init", &err);
-    return 1;
+    return lg_cli_finish(&c, lg_cli_fail(&c, &err));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lg_cli.h"
+#include "lm_cmds.h"
 #include "lg_pack.h"
 #include "lg_lora.h"
 #include "lg_model.h"

@@ -1,5 +1,6 @@
-/* lm — the transformer core on the command line: one subcommand per lm/cmd_*.c. */
+/* lm — the transformer core on the command line: one subcommand per lm/cli/cmd_*.c. */
 #include "lg_cli.h"
+#include "lm_cmds.h"
 
 static const lg_cli_command commands[] = {
     {"check", lg_cmd_check, "compare forward/backward with a Hugging Face reference output"},
@@ -15,6 +16,7 @@ static const lg_cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-    lg_cli_passive_threads(argv);
-    return lg_cli_dispatch("lm", commands, (int)(sizeof commands / sizeof *commands), argc, argv);
+    return lg_cli_main("lm", "The transformer core of lingraft: Hugging Face Llama-family models "
+                             "on the CPU.",
+                       commands, (int)(sizeof commands / sizeof *commands), argc, argv);
 }
