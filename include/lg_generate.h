@@ -58,7 +58,7 @@ void lg_infer_reset(lg_infer *s);
 /* Runs ids[n] at positions cache->len .. cache->len+n-1 and appends them to the cache.
  * With all_logits (n × V floats) every position's logits are written there; otherwise only
  * the last token's are computed (into s->logits). Returns the last token's logits, or NULL
- * (id outside the vocabulary, cache full). */
+ * (id outside the vocabulary, cache full, logits that are not finite numbers). */
 const float *lg_infer_forward(lg_infer *s, const int32_t *ids, int n, float *all_logits,
                               lg_error *err);
 
@@ -91,9 +91,9 @@ void lg_sampler_free(lg_sampler *s);
  * most probable tokens (ties at the k-th: exactly k, lower ids first), then to the smallest
  * most-probable set whose mass is >= top_p (in Hugging Face's order), renormalised. Writes s->cand[0..n-1]
  * sorted by falling probability (ties: lower id first) and returns n. Temperature 0 gives
- * the single argmax. */
+ * the single argmax. Returns 0 (no candidate) when a logit is NaN or infinite. */
 int lg_sampler_distribution(lg_sampler *s, const float *logits);
-/* Draws the next token. Allocates nothing. */
+/* Draws the next token. Allocates nothing. Returns -1 when a logit is NaN or infinite. */
 int32_t lg_sample(lg_sampler *s, const float *logits);
 /* Index of the largest logit (the first on ties). */
 int32_t lg_argmax(const float *logits, int V);

@@ -125,12 +125,19 @@ typedef struct {
 
 /* A model with the config's shapes and all parameters zero. */
 lg_model *lg_model_create(const lg_config *cfg, lg_error *err);
-/* Loads DIR/config.json and the weights (single file or sharded; F32/F16/BF16). */
+/* Loads DIR/config.json and the weights (single file or sharded; F32/F16/BF16), checked
+ * against each other (lg_model_check_weights) before the model is allocated. */
 lg_model *lg_model_load_dir(const char *dir, lg_error *err);
 /* Fills the parameters from an open weights set, checking every name and shape. */
 struct lg_weights;
 int lg_model_load_weights(lg_model *m, const struct lg_weights *w, const char *where,
                           lg_error *err);
+/* Checks a weights set against a config before anything is allocated: the layer count of
+ * the tensor names first (a config.json saying 10^9 layers is refused at once), then every
+ * tensor the config implies by name and shape, and no tensor it does not (embed_tokens and
+ * lm_head skipped when skip_vocab). "where" names the model in messages. */
+int lg_model_check_weights(const lg_config *cfg, const struct lg_weights *w, const char *where,
+                           int skip_vocab, lg_error *err);
 /* The same, skipping embed_tokens and lm_head when skip_vocab (a pack brings its own). */
 int lg_model_load_weights_ex(lg_model *m, const struct lg_weights *w, const char *where,
                              int skip_vocab, lg_error *err);
@@ -159,7 +166,8 @@ void lg_model_set_inference(lg_model *m, int on);
 void lg_model_set_loss_only(lg_model *m, size_t chunk_floats);
 
 /* Runs ids[B*T] forward. With targets (B*T, LG_IGNORE_INDEX to skip), computes the mean
- * loss into m->last_loss. Logits are in m->a.logits [B*T, V]. */
+ * loss into m->last_loss. Logits are in m->a.logits [B*T, V]. Fails (and m->last_loss is
+ * NaN or infinite) when the loss, or without targets any logit, is not a finite number. */
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err);
 /* Accumulates d(loss_scale · mean loss)/d(param) into the gradients. Overwrites logits. */
@@ -167,6 +175,11 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale);
 
 /* targets[b,t] = ids[b,t+1], the last position of each row ignored (the HF shift). */
 void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T);
+
+/* 0 when the n floats of logits (rows of V) are all finite, else an error naming the first
+ * NaN or infinity by position and token. Forward without targets checks its logits with
+ * it, and forward with targets fails when the loss is not finite. */
+int lg_logits_finite(const float *logits, size_t n, int V, lg_error *err);
 
 /* hidden state l (0 = embeddings, l = output of block l, L = after the final norm). In
  * inference mode only l = L is kept (NULL otherwise). */

@@ -50,7 +50,9 @@ const lg_tensor_info *lg_st_find(const lg_safetensors *st, const char *name);
 /* A string value of __metadata__, or NULL. */
 const char *lg_st_metadata(const lg_safetensors *st, const char *key);
 
-/* Converts F32/F16/BF16/F64 to float (dst holds numel floats). */
+/* Converts F32/F16/BF16/F64 to float (dst holds numel floats). A NaN or infinite value is
+ * an error naming the tensor and the element (checked block by block as it is converted):
+ * no computation starts from weights that cannot give a number. */
 int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err);
 /* Converts I64/I32 to int64 (dst holds numel values). */
 int lg_tensor_to_i64(const lg_tensor_info *t, int64_t *dst, lg_error *err);

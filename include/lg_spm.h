@@ -52,7 +52,9 @@ int lg_spm_bos_id(const lg_spm *m);
 int lg_spm_eos_id(const lg_spm *m);
 int lg_spm_pad_id(const lg_spm *m);
 
-/* Encodes len bytes of UTF-8 text (no BOS/EOS added); out->n ids.  Returns 0 or -1. */
+/* Encodes len bytes of UTF-8 text (no BOS/EOS added); out->n ids.  Returns 0 or -1.
+ * Invalid UTF-8 is an error ("invalid UTF-8 at byte N"; the caller names file and line),
+ * for the pieces too: one rule for every command that reads text. */
 int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_token_ids *out, lg_error *err);
 int lg_spm_encode_pieces(const lg_spm *m, const char *text, size_t len, lg_spm_pieces *out,
                          lg_error *err);

@@ -24,7 +24,8 @@ typedef struct lg_tokenizer lg_tokenizer;
 typedef struct {
     const char *kind;                             /* e.g. "sentencepiece" */
     int (*vocab_size)(const lg_tokenizer *t);
-    /* len bytes of UTF-8 text to ids (no BOS/EOS added); 0 or -1 */
+    /* len bytes of UTF-8 text to ids (no BOS/EOS added); 0 or -1. Invalid UTF-8 is an
+     * error ("invalid UTF-8 at byte N"), never replaced: the caller names file and line */
     int (*encode)(const lg_tokenizer *t, const char *text, size_t len, lg_token_ids *out,
                   lg_error *err);
     /* ids to text: malloc'd, NUL-terminated, or NULL */

@@ -64,9 +64,11 @@ static int get_bool(const char *name, const cJSON *root, const char *key, int *o
     return 0;
 }
 
-/* A token id: an integer, null (-1) or a list whose first element is taken. */
-static int get_token_id(const char *name, const cJSON *root, const char *key, int *out,
-                        lg_error *err)
+/* A token id: an integer, null (-1) or a list whose first element is taken (the others are
+ * not used). The id taken must be below vocab: an id outside the vocabulary would make
+ * every sequence it frames fail. */
+static int get_token_id(const char *name, const cJSON *root, const char *key, int vocab,
+                        int *out, lg_error *err)
 {
     const cJSON *v = field(root, key);
     *out = -1;
@@ -77,6 +79,9 @@ static int get_token_id(const char *name, const cJSON *root, const char *key, in
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
         v->valuedouble > INT_MAX)
         return lg_fail(err, "%s: field '%s' must be a token id", name, key);
+    if (v->valuedouble >= vocab)
+        return lg_fail(err, "%s: %s %.0f is outside the vocabulary (vocab_size %d)", name, key,
+                       v->valuedouble, vocab);
     *out = (int)v->valuedouble;
     return 0;
 }
@@ -250,9 +255,9 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
         return -1;
     if (get_sliding_window(name, root, cfg, err))
         return -1;
-    if (get_token_id(name, root, "bos_token_id", &cfg->bos_token_id, err) ||
-        get_token_id(name, root, "eos_token_id", &cfg->eos_token_id, err) ||
-        get_token_id(name, root, "pad_token_id", &cfg->pad_token_id, err))
+    if (get_token_id(name, root, "bos_token_id", cfg->vocab_size, &cfg->bos_token_id, err) ||
+        get_token_id(name, root, "eos_token_id", cfg->vocab_size, &cfg->eos_token_id, err) ||
+        get_token_id(name, root, "pad_token_id", cfg->vocab_size, &cfg->pad_token_id, err))
         return -1;
     const cJSON *dt = field(root, "torch_dtype");
     if (!cJSON_IsString(dt))

@@ -28,6 +28,13 @@ static int push(lg_dataset *ds, size_t *cap, int32_t id, lg_error *err)
 
 static lg_dataset *dataset_new(const char *path, const lg_dataset_options *opt, lg_error *err)
 {
+    /* the markers framing every document must be tokens of the model */
+    if (opt->bos_id >= opt->vocab_size || opt->eos_id >= opt->vocab_size) {
+        lg_fail(err, "%s: the %s id %d is outside the vocabulary (%d)", path,
+                opt->bos_id >= opt->vocab_size ? "bos" : "eos",
+                opt->bos_id >= opt->vocab_size ? opt->bos_id : opt->eos_id, opt->vocab_size);
+        return NULL;
+    }
     lg_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) {
         lg_fail(err, "%s: out of memory", path);

@@ -234,5 +234,9 @@ const float *lg_infer_forward(lg_infer *s, const int32_t *ids, int n, float *all
                   done + k == n);
         done += k;
     }
+    /* a NaN or infinity would make the sampler's choice meaningless */
+    if (lg_logits_finite(all_logits ? all_logits : s->logits,
+                         (size_t)(all_logits ? n : 1) * V, V, err) < 0)
+        return NULL;
     return all_logits ? all_logits + (size_t)(n - 1) * V : s->logits;
 }

@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +37,60 @@ typedef struct {
     const int *trainable;  /* when set, entries with trainable[i] == 0 get no storage */
     int n;
     size_t offset;
+    /* checking a weights set against the layout (lg_model_check_weights): nothing placed */
+    const lg_weights *check;
+    const char *where;
+    int skip_vocab;
+    unsigned char *seen;   /* [lg_weights_count]: the tensors the layout names */
+    lg_error *err;
+    int failed;
 } layout;
+
+static int is_vocab_tensor(const char *name)
+{
+    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight");
+}
+
+/* Index of the tensor named `name` in w (sorted by name), or -1. */
+static int weights_index(const lg_weights *w, const char *name)
+{
+    int lo = 0, hi = lg_weights_count(w) - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, lg_weights_tensor(w, mid)->name);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+/* The checking walk's step: the tensor is there, with this shape. */
+static void check_place(layout *ly, const char *name, int64_t rows, int64_t cols)
+{
+    if (ly->failed || (ly->skip_vocab && is_vocab_tensor(name)))
+        return;
+    int i = weights_index(ly->check, name);
+    if (i < 0) {
+        ly->failed = lg_fail(ly->err, "%s: tensor %s is missing", ly->where, name);
+        return;
+    }
+    ly->seen[i] = 1;
+    const int64_t shape[2] = {rows, cols};
+    if (lg_tensor_expect_shape(lg_weights_tensor(ly->check, i), cols ? 2 : 1, shape, ly->err) < 0)
+        ly->failed = -1;
+}
 
 static void place(layout *ly, float **field, const char *name, int64_t rows, int64_t cols,
                   int is_matrix)
 {
+    if (ly->check) {
+        check_place(ly, name, rows, cols);
+        return;
+    }
     size_t numel = (size_t)rows * (size_t)(cols ? cols : 1);
     int keep = !ly->trainable || ly->trainable[ly->n];
     if (ly->base) {
@@ -73,7 +123,7 @@ static void walk_layout(layout *ly)
     lg_tensors *t = ly->base ? ly->t : &none;
     char name[96];
     place(ly, &t->embed, "model.embed_tokens.weight", V, C, 1);
-    for (int l = 0; l < c->n_layers; l++) {
+    for (int l = 0; l < c->n_layers && !ly->failed; l++) {
         lg_layer_tensors *L = ly->base ? &t->layers[l] : &none_layer;
 #define LAYER(field, suffix, r, cc, mat)                                 \
         snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);    \
@@ -107,6 +157,13 @@ static int check_config(const lg_config *c, lg_error *err)
     if (c->vocab_size <= 0 || c->hidden_size <= 0 || c->n_layers <= 0 || c->n_heads <= 0 ||
         c->n_kv_heads <= 0 || c->head_dim <= 0 || c->intermediate_size <= 0)
         return lg_fail(err, "config: sizes must be positive");
+    const struct { const char *key; int id; } special[] = {
+        {"bos_token_id", c->bos_token_id}, {"eos_token_id", c->eos_token_id},
+        {"pad_token_id", c->pad_token_id}};
+    for (int i = 0; i < 3; i++)
+        if (special[i].id >= c->vocab_size)
+            return lg_fail(err, "config: %s %d is outside the vocabulary (vocab_size %d)",
+                           special[i].key, special[i].id, c->vocab_size);
     if (c->n_heads % c->n_kv_heads)
         return lg_fail(err, "config: %d attention heads are not a multiple of %d KV heads",
                        c->n_heads, c->n_kv_heads);
@@ -271,22 +328,17 @@ int lg_model_set_tags(lg_model *m, const int32_t *lang_idx, const int32_t *scrip
 /* ---- loading ---- */
 
 /* Tensors a checkpoint may carry that the computation does not use. */
-static int ignorable_tensor(const lg_model *m, const char *name)
+static int ignorable_tensor(const lg_config *c, const char *name)
 {
     size_t n = strlen(name);
     if (n > 9 && !strcmp(name + n - 9, ".inv_freq"))
         return 1; /* old checkpoints store the RoPE buffer */
-    return m->cfg.tie_word_embeddings && !strcmp(name, "lm_head.weight");
+    return c->tie_word_embeddings && !strcmp(name, "lm_head.weight");
 }
 
 int lg_model_load_weights(lg_model *m, const lg_weights *w, const char *where, lg_error *err)
 {
     return lg_model_load_weights_ex(m, w, where, 0, err);
-}
-
-static int is_vocab_tensor(const char *name)
-{
-    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight");
 }
 
 int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where, int skip_vocab,
@@ -306,7 +358,7 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
     }
     for (int i = 0; i < lg_weights_count(w); i++) {
         const lg_tensor_info *t = lg_weights_tensor(w, i);
-        if (!lg_model_find(m, t->name) && !ignorable_tensor(m, t->name) &&
+        if (!lg_model_find(m, t->name) && !ignorable_tensor(&m->cfg, t->name) &&
             !(skip_vocab && is_vocab_tensor(t->name)))
             return lg_fail(err, "%s: unexpected tensor %s for a %s model with this config",
                            t->file, t->name, m->cfg.model_type);
@@ -314,18 +366,80 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
     return 0;
 }
 
+/* The layer count the tensor names give: 1 + the largest N of "model.layers.N.", 0 when
+ * there are none; -1 (with *name) when N does not fit an int. */
+static int64_t index_layers(const lg_weights *w, const char **name)
+{
+    int64_t n = 0;
+    for (int i = 0; i < lg_weights_count(w); i++) {
+        const char *s = lg_weights_tensor(w, i)->name;
+        if (strncmp(s, "model.layers.", 13) || s[13] < '0' || s[13] > '9')
+            continue;
+        char *end;
+        long long l = strtoll(s + 13, &end, 10);
+        if (l >= INT32_MAX) {
+            *name = s;
+            return -1;
+        }
+        if (l + 1 > n)
+            n = l + 1;
+    }
+    return n;
+}
+
+int lg_model_check_weights(const lg_config *cfg, const lg_weights *w, const char *where,
+                           int skip_vocab, lg_error *err)
+{
+    if (check_config(cfg, err) < 0)
+        return lg_fail_context(err, "%s", where);
+    /* the layer count first: walking a config's 10^9 layers takes minutes, the index has
+     * as many layers as its file has tensors at most */
+    const char *odd = NULL;
+    const int64_t layers = index_layers(w, &odd);
+    if (layers < 0)
+        return lg_fail(err, "%s: tensor %.96s names a layer beyond any model", where, odd);
+    if (layers != cfg->n_layers)
+        return lg_fail(err, "%s: config.json says num_hidden_layers %d, but the weights hold "
+                            "%lld layers", where, cfg->n_layers, (long long)layers);
+    const int n = lg_weights_count(w);
+    layout ly = {.c = cfg, .check = w, .where = where, .skip_vocab = skip_vocab, .err = err,
+                 .seen = calloc((size_t)n + 1, 1)};
+    if (!ly.seen)
+        return lg_fail(err, "out of memory");
+    lg_tensors t;
+    ly.t = &t;
+    walk_layout(&ly);
+    for (int i = 0; i < n && !ly.failed; i++) {
+        const lg_tensor_info *ti = lg_weights_tensor(w, i);
+        if (ly.seen[i] || (skip_vocab && is_vocab_tensor(ti->name)))
+            continue;
+        if (ignorable_tensor(cfg, ti->name))
+            continue;
+        ly.failed = lg_fail(err, "%s: unexpected tensor %s for a %s model with this config",
+                            ti->file, ti->name, cfg->model_type);
+    }
+    free(ly.seen);
+    return ly.failed ? -1 : 0;
+}
+
 lg_model *lg_model_load_dir(const char *dir, lg_error *err)
 {
     lg_config cfg;
     if (lg_config_load_dir(dir, &cfg, err) < 0)
         return NULL;
+    /* the config against the weights' index before anything is allocated or walked */
+    lg_weights *w = lg_weights_open_dir(dir, err);
+    if (!w || lg_model_check_weights(&cfg, w, dir, 0, err) < 0) {
+        lg_weights_close(w);
+        return NULL;
+    }
     lg_model *m = lg_model_create(&cfg, err);
     if (!m) {
         lg_fail_context(err, "%s", dir);
+        lg_weights_close(w);
         return NULL;
     }
-    lg_weights *w = lg_weights_open_dir(dir, err);
-    if (!w || lg_model_load_weights(m, w, dir, err) < 0) {
+    if (lg_model_load_weights(m, w, dir, err) < 0) {
         lg_weights_close(w);
         lg_model_free(m);
         return NULL;
@@ -452,6 +566,25 @@ tables:
 
 /* ---- forward ---- */
 
+int lg_logits_finite(const float *logits, size_t n, int V, lg_error *err)
+{
+    uint32_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &logits[i], 4);
+        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!bad)
+        return 0;
+    size_t i = 0;
+    while (i < n && isfinite(logits[i]))
+        i++;
+    return lg_fail(err, "the logits are not finite numbers (%s at position %zu, token %zu): "
+                        "the model's weights or inputs overflow",
+                   isnan(logits[i]) ? "NaN" : "infinity", i / (size_t)V, i % (size_t)V);
+}
+
 void lg_shift_targets(int32_t *targets, const int32_t *ids, int B, int T)
 {
     for (int b = 0; b < B; b++)
@@ -566,7 +699,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     m->last_loss = NAN;
     if (!targets) {
         lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
-        return 0;
+        return lg_logits_finite(m->a.logits, (size_t)N * V, V, err);
     }
     memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
     /* the head and the loss over chunks of rows (one chunk of all N unless loss-only) */
@@ -582,6 +715,9 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         m->counted += counted;
     }
     m->last_loss = (float)(rows >= N ? mean : m->counted ? total / m->counted : 0.0);
+    if (!isfinite(m->last_loss))
+        return lg_fail(err, "the loss is %s: the model's outputs are not finite numbers",
+                       isnan(m->last_loss) ? "NaN" : "infinite");
     return 0;
 }
 

@@ -127,39 +127,70 @@ uint16_t lg_f32_to_f16(float f)
 
 /* ------------------------------------------------------------ tensors */
 
+/* The first element of v[0..n) that is NaN or infinite, or -1. Branch-free over the
+ * block (it vectorises); the caller runs it on a block it just wrote, still in cache. */
+static int64_t first_nonfinite(const float *v, int64_t n)
+{
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!bad)
+        return -1;
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return -1;
+}
+
 int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err)
 {
-    const unsigned char *p = t->data;
-    int64_t n = t->numel;
-    switch (t->dtype) {
-    case LG_DT_F32:
-        memcpy(dst, p, (size_t)n * 4);
-        return 0;
-    case LG_DT_BF16:
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, p + 2 * i, 2);
-            dst[i] = lg_bf16_to_f32(h);
-        }
-        return 0;
-    case LG_DT_F16:
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, p + 2 * i, 2);
-            dst[i] = lg_f16_to_f32(h);
-        }
-        return 0;
-    case LG_DT_F64:
-        for (int64_t i = 0; i < n; i++) {
-            double d;
-            memcpy(&d, p + 8 * i, 8);
-            dst[i] = (float)d;
-        }
-        return 0;
-    default:
+    if (t->dtype != LG_DT_F32 && t->dtype != LG_DT_BF16 && t->dtype != LG_DT_F16 &&
+        t->dtype != LG_DT_F64)
         return lg_fail(err, "%s: tensor %s has dtype %s, not a floating-point type", t->file,
                        t->name, lg_dtype_name(t->dtype));
+    const unsigned char *p = t->data;
+    const int64_t n = t->numel;
+    /* converted and checked a block at a time: one pass over the data */
+    enum { BLOCK = 16384 };
+    for (int64_t b = 0; b < n; b += BLOCK) {
+        const int64_t e = n - b < BLOCK ? n : b + BLOCK;
+        switch (t->dtype) {
+        case LG_DT_F32:
+            memcpy(dst + b, p + 4 * b, (size_t)(e - b) * 4);
+            break;
+        case LG_DT_BF16:
+            for (int64_t i = b; i < e; i++) {
+                uint16_t h;
+                memcpy(&h, p + 2 * i, 2);
+                dst[i] = lg_bf16_to_f32(h);
+            }
+            break;
+        case LG_DT_F16:
+            for (int64_t i = b; i < e; i++) {
+                uint16_t h;
+                memcpy(&h, p + 2 * i, 2);
+                dst[i] = lg_f16_to_f32(h);
+            }
+            break;
+        default: /* F64 */
+            for (int64_t i = b; i < e; i++) {
+                double d;
+                memcpy(&d, p + 8 * i, 8);
+                dst[i] = (float)d; /* a finite double beyond float's range becomes inf */
+            }
+            break;
+        }
+        const int64_t at = first_nonfinite(dst + b, e - b);
+        if (at >= 0)
+            return lg_fail(err, "%s: tensor %s holds %s at element %lld: its values must be "
+                                "finite (a damaged file, or a diverged training run)",
+                           t->file, t->name, isnan(dst[b + at]) ? "NaN" : "an infinite value",
+                           (long long)(b + at));
     }
+    return 0;
 }
 
 int lg_tensor_to_i64(const lg_tensor_info *t, int64_t *dst, lg_error *err)

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- sampler ---- */
 
@@ -54,6 +55,19 @@ int32_t lg_argmax(const float *logits, int V)
     return best;
 }
 
+/* 1 when every logit is a finite number: NaN or an infinity leaves nothing to draw from
+ * (softmax and argmax over them are meaningless). */
+static int all_finite(const float *logits, int V)
+{
+    uint32_t bad = 0;
+    for (int i = 0; i < V; i++) {
+        uint32_t u;
+        memcpy(&u, &logits[i], 4);
+        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+    }
+    return !bad;
+}
+
 static int greedy(const lg_sampling *o)
 {
     return o->temperature == 0 || o->top_k == 1;
@@ -97,6 +111,8 @@ static void renormalise(lg_candidate *c, int n)
 int lg_sampler_distribution(lg_sampler *s, const float *logits)
 {
     const lg_sampling *o = &s->opt;
+    if (!all_finite(logits, s->V))
+        return 0;
     if (greedy(o)) {
         s->cand[0].id = lg_argmax(logits, s->V);
         s->cand[0].prob = 1;
@@ -109,10 +125,17 @@ int lg_sampler_distribution(lg_sampler *s, const float *logits)
          * (it and everything after it sum to at most (V-1)·q < 1-p), so leave it out of
          * the sort, which otherwise dominates for large vocabularies. */
         const float cutoff = (float)((1.0 - o->top_p) / (n - 1));
-        int kept = 0;
-        for (int i = 0; i < n; i++)
+        int kept = 0, best = 0;
+        for (int i = 0; i < n; i++) {
+            if (s->cand[i].prob > s->cand[best].prob)
+                best = i;
             if (s->cand[i].prob >= cutoff)
                 s->cand[kept++] = s->cand[i];
+        }
+        /* the most probable token is always in the nucleus, even when p is below 1/V and a
+         * flat distribution leaves every token under the cutoff */
+        if (kept == 0)
+            s->cand[kept++] = s->cand[best];
         n = kept;
     }
     qsort(s->cand, (size_t)n, sizeof *s->cand, by_falling_prob);
@@ -135,6 +158,8 @@ int lg_sampler_distribution(lg_sampler *s, const float *logits)
 int32_t lg_sample(lg_sampler *s, const float *logits)
 {
     const lg_sampling *o = &s->opt;
+    if (!all_finite(logits, s->V))
+        return -1;
     if (greedy(o))
         return lg_argmax(logits, s->V);
     int n;
@@ -144,6 +169,8 @@ int32_t lg_sample(lg_sampler *s, const float *logits)
     } else {
         n = lg_sampler_distribution(s, logits);
     }
+    if (n < 1)
+        return -1;
     const float u = lg_rng_float(&s->rng);
     float cdf = 0;
     for (int i = 0; i < n; i++) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,18 +249,52 @@ static int setup(run *r, lg_error *err)
     return 0;
 }
 
+/* One JSON line into the log, flushed: a full disk fails the run at the line it loses. */
+__attribute__((format(printf, 3, 4)))
+static int log_line(run *r, lg_error *err, const char *fmt, ...)
+{
+    if (!r->log)
+        return 0;
+    errno = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(r->log, fmt, ap);
+    va_end(ap);
+    if (n < 0 || fflush(r->log) != 0 || ferror(r->log))
+        return lg_fail(err, "%s: cannot write the log: %s", r->o->log_path,
+                       errno ? strerror(errno) : "write error");
+    return 0;
+}
+
+/* Closes the log; a failure of the last write or of the close is the run's failure. */
+static int close_log(run *r, lg_error *err)
+{
+    if (!r->log)
+        return 0;
+    int failed = fflush(r->log) != 0 || ferror(r->log);
+    int saved = errno;
+    if (fclose(r->log) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    r->log = NULL;
+    if (failed)
+        return lg_fail(err, "%s: cannot write the log: %s", r->o->log_path,
+                       saved ? strerror(saved) : "write error");
+    return 0;
+}
+
 static int evaluate(run *r, long step, lg_error *err)
 {
     lg_eval_result res;
     if (lg_eval_tokens(r->m, r->eval->tokens, r->eval->n_tokens, r->eval->n_bytes,
                        r->o->seq_len, 0, &res, err) < 0)
         return -1;
-    if (r->log) {
-        fprintf(r->log, "{\"step\": %ld, \"eval_loss\": %.9g, \"eval_perplexity\": %.9g, "
-                        "\"eval_bits_per_byte\": %.9g, \"eval_tokens\": %zu, \"eval_bytes\": %zu}\n",
-                step, res.loss, res.perplexity, res.bits_per_byte, res.tokens, res.bytes);
-        fflush(r->log);
-    }
+    if (log_line(r, err, "{\"step\": %ld, \"eval_loss\": %.9g, \"eval_perplexity\": %.9g, "
+                         "\"eval_bits_per_byte\": %.9g, \"eval_tokens\": %zu, "
+                         "\"eval_bytes\": %zu}\n", step, res.loss, res.perplexity,
+                 res.bits_per_byte, res.tokens, res.bytes) < 0)
+        return -1;
     if (!r->o->quiet)
         fprintf(stderr, "step %ld: held-out loss %.4f, perplexity %.2f, %.4f bits per byte\n",
                 step, res.loss, res.perplexity, res.bits_per_byte);
@@ -334,8 +369,9 @@ static int save(run *r, lg_error *err)
     return 0;
 }
 
-/* One optimizer step over accum micro-batches. Returns the mean loss. */
-static float train_step(run *r, double *grad_norm)
+/* One optimizer step over accum micro-batches: the mean loss into *loss. A failed forward
+ * (an id the model does not have, a loss that is not finite) fails the step. */
+static int train_step(run *r, float *loss_out, double *grad_norm, lg_error *err)
 {
     const lg_train_options *o = r->o;
     lg_model *m = r->m;
@@ -344,13 +380,18 @@ static float train_step(run *r, double *grad_norm)
     for (int a = 0; a < o->accum; a++) {
         lg_dataset_next_batch(r->data, r->ids, o->batch);
         lg_shift_targets(r->targets, r->ids, o->batch, o->seq_len);
-        /* ids were checked when the data was read, and the shapes reserved: no failure. */
-        lg_model_forward(m, r->ids, r->targets, o->batch, o->seq_len, NULL);
+        if (lg_model_forward(m, r->ids, r->targets, o->batch, o->seq_len, err) < 0) {
+            if (!isfinite(m->last_loss) && m->counted)
+                return lg_fail(err, "step %ld: the loss is %f; lower --lr or check the data",
+                               r->st.step + 1, m->last_loss);
+            return lg_fail_context(err, "step %ld", r->st.step + 1);
+        }
         loss += m->last_loss;
         lg_model_backward(m, r->ids, 1.0f / (float)o->accum);
     }
     *grad_norm = lg_adamw_clip(&r->opt, o->clip);
-    return (float)(loss / o->accum);
+    *loss_out = (float)(loss / o->accum);
+    return 0;
 }
 
 int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok, lg_error *err)
@@ -379,8 +420,10 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
     long first = r.st.step;
     while (rc == 0 && r.st.step < o->steps) {
         double t0 = lg_now();
-        double norm;
-        float loss = train_step(&r, &norm);
+        double norm = 0;
+        float loss = 0;
+        if ((rc = train_step(&r, &loss, &norm, err)) < 0)
+            break;
         float f = lg_lr_factor(&sched, r.st.step);
         const float lr[LG_N_GROUPS] = {o->lr * f, embed_lr * f};
         lg_adamw_step(&r.opt, lr);
@@ -388,16 +431,10 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
         r.st.last_loss = loss;
         double dt = lg_now() - t0;
         double tps = tokens_per_step / (dt > 0 ? dt : 1e-9);
-        if (!isfinite(loss)) {
-            rc = lg_fail(err, "step %ld: the loss is %f; lower --lr or check the data",
-                         r.st.step, loss);
+        if ((rc = log_line(&r, err, "{\"step\": %ld, \"lr\": %.9g, \"loss\": %.9g, "
+                                    "\"grad_norm\": %.17g, \"tokens_per_s\": %.1f}\n",
+                           r.st.step, lr[0], loss, norm, tps)) < 0)
             break;
-        }
-        if (r.log) {
-            fprintf(r.log, "{\"step\": %ld, \"lr\": %.9g, \"loss\": %.9g, \"grad_norm\": %.17g, "
-                           "\"tokens_per_s\": %.1f}\n", r.st.step, lr[0], loss, norm, tps);
-            fflush(r.log);
-        }
         double eta = (lg_now() - t_start) / (double)(r.st.step - first) *
                      (double)(o->steps - r.st.step);
         lg_progress_update(&bar, r.st.step, "loss %.4f  %.0f tok/s  ETA %.0fs", loss, tps, eta);
@@ -408,6 +445,8 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
             rc = save(&r, err);
     }
     lg_progress_finish(&bar);
+    if (rc == 0)
+        rc = close_log(&r, err);
     if (rc == 0 && !o->quiet)
         fprintf(stderr, "step %ld: loss %.4f; checkpoint %s/last\n", r.st.step, r.st.last_loss,
                 o->out_dir);

@@ -15,6 +15,7 @@
 
 extern "C" {
 #include "lg_spm.h"
+#include "lg_text.h"
 }
 #include "spm_proto.h"
 
@@ -130,9 +131,21 @@ extern "C" int lg_spm_bos_id(const lg_spm *m) { return special_id(m, m->sp.bos_i
 extern "C" int lg_spm_eos_id(const lg_spm *m) { return special_id(m, m->sp.eos_id()); }
 extern "C" int lg_spm_pad_id(const lg_spm *m) { return special_id(m, m->sp.pad_id()); }
 
+// The one rule for text everywhere: invalid UTF-8 is an error (the caller adds the file and
+// line), never silently replaced; a command that offers replacement cleans the text first.
+static int check_utf8(const char *text, size_t len, lg_error *err)
+{
+    size_t bad;
+    if (!lg_utf8_valid(text, len, &bad))
+        return lg_fail(err, "invalid UTF-8 at byte %zu", bad);
+    return 0;
+}
+
 extern "C" int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_token_ids *out,
                              lg_error *err)
 {
+    if (check_utf8(text, len, err) < 0)
+        return -1;
     try {
         std::vector<int> ids;
         auto st = m->sp.Encode(absl::string_view(text, len), &ids);
@@ -158,6 +171,8 @@ extern "C" int lg_spm_encode(const lg_spm *m, const char *text, size_t len, lg_t
 extern "C" int lg_spm_encode_pieces(const lg_spm *m, const char *text, size_t len,
                                     lg_spm_pieces *out, lg_error *err)
 {
+    if (check_utf8(text, len, err) < 0)
+        return -1;
     try {
         std::vector<std::string> pieces;
         auto st = m->sp.Encode(absl::string_view(text, len), &pieces);

@@ -318,7 +318,7 @@ static int prepare_prompt(const options *o, const lg_config *c, run_state *r, lg
             return -1;
     } else {
         if (lg_spm_encode(r->spm, text, strlen(text), &r->enc, err) < 0)
-            return -1;
+            return lg_fail_context(err, "%s", o->prompt_file ? o->prompt_file : "--prompt");
         int bos = c->bos_token_id >= 0 ? c->bos_token_id : lg_spm_bos_id(r->spm);
         int add_bos = !o->no_bos && bos >= 0;
         r->prompt = malloc(((size_t)r->enc.n + 1) * sizeof *r->prompt);
@@ -402,13 +402,20 @@ int lg_cmd_generate(int argc, char **argv)
     long made = 0;
     for (; made < o.max_new; made++) {
         int32_t tok = lg_sample(r.sampler, logits);
+        if (tok < 0) {
+            lg_fail(&err, "the logits are not finite numbers");
+            goto fail;
+        }
         if (tok == eos || tok == spm_eos)
             break;
         if (o.ids_mode)
             printf(made ? " %d" : "%d", tok);
         else
             print_piece(r.spm, tok, r.no_text && made == 0, stdout); /* no leading space */
-        fflush(stdout);
+        if (fflush(stdout) != 0) { /* a full disk, a closed pipe: stop, not generate on */
+            lg_fail(&err, "standard output: %s", strerror(errno));
+            goto fail;
+        }
         if (made + 1 < o.max_new && !(logits = lg_infer_forward(r.infer, &tok, 1, NULL, &err)))
             goto fail;
     }

@@ -43,8 +43,9 @@ int lg_cmd_info(int argc, char **argv)
         return 1;
     }
     lg_weights *w = lg_weights_open_dir(argv[1], &err);
-    if (!w) {
+    if (!w || lg_model_check_weights(&c, w, argv[1], 0, &err) < 0) {
         lg_error_print("lm info", &err);
+        lg_weights_close(w);
         return 1;
     }
     long long params = lg_config_param_count(&c);

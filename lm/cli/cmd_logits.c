@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_check.h"
 #include "lg_cli.h"
 #include "lm_cmds.h"
 #include "lg_pack.h"
@@ -60,14 +61,9 @@ int lg_cmd_logits(int argc, char **argv)
         lg_fail(&err, "%s: no 2-D input_ids tensor", input);
         goto done;
     }
-    const int B = (int)t->shape[0], T = (int)t->shape[1];
-    ids64 = malloc(sizeof *ids64 * (size_t)t->numel);
-    ids = malloc(sizeof *ids * (size_t)t->numel);
-    if (!ids64 || !ids || lg_tensor_to_i64(t, ids64, &err) < 0)
-        goto done;
-    for (int64_t i = 0; i < t->numel; i++)
-        ids[i] = (int32_t)ids64[i];
-    if (!(m = lg_model_open(argv[optind], pack, &err)))
+    int B, T;
+    if (!(m = lg_model_open(argv[optind], pack, &err)) ||
+        !(ids = lg_check_read_ids(t, m->cfg.vocab_size, input, &B, &T, &ids64, &err)))
         goto done;
     lg_lora_merge(m);
     lg_model_set_inference(m, 1); /* forward only: one layer's activations */

@@ -360,13 +360,17 @@ static int cmd_codec(int argc, char **argv, int encode)
     int rc;
     while ((rc = lg_corpus_next(r, &line, &len, &err)) > 0) {
         if (encode && ids_mode) {
-            if ((rc = lg_spm_encode(m, line, len, &ids, &err)) < 0)
+            if ((rc = lg_spm_encode(m, line, len, &ids, &err)) < 0) {
+                lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
                 break;
+            }
             for (size_t i = 0; i < ids.n; i++)
                 printf(i ? " %d" : "%d", ids.ids[i]);
         } else if (encode) {
-            if ((rc = lg_spm_encode_pieces(m, line, len, &pieces, &err)) < 0)
+            if ((rc = lg_spm_encode_pieces(m, line, len, &pieces, &err)) < 0) {
+                lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
                 break;
+            }
             const char *p = pieces.data;
             for (size_t i = 0; i < pieces.n; p += strlen(p) + 1, i++)
                 printf(i ? " %s" : "%s", p);
