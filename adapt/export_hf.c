@@ -96,6 +96,8 @@ int lg_export_hf(const lg_export_opts *o, const char *out_dir, lg_error *err)
     else if (!o->pack || !lg_pack_tokenizer_path(o->pack, tok_path))
         return lg_fail(err, "%s: no tokenizer.model in the pack; give --tokenizer",
                        o->pack ? o->pack : o->base_dir);
+    if (o->pack && lg_pack_check_tokenizer(o->pack, tok_path, err) < 0)
+        return -1;
     lg_spm *tok = lg_spm_load(tok_path, err);
     if (!tok)
         return -1;

@@ -1,8 +1,9 @@
-/* Table packs over an unchanged base model: fingerprint, loading, assembling. */
+/* Table packs over an unchanged base model: verification, loading, assembling. */
 #include "lg_pack.h"
 
 #include <cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,88 +31,6 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Hashes the first and last MiB of a file's data and its header. */
-static int hash_weight_file(lg_sha256 *h, const char *path, lg_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char len8[8];
-    if (fread(len8, 1, 8, f) != 8) {
-        fclose(f);
-        return lg_fail(err, "%s: too short for a safetensors file", path);
-    }
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = hlen << 8 | len8[i];
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    if (hlen > (uint64_t)size) {
-        fclose(f);
-        return lg_fail(err, "%s: header length beyond the file", path);
-    }
-    const long mib = 1 << 20;
-    long head_end = 8 + (long)hlen + mib;
-    long spans[2][2] = {{0, head_end < size ? head_end : size},
-                        {size - mib > head_end ? size - mib : head_end, size}};
-    unsigned char *buf = malloc(65536);
-    int rc = buf ? 0 : lg_fail(err, "out of memory");
-    for (int s = 0; s < 2 && rc == 0; s++) {
-        fseek(f, spans[s][0], SEEK_SET);
-        for (long at = spans[s][0]; at < spans[s][1];) {
-            size_t want = (size_t)(spans[s][1] - at < 65536 ? spans[s][1] - at : 65536);
-            size_t got = fread(buf, 1, want, f);
-            if (got == 0) {
-                rc = lg_fail(err, "%s: read error", path);
-                break;
-            }
-            lg_sha256_update(h, buf, got);
-            at += (long)got;
-        }
-    }
-    free(buf);
-    fclose(f);
-    return rc;
-}
-
-int lg_base_fingerprint(const char *base_dir, char hex[65], lg_error *err)
-{
-    lg_sha256 h;
-    lg_sha256_init(&h);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", base_dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        lg_sha256_update(&h, buf, n);
-    fclose(f);
-    /* the weight files in the order the weights set lists them */
-    lg_weights *w = lg_weights_open_dir(base_dir, err);
-    if (!w)
-        return -1;
-    const char *last = NULL;
-    int rc = 0;
-    for (int i = 0; i < lg_weights_count(w) && rc == 0; i++) {
-        const char *file = lg_weights_tensor(w, i)->file;
-        if (last && !strcmp(last, file))
-            continue;
-        /* shards appear in runs; hash each file once */
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++)
-            seen = !strcmp(lg_weights_tensor(w, j)->file, file);
-        if (!seen)
-            rc = hash_weight_file(&h, file, err);
-        last = file;
-    }
-    lg_weights_close(w);
-    if (rc == 0)
-        lg_sha256_final_hex(&h, hex);
-    return rc;
-}
-
 void lg_pack_table_path(const char *pack, char *out)
 {
     if (is_dir(pack))
@@ -128,22 +47,94 @@ int lg_pack_tokenizer_path(const char *pack, char *out)
     return is_file(out);
 }
 
-/* The base fingerprint recorded in PACK/pack.json, or "" when there is none. */
-static int recorded_fingerprint(const char *pack, char *out, size_t n, lg_error *err)
+/* The files a pack's load reads, relative to PACK; each must be listed in pack.json with
+ * its sha256 when it is there (pack.safetensors always is). */
+static const char *const pack_files[] = {"pack.safetensors", "tokenizer.model",
+                                         "langsamp.safetensors", "adapter/adapter_config.json",
+                                         "adapter/adapter_model.safetensors"};
+#define N_PACK_FILES (sizeof pack_files / sizeof *pack_files)
+
+/* Verifies PACK/pack.json: every file the load reads is listed and has the sha256 listed,
+ * and base_fingerprint is the base's (computed into have[65] once, for the caller too). */
+static int verify_pack_dir(const char *pack, const char *base_dir, const char *have,
+                           lg_error *err)
 {
-    out[0] = 0;
     char path[4200];
     snprintf(path, sizeof path, "%s/pack.json", pack);
-    if (!is_dir(pack) || !is_file(path))
-        return 0;
+    if (!is_file(path))
+        return lg_fail(err, "%s: missing: a pack directory is verified through it (its "
+                            "checksums and base fingerprint); assemble the pack with adapt pack",
+                       path);
     cJSON *j = lg_json_read(path, 1 << 20, err);
     if (!j)
         return -1;
-    const cJSON *fp = cJSON_GetObjectItem(j, "base_fingerprint");
-    if (cJSON_IsString(fp))
-        snprintf(out, n, "%s", fp->valuestring);
+    int rc = 0;
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(j, "base_fingerprint");
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
+    if (!cJSON_IsString(fp) || !cJSON_IsObject(files))
+        rc = lg_fail(err, "%s: no base_fingerprint or files: not a pack.json of adapt pack", path);
+    else if (strcmp(fp->valuestring, have))
+        rc = lg_fail(err, "%s: made for a base model with fingerprint %.12s..., but %s has "
+                          "%.12s...: another checkpoint", pack, fp->valuestring, base_dir, have);
+    for (size_t i = 0; i < N_PACK_FILES && rc == 0; i++) {
+        char file[4300], sha[65];
+        snprintf(file, sizeof file, "%s/%s", pack, pack_files[i]);
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(files, pack_files[i]);
+        if (!is_file(file)) {
+            if (want || i == 0)
+                rc = lg_fail(err, "%s: missing, but %s lists it", file, path);
+            continue;
+        }
+        if (!cJSON_IsString(want))
+            rc = lg_fail(err, "%s: not listed in %s: the pack was changed after adapt pack "
+                              "made it", file, path);
+        else if ((rc = lg_sha256_file(file, sha, err)) == 0 && strcmp(sha, want->valuestring))
+            rc = lg_fail(err, "%s: sha256 %.12s..., but %s lists %.12s...: the file was "
+                              "changed or damaged after adapt pack made it", file, sha, path,
+                         want->valuestring);
+    }
     cJSON_Delete(j);
+    return rc;
+}
+
+/* Verifies what a load is about to read: the pack directory's checksums and base
+ * fingerprint, and the table's own base fingerprint (a bare table has only that). */
+static int verify_pack(const char *base_dir, const char *pack, const char *table,
+                       const lg_safetensors *st, lg_error *err)
+{
+    char have[65];
+    if (lg_base_fingerprint(base_dir, have, err) < 0)
+        return -1;
+    if (is_dir(pack) && verify_pack_dir(pack, base_dir, have, err) < 0)
+        return -1;
+    const char *want = lg_st_metadata(st, "base_fingerprint");
+    if (!want)
+        return lg_fail(err, "%s: names no base fingerprint (written before lingraft recorded "
+                            "them), so it cannot be checked against %s: run transfer init again",
+                       table, base_dir);
+    if (strcmp(want, have))
+        return lg_fail(err, "%s: made for a base model with fingerprint %.12s..., but %s has "
+                            "%.12s...: another checkpoint", table, want, base_dir, have);
     return 0;
+}
+
+int lg_pack_check_tokenizer(const char *pack, const char *tokenizer_path, lg_error *err)
+{
+    char table[4096], have[65];
+    lg_pack_table_path(pack, table);
+    lg_safetensors *st = lg_st_open(table, err);
+    if (!st)
+        return -1;
+    int rc = lg_sha256_file(tokenizer_path, have, err);
+    const char *want = lg_st_metadata(st, "tokenizer_sha256");
+    if (rc == 0 && !want)
+        rc = lg_fail(err, "%s: names no tokenizer checksum, so %s cannot be checked against it",
+                     table, tokenizer_path);
+    else if (rc == 0 && strcmp(want, have))
+        rc = lg_fail(err, "%s: made for a tokenizer with sha256 %.12s..., but %s has %.12s...: "
+                          "another tokenizer", pack, want, tokenizer_path, have);
+    lg_st_close(st);
+    return rc;
 }
 
 lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
@@ -152,19 +143,6 @@ lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
         return lg_model_load_dir(base_dir, err);
     char table[4096];
     lg_pack_table_path(pack, table);
-    char want[80];
-    if (recorded_fingerprint(pack, want, sizeof want, err) < 0)
-        return NULL;
-    if (want[0]) {
-        char have[65];
-        if (lg_base_fingerprint(base_dir, have, err) < 0)
-            return NULL;
-        if (strcmp(want, have)) {
-            lg_fail(err, "%s: made for a base model with fingerprint %.12s..., but %s has "
-                         "%.12s...: another checkpoint", pack, want, base_dir, have);
-            return NULL;
-        }
-    }
     lg_config cfg;
     if (lg_config_load_dir(base_dir, &cfg, err) < 0)
         return NULL;
@@ -188,11 +166,25 @@ lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
                 base_dir);
         goto fail;
     }
+    /* the shapes above say more than a fingerprint; the checksums come before any data */
+    if (verify_pack(base_dir, pack, table, st, err) < 0)
+        goto fail;
+    if (e->shape[0] < 1 || e->shape[0] > INT32_MAX) {
+        lg_fail(err, "%s: %lld rows: not a vocabulary", table, (long long)e->shape[0]);
+        goto fail;
+    }
     cfg.vocab_size = (int)e->shape[0];
     if (h)
         cfg.tie_word_embeddings = 0; /* the pack brings its own head */
-    if (!(m = lg_model_create(&cfg, err)) || !(w = lg_weights_open_dir(base_dir, err)) ||
-        lg_model_load_weights_ex(m, w, base_dir, 1, err) < 0)
+    /* the base's special ids mean nothing beyond the pack's vocabulary */
+    int *special[] = {&cfg.bos_token_id, &cfg.eos_token_id, &cfg.pad_token_id};
+    for (int i = 0; i < 3; i++)
+        if (*special[i] >= cfg.vocab_size)
+            *special[i] = -1;
+    /* the base's config against its weights (the vocabulary aside) before allocating */
+    if (!(w = lg_weights_open_dir(base_dir, err)) ||
+        lg_model_check_weights(&cfg, w, base_dir, 1, err) < 0 ||
+        !(m = lg_model_create(&cfg, err)) || lg_model_load_weights_ex(m, w, base_dir, 1, err) < 0)
         goto fail;
     if (lg_tensor_to_f32(e, m->p.embed, err) < 0)
         goto fail;

@@ -12,6 +12,8 @@ lg_tokenizer *lg_pack_tokenizer(const char *tokenizer, const char *pack, lg_erro
         lg_fail(err, "no tokenizer: give --tokenizer%s", pack ? " (the pack has none)" : "");
         return NULL;
     }
+    if (pack && lg_pack_check_tokenizer(pack, tokenizer, err) < 0)
+        return NULL;
     return lg_tokenizer_load(tokenizer, err);
 }
 

@@ -48,6 +48,12 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err);
 /* Number of parameters the architecture has. */
 long long lg_config_param_count(const lg_config *cfg);
 
+/* The base fingerprint of a model directory: the sha256 of config.json, every weight file's
+ * safetensors header and the first and last MiB of its data: cheap on a 7B model, and
+ * different for another checkpoint or shape. Packs and embedding tables record it
+ * (lm/fingerprint.c; lg_pack.h checks it on every load). */
+int lg_base_fingerprint(const char *base_dir, char hex[65], lg_error *err);
+
 /* ---- lg_model — the Llama-family decoder (llama, mistral, qwen2) in float32.
  *
  * Parameters live in one flat buffer, gradients in another of the same layout; every

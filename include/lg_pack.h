@@ -13,16 +13,20 @@
  * A bare table file (transfer's output) is accepted wherever a pack is, for evaluating an
  * initialisation before any training. Loading swaps the pack's vocabulary into the base:
  * every other tensor comes from the base directory, which is never modified.
- * The base fingerprint is the sha256 of config.json, every weight file's safetensors
- * header and the first and last MiB of its data: cheap on a 7B model, and different for
- * another checkpoint or shape. */
+ * The base fingerprint (lg_base_fingerprint, lg_model.h) ties a pack and a bare table to
+ * the checkpoint they were made for.
+ *
+ * Every load verifies: a pack directory's pack.json (required) lists the sha256 of every
+ * file the load reads (pack.safetensors, tokenizer.model, langsamp.safetensors,
+ * adapter/adapter_config.json, adapter/adapter_model.safetensors), and each must match; its
+ * base_fingerprint must be the base's. A bare table carries the base fingerprint in its
+ * metadata (transfer init writes it), checked the same way. A tokenizer named beside a pack
+ * must be the one the table was made for (lg_pack_check_tokenizer). */
 #ifndef LG_PACK_H
 #define LG_PACK_H
 
 #include "lg_error.h"
 #include "lg_model.h"
-
-int lg_base_fingerprint(const char *base_dir, char hex[65], lg_error *err);
 
 /* Path of the table inside a pack (PACK/pack.safetensors), or the path itself when it is a
  * file. out must hold 4096 bytes. */
@@ -31,13 +35,19 @@ void lg_pack_table_path(const char *pack, char *out);
 int lg_pack_tokenizer_path(const char *pack, char *out /* 4096 */);
 
 /* Loads the base model directory and, when pack is not NULL, swaps in the pack's
- * embeddings, LM head, language/script vectors and adapter. Checks the hidden size, the
- * head (untied base needs a head in the pack) and, when the pack records one, the base
- * fingerprint. */
+ * embeddings, LM head, language/script vectors and adapter. Verifies the pack first (the
+ * checksums and base fingerprint above), then the hidden size and the head (an untied base
+ * needs a head in the pack). The base's special token ids are kept where the pack's
+ * vocabulary has them and dropped (-1) beyond it. */
 lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err);
 
+/* 0 when the tokenizer file is the one the pack's table was made for (its sha256 is the
+ * table's tokenizer_sha256), else an error naming both. */
+int lg_pack_check_tokenizer(const char *pack, const char *tokenizer_path, lg_error *err);
+
 /* The tokenizer to use with a pack: the explicit path when given, else PACK/tokenizer.model
- * (an error when neither exists). Free with lg_tokenizer_free. */
+ * (an error when neither exists); with a pack, checked by lg_pack_check_tokenizer. Free with
+ * lg_tokenizer_free. */
 struct lg_tokenizer *lg_pack_tokenizer(const char *tokenizer, const char *pack, lg_error *err);
 
 /* `lm train` as a library call: opens o->model_dir with o->pack swapped in (lg_model_open)

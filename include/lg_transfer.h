@@ -27,11 +27,24 @@ typedef struct {
     int32_t *src_tok, *tgt_tok;
     int64_t cap_src, cap_tgt;
     int32_t src_vocab, tgt_vocab; /* largest id seen + 1 */
+    /* every id must be below these (lg_parallel_bound: the tokenizers' sizes); 0 means
+     * LG_PARALLEL_MAX_IDS: the aligner's memory follows the largest id, so an id of 2·10^9
+     * would take gigabytes */
+    int32_t src_limit, tgt_limit;
+    const char *src_tokenizer, *tgt_tokenizer; /* named in messages, or NULL */
 } lg_parallel;
+
+/* The bound of ids when no tokenizer gives one: larger than any tokenizer's vocabulary. */
+#define LG_PARALLEL_MAX_IDS (1 << 24)
 
 void lg_parallel_init(lg_parallel *pc);
 void lg_parallel_free(lg_parallel *pc);
-/* Appends one pair (ids must be >= 0). */
+/* Bounds the ids by the tokenizers that made them (SentencePiece .model files; either may
+ * be NULL): reading then refuses an id outside the tokenizer's vocabulary, naming file,
+ * line and tokenizer. */
+int lg_parallel_bound(lg_parallel *pc, const char *src_tokenizer, const char *tgt_tokenizer,
+                      lg_error *err);
+/* Appends one pair (ids must be >= 0 and below the limits). */
 int lg_parallel_add(lg_parallel *pc, const int32_t *src, int n_src, const int32_t *tgt,
                     int n_tgt, lg_error *err);
 /* Two line-aligned files (plain or gzip; "-" is stdin for one of them).  Errors: different
@@ -106,7 +119,9 @@ int lg_align_write_table(const lg_align_result *res, const char *path, double mi
 /* One line per pair: `i-j` with i the src position and j the tgt position. */
 int lg_align_write_links(const lg_align_result *res, const char *path, lg_error *err);
 
-/* Reads a table written by lg_align_write_table back into rows (counts and checksums). */
+/* Reads a table written by lg_align_write_table back into rows (counts and checksums).
+ * Refused, naming file and line: a malformed line, an id outside [0, LG_PARALLEL_MAX_IDS),
+ * a probability outside [0, 1] or NaN, a count that is negative or not finite. */
 int lg_align_read_table(const char *path, lg_align_result *res, lg_error *err);
 
 /* Symmetrisation of two directional Viterbi alignments of one pair with n_src x n_tgt
@@ -213,6 +228,8 @@ int lg_init_dict_corpus(const char *path, const lg_spm *base_tok, const lg_spm *
 
 typedef struct {
     const char *base_model;        /* the base model directory as given */
+    const char *base_fingerprint;  /* lg_base_fingerprint of it; NULL: computed from
+                                      base_model (which must then be a model directory) */
     const char *tokenizer_sha256;  /* of the new tokenizer's .model */
     const char *base_tokenizer_sha256;
     const char *language;          /* ISO 639-3, e.g. "nld" */
@@ -223,13 +240,15 @@ typedef struct {
 } lg_pack_meta;
 
 /* Writes model.embed_tokens.weight [n, hidden] and, when head is not NULL,
- * lm_head.weight, stored as `dtype` (F32, F16 or BF16), with the metadata; atomically. */
+ * lm_head.weight, stored as `dtype` (F32, F16 or BF16), with the metadata and the base
+ * fingerprint (so that a bare table is checked against its base on every load);
+ * atomically. Rows that are not finite numbers are refused. */
 int lg_pack_write(const char *path, const float *embed, const float *head, int32_t n, int hidden,
                   lg_dtype dtype, const lg_pack_meta *meta, lg_error *err);
 
 /* Checks that a pack fits a tokenizer file (sha256 in the metadata) and a base model
- * directory (hidden size, tied or untied head): a message naming the mismatch otherwise.
- * Either of tokenizer_path and base_dir may be NULL to skip that check. */
+ * directory (its base fingerprint, hidden size, tied or untied head): a message naming the
+ * mismatch otherwise. Either of tokenizer_path and base_dir may be NULL to skip that check. */
 int lg_pack_check(const char *pack_path, const char *tokenizer_path, const char *base_dir,
                   lg_error *err);
 

@@ -192,8 +192,7 @@ static int load_moment(const lg_safetensors *st, const char *path, const char *n
         return lg_fail(err, "%s: %s is %s, expected F32", path, name, lg_dtype_name(t->dtype));
     if (lg_tensor_expect_shape(t, ndim, shape, err) < 0)
         return lg_fail_context(err, "%s", path);
-    memcpy(dst, t->data, t->nbytes);
-    return 0;
+    return lg_tensor_to_f32(t, dst, err); /* a NaN moment would poison every later step */
 }
 
 int lg_adamw_load(lg_adamw *opt, const lg_safetensors *st, const char *path, lg_error *err)

@@ -44,6 +44,12 @@ refuses "model.norm.weight" "$LM" eval "$W/inf" --ids "$W/ok.ids"
 refuses "model.norm.weight" "$LM" generate --model "$W/nan" --ids --prompt "1 5 9" --max-new 4
 refuses "model.norm.weight" "$LM" generate --model "$W/inf" --ids --prompt "1 5 9" --max-new 4 \
     --temperature 1 --top-p 0.9
+refuses "model.norm.weight" "${LG_BIN:-bin}/adapt" export --base "$W/nan" \
+    --tokenizer tests/data/gguf/tiny301.model --gguf "$W/nan.gguf"
+[ -e "$W/nan.gguf" ] && fail "a refused export wrote its output"
+refuses "model.norm.weight" "${LG_BIN:-bin}/adapt" export --base "$W/inf" \
+    --tokenizer tests/data/gguf/tiny301.model --hf "$W/nan-hf"
+[ -e "$W/nan-hf" ] && fail "a refused export wrote its output"
 "$LM" eval "$FIX" --ids "$W/ok.ids" >/dev/null || fail "the unpatched model does not evaluate"
 
 # --- a config whose layer count disagrees with the weights: refused at once, not after

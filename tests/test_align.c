@@ -365,6 +365,81 @@ static void table_round_trip(void **state)
     lg_parallel_free(&pc);
 }
 
+/* Ids are bounded by the tokenizers that made them (or, without one, by
+ * LG_PARALLEL_MAX_IDS): the aligner's memory follows the largest id, so one id of 2·10^9
+ * took over 7 GB. Refused as read, naming file, line and tokenizer. */
+static void ids_are_bounded(void **state)
+{
+    (void)state;
+    const char *a = "build/test_align_bound_a.ids", *b = "build/test_align_bound_b.ids";
+    const char *tok = "tests/data/gguf/tiny301.model";
+    lg_parallel pc;
+    lg_error err = {{0}};
+    write_file(a, "1 2 3\n4 5\n");
+    write_file(b, "7 8\n9 2000000000\n");
+    lg_parallel_init(&pc);
+    assert_int_equal(lg_parallel_bound(&pc, tok, tok, &err), 0);
+    assert_int_equal(pc.src_limit, 301);
+    assert_int_equal(lg_parallel_read(&pc, a, b, &err), -1);
+    assert_non_null(strstr(err.msg, "test_align_bound_b.ids:2: token id 2000000000"));
+    assert_non_null(strstr(err.msg, "tiny301.model (301 pieces)"));
+    lg_parallel_free(&pc);
+    write_file(b, "7 8\n9 301\n");
+    lg_parallel_init(&pc);
+    assert_int_equal(lg_parallel_bound(&pc, NULL, tok, &err), 0);
+    assert_int_equal(lg_parallel_read(&pc, a, b, &err), -1);
+    assert_non_null(strstr(err.msg, ":2: token id 301"));
+    lg_parallel_free(&pc);
+    /* without a tokenizer: the fixed bound, digits beyond any integer type included */
+    write_file(b, "7 8\n9 123456789012345678901234567890\n");
+    lg_parallel_init(&pc);
+    assert_int_equal(lg_parallel_read(&pc, a, b, &err), -1);
+    assert_non_null(strstr(err.msg, ":2: token id 123456789012345678901234"));
+    lg_parallel_free(&pc);
+    write_file(b, "7 8\n9 16777216\n");
+    lg_parallel_init(&pc);
+    assert_int_equal(lg_parallel_read(&pc, a, b, &err), -1);
+    lg_parallel_free(&pc);
+    write_file(b, "7 8\n9 16777215\n");
+    lg_parallel_init(&pc);
+    assert_int_equal(lg_parallel_read(&pc, a, b, &err), 0);
+    lg_parallel_free(&pc);
+    /* the library entry checks too */
+    lg_parallel_init(&pc);
+    pc.tgt_limit = 10;
+    const int32_t src[2] = {1, 2}, tgt[2] = {3, 10};
+    assert_int_equal(lg_parallel_add(&pc, src, 2, tgt, 2, &err), -1);
+    assert_non_null(strstr(err.msg, "target token id 10"));
+    lg_parallel_free(&pc);
+    unlink(a);
+    unlink(b);
+}
+
+/* A table's probabilities and counts are numbers a distribution can have. */
+static void table_values_are_checked(void **state)
+{
+    (void)state;
+    const char *path = "build/test_align_values.tsv";
+    const char *bad[] = {"3\t4\tnan\t2\n", "3\t4\t-0.1\t2\n", "3\t4\t1.5\t2\n",
+                         "3\t4\t0.5\tnan\n", "3\t4\t0.5\t-1\n", "3\t4\t0.5\tinf\n",
+                         "2000000000\t4\t0.5\t1\n", "3\t99999999999\t0.5\t1\n",
+                         "3\t4\t0.5\t1\textra\n", "3 \t4\t0.5\t1\n"};
+    lg_align_result res;
+    lg_error err = {{0}};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char text[128];
+        snprintf(text, sizeof text, "# a table\n1\t2\t1\t3\n%s", bad[k]);
+        write_file(path, text);
+        assert_int_equal(lg_align_read_table(path, &res, &err), -1);
+        assert_non_null(strstr(err.msg, "test_align_values.tsv:3:"));
+    }
+    write_file(path, "# a table\n1\t2\t1\t3\n3\t4\t0.25\t0.5\r\n");
+    assert_int_equal(lg_align_read_table(path, &res, &err), 0);
+    assert_int_equal(res.nnz, 2);
+    lg_align_result_free(&res);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +450,8 @@ int main(void)
         cmocka_unit_test(symmetrizes_as_koehn),
         cmocka_unit_test(aer_matches_definition),
         cmocka_unit_test(table_round_trip),
+        cmocka_unit_test(ids_are_bounded),
+        cmocka_unit_test(table_values_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

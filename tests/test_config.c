@@ -313,6 +313,92 @@ static void write_then_load_is_identity(void **state)
     assert_non_null(strstr(err.msg, "build/no/such/dir/config.json"));
 }
 
+/* bos/eos/pad ids must be tokens of the vocabulary (an eos beyond it trained as loss 0). */
+static void special_ids_outside_the_vocabulary(void **state)
+{
+    (void)state;
+    const char *keys[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+    for (int k = 0; k < 3; k++) {
+        char json[512];
+        lg_config c;
+        lg_error err = {{0}};
+        for (int list = 0; list < 2; list++) {
+            snprintf(json, sizeof json,
+                     "{\"model_type\":\"llama\",\"vocab_size\":10,\"hidden_size\":8,"
+                     "\"intermediate_size\":16,\"num_hidden_layers\":1,"
+                     "\"num_attention_heads\":2,\"%s\":%s}", keys[k], list ? "[10, 2]" : "10");
+            assert_int_equal(lg_config_parse(json, strlen(json), "s.json", &c, &err), -1);
+            assert_non_null(strstr(err.msg, keys[k]));
+            assert_non_null(strstr(err.msg, "outside the vocabulary (vocab_size 10)"));
+        }
+        snprintf(json, sizeof json,
+                 "{\"model_type\":\"llama\",\"vocab_size\":10,\"hidden_size\":8,"
+                 "\"intermediate_size\":16,\"num_hidden_layers\":1,"
+                 "\"num_attention_heads\":2,\"%s\":9}", keys[k]);
+        assert_int_equal(lg_config_parse(json, strlen(json), "s.json", &c, &err), 0);
+        /* a config made in code is checked where every model starts */
+        c.bos_token_id = k == 0 ? 10 : -1;
+        c.eos_token_id = k == 1 ? 10 : -1;
+        c.pad_token_id = k == 2 ? 10 : -1;
+        assert_null(lg_model_create(&c, &err));
+        assert_non_null(strstr(err.msg, keys[k]));
+    }
+}
+
+/* The config is compared with the weights' index before anything is allocated or walked:
+ * 10^9 layers are refused at once (they took minutes), other layer counts, shapes and
+ * tensors by name. */
+static void config_against_the_weights_index(void **state)
+{
+    (void)state;
+    lg_error err = {{0}};
+    lg_config c;
+    assert_int_equal(lg_config_load_dir(FIX "/llama-tiny", &c, &err), 0);
+    lg_weights *w = lg_weights_open_dir(FIX "/llama-tiny", &err);
+    assert_non_null(w);
+    assert_int_equal(lg_model_check_weights(&c, w, "tiny", 0, &err), 0);
+    lg_config bad = c;
+    bad.n_layers = 1000000000;
+    assert_int_equal(lg_model_check_weights(&bad, w, "tiny", 0, &err), -1);
+    assert_non_null(strstr(err.msg, "num_hidden_layers 1000000000"));
+    assert_non_null(strstr(err.msg, "2 layers"));
+    bad = c;
+    bad.n_layers = 1;
+    assert_int_equal(lg_model_check_weights(&bad, w, "tiny", 0, &err), -1);
+    bad = c;
+    bad.intermediate_size = 1 << 30; /* 2^30 × 64 floats: refused before any allocation */
+    assert_int_equal(lg_model_check_weights(&bad, w, "tiny", 0, &err), -1);
+    assert_non_null(strstr(err.msg, "gate_proj.weight has shape [176, 64], expected [1073741824, 64]"));
+    bad = c;
+    bad.tie_word_embeddings = 0;
+    bad.qkv_bias = 1;
+    assert_int_equal(lg_model_check_weights(&bad, w, "tiny", 0, &err), -1);
+    assert_non_null(strstr(err.msg, "q_proj.bias is missing"));
+    bad = c;
+    bad.vocab_size = 5;
+    assert_int_equal(lg_model_check_weights(&bad, w, "tiny", 1, &err), 0); /* vocabulary skipped */
+    assert_int_equal(lg_model_check_weights(&bad, w, "tiny", 0, &err), -1);
+    lg_weights_close(w);
+    /* an untied config over tied weights: lm_head missing */
+    assert_int_equal(lg_config_load_dir(FIX "/llama-tiny-tied-bf16-sharded", &c, &err), 0);
+    w = lg_weights_open_dir(FIX "/llama-tiny-tied-bf16-sharded", &err);
+    assert_non_null(w);
+    assert_int_equal(lg_model_check_weights(&c, w, "tied", 0, &err), 0);
+    c.tie_word_embeddings = 0;
+    assert_int_equal(lg_model_check_weights(&c, w, "tied", 0, &err), -1);
+    assert_non_null(strstr(err.msg, "lm_head.weight is missing"));
+    lg_weights_close(w);
+    /* qwen2 without its q/k/v biases: a tensor the config does not have */
+    assert_int_equal(lg_config_load_dir(FIX "/qwen2-tiny", &c, &err), 0);
+    w = lg_weights_open_dir(FIX "/qwen2-tiny", &err);
+    assert_non_null(w);
+    c.qkv_bias = 0;
+    assert_int_equal(lg_model_check_weights(&c, w, "qwen2", 0, &err), -1);
+    assert_non_null(strstr(err.msg, "unexpected tensor"));
+    assert_non_null(strstr(err.msg, "_proj.bias"));
+    lg_weights_close(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +408,8 @@ int main(void)
         cmocka_unit_test(refusals_name_file_and_problem),
         cmocka_unit_test(older_and_variant_fields),
         cmocka_unit_test(write_then_load_is_identity),
+        cmocka_unit_test(special_ids_outside_the_vocabulary),
+        cmocka_unit_test(config_against_the_weights_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -245,6 +245,48 @@ static void gzip_text_reads_as_plain(void **state)
     lg_tokenizer_free(tok);
 }
 
+/* Invalid UTF-8 in text is an error naming file and line (the rule of tokenize too), never
+ * encoded as whatever the tokenizer makes of the bytes. */
+static void invalid_utf8_names_file_and_line(void **state)
+{
+    (void)state;
+    lg_error err = {{0}};
+    lg_tokenizer *tok = lg_tokenizer_load("tests/data/lm/en.model", &err);
+    assert_non_null(tok);
+    const lg_spm *spm = lg_tokenizer_spm(tok);
+    const char *bad[] = {"caf\xe9 au lait", "ok \xc3", "\xed\xa0\x80 surrogate",
+                         "over \xc0\xaf long"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char text[128];
+        snprintf(text, sizeof text, "This License applies.\nYou may copy it.\n%s\n", bad[k]);
+        char *path = write_temp(text);
+        lg_dataset_options o = options(4, 512, lg_spm_bos_id(spm), lg_spm_eos_id(spm));
+        assert_null(lg_dataset_load_text(path, tok, &o, &err));
+        char want[64];
+        snprintf(want, sizeof want, "%s:3: invalid UTF-8 at byte", path);
+        assert_non_null(strstr(err.msg, want));
+        remove(path);
+        free(path);
+    }
+    lg_tokenizer_free(tok);
+}
+
+/* The markers that frame every document must be tokens of the model. */
+static void markers_outside_the_vocabulary_are_refused(void **state)
+{
+    (void)state;
+    lg_error err = {{0}};
+    char *path = write_temp("1 2 3\n4 5 6\n");
+    lg_dataset_options o = options(2, 10, 10, 2);
+    assert_null(lg_dataset_load_ids(path, &o, &err));
+    assert_non_null(strstr(err.msg, "bos id 10 is outside the vocabulary (10)"));
+    o = options(2, 10, 1, 12);
+    assert_null(lg_dataset_load_ids(path, &o, &err));
+    assert_non_null(strstr(err.msg, "eos id 12"));
+    remove(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +297,8 @@ int main(void)
         cmocka_unit_test(saved_position_continues_identically),
         cmocka_unit_test(text_is_encoded_and_bytes_counted),
         cmocka_unit_test(gzip_text_reads_as_plain),
+        cmocka_unit_test(invalid_utf8_names_file_and_line),
+        cmocka_unit_test(markers_outside_the_vocabulary_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

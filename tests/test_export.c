@@ -54,7 +54,8 @@ static void make_pack(void)
     lg_model *base = lg_model_load_dir(FIX "llama-tiny", &err);
     char sha[65];
     assert_int_equal(lg_sha256_file(TOK, sha, &err), 0);
-    lg_pack_meta meta = {.tokenizer_sha256 = sha, .language = "nld", .method = "test"};
+    lg_pack_meta meta = {.base_model = FIX "llama-tiny", .tokenizer_sha256 = sha, .language = "nld",
+                         .method = "test"};
     assert_int_equal(lg_pack_write("build/test_export_table.safetensors", base->p.embed,
                                    base->p.lm_head, 301, 64, LG_DT_F32, &meta, &err), 0);
     lg_pack_parts parts = {.table = "build/test_export_table.safetensors", .tokenizer = TOK,

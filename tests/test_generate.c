@@ -429,6 +429,72 @@ static void frequencies_follow_softmax(void **st)
     }
 }
 
+/* NaN or infinite logits leave nothing to draw from: every mode says so (-1, or no
+ * candidate) instead of reading before the candidate array, which the nucleus cut did when
+ * it kept no token. */
+static void non_finite_logits_are_refused(void **st)
+{
+    (void)st;
+    const int V = 50;
+    float lg[50];
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    const lg_sampling modes[] = {{0, 0, 1}, {1, 0, 1}, {1, 5, 1}, {0.8f, 0, 0.9f}, {1, 3, 0.5f}};
+    for (size_t b = 0; b < sizeof bad / sizeof *bad; b++)
+        for (size_t k = 0; k < sizeof modes / sizeof *modes; k++) {
+            for (int i = 0; i < V; i++)
+                lg[i] = (float)(i % 7);
+            lg[17] = bad[b];
+            lg_sampler *s = sampler(V, modes[k].temperature, modes[k].top_k, modes[k].top_p, 3);
+            assert_int_equal(lg_sample(s, lg), -1);
+            assert_int_equal(lg_sampler_distribution(s, lg), 0);
+            for (int i = 0; i < V; i++)
+                lg[i] = NAN;
+            assert_int_equal(lg_sample(s, lg), -1);
+            lg_sampler_free(s);
+        }
+}
+
+/* A nucleus below 1/V over a flat distribution: every token is under the cutoff that spares
+ * the sort, but the most probable one still makes the nucleus. */
+static void tiny_top_p_keeps_a_token(void **st)
+{
+    (void)st;
+    enum { V = 1000 };
+    float *lg = calloc(V, sizeof *lg);
+    lg_sampler *s = sampler(V, 1.0f, 0, 1e-4f, 5);
+    assert_int_equal(lg_sampler_distribution(s, lg), 1);
+    for (int i = 0; i < 20; i++) {
+        int32_t t = lg_sample(s, lg);
+        assert_true(t >= 0 && t < V);
+    }
+    lg_sampler_free(s);
+    free(lg);
+}
+
+/* The model's forward and the KV-cache forward fail on logits that are not finite (here:
+ * a weight set to NaN after loading; a file with one is refused when loaded). */
+static void forward_refuses_non_finite_outputs(void **st)
+{
+    (void)st;
+    lg_error err;
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    m->p.norm[5] = NAN;
+    int32_t ids[4] = {1, 7, 9, 11}, targets[4];
+    lg_shift_targets(targets, ids, 1, 4);
+    assert_int_equal(lg_model_forward(m, ids, NULL, 1, 4, &err), -1);
+    assert_non_null(strstr(err.msg, "not finite"));
+    assert_int_equal(lg_model_forward(m, ids, targets, 1, 4, &err), -1);
+    assert_non_null(strstr(err.msg, "loss"));
+    assert_true(isnan(m->last_loss));
+    lg_infer *inf = lg_infer_create(m, 8, 0, &err);
+    assert_non_null(inf);
+    assert_null(lg_infer_forward(inf, ids, 4, NULL, &err));
+    assert_non_null(strstr(err.msg, "not finite"));
+    lg_infer_free(inf);
+    lg_model_free(m);
+}
+
 int main(void)
 {
     lg_set_threads(2);
@@ -446,6 +512,9 @@ int main(void)
         cmocka_unit_test(top_p_on_a_large_vocabulary),
         cmocka_unit_test(seeds_repeat_and_differ),
         cmocka_unit_test(frequencies_follow_softmax),
+        cmocka_unit_test(non_finite_logits_are_refused),
+        cmocka_unit_test(tiny_top_p_keeps_a_token),
+        cmocka_unit_test(forward_refuses_non_finite_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "lg_check.h"
 #include "lg_model.h"
+#include "lg_safetensors.h"
 
 #define FIX "tests/fixtures/hf/"
 
@@ -151,6 +152,46 @@ static void loss_only_mode_gives_the_same_loss(void **s)
     lg_model_free(m);
 }
 
+/* A reference with input_ids only, or with no rows, has nothing to compare: an error, not
+ * a pass; ids are checked in 64 bits (2^40 is not id 0). */
+static void references_with_nothing_to_compare_fail(void **s)
+{
+    (void)s;
+    lg_error err = {{0}};
+    lg_model *m = lg_model_load_dir(FIX "llama-tiny", &err);
+    assert_non_null(m);
+    const struct {
+        const char *path;
+        int64_t ids[4];
+        int64_t rows;
+        int logits;
+        const char *want;
+    } cases[] = {
+        {"build/test_check_only_ids.safetensors", {1, 5, 9, 13}, 1, 0, "nothing to compare"},
+        {"build/test_check_no_rows.safetensors", {0}, 0, 0, "no tokens"},
+        {"build/test_check_big_id.safetensors", {1, (int64_t)1 << 40, 9, 13}, 1, 1,
+         "token id 1099511627776 at position 1 is outside the vocabulary (301)"},
+        {"build/test_check_neg_id.safetensors", {1, 5, -3, 13}, 1, 1, "token id -3"},
+    };
+    static float logits[4 * 301];
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        lg_st_writer *w = lg_st_writer_new();
+        const int64_t shape[2] = {cases[k].rows, 4}, lshape[3] = {1, 4, 301};
+        assert_int_equal(lg_st_writer_add(w, "input_ids", LG_DT_I64, 2, shape, cases[k].ids, &err), 0);
+        if (cases[k].logits)
+            assert_int_equal(lg_st_writer_add(w, "logits", LG_DT_F32, 3, lshape, logits, &err), 0);
+        assert_int_equal(lg_st_writer_write(w, cases[k].path, &err), 0);
+        lg_st_writer_free(w);
+        lg_check_report r;
+        assert_int_equal(lg_check_reference(m, cases[k].path, &r, &err), -1);
+        printf("refused: %s\n", err.msg);
+        assert_non_null(strstr(err.msg, cases[k].path));
+        assert_non_null(strstr(err.msg, cases[k].want));
+        remove(cases[k].path);
+    }
+    lg_model_free(m);
+}
+
 int main(void)
 {
     lg_set_threads(2);
@@ -163,6 +204,7 @@ int main(void)
         cmocka_unit_test(token_outside_vocabulary_is_refused),
         cmocka_unit_test(inference_mode_gives_the_same_logits),
         cmocka_unit_test(loss_only_mode_gives_the_same_loss),
+        cmocka_unit_test(references_with_nothing_to_compare_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -679,6 +679,56 @@ static void open_memory_matches_file(void **state)
     free(b);
 }
 
+/* A NaN or an infinity in stored weights is refused as the tensor is converted, naming the
+ * tensor and the element, in every float dtype (a finite F64 beyond float's range too). */
+static void non_finite_values_are_refused(void **state)
+{
+    (void)state;
+    enum { N = 40000 }; /* more than one conversion block */
+    static unsigned char raw[N * 8];
+    static float out[N];
+    const lg_dtype dts[] = {LG_DT_F32, LG_DT_BF16, LG_DT_F16, LG_DT_F64};
+    for (size_t d = 0; d < sizeof dts / sizeof *dts; d++)
+        for (int kind = 0; kind < 3; kind++) {
+            const size_t es = lg_dtype_size(dts[d]);
+            for (int64_t i = 0; i < N; i++) {
+                float f = (float)(i % 13) * 0.25f;
+                if (i == 33333)
+                    f = kind == 0 ? NAN : kind == 1 ? INFINITY : -INFINITY;
+                if (dts[d] == LG_DT_F32) {
+                    memcpy(raw + 4 * i, &f, 4);
+                } else if (dts[d] == LG_DT_F64) {
+                    double v = f;
+                    memcpy(raw + 8 * i, &v, 8);
+                } else {
+                    uint16_t h = dts[d] == LG_DT_BF16 ? lg_f32_to_bf16(f) : lg_f32_to_f16(f);
+                    memcpy(raw + 2 * i, &h, 2);
+                }
+            }
+            lg_tensor_info t = {.name = "model.norm.weight", .dtype = dts[d], .ndim = 1,
+                                .shape = {N}, .numel = N, .data = raw, .nbytes = N * es,
+                                .file = "w.safetensors"};
+            lg_error err = {{0}};
+            assert_int_equal(lg_tensor_to_f32(&t, out, &err), -1);
+            assert_non_null(strstr(err.msg, "w.safetensors"));
+            assert_non_null(strstr(err.msg, "model.norm.weight"));
+            assert_non_null(strstr(err.msg, "element 33333"));
+            assert_non_null(strstr(err.msg, kind == 0 ? "NaN" : "infinite"));
+            /* the same data made finite converts */
+            if (dts[d] == LG_DT_F32) {
+                float f = 1;
+                memcpy(raw + 4 * 33333, &f, 4);
+                assert_int_equal(lg_tensor_to_f32(&t, out, &err), 0);
+            }
+        }
+    double big = 1e300; /* finite, but no float */
+    lg_tensor_info t = {.name = "x", .dtype = LG_DT_F64, .ndim = 1, .shape = {1}, .numel = 1,
+                        .data = &big, .nbytes = 8, .file = "big.safetensors"};
+    lg_error err;
+    assert_int_equal(lg_tensor_to_f32(&t, out, &err), -1);
+    assert_non_null(strstr(err.msg, "big.safetensors"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +745,7 @@ int main(void)
         cmocka_unit_test(refuses_inconsistent_headers),
         cmocka_unit_test(refuses_broken_sharded_dirs),
         cmocka_unit_test(open_memory_matches_file),
+        cmocka_unit_test(non_finite_values_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -215,6 +215,26 @@ static void vocabulary_too_large(void **state)
     assert_non_null(strstr(err.msg, "larger than this corpus supports"));
 }
 
+/* One rule for text: invalid UTF-8 is an error where it is encoded (ids or pieces), with
+ * the byte offset, even with byte fallback (which would encode the bytes). */
+static void invalid_utf8_is_an_error(void **state)
+{
+    const lg_spm *m = *state;
+    lg_token_ids ids = {0};
+    lg_spm_pieces pieces = {0};
+    lg_error err = {{0}};
+    const char *bad = "goede\xffmorgen";
+    assert_int_equal(lg_spm_encode(m, bad, strlen(bad), &ids, &err), -1);
+    assert_non_null(strstr(err.msg, "invalid UTF-8 at byte 5"));
+    assert_int_equal(lg_spm_encode_pieces(m, bad, strlen(bad), &pieces, &err), -1);
+    assert_non_null(strstr(err.msg, "invalid UTF-8 at byte 5"));
+    const char *good = "goede morgen \xc3\xa9\xc3\xa9n";
+    assert_int_equal(lg_spm_encode(m, good, strlen(good), &ids, &err), 0);
+    assert_true(ids.n > 0);
+    lg_token_ids_free(&ids);
+    lg_spm_pieces_free(&pieces);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +242,7 @@ int main(void)
         cmocka_unit_test(lookups),
         cmocka_unit_test(serialized_round_trip),
         cmocka_unit_test(vocabulary_too_large),
+        cmocka_unit_test(invalid_utf8_is_an_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

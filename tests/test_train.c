@@ -20,6 +20,7 @@
 #include "lg_model_init.h"
 #include "lg_safetensors.h"
 #include "lg_pack.h"
+#include "lg_spm.h"
 #include "lg_train.h"
 
 #define DATA "tests/data/lm"
@@ -200,12 +201,65 @@ static void lora_keeps_the_base(void **state)
     lg_model_free(m);
 }
 
+/* A forward that fails (here: a NaN weight, so a NaN loss) fails the step before the
+ * optimizer moves anything: no NaN update, no log line, the error says which step. */
+static void failed_forward_fails_the_step(void **state)
+{
+    fixture *fx = *state;
+    char out[128], log[128];
+    lg_train_options o;
+    lg_error err;
+    snprintf(out, sizeof out, "%s/nan", fx->dir);
+    snprintf(log, sizeof log, "%s/nan.log", fx->dir);
+    options(&o, fx, out, log);
+    o.batch = 2;
+    lg_model *m = load(fx->base);
+    m->p.norm[3] = NAN; /* a file with it would be refused when loaded */
+    float *before = malloc(m->n_params * sizeof(float));
+    memcpy(before, m->param_mem, m->n_params * sizeof(float));
+    lg_tokenizer *tok = lg_tokenizer_load(o.tokenizer, &err);
+    assert_non_null(tok);
+    assert_int_equal(lg_train_run(&o, m, tok, &err), -1);
+    printf("refused: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "step 1"));
+    assert_non_null(strstr(err.msg, "loss"));
+    assert_memory_equal(m->param_mem, before, m->n_params * sizeof(float));
+    FILE *f = fopen(log, "r");
+    if (f) {
+        assert_int_equal(fgetc(f), EOF); /* created, nothing logged */
+        fclose(f);
+    }
+    lg_tokenizer_free(tok);
+    lg_model_free(m);
+    free(before);
+}
+
+/* Every log write is checked, and the close: a full disk fails the run, naming the log. */
+static void log_on_a_full_disk_fails_the_run(void **state)
+{
+    fixture *fx = *state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    char out[128];
+    lg_train_options o;
+    lg_error err;
+    snprintf(out, sizeof out, "%s/full", fx->dir);
+    options(&o, fx, out, "/dev/full");
+    o.batch = 2;
+    o.steps = 1;
+    assert_int_equal(lg_pack_train(&o, &err), -1);
+    printf("refused: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "/dev/full"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accumulation_equals_a_bigger_batch),
         cmocka_unit_test(train_rows_changes_only_new_rows),
         cmocka_unit_test(lora_keeps_the_base),
+        cmocka_unit_test(failed_forward_fails_the_step),
+        cmocka_unit_test(log_on_a_full_disk_fails_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

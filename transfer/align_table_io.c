@@ -2,6 +2,7 @@
 #include "lg_transfer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,41 @@ int lg_align_write_links(const lg_align_result *res, const char *path, lg_error 
     return lg_atomic_commit(&af, err);
 }
 
+/* One table line: four tab-separated fields, two whole numbers and two numbers. */
+static int parse_entry(const char *line, long long *t, long long *s, double *p, double *c)
+{
+    const char *q = line;
+    char *end;
+    long long ids[2];
+    for (int k = 0; k < 2; k++) {
+        if (!((*q >= '0' && *q <= '9') || *q == '-'))
+            return -1;
+        errno = 0;
+        ids[k] = strtoll(q, &end, 10);
+        if (end == q || *end != '\t')
+            return -1;
+        q = end + 1;
+    }
+    double v[2];
+    for (int k = 0; k < 2; k++) {
+        if (*q == ' ' || *q == '\t' || !*q)
+            return -1;
+        v[k] = strtod(q, &end);
+        if (end == q || (k == 0 && *end != '\t'))
+            return -1;
+        q = k == 0 ? end + 1 : end;
+    }
+    while (*q == ' ' || *q == '\r' || *q == '\n')
+        q++;
+    if (*q)
+        return -1;
+    *t = ids[0]; /* strtoll saturates: an id beyond 64 bits still reads as out of range */
+    *s = ids[1];
+    *p = v[0];
+    *c = v[1];
+    return 0;
+}
+
 int lg_align_read_table(const char *path, lg_align_result *res, lg_error *err)
 {
     memset(res, 0, sizeof *res);
@@ -96,13 +132,26 @@ int lg_align_read_table(const char *path, lg_align_result *res, lg_error *err)
                 memcpy(res->tgt_tokenizer_sha256, hex, sizeof hex);
             continue;
         }
-        int t, s;
+        long long t, s;
         double p, c;
-        char extra;
-        if (sscanf(line, "%d\t%d\t%lf\t%lf %c", &t, &s, &p, &c, &extra) != 4 || t < 0 || s < 0 ||
-            c < 0) {
+        if (parse_entry(line, &t, &s, &p, &c) < 0) {
             rc = lg_fail(err, "%s:%lld: not a `tgt<TAB>src<TAB>p<TAB>count` line", path,
                          (long long)line_no);
+            break;
+        }
+        if (t < 0 || s < 0 || t >= LG_PARALLEL_MAX_IDS || s >= LG_PARALLEL_MAX_IDS) {
+            rc = lg_fail(err, "%s:%lld: token id %lld is outside [0, %d]", path, (long long)line_no,
+                         t < 0 || t >= LG_PARALLEL_MAX_IDS ? t : s, LG_PARALLEL_MAX_IDS - 1);
+            break;
+        }
+        if (!(p >= 0 && p <= 1)) { /* NaN too */
+            rc = lg_fail(err, "%s:%lld: probability %g is not in [0, 1]", path,
+                         (long long)line_no, p);
+            break;
+        }
+        if (!(c >= 0) || !isfinite(c)) {
+            rc = lg_fail(err, "%s:%lld: expected count %g is not a finite number >= 0", path,
+                         (long long)line_no, c);
             break;
         }
         if (n > 0 && t < tg[n - 1]) {
@@ -126,14 +175,14 @@ int lg_align_read_table(const char *path, lg_align_result *res, lg_error *err)
                 break;
             }
         }
-        tg[n] = t;
-        res->src[n] = s;
+        tg[n] = (int32_t)t;
+        res->src[n] = (int32_t)s;
         res->count[n] = c;
         n++;
         if (t >= res->tgt_vocab)
-            res->tgt_vocab = t + 1;
+            res->tgt_vocab = (int32_t)t + 1;
         if (s >= res->src_vocab)
-            res->src_vocab = s + 1;
+            res->src_vocab = (int32_t)s + 1;
     }
     gzclose(gz);
     if (rc == 0) {

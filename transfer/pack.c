@@ -2,6 +2,7 @@
 #include "lg_transfer.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,24 @@ int lg_pack_write(const char *path, const float *embed, const float *head, int32
     if (dtype != LG_DT_F32 && dtype != LG_DT_F16 && dtype != LG_DT_BF16)
         return lg_fail(err, "%s: packs are stored as F32, F16 or BF16, not %s", path,
                        lg_dtype_name(dtype));
+    const size_t cells = (size_t)n * (size_t)hidden;
+    for (int k = 0; k < (head ? 2 : 1); k++) {
+        const float *v = k ? head : embed;
+        for (size_t i = 0; i < cells; i++)
+            if (!isfinite(v[i]))
+                return lg_fail(err, "%s: row %zu of %s is not finite: nothing written", path,
+                               i / (size_t)hidden, k ? HEAD_NAME : EMBED_NAME);
+    }
+    char fingerprint[65];
+    const char *fp = meta->base_fingerprint;
+    if (!fp) {
+        if (!meta->base_model)
+            return lg_fail(err, "%s: a table needs its base model (for the base fingerprint)",
+                           path);
+        if (lg_base_fingerprint(meta->base_model, fingerprint, err) < 0)
+            return -1;
+        fp = fingerprint;
+    }
     lg_st_writer *w = lg_st_writer_new();
     if (!w)
         return lg_fail(err, "out of memory");
@@ -31,6 +50,7 @@ int lg_pack_write(const char *path, const float *embed, const float *head, int32
     } kv[] = {
         {"lingraft.kind", "embedding-table-pack"},
         {"base_model", meta->base_model},
+        {"base_fingerprint", fp},
         {"tokenizer_sha256", meta->tokenizer_sha256},
         {"base_tokenizer_sha256", meta->base_tokenizer_sha256},
         {"language", meta->language},
@@ -111,6 +131,21 @@ int lg_pack_check(const char *pack_path, const char *tokenizer_path, const char 
         }
         if (h && (h->ndim != 2 || h->shape[0] != e->shape[0] || h->shape[1] != e->shape[1])) {
             rc = lg_fail(err, "%s: %s and %s differ in shape", pack_path, HEAD_NAME, EMBED_NAME);
+            goto done;
+        }
+        /* the shapes first (their message is the more telling), then the checkpoint */
+        char have[65];
+        const char *want = lg_st_metadata(st, "base_fingerprint");
+        if (!want) {
+            rc = lg_fail(err, "%s: names no base fingerprint (written before lingraft recorded "
+                              "them): run transfer init again", pack_path);
+            goto done;
+        }
+        if ((rc = lg_base_fingerprint(base_dir, have, err)) < 0)
+            goto done;
+        if (strcmp(want, have)) {
+            rc = lg_fail(err, "%s: made for a base model with fingerprint %.12s..., but %s has "
+                              "%.12s...: another checkpoint", pack_path, want, base_dir, have);
             goto done;
         }
     }

@@ -1,5 +1,6 @@
 /* Parallel corpora of token ids: two line-aligned files or one src<TAB>tgt file, plain or gzip. */
 #include "lg_transfer.h"
+#include "lg_spm.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -53,9 +54,45 @@ static int ensure_pairs(lg_parallel *pc, int64_t need, lg_error *err)
     return 0;
 }
 
+static int32_t limit_of(int32_t limit)
+{
+    return limit > 0 ? limit : LG_PARALLEL_MAX_IDS;
+}
+
+int lg_parallel_bound(lg_parallel *pc, const char *src_tokenizer, const char *tgt_tokenizer,
+                      lg_error *err)
+{
+    const char *paths[2] = {src_tokenizer, tgt_tokenizer};
+    for (int k = 0; k < 2; k++) {
+        if (!paths[k])
+            continue;
+        lg_spm *m = lg_spm_load(paths[k], err);
+        if (!m)
+            return -1;
+        int n = lg_spm_vocab_size(m);
+        lg_spm_free(m);
+        if (k == 0) {
+            pc->src_limit = n;
+            pc->src_tokenizer = paths[k];
+        } else {
+            pc->tgt_limit = n;
+            pc->tgt_tokenizer = paths[k];
+        }
+    }
+    return 0;
+}
+
 int lg_parallel_add(lg_parallel *pc, const int32_t *src, int n_src, const int32_t *tgt,
                     int n_tgt, lg_error *err)
 {
+    for (int i = 0; i < n_src; i++)
+        if (src[i] >= limit_of(pc->src_limit))
+            return lg_fail(err, "source token id %d is outside the vocabulary (%d)", src[i],
+                           limit_of(pc->src_limit));
+    for (int i = 0; i < n_tgt; i++)
+        if (tgt[i] >= limit_of(pc->tgt_limit))
+            return lg_fail(err, "target token id %d is outside the vocabulary (%d)", tgt[i],
+                           limit_of(pc->tgt_limit));
     if (ensure_pairs(pc, pc->n_pairs + 1, err) < 0)
         return -1;
     int64_t s0 = pc->src_off[pc->n_pairs], t0 = pc->tgt_off[pc->n_pairs];
@@ -153,9 +190,25 @@ typedef struct {
     int n, cap;
 } id_list;
 
-/* Parses space-separated non-negative integer ids of s[0..len). */
-static int parse_ids(const char *s, size_t len, id_list *out, const char *path, int64_t line_no,
-                     lg_error *err)
+/* The side of a corpus being read: its bound and the tokenizer behind it. */
+typedef struct {
+    int32_t limit;
+    const char *tokenizer;
+} id_bound;
+
+static id_bound src_bound(const lg_parallel *pc)
+{
+    return (id_bound){limit_of(pc->src_limit), pc->src_limit > 0 ? pc->src_tokenizer : NULL};
+}
+
+static id_bound tgt_bound(const lg_parallel *pc)
+{
+    return (id_bound){limit_of(pc->tgt_limit), pc->tgt_limit > 0 ? pc->tgt_tokenizer : NULL};
+}
+
+/* Parses space-separated non-negative integer ids of s[0..len), each below b.limit. */
+static int parse_ids(const char *s, size_t len, id_list *out, id_bound bound, const char *path,
+                     int64_t line_no, lg_error *err)
 {
     out->n = 0;
     size_t i = 0;
@@ -167,10 +220,20 @@ static int parse_ids(const char *s, size_t len, id_list *out, const char *path, 
         size_t b = i;
         long long v = 0;
         while (i < len && s[i] >= '0' && s[i] <= '9') {
-            v = v * 10 + (s[i] - '0');
-            if (v > INT32_MAX)
-                return lg_fail(err, "%s:%lld: token id too large", path, (long long)line_no);
+            if (v < bound.limit) /* beyond it the value no longer matters: no overflow */
+                v = v * 10 + (s[i] - '0');
             i++;
+        }
+        if (i > b && (i == len || s[i] == ' ' || s[i] == '\t') && v >= bound.limit) {
+            if (bound.tokenizer)
+                return lg_fail(err, "%s:%lld: token id %.*s is outside the vocabulary of %s "
+                                    "(%d pieces)", path, (long long)line_no,
+                               (int)(i - b > 24 ? 24 : i - b), s + b, bound.tokenizer,
+                               bound.limit);
+            return lg_fail(err, "%s:%lld: token id %.*s is beyond %d, the largest id read "
+                                "without the tokenizer that made the ids", path,
+                           (long long)line_no, (int)(i - b > 24 ? 24 : i - b), s + b,
+                           bound.limit - 1);
         }
         if (i == b || (i < len && s[i] != ' ' && s[i] != '\t')) {
             size_t e = b;
@@ -225,8 +288,8 @@ int lg_parallel_read(lg_parallel *pc, const char *src_path, const char *tgt_path
         }
         if (!gs)
             break;
-        if (parse_ids(rs.buf, strlen(rs.buf), &a, src_path, rs.line_no, err) < 0 ||
-            parse_ids(rt.buf, strlen(rt.buf), &b, tgt_path, rt.line_no, err) < 0)
+        if (parse_ids(rs.buf, strlen(rs.buf), &a, src_bound(pc), src_path, rs.line_no, err) < 0 ||
+            parse_ids(rt.buf, strlen(rt.buf), &b, tgt_bound(pc), tgt_path, rt.line_no, err) < 0)
             goto done;
         if ((a.n == 0) != (b.n == 0)) {
             lg_fail(err, "%s:%lld: empty line while %s:%lld has %d tokens",
@@ -266,8 +329,8 @@ int lg_parallel_read_tsv(lg_parallel *pc, const char *path, lg_error *err)
                     (long long)r.line_no);
             goto done;
         }
-        if (parse_ids(r.buf, (size_t)(tab - r.buf), &a, path, r.line_no, err) < 0 ||
-            parse_ids(tab + 1, strlen(tab + 1), &b, path, r.line_no, err) < 0)
+        if (parse_ids(r.buf, (size_t)(tab - r.buf), &a, src_bound(pc), path, r.line_no, err) < 0 ||
+            parse_ids(tab + 1, strlen(tab + 1), &b, tgt_bound(pc), path, r.line_no, err) < 0)
             goto done;
         if ((a.n == 0) != (b.n == 0)) {
             lg_fail(err, "%s:%lld: the %s side is empty while the other has %d tokens", path,

@@ -101,7 +101,7 @@ int lg_cmd_eval(int argc, char **argv)
                      ? cfg->max_position_embeddings : 1024;
     lg_dataset_options d = {.seq_len = 0, .vocab_size = cfg->vocab_size,
                             .bos_id = cfg->bos_token_id, .eos_id = cfg->eos_token_id};
-    if (tok && !(spm = lg_tokenizer_load(tok, &err)))
+    if (tok && !(spm = lg_pack_tokenizer(tok, pack, &err))) /* checked against the pack */
         goto fail;
     /* a pack's vocabulary is its tokenizer's: the base config's ids do not apply */
     if (spm && (pack || (d.bos_id < 0 && d.eos_id < 0))) {

@@ -369,7 +369,8 @@ int lg_cmd_generate(int argc, char **argv)
     } else if (lg_config_load_dir(o.model, &cfg, &err) < 0)
         goto fail;
     if (!o.ids_mode) {
-        if (!(r.spm = lg_spm_load(o.tokenizer, &err)))
+        if ((o.pack && lg_pack_check_tokenizer(o.pack, o.tokenizer, &err) < 0) ||
+            !(r.spm = lg_spm_load(o.tokenizer, &err)))
             goto fail;
         if (lg_spm_vocab_size(r.spm) > c->vocab_size) {
             lg_fail(&err, "%s: %d pieces, but %s has only %d token embeddings", o.tokenizer,

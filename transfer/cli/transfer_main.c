@@ -175,6 +175,8 @@ static int cmd_align(int argc, char **argv)
     if (rc == 0 && tgt_tok)
         rc = lg_sha256_file(tgt_tok, tgt_sha, &err);
     if (rc == 0)
+        rc = lg_parallel_bound(&pc, src_tok, tgt_tok, &err);
+    if (rc == 0)
         rc = tsv ? lg_parallel_read_tsv(&pc, tsv, &err) : lg_parallel_read(&pc, src, tgt, &err);
     if (rc == 0)
         rc = lg_align_train(&pc, &o, &res, &err);
