@@ -55,7 +55,7 @@ static const char *const pack_files[] = {"pack.safetensors", "tokenizer.model",
 #define N_PACK_FILES (sizeof pack_files / sizeof *pack_files)
 
 /* Verifies PACK/pack.json: every file the load reads is listed and has the sha256 listed,
- * and base_fingerprint is the base's (computed into have[65] once, for the caller too). */
+ * and its base_fingerprint is `have`, the base's. */
 static int verify_pack_dir(const char *pack, const char *base_dir, const char *have,
                            lg_error *err)
 {

@@ -406,9 +406,7 @@ int lg_model_check_weights(const lg_config *cfg, const lg_weights *w, const char
                  .seen = calloc((size_t)n + 1, 1)};
     if (!ly.seen)
         return lg_fail(err, "out of memory");
-    lg_tensors t;
-    ly.t = &t;
-    walk_layout(&ly);
+    walk_layout(&ly); /* no base: nothing placed, each tensor looked up */
     for (int i = 0; i < n && !ly.failed; i++) {
         const lg_tensor_info *ti = lg_weights_tensor(w, i);
         if (ly.seen[i] || (skip_vocab && is_vocab_tensor(ti->name)))

@@ -20,8 +20,9 @@ static inline float lg_fast_expf(float x)
 {
     x = x < -87.3f ? -87.3f : x;
     x = x > 88.7f ? 88.7f : x;
-    /* round to nearest by adding and removing 1.5·2²³ */
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    /* round to nearest by adding and removing 1.5·2²³: t holds n in its low mantissa bits */
+    const float t = x * 1.44269504088896341f + 12582912.0f;
+    float n = t - 12582912.0f;
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -30,7 +31,11 @@ static inline float lg_fast_expf(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    /* 2^n from t's bits, in unsigned arithmetic: a NaN x (which the clamps let through)
+     * then gives NaN through p, not the undefined (int32_t)NaN and a negative shift */
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    const uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;

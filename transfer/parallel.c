@@ -206,7 +206,7 @@ static id_bound tgt_bound(const lg_parallel *pc)
     return (id_bound){limit_of(pc->tgt_limit), pc->tgt_limit > 0 ? pc->tgt_tokenizer : NULL};
 }
 
-/* Parses space-separated non-negative integer ids of s[0..len), each below b.limit. */
+/* Parses space-separated non-negative integer ids of s[0..len), each below bound.limit. */
 static int parse_ids(const char *s, size_t len, id_list *out, id_bound bound, const char *path,
                      int64_t line_no, lg_error *err)
 {
