@@ -172,31 +172,53 @@ static int check_config(const lg_config *c, lg_error *err)
     return 0;
 }
 
+/* The number of tensors the layout has, in 64 bits and without walking it. */
+static int64_t layout_entries(const lg_config *c)
+{
+    const int64_t per_layer = 9 + (c->qkv_bias ? 3 : 0) + (c->o_bias ? 1 : 0);
+    return 2 + (c->tie_word_embeddings ? 0 : 1) + (int64_t)c->n_layers * per_layer;
+}
+
 lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
 {
     if (check_config(cfg, err) < 0)
         return NULL;
+    /* sizes in 64 bits from the config alone, and the memory taken, before any walk: a
+     * config of 10^9 layers fails here at once, not after minutes of counting */
+    const long long n_params = lg_config_param_count(cfg);
+    const int64_t n_entries = layout_entries(cfg);
+    if (n_params < 0 || (unsigned long long)n_params > SIZE_MAX / sizeof(float) ||
+        n_entries > INT32_MAX) {
+        lg_fail(err, "config: %d layers of hidden size %d give more parameters than can be "
+                     "addressed", cfg->n_layers, cfg->hidden_size);
+        return NULL;
+    }
     lg_model *m = calloc(1, sizeof *m);
     if (!m) {
         lg_fail(err, "out of memory");
         return NULL;
     }
     m->cfg = *cfg;
-    layout count = {.c = cfg};
-    walk_layout(&count);
-    m->n_params = count.offset;
-    m->n_entries = count.n;
+    m->n_params = (size_t)n_params;
+    m->n_entries = (int)n_entries;
     m->param_mem = calloc(m->n_params, sizeof(float));
     m->entries = calloc((size_t)m->n_entries, sizeof *m->entries);
     m->p.layers = calloc((size_t)cfg->n_layers, sizeof *m->p.layers);
     m->g.layers = calloc((size_t)cfg->n_layers, sizeof *m->g.layers);
     if (!m->param_mem || !m->entries || !m->p.layers || !m->g.layers) {
         lg_model_free(m);
-        lg_fail(err, "out of memory for %zu parameters", count.offset);
+        lg_fail(err, "out of memory for %lld parameters (%.1f GiB)", n_params,
+                (double)n_params * 4 / (1 << 30));
         return NULL;
     }
     layout ly = {.c = cfg, .base = m->param_mem, .t = &m->p, .entries = m->entries};
     walk_layout(&ly);
+    if (ly.offset != m->n_params || ly.n != m->n_entries) { /* the two counts disagree */
+        lg_model_free(m);
+        lg_fail(err, "internal error: the layout has %zu parameters in %d tensors, the config "
+                     "gives %lld in %lld", ly.offset, ly.n, n_params, (long long)n_entries);
+        return NULL;
+    }
     return m;
 }
 

@@ -13,7 +13,7 @@ W=$(mktemp -d build/lm_bad_model.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# refuses PATTERN CMD...: exit status 1, PATTERN in the message, nothing on stdout
+# refuses PATTERN CMD...: exit status 1 and PATTERN in the message
 refuses() {
     want=$1; shift
     rc=0
@@ -115,6 +115,8 @@ refuses "latin1.txt:4: invalid UTF-8" "$LM" eval "$W/m0" --text "$W/latin1.txt" 
 refuses "latin1.txt:4: invalid UTF-8" "$LM" train "$W/m0" --text "$W/latin1.txt" \
     --tokenizer $D/en.model --steps 1 --batch 1 --seq-len 8 --threads 1 -q -o "$W/out-utf8"
 [ -e "$W/out-utf8" ] && fail "a refused training left its output directory"
+refuses "latin1.txt: line 4: invalid UTF-8" "${LG_BIN:-bin}/tokenize" encode -m $D/en.model "$W/latin1.txt"
+refuses "latin1.txt: line 4: invalid UTF-8" "${LG_BIN:-bin}/tokenize" encode --ids -m $D/en.model "$W/latin1.txt"
 refuses "invalid UTF-8" "$LM" generate --model "$W/m0" --tokenizer $D/en.model \
     --prompt "$(printf 'caf\351')" --max-new 2
 echo "lm_bad_model.sh: all passed"

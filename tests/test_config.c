@@ -399,6 +399,28 @@ static void config_against_the_weights_index(void **state)
     lg_weights_close(w);
 }
 
+/* A model made from a config alone (lm init --config) sizes it in 64 bits before any walk
+ * or allocation: beyond what can be addressed is refused at once. */
+static void absurd_sizes_are_refused_at_once(void **state)
+{
+    (void)state;
+    lg_error err = {{0}};
+    lg_config c;
+    assert_int_equal(lg_config_load_dir(FIX "/llama-tiny", &c, &err), 0);
+    lg_config big = c;
+    big.n_layers = 2147483647; /* 2·10^10 tensors: more than an int counts */
+    assert_null(lg_model_create(&big, &err));
+    assert_non_null(strstr(err.msg, "more parameters than can be addressed"));
+    big = c;
+    big.hidden_size = 1 << 30;
+    big.intermediate_size = 1 << 30;
+    big.head_dim = 1 << 26;
+    big.n_layers = 1 << 20; /* the parameter count overflows 64 bits */
+    assert_true(lg_config_param_count(&big) < 0);
+    assert_null(lg_model_create(&big, &err));
+    assert_non_null(strstr(err.msg, "more parameters than can be addressed"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +432,7 @@ int main(void)
         cmocka_unit_test(write_then_load_is_identity),
         cmocka_unit_test(special_ids_outside_the_vocabulary),
         cmocka_unit_test(config_against_the_weights_index),
+        cmocka_unit_test(absurd_sizes_are_refused_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
