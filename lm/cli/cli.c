@@ -18,6 +18,12 @@
 
 const char *lg_cli_version(void) { return LG_VERSION; }
 
+/* The program's name in messages: "lingraft-lm" when run under that installed name, else
+ * the table's ("lm"). Set once by lg_cli_main; markers always use the table's name. */
+static const char *shown_prog;
+
+static const char *shown(const char *prog) { return shown_prog ? shown_prog : prog; }
+
 void lg_cli_passive_threads(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY"))
@@ -235,7 +241,7 @@ static void print_row(FILE *f, const char *left, const char *help, const char *d
 
 static void usage_line(FILE *f, const lg_cli *c)
 {
-    fprintf(f, "usage: %s %s", c->prog, c->name);
+    fprintf(f, "usage: %s %s", shown(c->prog), c->name);
     if (c->usage) {
         fprintf(f, " %s\n", c->usage);
         return;
@@ -302,16 +308,17 @@ int lg_cli_usage(const lg_cli *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s %s: ", c->prog, c->name);
+    fprintf(stderr, "%s %s: ", shown(c->prog), c->name);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(%s %s --help lists the options)\n", c->prog, c->name);
+    fprintf(stderr, "\n(%s %s --help lists the options)\n", shown(c->prog), c->name);
     return 2;
 }
 
 int lg_cli_fail(const lg_cli *c, const lg_error *err)
 {
-    fprintf(stderr, "%s %s: %s\n", c->prog, c->name, err && err->msg[0] ? err->msg : "failed");
+    fprintf(stderr, "%s %s: %s\n", shown(c->prog), c->name,
+            err && err->msg[0] ? err->msg : "failed");
     return 1;
 }
 
@@ -357,7 +364,7 @@ static int check_output(const lg_cli *c, const char *path, lg_output_kind kind, 
     int n;
     const char **inputs = collect_inputs(c, &n);
     if (!inputs) {
-        fprintf(stderr, "%s %s: out of memory\n", c->prog, c->name);
+        fprintf(stderr, "%s %s: out of memory\n", shown(c->prog), c->name);
         return 1;
     }
     lg_error err;
@@ -396,7 +403,7 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
     struct option *longs = calloc((size_t)(2 * n_rows + 4), sizeof *longs);
     char shorts[3 * 64 + 4] = ":"; /* ':' first: a missing value is told from an unknown option */
     if (!longs) {
-        fprintf(stderr, "%s %s: out of memory\n", c->prog, c->name);
+        fprintf(stderr, "%s %s: out of memory\n", shown(c->prog), c->name);
         return 1;
     }
     int nl = 0;
@@ -438,7 +445,7 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
             print_help(stdout, c);
             rc = 0;
         } else if (ch == OPT_VERSION) {
-            printf("%s (lingraft) %s\n", c->prog, lg_cli_version());
+            printf("%s (lingraft) %s\n", shown(c->prog), lg_cli_version());
             rc = 0;
         } else if (ch == OPT_FORCE) {
             c->force = 1;
@@ -453,7 +460,7 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
             *(int *)o->dest = 1;
         } else if (o->flags & LG_OPT_REPEAT) {
             if (list_add(o, optarg) < 0) {
-                fprintf(stderr, "%s %s: out of memory\n", c->prog, c->name);
+                fprintf(stderr, "%s %s: out of memory\n", shown(c->prog), c->name);
                 rc = 1;
             }
         } else if (set_value(o, optarg, msg, sizeof msg) < 0) {
@@ -568,7 +575,8 @@ int lg_cli_threads(int requested)
 static void list_commands(FILE *f, const char *prog, const char *about,
                           const lg_cli_command *commands, int n)
 {
-    fprintf(f, "usage: %s COMMAND [OPTIONS]   (%s COMMAND --help for its options)\n", prog, prog);
+    fprintf(f, "usage: %s COMMAND [OPTIONS]   (%s COMMAND --help for its options)\n\n", prog,
+            prog);
     if (about)
         fprintf(f, "%s\n", about);
     fprintf(f, "\ncommands:\n");
@@ -599,6 +607,10 @@ int lg_cli_main(const char *prog, const char *about, const lg_cli_command *comma
                 int argc, char **argv)
 {
     lg_cli_passive_threads(argv);
+    const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+    base = base ? base + 1 : argc > 0 && argv[0] ? argv[0] : "";
+    if (!strncmp(base, "lingraft-", 9) && !strcmp(base + 9, prog))
+        shown_prog = prog = base;
     lg_cleanup_on_signals();
     const char *env = getenv("LG_THREADS");
     if (env && env[0]) {
