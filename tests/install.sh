@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     lg_config cfg;
     if (argc != 2 || lg_config_load_dir(argv[1], &cfg, &err) < 0)
         return 1;
-    printf("%s %d layers, vocabulary %d\n", cfg.model_type, cfg.num_hidden_layers, cfg.vocab_size);
+    printf("%s %d layers, vocabulary %d\n", cfg.model_type, cfg.n_layers, cfg.vocab_size);
     return 0;
 }
 C
