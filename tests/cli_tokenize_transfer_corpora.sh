@@ -401,6 +401,16 @@ intact "$W/a/MANIFEST.json" "$s"
 run 0 "$C" manifest --force --lang nl --dir "$W/a" --sources "$W/sources.tsv"
 grep -q '"build_seconds"' "$W/a/MANIFEST.json" && fail "manifest --force did not replace"
 
+# standard output that cannot be written is a failure, named once
+if [ -w /dev/full ]; then
+    for cmd in "$TOK encode -m $W/nl.model $W/nl.txt" "$TOK stats -m $W/nl.model $W/nl.txt" \
+        "$C mo -o - $MO" "$C dictd -o - $W/d.index $W/d.dict.dz"; do
+        set +e; $cmd >/dev/full 2>"$W/err"; rc=$?; set -e
+        [ "$rc" -eq 1 ] || fail "exit $rc, not 1, on a full standard output: $cmd"
+        [ "$(grep -c 'standard output' "$W/err")" -eq 1 ] || { cat "$W/err"; fail "not one message: $cmd"; }
+    done
+fi
+
 ls -A "$W" | grep -q '\.tmp' && fail "a temporary file was left: $(ls -A "$W" | grep '\.tmp')"
 [ ! -e ./- ] && [ ! -e "$W/-" ] || fail "a file named - was written"
 echo "cli tokenize/transfer/corpora: ok"

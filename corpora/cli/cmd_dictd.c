@@ -39,10 +39,7 @@ int cor_cmd_dictd(int argc, char **argv)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
     fprintf(stderr, "corpora dictd: %ld translation pairs\n", n);
-    if (to_stdout)
-        rc = fflush(stdout) != 0 || ferror(stdout)
-                 ? lg_fail(&err, "standard output: write failed") : 0;
-    else
-        rc = lg_atomic_commit(&af, &err);
+    /* standard output is checked by lg_cli_main when it closes it */
+    rc = to_stdout ? 0 : lg_atomic_commit(&af, &err);
     return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
 }

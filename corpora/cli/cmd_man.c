@@ -98,7 +98,9 @@ int cor_cmd_man(int argc, char **argv)
         if (!split_line(line, &en, &target))
             continue;
         size_t en_size, target_size;
-        char *en_text = cor_slurp(en, &en_size), *target_text = cor_slurp(target, &target_size);
+        char *en_text = cor_slurp(en, &en_size);
+        int en_errno = errno;
+        char *target_text = en_text ? cor_slurp(target, &target_size) : NULL;
         if (en_text && target_text) {
             cor_doc_records m = {&r.w, line};
             long n = lg_man_align(en_text, target_text, drop, man_pair, &m);
@@ -106,7 +108,7 @@ int cor_cmd_man(int argc, char **argv)
             aligned += n > 0;
         } else {
             rc = lg_fail(&err, "%s: cannot read rendered page: %s", en_text ? target : en,
-                         strerror(errno));
+                         strerror(en_text ? errno : en_errno));
         }
         free(en_text);
         free(target_text);

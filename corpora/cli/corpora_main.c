@@ -18,8 +18,9 @@ static const lg_cli_command commands[] = {
 int main(int argc, char **argv)
 {
     return lg_cli_main("corpora",
-                       "Builds corpora from Debian package files. Extractors write records, one "
-                       "a line:\nSOURCE.pairs (doc<TAB>english<TAB>target) or SOURCE.mono "
-                       "(doc<TAB>text), whole or not at all.",
+                       "Builds a language's corpus from Debian package files.\n"
+                       "Extractors write records, one a line: SOURCE.pairs\n"
+                       "(doc<TAB>english<TAB>target) or SOURCE.mono (doc<TAB>text), whole or not "
+                       "at all;\nassemble cleans, filters and splits them.",
                        commands, (int)(sizeof commands / sizeof *commands), argc, argv);
 }

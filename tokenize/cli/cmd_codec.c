@@ -133,9 +133,10 @@ static int codec(int argc, char **argv, int encode)
         }
         putc('\n', out);
     }
-    if (rc == 0 && (fflush(out) != 0 || ferror(out)))
-        rc = lg_fail(&err, "%s: write failed", to_stdout ? "standard output" : output);
+    /* standard output is checked by lg_cli_main when it closes it */
     if (!to_stdout) {
+        if (rc == 0 && (fflush(out) != 0 || ferror(out)))
+            rc = lg_fail(&err, "%s: write failed", output);
         if (rc == 0)
             rc = lg_atomic_commit(&af, &err);
         else
