@@ -212,6 +212,8 @@ static void default_text(const lg_opt *o, char *buf, size_t size)
 
 static int has_outputs(const lg_cli *c)
 {
+    if (c->derived_outputs)
+        return 1;
     for (const lg_opt *o = c->opts; o->type; o++)
         if (is_output(o->type))
             return 1;
@@ -627,6 +629,12 @@ int lg_cli_main(const char *prog, const char *about, const lg_cli_command *comma
         list_commands(stderr, prog, about, commands, n);
         return 2;
     }
+    /* a command of the program wins over the "help" spelling (corpora has a "help" command) */
+    for (int i = 0; i < n; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            status = commands[i].run(argc - 1, argv + 1);
+            return close_stdout(prog, status);
+        }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         list_commands(stdout, prog, about, commands, n);
         return close_stdout(prog, 0);
@@ -635,11 +643,6 @@ int lg_cli_main(const char *prog, const char *about, const lg_cli_command *comma
         printf("%s (lingraft) %s\n", prog, lg_cli_version());
         return close_stdout(prog, 0);
     }
-    for (int i = 0; i < n; i++)
-        if (!strcmp(argv[1], commands[i].name)) {
-            status = commands[i].run(argc - 1, argv + 1);
-            return close_stdout(prog, status);
-        }
     fprintf(stderr, "%s: unknown command '%s' (%s --help lists the commands)\n", prog, argv[1],
             prog);
     return 2;

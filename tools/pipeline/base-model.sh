@@ -16,7 +16,7 @@ if ! fresh "$out.work/en.model" "$EN_TEXT"; then
     # BPE with byte fallback, as Llama's tokenizer: llama.cpp encodes text exactly as
     # SentencePiece does for BPE models (not for unigram ones)
     say "English tokenizer: BPE, $BASE_VOCAB pieces, byte fallback"
-    "$TOKENIZE" train -t bpe -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
+    "$TOKENIZE" train --force -t bpe -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
         --threads "$THREADS" "$EN_TEXT"
 fi
 if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then
