@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-pc="pkg-config --define-variable=prefix=$p"
+pc="env PKG_CONFIG_PATH=$p/lib/pkgconfig pkg-config --define-variable=prefix=$p"
 extra=
 [ -n "$san" ] && extra="-fsanitize=address,undefined"
 # shellcheck disable=SC2046
