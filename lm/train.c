@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lg_checkpoint.h"
+#include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
@@ -53,10 +54,15 @@ typedef struct {
     lg_train_state st;
     int32_t *ids, *targets;
     FILE *log;
+    int made_out;              /* this run created OUT */
+    int out_slot;              /* OUT's lg_temp_register slot + 1 until a checkpoint is in it */
+    int saved;                 /* checkpoints this run saved */
 } run;
 
 static void run_free(run *r)
 {
+    lg_temp_unregister(r->out_slot - 1);
+    r->out_slot = 0;
     if (r->log)
         fclose(r->log);
     lg_adamw_free(&r->opt);
@@ -168,6 +174,50 @@ static int setup_trainables(run *r, lg_error *err)
     return lg_model_alloc_grads(m, err);
 }
 
+/* Creates OUT when it does not exist yet (its parent must), marked as o->out_marker's.
+ * For a checkpoint (not a log), a signal before the checkpoint is in place removes it. */
+static int make_out(run *r, int for_checkpoint, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    if (mkdir(o->out_dir, 0755) != 0) {
+        if (errno == EEXIST)
+            return 0;
+        return lg_fail(err, "%s: cannot create: %s", o->out_dir, strerror(errno));
+    }
+    r->made_out = 1;
+    if (o->out_marker && lg_output_mark(o->out_dir, o->out_marker, err) < 0) {
+        rmdir(o->out_dir);
+        r->made_out = 0;
+        return -1;
+    }
+    if (for_checkpoint)
+        r->out_slot = lg_temp_register(o->out_dir, 1) + 1;
+    return 0;
+}
+
+/* After a failure: removes the OUT this run created when it holds nothing but the marker
+ * (no checkpoint, no log). */
+static void discard_out(run *r)
+{
+    if (!r->made_out || r->saved)
+        return;
+    char marker[4200];
+    snprintf(marker, sizeof marker, "%s/" LG_OUTPUT_MARKER, r->o->out_dir);
+    DIR *d = opendir(r->o->out_dir);
+    const struct dirent *e;
+    int others = 0;
+    while (d && (e = readdir(d)))
+        others += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                  strcmp(e->d_name, LG_OUTPUT_MARKER);
+    if (d)
+        closedir(d);
+    if (d && !others) {
+        unlink(marker);
+        rmdir(r->o->out_dir);
+        r->made_out = 0;
+    }
+}
+
 static int setup(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
@@ -240,11 +290,18 @@ static int setup(run *r, lg_error *err)
     if (!r->ids || !r->targets)
         return lg_fail(err, "out of memory");
 
-    /* Outputs only once everything has been checked. */
-    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST)
-        return lg_fail(err, "%s: cannot create: %s", o->out_dir, strerror(errno));
-    if (o->log_path && !(r->log = fopen(o->log_path, "a")))
-        return lg_fail(err, "%s: %s", o->log_path, strerror(errno));
+    /* Outputs only once everything has been checked. OUT itself waits for the first
+     * checkpoint, unless the log is to be written inside it. */
+    if (o->log_path && !(r->log = fopen(o->log_path, "a"))) {
+        int saved = errno;
+        if (saved == ENOENT && !r->made_out && make_out(r, 0, err) == 0 &&
+            !(r->log = fopen(o->log_path, "a"))) {
+            saved = errno;
+            discard_out(r);
+        }
+        if (!r->log)
+            return lg_fail(err, "%s: %s", o->log_path, strerror(saved));
+    }
     return 0;
 }
 
@@ -272,8 +329,20 @@ static int by_step(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Keeps the newest `keep` OUT/checkpoint-STEP directories (0: all) and removes temporary
- * ones (checkpoint-STEP.tmp.PID) whose writer is gone: a run killed while saving. */
+/* 1 when the process id that names a temporary (PID in NAME.tmp.PID) is gone. */
+static int writer_gone(const char *pid_text)
+{
+    char *end;
+    long pid = strtol(pid_text, &end, 10);
+    return pid > 0 && end != pid_text && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Keeps the newest `keep` OUT/checkpoint-STEP directories (0: all). Each is removed with
+ * lg_remove_dir: renamed away first, so that a process stopped while deleting it never
+ * leaves part of a checkpoint under its real name. Also removes what a run stopped by a
+ * signal or a crash left (its process is gone): checkpoint-STEP.tmp.PID being written,
+ * checkpoint-STEP.removing.PID being deleted, checkpoint-STEP.old.PID being replaced, and
+ * .last.tmp.PID. */
 static void prune_checkpoints(const char *out, long keep)
 {
     DIR *d = opendir(out);
@@ -283,18 +352,31 @@ static void prune_checkpoints(const char *out, long keep)
     size_t n = 0, cap = 0;
     char path[4400];
     const struct dirent *e;
+    lg_error err;
     while ((e = readdir(d))) {
+        if (!strncmp(e->d_name, ".last.tmp.", 10)) {
+            if (writer_gone(e->d_name + 10)) {
+                snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+                unlink(path);
+            }
+            continue;
+        }
         if (strncmp(e->d_name, "checkpoint-", 11))
             continue;
         char *end;
         long step = strtol(e->d_name + 11, &end, 10);
-        if (!strncmp(end, ".tmp.", 5)) {
-            long pid = strtol(end + 5, NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+        if (end == e->d_name + 11)
+            continue;
+        const char *pid = !strncmp(end, ".tmp.", 5)        ? end + 5
+                          : !strncmp(end, ".removing.", 10) ? end + 10
+                          : !strncmp(end, ".old.", 5)       ? end + 5
+                                                            : NULL;
+        if (pid) {
+            if (writer_gone(pid)) {
                 snprintf(path, sizeof path, "%s/%s", out, e->d_name);
-                lg_remove_tree(path);
+                lg_remove_dir(path, &err);
             }
-        } else if (!*end && end != e->d_name + 11) {
+        } else if (!*end) {
             if (n == cap) {
                 long *t = realloc(steps, (cap = cap ? 2 * cap : 16) * sizeof *t);
                 if (!t)
@@ -309,7 +391,7 @@ static void prune_checkpoints(const char *out, long keep)
         qsort(steps, n, sizeof *steps, by_step);
         for (size_t i = 0; i + (size_t)keep < n; i++) {
             snprintf(path, sizeof path, "%s/checkpoint-%ld", out, steps[i]);
-            lg_remove_tree(path);
+            lg_remove_dir(path, &err);
         }
     }
     free(steps);
@@ -323,7 +405,15 @@ static int save(run *r, lg_error *err)
     snprintf(name, sizeof name, "checkpoint-%ld", r->st.step);
     snprintf(dir, sizeof dir, "%s/%s", o->out_dir, name);
     r->st.data = r->data->pos;
+    if (make_out(r, 1, err) < 0)
+        return -1;
     if (lg_checkpoint_save(dir, r->m, &r->opt, &r->st, o->model_dir, err) < 0)
+        return -1;
+    lg_temp_unregister(r->out_slot - 1);
+    r->out_slot = 0;
+    /* a directory this run did not create is this writer's once it holds a checkpoint */
+    if (!r->saved++ && !r->made_out && o->out_marker &&
+        lg_output_mark(o->out_dir, o->out_marker, err) < 0)
         return -1;
     snprintf(link, sizeof link, "%s/last", o->out_dir);
     snprintf(link_tmp, sizeof link_tmp, "%s/.last.tmp.%ld", o->out_dir, (long)getpid());
@@ -408,6 +498,8 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
             rc = save(&r, err);
     }
     lg_progress_finish(&bar);
+    if (rc < 0)
+        discard_out(&r);
     if (rc == 0 && !o->quiet)
         fprintf(stderr, "step %ld: loss %.4f; checkpoint %s/last\n", r.st.step, r.st.last_loss,
                 o->out_dir);
