@@ -44,7 +44,9 @@ static void range_text(const lg_opt *o, char *buf, size_t size)
 {
     const int lo = isfinite(o->min), hi = isfinite(o->max);
     const int lo_open = (o->flags & LG_OPT_MIN_OPEN) != 0, hi_open = (o->flags & LG_OPT_MAX_OPEN) != 0;
-    if (lo && hi)
+    if (o->type == LG_OPT_U64 && o->max >= 18446744073709551615.0 && !lo_open)
+        snprintf(buf, size, "in [%.0f, 18446744073709551615]", o->min); /* any uint64 */
+    else if (lo && hi)
         snprintf(buf, size, "in %c%.17g, %.17g%c", lo_open ? '(' : '[', o->min, o->max,
                  hi_open ? ')' : ']');
     else if (lo)
