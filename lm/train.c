@@ -195,6 +195,29 @@ static int make_out(run *r, int for_checkpoint, lg_error *err)
     return 0;
 }
 
+/* 0 when dir exists as a directory or its parent is a directory this process may write. */
+static int out_creatable(const char *dir, lg_error *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0)
+        return S_ISDIR(sb.st_mode) ? 0 : lg_fail(err, "%s: not a directory", dir);
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else
+        slash[slash == parent] = '\0';
+    if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return lg_fail(err, "%s: cannot create: %s is not a directory", dir, parent);
+    if (access(parent, W_OK | X_OK) != 0)
+        return lg_fail(err, "%s: cannot create: %s", dir, strerror(errno));
+    return 0;
+}
+
 /* After a failure: removes the OUT this run created when it holds nothing but the marker
  * (no checkpoint, no log). */
 static void discard_out(run *r)
@@ -291,7 +314,10 @@ static int setup(run *r, lg_error *err)
         return lg_fail(err, "out of memory");
 
     /* Outputs only once everything has been checked. OUT itself waits for the first
-     * checkpoint, unless the log is to be written inside it. */
+     * checkpoint, unless the log is to be written inside it; whether it can be made is
+     * known now, not after the steps before that checkpoint. */
+    if (out_creatable(o->out_dir, err) < 0)
+        return -1;
     if (o->log_path && !(r->log = fopen(o->log_path, "a"))) {
         int saved = errno;
         if (saved == ENOENT && !r->made_out && make_out(r, 0, err) == 0 &&

@@ -126,6 +126,11 @@ for extra in "--seq-len 100000" "--lang 1x" "--lang 1x --log $W/run2/log.jsonl" 
     [ "$rc" -eq 1 ] || { cat "$S/err"; fail "lm train $extra: exit $rc, not 1"; }
     [ ! -e "$W/run2" ] || fail "lm train $extra failed but left $W/run2"
 done
+# an -o whose parent is missing is refused before training, not at the first checkpoint
+rc=0
+# shellcheck disable=SC2086
+$train -o "$W/no/such/run" --steps 100000 2>"$S/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "cannot create" "$S/err" || { cat "$S/err"; fail "lm train -o a/missing/dir: exit $rc"; }
 # shellcheck disable=SC2086
 ok "lm train" $train -o "$W/run2" --log "$W/run2/log.jsonl"
 # shellcheck disable=SC2086
