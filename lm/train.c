@@ -54,15 +54,12 @@ typedef struct {
     lg_train_state st;
     int32_t *ids, *targets;
     FILE *log;
-    int made_out;              /* this run created OUT */
-    int out_slot;              /* OUT's lg_temp_register slot + 1 until a checkpoint is in it */
+    int made_out;              /* this run created OUT (for its log) */
     int saved;                 /* checkpoints this run saved */
 } run;
 
 static void run_free(run *r)
 {
-    lg_temp_unregister(r->out_slot - 1);
-    r->out_slot = 0;
     if (r->log)
         fclose(r->log);
     lg_adamw_free(&r->opt);
@@ -174,9 +171,9 @@ static int setup_trainables(run *r, lg_error *err)
     return lg_model_alloc_grads(m, err);
 }
 
-/* Creates OUT when it does not exist yet (its parent must), marked as o->out_marker's.
- * For a checkpoint (not a log), a signal before the checkpoint is in place removes it. */
-static int make_out(run *r, int for_checkpoint, lg_error *err)
+/* Creates OUT for a log to be written inside it before the first checkpoint (its parent
+ * must exist), marked as o->out_marker's. */
+static int make_out(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
     if (mkdir(o->out_dir, 0755) != 0) {
@@ -190,8 +187,6 @@ static int make_out(run *r, int for_checkpoint, lg_error *err)
         r->made_out = 0;
         return -1;
     }
-    if (for_checkpoint)
-        r->out_slot = lg_temp_register(o->out_dir, 1) + 1;
     return 0;
 }
 
@@ -320,7 +315,7 @@ static int setup(run *r, lg_error *err)
         return -1;
     if (o->log_path && !(r->log = fopen(o->log_path, "a"))) {
         int saved = errno;
-        if (saved == ENOENT && !r->made_out && make_out(r, 0, err) == 0 &&
+        if (saved == ENOENT && !r->made_out && make_out(r, err) == 0 &&
             !(r->log = fopen(o->log_path, "a"))) {
             saved = errno;
             discard_out(r);
@@ -423,31 +418,65 @@ static void prune_checkpoints(const char *out, long keep)
     free(steps);
 }
 
-/* OUT/checkpoint-STEP, OUT/last → it, and the older ones beyond keep_checkpoints removed. */
+/* A message about the temporary tmp names the user's path instead. */
+static void name_user_path(lg_error *err, const char *tmp, const char *path)
+{
+    char *at = err ? strstr(err->msg, tmp) : NULL;
+    if (!at)
+        return;
+    char rest[sizeof err->msg];
+    snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+    snprintf(at, sizeof err->msg - (size_t)(at - err->msg), "%s%s", path, rest);
+}
+
+/* OUT/checkpoint-STEP, OUT/last → it, and the older ones beyond keep_checkpoints removed.
+ * When OUT does not exist yet, the first checkpoint makes it whole: written (with its
+ * marker and OUT/last) into OUT.tmp.PID, which a signal removes, then renamed to OUT. */
 static int save(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
     char dir[4200], link_tmp[4300], link[4300], name[64];
+    lg_atomic_dir fresh = {0};
+    const char *out = o->out_dir;
+    struct stat sb;
+    if (stat(o->out_dir, &sb) != 0) {
+        if (lg_atomic_dir_begin(&fresh, o->out_dir, LG_ATOMIC_DIR_CLEAR_STALE, err) < 0)
+            return -1;
+        out = fresh.tmp;
+    }
+    int rc = -1;
     snprintf(name, sizeof name, "checkpoint-%ld", r->st.step);
-    snprintf(dir, sizeof dir, "%s/%s", o->out_dir, name);
+    snprintf(dir, sizeof dir, "%s/%s", out, name);
     r->st.data = r->data->pos;
-    if (make_out(r, 1, err) < 0)
-        return -1;
     if (lg_checkpoint_save(dir, r->m, &r->opt, &r->st, o->model_dir, err) < 0)
-        return -1;
-    lg_temp_unregister(r->out_slot - 1);
-    r->out_slot = 0;
-    /* a directory this run did not create is this writer's once it holds a checkpoint */
-    if (!r->saved++ && !r->made_out && o->out_marker &&
-        lg_output_mark(o->out_dir, o->out_marker, err) < 0)
-        return -1;
-    snprintf(link, sizeof link, "%s/last", o->out_dir);
-    snprintf(link_tmp, sizeof link_tmp, "%s/.last.tmp.%ld", o->out_dir, (long)getpid());
+        goto done;
+    /* OUT is this writer's once it holds a checkpoint */
+    if (!r->saved && o->out_marker && lg_output_mark(out, o->out_marker, err) < 0)
+        goto done;
+    snprintf(link, sizeof link, "%s/last", out);
+    snprintf(link_tmp, sizeof link_tmp, "%s/.last.tmp.%ld", out, (long)getpid());
     unlink(link_tmp);
-    if (symlink(name, link_tmp) != 0 || rename(link_tmp, link) != 0)
-        return lg_fail(err, "%s: cannot point it at %s: %s", link, name, strerror(errno));
+    if (symlink(name, link_tmp) != 0 || rename(link_tmp, link) != 0) {
+        lg_fail(err, "%s/last: cannot point it at %s: %s", o->out_dir, name, strerror(errno));
+        goto done;
+    }
+    /* a plain rename: never over a directory that appeared meanwhile */
+    if (fresh.tmp[0] && rename(fresh.tmp, o->out_dir) != 0) {
+        lg_fail(err, "%s: cannot rename into place: %s", o->out_dir, strerror(errno));
+        goto done;
+    }
+    if (fresh.tmp[0]) {
+        fresh.tmp[0] = '\0';
+        lg_atomic_dir_abort(&fresh); /* releases the signal clean-up; nothing left to remove */
+    }
+    r->saved++;
     prune_checkpoints(o->out_dir, o->keep_checkpoints);
-    return 0;
+    rc = 0;
+done:
+    if (rc < 0 && fresh.tmp[0])
+        name_user_path(err, fresh.tmp, o->out_dir);
+    lg_atomic_dir_abort(&fresh);
+    return rc;
 }
 
 /* One optimizer step over accum micro-batches. Returns the mean loss. */
