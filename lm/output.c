@@ -20,13 +20,19 @@ static void resolve(const char *path, char out[PATH_MAX * 2])
         size_t n = strlen(head);
         while (n > 1 && head[n - 1] == '/')
             head[--n] = '\0';
+        /* a path too long to resolve (longer than any the system opens) stays as given */
         if (realpath(n ? head : ".", real)) {
-            snprintf(out, PATH_MAX * 2, "%s%s", strcmp(real, "/") || !tail[0] ? real : "",
-                     tail);
+            if (snprintf(out, PATH_MAX * 2, "%s%s", strcmp(real, "/") || !tail[0] ? real : "",
+                         tail) >= PATH_MAX * 2)
+                snprintf(out, PATH_MAX * 2, "%s", path);
             return;
         }
         char *slash = strrchr(head, '/');
-        snprintf(part, sizeof part, "/%s%s", slash ? slash + 1 : head, tail);
+        if (snprintf(part, sizeof part, "/%s%s", slash ? slash + 1 : head, tail) >=
+            (int)sizeof part) {
+            snprintf(out, PATH_MAX * 2, "%s", path);
+            return;
+        }
         snprintf(tail, sizeof tail, "%s", part);
         if (slash)
             slash[slash == head] = '\0'; /* "/x" -> "/", "a/b" -> "a" */
