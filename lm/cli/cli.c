@@ -50,7 +50,9 @@ static void range_text(const lg_opt *o, char *buf, size_t size)
 {
     const int lo = isfinite(o->min), hi = isfinite(o->max);
     const int lo_open = (o->flags & LG_OPT_MIN_OPEN) != 0, hi_open = (o->flags & LG_OPT_MAX_OPEN) != 0;
-    if (lo && hi)
+    if (o->type == LG_OPT_U64 && o->max >= 18446744073709551615.0 && !lo_open)
+        snprintf(buf, size, "in [%.0f, 18446744073709551615]", o->min); /* any uint64 */
+    else if (lo && hi)
         snprintf(buf, size, "in %c%.17g, %.17g%c", lo_open ? '(' : '[', o->min, o->max,
                  hi_open ? ')' : ']');
     else if (lo)
@@ -167,7 +169,7 @@ static int set_value(const lg_opt *o, const char *s, char *msg, size_t size)
 
 /* ---- help -------------------------------------------------------------------- */
 
-enum { HELP_COL = 24 };
+enum { HELP_COL = 24, HELP_WIDTH = 56 };
 
 static void print_lines(FILE *f, const char *text, int col, int first_indent_done)
 {
@@ -224,7 +226,13 @@ static void print_row(FILE *f, const char *left, const char *help, const char *d
 {
     int n = fprintf(f, "%s", left);
     char text[2048];
-    snprintf(text, sizeof text, "%s%s%s%s", help ? help : "", def[0] && help && help[0] ? " " : "",
+    /* the default goes on the help's last line, or on a line of its own when that one
+     * would grow past the column limit */
+    const char *last = help ? strrchr(help, '\n') : NULL;
+    last = last ? last + 1 : help ? help : "";
+    const int own_line = def[0] && last[0] && strlen(last) + strlen(def) + 11 > HELP_WIDTH;
+    snprintf(text, sizeof text, "%s%s%s%s", help ? help : "",
+             def[0] && help && help[0] ? own_line ? "\n" : " " : "",
              def[0] ? "(default " : "", def[0] ? def : "");
     if (def[0])
         strncat(text, ")", sizeof text - strlen(text) - 1);

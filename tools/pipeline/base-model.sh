@@ -21,7 +21,9 @@ if ! fresh "$out.work/en.model" "$EN_TEXT"; then
 fi
 if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then
     say "pretraining a '$BASE_PRESET' model from scratch: $BASE_STEPS steps of $BASE_BATCH x $BASE_SEQ tokens"
-    "$LM" init --preset "$BASE_PRESET" --tokenizer "$out.work/en.model" --seed 1 -o "$out.work/init"
+    # --force: a rerun replaces this step's own earlier model (perhaps written before the
+    # directory carried its writer's marker)
+    "$LM" init --preset "$BASE_PRESET" --tokenizer "$out.work/en.model" --seed 1 -o "$out.work/init" --force
     rm -rf "$out.work/train" "$out.work/train.jsonl"
     "$LM" train "$out.work/init" --text "$EN_TEXT" --tokenizer "$out.work/en.model" \
         --steps "$BASE_STEPS" --batch "$BASE_BATCH" --seq-len "$BASE_SEQ" --lr "$BASE_LR" \
