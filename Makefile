@@ -82,7 +82,7 @@ $(BUILD)/obj/lm/cli/cli.o: CFLAGS += -DLG_VERSION='"$(LG_VERSION)"'
 $(foreach m,$(MODULES),$(eval $(BUILD)/obj/$(m)/cli/%.o: CFLAGS += -I$(m) -Ilm/cli))
 $(BUILD)/obj/tests/%.o: CFLAGS += $(addprefix -I,$(MODULES)) -Ilm/cli
 
-.PHONY: all deps test test-unit test-asan clean help demo
+.PHONY: all deps test test-unit test-asan clean help demo install uninstall
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -91,6 +91,8 @@ all: $(LIB) $(KIT) $(PROGS)
 help:
 	@echo "make            build build/liblingraft.a and the programs in bin/"
 	@echo "make deps       install missing Debian packages (apt-get; sudo when not root)"
+	@echo "make install    PREFIX=/usr/local DESTDIR=: lingraft, lingraft-COMMAND, man pages,"
+	@echo "                the library, its headers and lingraft.pc; make uninstall removes them"
 	@echo "make test       build and run every test, then again under ASan+UBSan"
 	@echo "make test-unit  the tests once, without sanitizers"
 	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
@@ -138,6 +140,56 @@ test-unit: all $(TESTS)
 
 test-asan:
 	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 test-unit
+
+# Install like a Unix tool: the programs in PREFIX/libexec/lingraft (the names the pipeline
+# scripts use), PREFIX/bin/lingraft-COMMAND linking to them and PREFIX/bin/lingraft running
+# them (tools/lingraft), man pages made by help2man from the installed programs' --help,
+# the library with its public headers and a pkg-config file, and the corpus builder with its
+# recipes in PREFIX/share/lingraft. Everything is found relative to PREFIX, so a DESTDIR
+# tree runs where it lies. `make uninstall` removes exactly what install wrote.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+I_BIN       := $(DESTDIR)$(PREFIX)/bin
+I_LIBEXEC   := $(DESTDIR)$(PREFIX)/libexec/lingraft
+I_LIB       := $(DESTDIR)$(PREFIX)/lib
+I_INC       := $(DESTDIR)$(PREFIX)/include/lingraft
+I_PC        := $(DESTDIR)$(PREFIX)/lib/pkgconfig
+I_MAN       := $(DESTDIR)$(PREFIX)/share/man/man1
+I_SHARE     := $(DESTDIR)$(PREFIX)/share/lingraft
+PROG_NAMES  := $(MODULES)
+PUBLIC_H    := $(notdir $(wildcard include/*.h))
+RECIPES     := $(notdir $(wildcard corpora/recipes/*.sh))
+# the library is static: its users link with what it links with (OpenBLAS's OpenMP build
+# is not on pkg-config's default path, so the flags are written out)
+PC_LIBS     := -L$${libdir} -llingraft $(PKG_LIBS) -lstdc++ -lgomp -lm -lpthread -fopenmp
+
+$(BUILD)/lingraft.pc: Makefile
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: lingraft' 'Description: adapt a pretrained language model to a new language' \
+	    'Version: $(VERSION)' 'Requires: libcjson' \
+	    'Cflags: -I$${includedir}/lingraft' 'Libs: $(strip $(PC_LIBS))' >$@
+
+install: all $(BUILD)/lingraft.pc
+	@command -v help2man >/dev/null || { echo "install: help2man missing (make deps)"; exit 1; }
+	install -d $(I_BIN) $(I_LIBEXEC) $(I_LIB) $(I_INC) $(I_PC) $(I_MAN) $(I_SHARE)/corpora/recipes
+	install -m 755 $(addprefix $(BIN)/,$(PROG_NAMES)) $(I_LIBEXEC)/
+	for p in $(PROG_NAMES); do ln -sfn ../libexec/lingraft/$$p $(I_BIN)/lingraft-$$p; done
+	install -m 755 tools/lingraft $(I_BIN)/lingraft
+	install -m 644 $(LIB) $(I_LIB)/liblingraft.a
+	install -m 644 $(addprefix include/,$(PUBLIC_H)) $(I_INC)/
+	install -m 644 $(BUILD)/lingraft.pc $(I_PC)/lingraft.pc
+	install -m 644 corpora/build.sh $(I_SHARE)/corpora/build.sh
+	install -m 644 $(addprefix corpora/recipes/,$(RECIPES)) $(I_SHARE)/corpora/recipes/
+	for p in lingraft $(addprefix lingraft-,$(PROG_NAMES)); do \
+	    tools/man.sh $(I_BIN)/$$p $(I_MAN)/$$p.1 || exit 1; done
+
+uninstall:
+	rm -f $(I_BIN)/lingraft $(addprefix $(I_BIN)/lingraft-,$(PROG_NAMES))
+	rm -f $(addprefix $(I_LIBEXEC)/,$(PROG_NAMES)) $(I_LIB)/liblingraft.a $(I_PC)/lingraft.pc
+	rm -f $(addprefix $(I_INC)/,$(PUBLIC_H)) $(addprefix $(I_MAN)/,$(addsuffix .1,lingraft $(addprefix lingraft-,$(PROG_NAMES))))
+	rm -f $(I_SHARE)/corpora/build.sh $(addprefix $(I_SHARE)/corpora/recipes/,$(RECIPES))
+	-rmdir $(I_LIBEXEC) $(I_INC) $(I_SHARE)/corpora/recipes $(I_SHARE)/corpora $(I_SHARE) 2>/dev/null
 
 # Fuzzing with clang's libFuzzer: `make fuzz` builds build/fuzz/fuzz_safetensors and
 # build/fuzz/fuzz_config (ASan+UBSan) and runs each for FUZZ_SECONDS, seeded with the

@@ -321,6 +321,8 @@ for f in "$STAGE"/*; do
     [ "$(basename "$f")" = MANIFEST.json ] || mv "$f" "$OUT/"
 done
 mv "$STAGE/MANIFEST.json" "$OUT/MANIFEST.json"
+# the mark `corpora assemble` left in its output directory (lg_io.h's output rule)
+rm -f "$STAGE/.lingraft-output"
 rmdir "$STAGE"
 say "done in $(( $(date +%s) - START ))s: $OUT"
 grep -A 12 '"totals"' "$OUT/MANIFEST.json" | sed -n '2,11p' | tr -d ' ,"' | sed 's/^/    /' >&2

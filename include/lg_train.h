@@ -107,7 +107,11 @@ typedef struct lg_train_options {
     const char *data_text;      /* text, with */
     const char *tokenizer;      /* the tokenizer's path (the caller loads it) */
     const char *eval_text;      /* held-out text for bits per byte (NULL: none) */
-    const char *out_dir;
+    const char *out_dir;        /* checkpoints; created (with its parents' existing) when the
+                                   first one is saved, so a run failing before leaves none */
+    const char *out_marker;     /* when not NULL, OUT is marked as this writer's output
+                                   (lg_output_mark) when a checkpoint is saved, so that a run
+                                   stopped before its end may be resumed into it */
     const char *resume_dir;     /* a checkpoint directory or NULL */
     const char *log_path;       /* JSON lines, appended (NULL: none) */
     int batch, seq_len, accum;

@@ -82,7 +82,10 @@ int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
 {
     /* rename() cannot replace a non-empty directory: move the old one aside first. */
     char old[4200];
-    snprintf(old, sizeof old, "%s.old.%ld", dir, (long)getpid());
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    snprintf(old, sizeof old, "%.*s.old.%ld", (int)len, dir, (long)getpid());
     struct stat st;
     int had_old = lstat(dir, &st) == 0;
     if (had_old && rename(dir, old) != 0)
@@ -104,7 +107,10 @@ int lg_atomic_replace_dir(const char *tmp_dir, const char *dir, lg_error *err)
 int lg_remove_dir(const char *dir, lg_error *err)
 {
     char gone[4200];
-    snprintf(gone, sizeof gone, "%s.removing.%ld", dir, (long)getpid());
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    snprintf(gone, sizeof gone, "%.*s.removing.%ld", (int)len, dir, (long)getpid());
     if (rename(dir, gone) != 0)
         return lg_fail(err, "%s: cannot remove: %s", dir, strerror(errno));
     int slot = lg_temp_register(gone, 1);
@@ -119,7 +125,10 @@ int lg_remove_dir(const char *dir, lg_error *err)
 int lg_atomic_dir_begin(lg_atomic_dir *d, const char *dir, int flags, lg_error *err)
 {
     d->dir = dir;
-    snprintf(d->tmp, sizeof d->tmp, "%s.tmp.%ld", dir, (long)getpid());
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') /* "out/" -> "out.tmp.PID", beside it */
+        len--;
+    snprintf(d->tmp, sizeof d->tmp, "%.*s.tmp.%ld", (int)len, dir, (long)getpid());
     if (flags & LG_ATOMIC_DIR_CLEAR_STALE)
         lg_remove_tree(d->tmp);
     d->temp_slot = 0;

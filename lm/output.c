@@ -11,27 +11,49 @@
 #include <sys/stat.h>
 
 /* The absolute path that path names, symbolic links resolved as far as it exists: the
- * realpath of its longest existing ancestor with the rest appended. */
+ * realpath of its longest existing ancestor with the rest of path appended. */
 static void resolve(const char *path, char out[PATH_MAX * 2])
 {
-    char head[PATH_MAX * 2], tail[PATH_MAX * 2] = "", part[PATH_MAX * 2], real[PATH_MAX];
-    snprintf(head, sizeof head, "%s", path);
+    char norm[PATH_MAX], head[PATH_MAX], real[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof head) { /* too long to resolve: compared as given */
+        snprintf(out, PATH_MAX * 2, "%.*s", PATH_MAX * 2 - 1, path);
+        return;
+    }
+    while (n > 1 && path[n - 1] == '/') /* "dir/" names what "dir" names */
+        n--;
+    memcpy(norm, path, n);
+    norm[n] = '\0';
+    path = norm;
+    memcpy(head, path, n + 1);
+    const char *tail = ""; /* the part of path below head ("/a/b"), or all of it */
+    int relative_tail = 0; /* tail is all of path: a "/" goes between */
     for (;;) {
-        size_t n = strlen(head);
         while (n > 1 && head[n - 1] == '/')
             head[--n] = '\0';
         if (realpath(n ? head : ".", real)) {
-            snprintf(out, PATH_MAX * 2, "%s%s", strcmp(real, "/") || !tail[0] ? real : "",
-                     tail);
+            size_t r = strcmp(real, "/") ? strlen(real) : 0, t = strlen(tail);
+            if (r + relative_tail + t >= PATH_MAX * 2)
+                t = PATH_MAX * 2 - 1 - r - relative_tail;
+            memcpy(out, real, r);
+            if (relative_tail)
+                out[r] = '/';
+            memcpy(out + r + relative_tail, tail, t);
+            out[r + relative_tail + t] = '\0';
+            if (!out[0])
+                strcpy(out, "/");
             return;
         }
         char *slash = strrchr(head, '/');
-        snprintf(part, sizeof part, "/%s%s", slash ? slash + 1 : head, tail);
-        snprintf(tail, sizeof tail, "%s", part);
-        if (slash)
-            slash[slash == head] = '\0'; /* "/x" -> "/", "a/b" -> "a" */
-        else
-            head[0] = '\0';
+        if (!slash) { /* "name": below the current directory */
+            tail = path;
+            relative_tail = 1;
+            head[n = 0] = '\0';
+        } else {
+            tail = path + (slash - head);
+            n = slash == head ? 1 : (size_t)(slash - head); /* "/x" -> "/", "a/b" -> "a" */
+            head[n] = '\0';
+        }
     }
 }
 

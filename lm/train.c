@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lg_checkpoint.h"
+#include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
@@ -54,6 +55,8 @@ typedef struct {
     lg_train_state st;
     int32_t *ids, *targets;
     FILE *log;
+    int made_out;              /* this run created OUT (for its log) */
+    int saved;                 /* checkpoints this run saved */
 } run;
 
 static void run_free(run *r)
@@ -169,6 +172,71 @@ static int setup_trainables(run *r, lg_error *err)
     return lg_model_alloc_grads(m, err);
 }
 
+/* Creates OUT for a log to be written inside it before the first checkpoint (its parent
+ * must exist), marked as o->out_marker's. */
+static int make_out(run *r, lg_error *err)
+{
+    const lg_train_options *o = r->o;
+    if (mkdir(o->out_dir, 0755) != 0) {
+        if (errno == EEXIST)
+            return 0;
+        return lg_fail(err, "%s: cannot create: %s", o->out_dir, strerror(errno));
+    }
+    r->made_out = 1;
+    if (o->out_marker && lg_output_mark(o->out_dir, o->out_marker, err) < 0) {
+        rmdir(o->out_dir);
+        r->made_out = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 when dir exists as a directory or its parent is a directory this process may write. */
+static int out_creatable(const char *dir, lg_error *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0)
+        return S_ISDIR(sb.st_mode) ? 0 : lg_fail(err, "%s: not a directory", dir);
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else
+        slash[slash == parent] = '\0';
+    if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return lg_fail(err, "%s: cannot create: %s is not a directory", dir, parent);
+    if (access(parent, W_OK | X_OK) != 0)
+        return lg_fail(err, "%s: cannot create: %s", dir, strerror(errno));
+    return 0;
+}
+
+/* After a failure: removes the OUT this run created when it holds nothing but the marker
+ * (no checkpoint, no log). */
+static void discard_out(run *r)
+{
+    if (!r->made_out || r->saved)
+        return;
+    char marker[4200];
+    snprintf(marker, sizeof marker, "%s/" LG_OUTPUT_MARKER, r->o->out_dir);
+    DIR *d = opendir(r->o->out_dir);
+    const struct dirent *e;
+    int others = 0;
+    while (d && (e = readdir(d)))
+        others += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                  strcmp(e->d_name, LG_OUTPUT_MARKER);
+    if (d)
+        closedir(d);
+    if (d && !others) {
+        unlink(marker);
+        rmdir(r->o->out_dir);
+        r->made_out = 0;
+    }
+}
+
 static int setup(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
@@ -241,11 +309,21 @@ static int setup(run *r, lg_error *err)
     if (!r->ids || !r->targets)
         return lg_fail(err, "out of memory");
 
-    /* Outputs only once everything has been checked. */
-    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST)
-        return lg_fail(err, "%s: cannot create: %s", o->out_dir, strerror(errno));
-    if (o->log_path && !(r->log = fopen(o->log_path, "a")))
-        return lg_fail(err, "%s: %s", o->log_path, strerror(errno));
+    /* Outputs only once everything has been checked. OUT itself waits for the first
+     * checkpoint, unless the log is to be written inside it; whether it can be made is
+     * known now, not after the steps before that checkpoint. */
+    if (out_creatable(o->out_dir, err) < 0)
+        return -1;
+    if (o->log_path && !(r->log = fopen(o->log_path, "a"))) {
+        int saved = errno;
+        if (saved == ENOENT && !r->made_out && make_out(r, err) == 0 &&
+            !(r->log = fopen(o->log_path, "a"))) {
+            saved = errno;
+            discard_out(r);
+        }
+        if (!r->log)
+            return lg_fail(err, "%s: %s", o->log_path, strerror(saved));
+    }
     return 0;
 }
 
@@ -307,8 +385,20 @@ static int by_step(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Keeps the newest `keep` OUT/checkpoint-STEP directories (0: all) and removes temporary
- * ones (checkpoint-STEP.tmp.PID) whose writer is gone: a run killed while saving. */
+/* 1 when the process id that names a temporary (PID in NAME.tmp.PID) is gone. */
+static int writer_gone(const char *pid_text)
+{
+    char *end;
+    long pid = strtol(pid_text, &end, 10);
+    return pid > 0 && end != pid_text && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Keeps the newest `keep` OUT/checkpoint-STEP directories (0: all). Each is removed with
+ * lg_remove_dir: renamed away first, so that a process stopped while deleting it never
+ * leaves part of a checkpoint under its real name. Also removes what a run stopped by a
+ * signal or a crash left (its process is gone): checkpoint-STEP.tmp.PID being written,
+ * checkpoint-STEP.removing.PID being deleted, checkpoint-STEP.old.PID being replaced, and
+ * .last.tmp.PID. */
 static void prune_checkpoints(const char *out, long keep)
 {
     DIR *d = opendir(out);
@@ -318,18 +408,31 @@ static void prune_checkpoints(const char *out, long keep)
     size_t n = 0, cap = 0;
     char path[4400];
     const struct dirent *e;
+    lg_error err;
     while ((e = readdir(d))) {
+        if (!strncmp(e->d_name, ".last.tmp.", 10)) {
+            if (writer_gone(e->d_name + 10)) {
+                snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+                unlink(path);
+            }
+            continue;
+        }
         if (strncmp(e->d_name, "checkpoint-", 11))
             continue;
         char *end;
         long step = strtol(e->d_name + 11, &end, 10);
-        if (!strncmp(end, ".tmp.", 5)) {
-            long pid = strtol(end + 5, NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+        if (end == e->d_name + 11)
+            continue;
+        const char *pid = !strncmp(end, ".tmp.", 5)        ? end + 5
+                          : !strncmp(end, ".removing.", 10) ? end + 10
+                          : !strncmp(end, ".old.", 5)       ? end + 5
+                                                            : NULL;
+        if (pid) {
+            if (writer_gone(pid)) {
                 snprintf(path, sizeof path, "%s/%s", out, e->d_name);
-                lg_remove_tree(path);
+                lg_remove_dir(path, &err);
             }
-        } else if (!*end && end != e->d_name + 11) {
+        } else if (!*end) {
             if (n == cap) {
                 long *t = realloc(steps, (cap = cap ? 2 * cap : 16) * sizeof *t);
                 if (!t)
@@ -344,29 +447,71 @@ static void prune_checkpoints(const char *out, long keep)
         qsort(steps, n, sizeof *steps, by_step);
         for (size_t i = 0; i + (size_t)keep < n; i++) {
             snprintf(path, sizeof path, "%s/checkpoint-%ld", out, steps[i]);
-            lg_remove_tree(path);
+            lg_remove_dir(path, &err);
         }
     }
     free(steps);
 }
 
-/* OUT/checkpoint-STEP, OUT/last → it, and the older ones beyond keep_checkpoints removed. */
+/* A message about the temporary tmp names the user's path instead. */
+static void name_user_path(lg_error *err, const char *tmp, const char *path)
+{
+    char *at = err ? strstr(err->msg, tmp) : NULL;
+    if (!at)
+        return;
+    char rest[sizeof err->msg];
+    snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+    snprintf(at, sizeof err->msg - (size_t)(at - err->msg), "%s%s", path, rest);
+}
+
+/* OUT/checkpoint-STEP, OUT/last → it, and the older ones beyond keep_checkpoints removed.
+ * When OUT does not exist yet, the first checkpoint makes it whole: written (with its
+ * marker and OUT/last) into OUT.tmp.PID, which a signal removes, then renamed to OUT. */
 static int save(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
     char dir[4200], link_tmp[4300], link[4300], name[64];
+    lg_atomic_dir fresh = {0};
+    const char *out = o->out_dir;
+    struct stat sb;
+    if (stat(o->out_dir, &sb) != 0) {
+        if (lg_atomic_dir_begin(&fresh, o->out_dir, LG_ATOMIC_DIR_CLEAR_STALE, err) < 0)
+            return -1;
+        out = fresh.tmp;
+    }
+    int rc = -1;
     snprintf(name, sizeof name, "checkpoint-%ld", r->st.step);
-    snprintf(dir, sizeof dir, "%s/%s", o->out_dir, name);
+    snprintf(dir, sizeof dir, "%s/%s", out, name);
     r->st.data = r->data->pos;
     if (lg_checkpoint_save(dir, r->m, &r->opt, &r->st, o->model_dir, err) < 0)
-        return -1;
-    snprintf(link, sizeof link, "%s/last", o->out_dir);
-    snprintf(link_tmp, sizeof link_tmp, "%s/.last.tmp.%ld", o->out_dir, (long)getpid());
+        goto done;
+    /* OUT is this writer's once it holds a checkpoint */
+    if (!r->saved && o->out_marker && lg_output_mark(out, o->out_marker, err) < 0)
+        goto done;
+    snprintf(link, sizeof link, "%s/last", out);
+    snprintf(link_tmp, sizeof link_tmp, "%s/.last.tmp.%ld", out, (long)getpid());
     unlink(link_tmp);
-    if (symlink(name, link_tmp) != 0 || rename(link_tmp, link) != 0)
-        return lg_fail(err, "%s: cannot point it at %s: %s", link, name, strerror(errno));
+    if (symlink(name, link_tmp) != 0 || rename(link_tmp, link) != 0) {
+        lg_fail(err, "%s/last: cannot point it at %s: %s", o->out_dir, name, strerror(errno));
+        goto done;
+    }
+    /* a plain rename: never over a directory that appeared meanwhile */
+    if (fresh.tmp[0] && rename(fresh.tmp, o->out_dir) != 0) {
+        lg_fail(err, "%s: cannot rename into place: %s", o->out_dir, strerror(errno));
+        goto done;
+    }
+    if (fresh.tmp[0]) {
+        fresh.tmp[0] = '\0';
+        lg_atomic_dir_abort(&fresh); /* releases the signal clean-up; nothing left to remove */
+    }
+    r->saved++;
     prune_checkpoints(o->out_dir, o->keep_checkpoints);
-    return 0;
+    rc = 0;
+done:
+    if (rc < 0 && fresh.tmp[0])
+        name_user_path(err, fresh.tmp, o->out_dir);
+    lg_atomic_dir_abort(&fresh);
+    return rc;
 }
 
 /* One optimizer step over accum micro-batches: the mean loss into *loss. A failed forward
@@ -447,6 +592,8 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
     lg_progress_finish(&bar);
     if (rc == 0)
         rc = close_log(&r, err);
+    if (rc < 0)
+        discard_out(&r);
     if (rc == 0 && !o->quiet)
         fprintf(stderr, "step %ld: loss %.4f; checkpoint %s/last\n", r.st.step, r.st.last_loss,
                 o->out_dir);

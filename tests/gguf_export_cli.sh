@@ -30,7 +30,9 @@ expect_failure() {
     if "$@" >/dev/null 2>"$tmp/err.txt"; then fail "succeeded: $*"; fi
     grep -q "$pattern" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "message for: $*"; }
 }
-expect_failure "usage: adapt export" "$adapt" export --base "$fixtures/llama-tiny"
+expect_failure "^adapt export: give one of --hf or --gguf" "$adapt" export --base "$fixtures/llama-tiny"
+rc=0; "$adapt" export --base "$fixtures/llama-tiny" 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "a usage error exited $rc, not 2"
 expect_failure "^adapt export: .*tiny301.model: 301 pieces" "$adapt" export --base "$fixtures/qwen2-tiny" \
     --tokenizer tests/data/gguf/tiny301.model --gguf "$tmp/refused.gguf"
 [ ! -e "$tmp/refused.gguf" ] || fail "a refused export left a file"

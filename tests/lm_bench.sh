@@ -29,8 +29,10 @@ done
 "$LM" bench --sgemm --threads 1 --sgemm-runs 1 >"$T/sgemm" || fail "sgemm"
 grep -q '"gflops":' "$T/sgemm" || fail "sgemm: no gflops"
 
-"$LM" bench --shape huge >"$T/out" 2>&1 && fail "unknown shape accepted"
-grep -q "lm bench: unknown shape 'huge'" "$T/out" || { cat "$T/out"; fail "no message for a bad shape"; }
+"$LM" bench --shape huge >"$T/out" 2>&1
+[ $? -eq 2 ] || fail "unknown shape not a usage error (exit 2)"
+grep -q "lm bench: --shape: 'huge' is not one of tiny|small|base" "$T/out" ||
+    { cat "$T/out"; fail "no message for a bad shape"; }
 "$LM" bench --shape small --batch 1 --seq 16 --weights "$T/w.safetensors" >"$T/out" 2>&1 &&
     fail "weights of another shape accepted"
 grep -q "w.safetensors" "$T/out" || { cat "$T/out"; fail "the message does not name the file"; }

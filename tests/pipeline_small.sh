@@ -34,4 +34,14 @@ BASE=$W/base MONO=$W/mono.txt PARALLEL=tests/data/transfer/en-nl-train.tsv.gz \
     HELDOUT=$W/heldout.txt VOCAB=500 STEPS=4 EVAL_EVERY=2 BATCH=2 SEQ=64 OUT=$W/out \
     tools/adapt-language nl >"$W/rerun.log" 2>&1 || { cat "$W/rerun.log"; fail "rerun"; }
 grep -q "training a\|steps, LoRA" "$W/rerun.log" && { cat "$W/rerun.log"; fail "the rerun trained again"; }
+# newer training: the package step replaces its own pack and exports (its GGUF file too)
+gguf_before=$(sha256sum <"$W/out/nld.gguf")
+sleep 1
+touch "$W/out/work/train-trans-langsamp/last/trainer_state.json"
+BASE=$W/base MONO=$W/mono.txt PARALLEL=tests/data/transfer/en-nl-train.tsv.gz \
+    HELDOUT=$W/heldout.txt VOCAB=500 STEPS=4 EVAL_EVERY=2 BATCH=2 SEQ=64 OUT=$W/out \
+    tools/adapt-language nl >"$W/repack.log" 2>&1 || { cat "$W/repack.log"; fail "repackaging"; }
+[ "$W/out/nld.gguf" -nt "$W/out/work/train-trans-langsamp/last/trainer_state.json" ] ||
+    fail "the stale GGUF export was not replaced"
+[ "$(sha256sum <"$W/out/nld.gguf")" = "$gguf_before" ] || fail "the same inputs gave another GGUF file"
 echo "pipeline_small: ok"

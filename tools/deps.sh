@@ -15,6 +15,8 @@ TOOLS="$TOOLS apt-get:apt dpkg-deb:dpkg man:man-db col:bsdextrautils unzip:unzip
 TOOLS="$TOOLS gnuplot:gnuplot-nox"
 # tests that run llama.cpp or Hugging Face tokenizers install their pinned npm packages
 TOOLS="$TOOLS node:nodejs npm:npm"
+# make install: man pages made from --help
+TOOLS="$TOOLS help2man:help2man"
 
 missing=""
 for pair in $LIBS; do

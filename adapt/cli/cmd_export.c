@@ -1,81 +1,90 @@
 /* adapt export: a Hugging Face model directory or a GGUF file from base + pack. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lg_adapt_cli.h"
+#include "lg_cli.h"
 #include "lg_io.h"
 #include "lg_export.h"
 #include "lg_pack.h"
 #include "lg_safetensors.h"
 
-static void usage(FILE *f)
+/* A message about the temporary HF directory names the user's output instead. */
+static void name_output(lg_error *err, const char *tmp, const char *gguf)
 {
-    fprintf(f,
-            "usage: adapt export --base DIR [--pack PACK] [--tokenizer FILE.model]\n"
-            "                    (--hf OUT_DIR [--keep-adapter] [--dtype f32|f16|bf16] |\n"
-            "                     --gguf OUT.gguf [--f16] [--name NAME])\n"
-            "--hf writes a standalone Hugging Face model directory (config with the pack's\n"
-            "vocabulary, safetensors, tokenizer.model, tokenizer_config.json and\n"
-            "special_tokens_map.json for LlamaTokenizer); LoRA merged unless --keep-adapter.\n"
-            "--gguf writes a GGUF v3 file of the merged model for llama.cpp (F32, or F16\n"
-            "matrices with --f16; general.name NAME, default the file's name).\n"
-            "--tokenizer defaults to the pack's tokenizer.model; without a pack it is required.\n");
+    char *at = strstr(err->msg, tmp);
+    if (!at)
+        return;
+    char rest[sizeof err->msg];
+    snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+    snprintf(at, sizeof err->msg - (size_t)(at - err->msg), "%s (as a Hugging Face directory)%s",
+             gguf, rest);
 }
 
 int lg_adapt_export(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"base", required_argument, NULL, 'b'},  {"pack", required_argument, NULL, 'p'},
-        {"tokenizer", required_argument, NULL, 'k'}, {"hf", required_argument, NULL, 'H'},
-        {"gguf", required_argument, NULL, 'g'},  {"keep-adapter", no_argument, NULL, 'K'},
-        {"dtype", required_argument, NULL, 'd'}, {"f16", no_argument, NULL, 'f'},
-        {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
-        {0}};
     lg_export_opts o = {.stored_dtype = LG_DT_F32};
-    const char *hf = NULL, *gguf = NULL, *name = NULL;
-    int f16 = 0, c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'b': o.base_dir = optarg; break;
-        case 'p': o.pack = optarg; break;
-        case 'k': o.tokenizer = optarg; break;
-        case 'H': hf = optarg; break;
-        case 'g': gguf = optarg; break;
-        case 'K': o.keep_adapter = 1; break;
-        case 'f': f16 = 1; break;
-        case 'n': name = optarg; break;
-        case 'd':
-            if (!strcmp(optarg, "f32")) o.stored_dtype = LG_DT_F32;
-            else if (!strcmp(optarg, "f16")) o.stored_dtype = LG_DT_F16;
-            else if (!strcmp(optarg, "bf16")) o.stored_dtype = LG_DT_BF16;
-            else {
-                fprintf(stderr, "adapt export: unknown --dtype '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (!o.base_dir || !!hf == !!gguf || (gguf && o.keep_adapter) || optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    const char *hf = NULL, *gguf = NULL, *name = NULL, *dtype = NULL;
+    int f16 = 0;
+    lg_opt opts[] = {
+        {LG_INPUT(&o.base_dir), .name = "base", .flags = LG_OPT_REQUIRED, .arg = "DIR",
+         .help = "the base model (never modified)"},
+        {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
+         .help = "a language pack over it (none: the base alone)"},
+        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE.model", .def = "the pack's;\nrequired without one",
+         .help = "the SentencePiece tokenizer"},
+        {LG_SECTION("Hugging Face directory")},
+        {LG_OUTDIR(&hf), .name = "hf", .arg = "OUT_DIR",
+         .help = "a standalone model directory: config with the\npack's vocabulary, "
+                 "safetensors, tokenizer.model,\ntokenizer_config.json and "
+                 "special_tokens_map.json\n(LlamaTokenizer)"},
+        {LG_FLAG(&o.keep_adapter), .name = "keep-adapter",
+         .help = "write the LoRA adapter to OUT_DIR/adapter\n(PEFT) instead of merging it"},
+        {LG_CHOICE(&dtype), .name = "dtype", .choices = "f32|f16|bf16", .def = "f32",
+         .help = "the stored dtype of the weights"},
+        {LG_SECTION("GGUF file")},
+        {LG_OUTPUT(&gguf), .name = "gguf", .arg = "OUT.gguf",
+         .help = "a GGUF v3 file of the merged model for\nllama.cpp (F32)"},
+        {LG_FLAG(&f16), .name = "f16", .help = "F16 matrices"},
+        {LG_STRING(&name), .name = "name", .arg = "NAME", .def = "the file's name",
+         .help = "general.name"},
+        {0}};
+    lg_cli c = {.prog = "adapt", .name = "export", .opts = opts,
+                .usage = "--base DIR [--pack PACK] [--tokenizer FILE.model]\n"
+                         "                    (--hf OUT_DIR [--keep-adapter] [--dtype "
+                         "f32|f16|bf16] |\n"
+                         "                     --gguf OUT.gguf [--f16] [--name NAME])",
+                .about = "Writes the base model with the pack as a Hugging Face model directory "
+                         "or a GGUF\nfile; the LoRA adapter of the pack is merged (unless "
+                         "--keep-adapter)."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
+    if (!hf == !gguf)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "give one of --hf or --gguf"));
+    if (gguf && (o.keep_adapter || dtype))
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--%s is an option of --hf, not of --gguf",
+                                              o.keep_adapter ? "keep-adapter" : "dtype"));
+    if (hf && (f16 || name))
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--%s is an option of --gguf, not of --hf",
+                                              f16 ? "f16" : "name"));
+    if (dtype)
+        o.stored_dtype = !strcmp(dtype, "f16") ? LG_DT_F16 : !strcmp(dtype, "bf16") ? LG_DT_BF16
+                                                                                   : LG_DT_F32;
     lg_error err;
     if (hf) {
-        if (lg_export_hf(&o, hf, &err) < 0) {
-            lg_error_print("adapt export", &err);
-            return 1;
-        }
+        if (lg_export_hf(&o, hf, &err) < 0)
+            return lg_cli_finish(&c, lg_cli_fail(&c, &err));
         printf("%s: Hugging Face model directory\n", hf);
-        return 0;
+        return lg_cli_finish(&c, 0);
     }
-    /* GGUF: the merged model as an HF directory first, then converted */
+    /* GGUF: the merged model as an HF directory first (a temporary removed on a signal
+     * too), then converted */
     char tmp[4096], tok[4200];
     snprintf(tmp, sizeof tmp, "%s.hf.tmp.%ld", gguf, (long)getpid());
-    int rc = lg_export_hf(&o, tmp, &err);
+    int slot = lg_temp_register(tmp, 1);
+    rc = lg_export_hf(&o, tmp, &err);
     if (rc == 0) {
         snprintf(tok, sizeof tok, "%s/tokenizer.model", tmp);
         /* the temporary directory's name must not become the model's */
@@ -86,10 +95,11 @@ int lg_adapt_export(int argc, char **argv)
         rc = lg_gguf_export_hf(tmp, tok, gguf, &go, &err);
     }
     lg_remove_tree(tmp);
+    lg_temp_unregister(slot);
     if (rc < 0) {
-        lg_error_print("adapt export", &err);
-        return 1;
+        name_output(&err, tmp, gguf);
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
     printf("%s: GGUF v3 (llama)\n", gguf);
-    return 0;
+    return lg_cli_finish(&c, 0);
 }

@@ -1,27 +1,17 @@
 /* adapt info: what a pack holds, and whether it fits a base model. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "lg_adapt_cli.h"
+#include "lg_cli.h"
 #include "lg_export.h"
 #include "lg_pack.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: adapt info PACK [--base DIR]\n"
-               "       adapt info FILE.gguf\n"
-               "Prints the pack's metadata, tensors, adapter and language/script vectors.\n"
-               "With --base, loads the pack over the base model: exits 1 when the shapes or the\n"
-               "base fingerprint do not match. A .gguf file is validated and its keys and\n"
-               "tensors listed.\n");
-}
 
 static void print_file(const char *path)
 {
@@ -36,46 +26,37 @@ static void print_file(const char *path)
 
 int lg_adapt_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"base", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'}, {0}};
-    const char *base = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'b')
-            base = optarg;
-        else if (c == 'h') {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind + 1 != argc) {
-        usage(stderr);
-        return 2;
-    }
-    const char *pack = argv[optind];
+    const char *pack = NULL, *base = NULL;
+    lg_opt opts[] = {
+        {LG_INPUT(&pack), .name = "PACK", .flags = LG_OPT_POSITIONAL | LG_OPT_REQUIRED,
+         .help = "a pack directory, a `transfer init` table, or\na .gguf file"},
+        {LG_INPUT(&base), .name = "base", .arg = "DIR",
+         .help = "load the pack over this base model: exit 1\nwhen the shapes or the base "
+                 "fingerprint do not\nmatch"},
+        {0}};
+    lg_cli c = {.prog = "adapt", .name = "info", .opts = opts,
+                .usage = "PACK [--base DIR]\n       adapt info FILE.gguf",
+                .about = "Prints the pack's metadata, tensors, adapter and language/script "
+                         "vectors.\nA .gguf file is validated and its keys and tensors listed."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
     size_t len = strlen(pack);
     if (len > 5 && !strcmp(pack + len - 5, ".gguf")) {
         lg_error gerr;
         lg_gguf *g = lg_gguf_open(pack, &gerr);
-        if (!g) {
-            lg_error_print("adapt info", &gerr);
-            return 1;
-        }
+        if (!g)
+            return lg_cli_finish(&c, lg_cli_fail(&c, &gerr));
         lg_gguf_describe(g, stdout);
         lg_gguf_close(g);
-        return 0;
+        return lg_cli_finish(&c, 0);
     }
     char table[4096], path[4200];
     lg_pack_table_path(pack, table);
     lg_error err;
     lg_safetensors *st = lg_st_open(table, &err);
-    if (!st) {
-        lg_error_print("adapt info", &err);
-        return 1;
-    }
+    if (!st)
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     printf("pack %s\n", pack);
     snprintf(path, sizeof path, "%s/pack.json", pack);
     struct stat sb;
@@ -106,15 +87,13 @@ int lg_adapt_info(int argc, char **argv)
     if (stat(path, &sb) == 0)
         printf("language/script vectors: %s\n", path);
     if (!base)
-        return 0;
+        return lg_cli_finish(&c, 0);
     lg_model *m = lg_model_open(base, pack, &err);
-    if (!m) {
-        lg_error_print("adapt info", &err);
-        return 1;
-    }
+    if (!m)
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     printf("fits base %s: vocabulary %d, hidden %d, %s head%s%s\n", base, m->cfg.vocab_size,
            m->cfg.hidden_size, m->cfg.tie_word_embeddings ? "tied" : "untied",
            m->lora ? ", LoRA adapter" : "", m->langsamp ? ", language/script vectors" : "");
     lg_model_free(m);
-    return 0;
+    return lg_cli_finish(&c, 0);
 }

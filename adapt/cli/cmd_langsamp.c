@@ -1,28 +1,14 @@
 /* adapt langsamp: zero-initialised language/script vectors for a model or pack. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lg_adapt_cli.h"
+#include "lg_cli.h"
 #include "lg_model.h"
 #include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_text.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: adapt langsamp --hidden-size N | --base DIR  --lang CODES\n"
-            "                      [--script CODES | --detect-from TEXT] -o FILE.safetensors\n"
-            "Writes learnable language and script vectors (LangSAMP), zero-initialised so that\n"
-            "they change nothing until `lm train --lang L --script S` trains them.\n"
-            "  --lang CODES         ISO 639-3 codes, comma-separated (e.g. nld or nld,eng)\n"
-            "  --script CODES       ISO 15924 codes (e.g. Latn)\n"
-            "  --detect-from TEXT   detect the script of a text file (plain, gzip or -) with ICU:\n"
-            "                       the most frequent script of its letters\n"
-            "  --base DIR           take the hidden size from DIR/config.json\n");
-}
 
 /* The dominant script of a text's letters. */
 static int detect_script(const char *path, char *code, size_t n, lg_error *err)
@@ -56,65 +42,81 @@ static int detect_script(const char *path, char *code, size_t n, lg_error *err)
     return 0;
 }
 
+/* The largest hidden size accepted: above every published model's (16384 for the largest
+ * Llama); a vector table is (languages + scripts) × hidden floats. */
+#define MAX_HIDDEN 65536
+
 int lg_adapt_langsamp(int argc, char **argv)
 {
-    static const struct option opts[] = {{"hidden-size", required_argument, NULL, 'c'},
-                                         {"base", required_argument, NULL, 'b'},
-                                         {"lang", required_argument, NULL, 'l'},
-                                         {"script", required_argument, NULL, 's'},
-                                         {"detect-from", required_argument, NULL, 'd'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
     const char *base = NULL, *lang = NULL, *script = NULL, *detect = NULL, *out = NULL;
-    int hidden = 0, c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': hidden = atoi(optarg); break;
-        case 'b': base = optarg; break;
-        case 'l': lang = optarg; break;
-        case 's': script = optarg; break;
-        case 'd': detect = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (!out || !lang || (!hidden && !base) || (script && detect) || optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    int hidden = 0;
+    lg_opt opts[] = {
+        {LG_INT(&hidden), .name = "hidden-size", .min = 1, .max = MAX_HIDDEN, .arg = "N",
+         .def = "", .help = "the model's hidden size (checked against\n--base when both are "
+                           "given)"},
+        {LG_INPUT(&base), .name = "base", .arg = "DIR",
+         .help = "take the hidden size from DIR/config.json"},
+        {LG_STRING(&lang), .name = "lang", .flags = LG_OPT_REQUIRED, .arg = "CODES",
+         .help = "ISO 639-3 codes, comma-separated (e.g. nld or\nnld,eng)"},
+        {LG_STRING(&script), .name = "script", .arg = "CODES",
+         .help = "ISO 15924 codes (e.g. Latn)"},
+        {LG_INPUT(&detect), .name = "detect-from", .flags = LG_OPT_STDIO, .arg = "TEXT",
+         .help = "detect the script of a text file (plain, gzip\nor -) with ICU: the most "
+                 "frequent script of\nits letters"},
+        {LG_OUTPUT(&out), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
+         .arg = "FILE.safetensors", .help = "the vectors to write"},
+        {0}};
+    lg_cli c = {.prog = "adapt", .name = "langsamp", .opts = opts,
+                .usage = "(--hidden-size N | --base DIR) --lang CODES\n"
+                         "                      [--script CODES | --detect-from TEXT] "
+                         "-o FILE.safetensors",
+                .about = "Writes learnable language and script vectors (LangSAMP), "
+                         "zero-initialised so that\nthey change nothing until `lm train --lang L "
+                         "--script S` trains them."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
+    if (!hidden && !base)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "give --hidden-size or --base"));
+    if (script && detect)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "give --script or --detect-from, not both"));
     lg_error err = {{0}};
     if (base) {
         lg_config cfg;
-        if (lg_config_load_dir(base, &cfg, &err) < 0) {
-            lg_error_print("adapt langsamp", &err);
-            return 1;
+        if (lg_config_load_dir(base, &cfg, &err) < 0)
+            return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+        if (hidden && hidden != cfg.hidden_size)
+            return lg_cli_finish(&c, lg_cli_usage(&c, "--hidden-size %d differs from the hidden "
+                                                      "size of %s (%d)", hidden, base,
+                                                  cfg.hidden_size));
+        if (cfg.hidden_size < 1 || cfg.hidden_size > MAX_HIDDEN) {
+            lg_fail(&err, "%s: hidden size %d is outside [1, %d]", base, cfg.hidden_size,
+                    MAX_HIDDEN);
+            return lg_cli_finish(&c, lg_cli_fail(&c, &err));
         }
         hidden = cfg.hidden_size;
     }
     char detected[16];
     if (detect) {
-        if (detect_script(detect, detected, sizeof detected, &err) < 0) {
-            lg_error_print("adapt langsamp", &err);
-            return 1;
-        }
+        if (detect_script(detect, detected, sizeof detected, &err) < 0)
+            return lg_cli_finish(&c, lg_cli_fail(&c, &err));
         script = detected;
         fprintf(stderr, "adapt langsamp: %s is written in %s\n", detect, detected);
     }
     lg_langsamp *ls = lg_langsamp_create(hidden, lang, script, &err);
-    int rc = ls ? 0 : -1;
+    rc = ls ? 0 : -1;
     lg_st_writer *w = lg_st_writer_new();
+    if (rc == 0 && !w)
+        rc = lg_fail(&err, "out of memory");
     if (rc == 0)
         rc = lg_langsamp_add_to_writer(ls, w, &err);
     if (rc == 0)
         rc = lg_st_writer_write(w, out, &err);
     lg_st_writer_free(w);
     lg_langsamp_free(ls);
-    if (rc < 0) {
-        lg_error_print("adapt langsamp", &err);
-        return 1;
-    }
-    printf("%s: language %s, script %s, hidden size %d\n", out, lang, script ? script : "-", hidden);
-    return 0;
+    if (rc < 0)
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    printf("%s: language %s, script %s, hidden size %d\n", out, lang, script ? script : "-",
+           hidden);
+    return lg_cli_finish(&c, 0);
 }

@@ -60,9 +60,10 @@ src_man() {
 dict_nl() {
     a=$(fetch dict-freedict-eng-nld)
     b=$(fetch dict-freedict-nld-eng)
-    "$CORPORA" dictd -o "$WORK/dict-a.tsv" "$a/usr/share/dictd/freedict-eng-nld.index" \
+    # dict-a/dict-b: this step's own scratch files, replaced when an earlier run left them
+    "$CORPORA" dictd --force -o "$WORK/dict-a.tsv" "$a/usr/share/dictd/freedict-eng-nld.index" \
         "$a/usr/share/dictd/freedict-eng-nld.dict.dz"
-    "$CORPORA" dictd -o "$WORK/dict-b.tsv" --reverse "$b/usr/share/dictd/freedict-nld-eng.index" \
+    "$CORPORA" dictd --force -o "$WORK/dict-b.tsv" --reverse "$b/usr/share/dictd/freedict-nld-eng.index" \
         "$b/usr/share/dictd/freedict-nld-eng.dict.dz"
     sort -u "$WORK/dict-a.tsv" "$WORK/dict-b.tsv" >"$1"
     rm -f "$WORK/dict-a.tsv" "$WORK/dict-b.tsv"

@@ -18,6 +18,12 @@
 
 const char *lg_cli_version(void) { return LG_VERSION; }
 
+/* The program's name in messages: "lingraft-lm" when run under that installed name, else
+ * the table's ("lm"). Set once by lg_cli_main; markers always use the table's name. */
+static const char *shown_prog;
+
+static const char *shown(const char *prog) { return shown_prog ? shown_prog : prog; }
+
 void lg_cli_passive_threads(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY"))
@@ -44,7 +50,9 @@ static void range_text(const lg_opt *o, char *buf, size_t size)
 {
     const int lo = isfinite(o->min), hi = isfinite(o->max);
     const int lo_open = (o->flags & LG_OPT_MIN_OPEN) != 0, hi_open = (o->flags & LG_OPT_MAX_OPEN) != 0;
-    if (lo && hi)
+    if (o->type == LG_OPT_U64 && o->max >= 18446744073709551615.0 && !lo_open)
+        snprintf(buf, size, "in [%.0f, 18446744073709551615]", o->min); /* any uint64 */
+    else if (lo && hi)
         snprintf(buf, size, "in %c%.17g, %.17g%c", lo_open ? '(' : '[', o->min, o->max,
                  hi_open ? ')' : ']');
     else if (lo)
@@ -161,7 +169,7 @@ static int set_value(const lg_opt *o, const char *s, char *msg, size_t size)
 
 /* ---- help -------------------------------------------------------------------- */
 
-enum { HELP_COL = 24 };
+enum { HELP_COL = 24, HELP_WIDTH = 56 };
 
 static void print_lines(FILE *f, const char *text, int col, int first_indent_done)
 {
@@ -206,6 +214,8 @@ static void default_text(const lg_opt *o, char *buf, size_t size)
 
 static int has_outputs(const lg_cli *c)
 {
+    if (c->derived_outputs)
+        return 1;
     for (const lg_opt *o = c->opts; o->type; o++)
         if (is_output(o->type))
             return 1;
@@ -216,7 +226,13 @@ static void print_row(FILE *f, const char *left, const char *help, const char *d
 {
     int n = fprintf(f, "%s", left);
     char text[2048];
-    snprintf(text, sizeof text, "%s%s%s%s", help ? help : "", def[0] && help && help[0] ? " " : "",
+    /* the default goes on the help's last line, or on a line of its own when that one
+     * would grow past the column limit */
+    const char *last = help ? strrchr(help, '\n') : NULL;
+    last = last ? last + 1 : help ? help : "";
+    const int own_line = def[0] && last[0] && strlen(last) + strlen(def) + 11 > HELP_WIDTH;
+    snprintf(text, sizeof text, "%s%s%s%s", help ? help : "",
+             def[0] && help && help[0] ? own_line ? "\n" : " " : "",
              def[0] ? "(default " : "", def[0] ? def : "");
     if (def[0])
         strncat(text, ")", sizeof text - strlen(text) - 1);
@@ -235,7 +251,7 @@ static void print_row(FILE *f, const char *left, const char *help, const char *d
 
 static void usage_line(FILE *f, const lg_cli *c)
 {
-    fprintf(f, "usage: %s %s", c->prog, c->name);
+    fprintf(f, "usage: %s %s", shown(c->prog), c->name);
     if (c->usage) {
         fprintf(f, " %s\n", c->usage);
         return;
@@ -302,16 +318,17 @@ int lg_cli_usage(const lg_cli *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s %s: ", c->prog, c->name);
+    fprintf(stderr, "%s %s: ", shown(c->prog), c->name);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(%s %s --help lists the options)\n", c->prog, c->name);
+    fprintf(stderr, "\n(%s %s --help lists the options)\n", shown(c->prog), c->name);
     return 2;
 }
 
 int lg_cli_fail(const lg_cli *c, const lg_error *err)
 {
-    fprintf(stderr, "%s %s: %s\n", c->prog, c->name, err && err->msg[0] ? err->msg : "failed");
+    fprintf(stderr, "%s %s: %s\n", shown(c->prog), c->name,
+            err && err->msg[0] ? err->msg : "failed");
     return 1;
 }
 
@@ -357,7 +374,7 @@ static int check_output(const lg_cli *c, const char *path, lg_output_kind kind, 
     int n;
     const char **inputs = collect_inputs(c, &n);
     if (!inputs) {
-        fprintf(stderr, "%s %s: out of memory\n", c->prog, c->name);
+        fprintf(stderr, "%s %s: out of memory\n", shown(c->prog), c->name);
         return 1;
     }
     lg_error err;
@@ -396,7 +413,7 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
     struct option *longs = calloc((size_t)(2 * n_rows + 4), sizeof *longs);
     char shorts[3 * 64 + 4] = ":"; /* ':' first: a missing value is told from an unknown option */
     if (!longs) {
-        fprintf(stderr, "%s %s: out of memory\n", c->prog, c->name);
+        fprintf(stderr, "%s %s: out of memory\n", shown(c->prog), c->name);
         return 1;
     }
     int nl = 0;
@@ -438,7 +455,7 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
             print_help(stdout, c);
             rc = 0;
         } else if (ch == OPT_VERSION) {
-            printf("%s (lingraft) %s\n", c->prog, lg_cli_version());
+            printf("%s (lingraft) %s\n", shown(c->prog), lg_cli_version());
             rc = 0;
         } else if (ch == OPT_FORCE) {
             c->force = 1;
@@ -453,7 +470,7 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
             *(int *)o->dest = 1;
         } else if (o->flags & LG_OPT_REPEAT) {
             if (list_add(o, optarg) < 0) {
-                fprintf(stderr, "%s %s: out of memory\n", c->prog, c->name);
+                fprintf(stderr, "%s %s: out of memory\n", shown(c->prog), c->name);
                 rc = 1;
             }
         } else if (set_value(o, optarg, msg, sizeof msg) < 0) {
@@ -568,7 +585,8 @@ int lg_cli_threads(int requested)
 static void list_commands(FILE *f, const char *prog, const char *about,
                           const lg_cli_command *commands, int n)
 {
-    fprintf(f, "usage: %s COMMAND [OPTIONS]   (%s COMMAND --help for its options)\n", prog, prog);
+    fprintf(f, "usage: %s COMMAND [OPTIONS]   (%s COMMAND --help for its options)\n\n", prog,
+            prog);
     if (about)
         fprintf(f, "%s\n", about);
     fprintf(f, "\ncommands:\n");
@@ -599,6 +617,10 @@ int lg_cli_main(const char *prog, const char *about, const lg_cli_command *comma
                 int argc, char **argv)
 {
     lg_cli_passive_threads(argv);
+    const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+    base = base ? base + 1 : argc > 0 && argv[0] ? argv[0] : "";
+    if (!strncmp(base, "lingraft-", 9) && !strcmp(base + 9, prog))
+        shown_prog = prog = base;
     lg_cleanup_on_signals();
     const char *env = getenv("LG_THREADS");
     if (env && env[0]) {
@@ -615,6 +637,12 @@ int lg_cli_main(const char *prog, const char *about, const lg_cli_command *comma
         list_commands(stderr, prog, about, commands, n);
         return 2;
     }
+    /* a command of the program wins over the "help" spelling (corpora has a "help" command) */
+    for (int i = 0; i < n; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            status = commands[i].run(argc - 1, argv + 1);
+            return close_stdout(prog, status);
+        }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         list_commands(stdout, prog, about, commands, n);
         return close_stdout(prog, 0);
@@ -623,11 +651,6 @@ int lg_cli_main(const char *prog, const char *about, const lg_cli_command *comma
         printf("%s (lingraft) %s\n", prog, lg_cli_version());
         return close_stdout(prog, 0);
     }
-    for (int i = 0; i < n; i++)
-        if (!strcmp(argv[1], commands[i].name)) {
-            status = commands[i].run(argc - 1, argv + 1);
-            return close_stdout(prog, status);
-        }
     fprintf(stderr, "%s: unknown command '%s' (%s --help lists the commands)\n", prog, argv[1],
             prog);
     return 2;

@@ -1,7 +1,6 @@
 /* `lm bench`: training / LoRA / forward throughput of the core on the benchmark shapes, the
  * sgemm peak of the machine, and the shared random weights tools/bench/ feeds to PyTorch. */
 #include <cblas.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,29 +19,6 @@
 
 #define PROG "lm bench"
 #define IDS_NAME "bench.input_ids"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: lm bench [OPTIONS]              one JSON line: tokens/s, loss, peak RSS, FLOPs\n"
-            "       lm bench --sgemm [--threads N]  GFLOP/s of a 2048^3 cblas_sgemm (median)\n"
-            "       lm bench --write-weights FILE --shape S [--seed N]\n"
-            "                                        random weights + input ids as safetensors\n"
-            "\n"
-            "  --shape tiny|small|base   model shape (default tiny)\n"
-            "  --mode train|lora|forward full training with AdamW, LoRA r=8 on q,k,v,o,gate,up,down\n"
-            "                            with the base frozen, or forward with loss (default train)\n"
-            "  --threads N               OpenMP and OpenBLAS threads (default LG_THREADS or all)\n"
-            "  --steps N                 timed steps (default 5); tokens/s is their median\n"
-            "  --warmup N                untimed steps before them (default 1)\n"
-            "  --batch N, --seq N        batch rows and sequence length (default 4 × 256)\n"
-            "  --weights FILE            weights and input ids written by --write-weights\n"
-            "  --seed N                  random weights and ids when no --weights (default 1234)\n"
-            "  --no-optim                leave out the optimizer step\n"
-            "  --sgemm-runs N            sgemm repetitions (default 7)\n"
-            "  --sgemm-after             also measure the sgemm peak right after the steps\n"
-            "                            (sgemm_gflops; the machine's drift is then shared)\n");
-}
 
 static double now(void)
 {
@@ -193,116 +169,90 @@ static int read_weights(lg_model *m, int32_t *ids, int B, int T, const char *pat
     return rc;
 }
 
-typedef struct {
-    const char *shape, *weights, *write_path;
-    lg_bench_mode mode;
-    int threads, steps, warmup, B, T, optim, sgemm, sgemm_runs, sgemm_after;
-    unsigned long long seed;
-} options;
-
-static int parse_int(const char *s, const char *opt, int min, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end || v < min || v > 1 << 30) {
-        fprintf(stderr, PROG ": %s expects an integer ≥ %d, not '%s'\n", opt, min, s);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-/* Returns 0 to run, 1 after --help, 2 on a usage error. */
-static int parse(int argc, char **argv, options *o)
-{
-    static const struct option longopts[] = {
-        {"shape", required_argument, 0, 'S'},   {"mode", required_argument, 0, 'm'},
-        {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 'n'},
-        {"warmup", required_argument, 0, 'w'},  {"batch", required_argument, 0, 'b'},
-        {"seq", required_argument, 0, 'T'},     {"weights", required_argument, 0, 'W'},
-        {"seed", required_argument, 0, 's'},    {"write-weights", required_argument, 0, 'o'},
-        {"no-optim", no_argument, 0, 'N'},      {"sgemm", no_argument, 0, 'g'},
-        {"sgemm-runs", required_argument, 0, 'r'}, {"sgemm-after", no_argument, 0, 'A'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    *o = (options){.shape = "tiny", .mode = LG_BENCH_TRAIN, .steps = 5, .warmup = 1, .B = 4,
-                   .T = 256, .optim = 1, .sgemm_runs = 7, .seed = 1234};
-    lg_error err;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'S': o->shape = optarg; break;
-        case 'm':
-            if (lg_bench_parse_mode(optarg, &o->mode, &err) < 0) {
-                lg_error_print(PROG, &err);
-                return 2;
-            }
-            break;
-        case 't': bad = parse_int(optarg, "--threads", 1, &o->threads); break;
-        case 'n': bad = parse_int(optarg, "--steps", 1, &o->steps); break;
-        case 'w': bad = parse_int(optarg, "--warmup", 0, &o->warmup); break;
-        case 'b': bad = parse_int(optarg, "--batch", 1, &o->B); break;
-        case 'T': bad = parse_int(optarg, "--seq", 2, &o->T); break;
-        case 'W': o->weights = optarg; break;
-        case 's': o->seed = strtoull(optarg, NULL, 10); break;
-        case 'o': o->write_path = optarg; break;
-        case 'N': o->optim = 0; break;
-        case 'g': o->sgemm = 1; break;
-        case 'A': o->sgemm_after = 1; break;
-        case 'r': bad = parse_int(optarg, "--sgemm-runs", 1, &o->sgemm_runs); break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return 2;
-        }
-        if (bad)
-            return 2;
-    }
-    if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    return 0;
-}
-
-static int fail(lg_error *err)
-{
-    lg_error_print(PROG, err);
-    return 1;
-}
-
 int lg_cmd_bench(int argc, char **argv)
 {
-    options o;
-    int pr = parse(argc, argv, &o);
-    if (pr)
-        return pr == 1 ? 0 : 2;
-    int threads = lg_cli_threads(o.threads);
+    const char *shape = "tiny", *mode_name = "train", *weights = NULL, *write_path = NULL;
+    int threads = 0, steps = 5, warmup = 1, B = 4, T = 256, no_optim = 0, sgemm = 0;
+    int sgemm_runs = 7, sgemm_after = 0;
+    uint64_t seed = 1234;
+    lg_opt opts[] = {
+        {LG_CHOICE(&shape), .name = "shape", .choices = "tiny|small|base",
+         .help = "model shape: tiny (hidden 256, 4 layers), small\n(512, 8), base (768, 12)"},
+        {LG_CHOICE(&mode_name), .name = "mode", .choices = "train|lora|forward",
+         .help = "full training with AdamW, LoRA r=8 on q,k,v,o,\ngate,up,down with the base "
+                 "frozen, or forward\nwith loss"},
+        LG_THREADS_OPT(&threads),
+        {LG_INT(&steps), .name = "steps", .min = 1, .max = 1000000, .arg = "N",
+         .help = "timed steps; tokens/s is their median"},
+        {LG_INT(&warmup), .name = "warmup", .min = 0, .max = 1000000, .arg = "N",
+         .help = "untimed steps before them"},
+        {LG_INT(&B), .name = "batch", .min = 1, .max = 4096, .arg = "N", .help = "batch rows"},
+        {LG_INT(&T), .name = "seq", .min = 2, .max = 2048, .arg = "N",
+         .help = "sequence length (at most the shapes' 2048)"},
+        {LG_INPUT(&weights), .name = "weights", .arg = "FILE",
+         .help = "weights and input ids written by --write-weights"},
+        {LG_U64(&seed), .name = "seed", .min = 0, .max = 1.8446744073709552e19, .arg = "N",
+         .help = "random weights and ids when no --weights"},
+        {LG_FLAG(&no_optim), .name = "no-optim", .help = "leave out the optimizer step"},
+        {LG_SECTION("sgemm")},
+        {LG_FLAG(&sgemm), .name = "sgemm",
+         .help = "only the GFLOP/s of a 2048^3 cblas_sgemm\n(median)"},
+        {LG_INT(&sgemm_runs), .name = "sgemm-runs", .min = 1, .max = 10000, .arg = "N",
+         .help = "sgemm repetitions"},
+        {LG_FLAG(&sgemm_after), .name = "sgemm-after",
+         .help = "also measure the sgemm peak right after the\nsteps (sgemm_gflops; the "
+                 "machine's drift is\nthen shared)"},
+        {LG_SECTION("weights for tools/bench")},
+        {LG_OUTPUT(&write_path), .name = "write-weights", .arg = "FILE",
+         .help = "write random weights + input ids of --shape\n(--seed, --batch, --seq) as "
+                 "safetensors and\nstop"},
+        {0}};
+    lg_cli c = {.prog = "lm", .name = "bench", .opts = opts, .usage = "[options]",
+                .about = "One JSON line on stdout: tokens/s, loss, peak RSS and FLOPs of "
+                         "training, LoRA or\nforward steps on a benchmark shape; or the sgemm "
+                         "peak (--sgemm); or the\nshared random weights tools/bench/ feeds to "
+                         "PyTorch (--write-weights)."};
+    int status = lg_cli_parse(&c, argc, argv);
+    if (status != LG_CLI_RUN)
+        return status;
+    if (sgemm && (write_path || weights))
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--sgemm measures only the sgemm peak: "
+                                                  "no --weights or --write-weights"));
+    lg_bench_mode mode;
+    lg_bench_parse_mode(mode_name, &mode, NULL); /* one of the row's choices */
+    const int optim = !no_optim;
+    threads = lg_cli_threads(threads);
     lg_set_threads(threads);
-    if (o.sgemm)
-        return run_sgemm(threads, o.sgemm_runs);
+    if (sgemm)
+        return lg_cli_finish(&c, run_sgemm(threads, sgemm_runs));
 
     lg_error err;
     lg_config cfg;
-    if (lg_bench_shape(o.shape, &cfg, &err) < 0)
-        return fail(&err);
-    const int B = o.B, T = o.T, N = B * T;
+    if (lg_bench_shape(shape, &cfg, &err) < 0)
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    const int N = B * T;
     lg_model *m = lg_model_create(&cfg, &err);
     int32_t *ids = malloc(sizeof *ids * (size_t)N), *targets = malloc(sizeof *targets * (size_t)N);
-    if (!m || !ids || !targets)
-        return fail(&err);
+    if (!m || !ids || !targets) {
+        if (m)
+            lg_fail(&err, "out of memory");
+        free(ids);
+        free(targets);
+        lg_model_free(m);
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    }
     int rc = 1;
     lg_adamw opt = {0};
     lg_param_entry **trainable = NULL;
-    if (o.weights) {
-        if (read_weights(m, ids, B, T, o.weights, &err) < 0)
+    if (weights) {
+        if (read_weights(m, ids, B, T, weights, &err) < 0)
             goto out;
     } else {
-        random_weights(m, o.seed);
-        random_ids(ids, N, cfg.vocab_size, o.seed);
+        random_weights(m, seed);
+        random_ids(ids, N, cfg.vocab_size, seed);
     }
-    if (o.write_path) {
-        if (write_weights(m, ids, B, T, o.write_path, &err) < 0)
+    if (write_path) {
+        if (write_weights(m, ids, B, T, write_path, &err) < 0)
             goto out;
         rc = 0;
         goto out;
@@ -311,26 +261,26 @@ int lg_cmd_bench(int argc, char **argv)
 
     const int rank = 8;
     const unsigned lora_mask = (1u << LG_LORA_NTARGETS) - 1;
-    if (o.mode == LG_BENCH_TRAIN) {
+    if (mode == LG_BENCH_TRAIN) {
         if (lg_model_alloc_grads(m, &err) < 0)
             goto out;
-    } else if (o.mode == LG_BENCH_LORA) {
+    } else if (mode == LG_BENCH_LORA) {
         int *none = calloc((size_t)m->n_entries, sizeof *none);
         int ok = none && lg_model_alloc_grads_for(m, none, &err) == 0;
         free(none);
         if (!ok)
             goto out;
         lg_lora_config lc = {.rank = rank, .alpha = 16, .target_mask = lora_mask};
-        lg_lora *l = lg_lora_attach(m, &lc, o.seed + 1, &err);
+        lg_lora *l = lg_lora_attach(m, &lc, seed + 1, &err);
         if (!l || lg_lora_alloc_grads(l, &err) < 0)
             goto out;
     }
     /* forward only: the layers share one set of activations (as PyTorch under no_grad), and
      * the head and the loss run over chunks of rows (the same products, less memory) */
-    if (o.mode == LG_BENCH_FORWARD)
+    if (mode == LG_BENCH_FORWARD)
         lg_model_set_loss_only(m, 0);
     long long n_trainable = 0;
-    if (o.mode != LG_BENCH_FORWARD) {
+    if (mode != LG_BENCH_FORWARD) {
         int max = m->n_entries + (m->lora ? m->lora->n_entries : 0);
         trainable = calloc((size_t)max, sizeof *trainable);
         if (!trainable) {
@@ -340,15 +290,15 @@ int lg_cmd_bench(int argc, char **argv)
         int n = lg_model_trainable(m, trainable, max);
         for (int i = 0; i < n; i++)
             n_trainable += (long long)trainable[i]->numel;
-        if (o.optim && lg_adamw_init(&opt, trainable, n, lg_adamw_defaults(), 0, &err) < 0)
+        if (optim && lg_adamw_init(&opt, trainable, n, lg_adamw_defaults(), 0, &err) < 0)
             goto out;
     }
     if (lg_model_reserve(m, B, T, &err) < 0 || (m->lora && lg_lora_reserve(m->lora, N, &err) < 0))
         goto out;
 
     const float lr[LG_N_GROUPS] = {1e-4f, 1e-4f};
-    const int total = o.warmup + o.steps;
-    double *times = malloc(sizeof *times * (size_t)o.steps);
+    const int total = warmup + steps;
+    double *times = malloc(sizeof *times * (size_t)steps);
     if (!times) {
         lg_fail(&err, "out of memory");
         goto out;
@@ -358,31 +308,31 @@ int lg_cmd_bench(int argc, char **argv)
     reset_peak_rss();
     for (int s = 0; s < total; s++) {
         double t0 = now();
-        if (o.mode != LG_BENCH_FORWARD)
+        if (mode != LG_BENCH_FORWARD)
             lg_model_zero_grads(m);
         if (lg_model_forward(m, ids, targets, B, T, &err) < 0) {
             free(times);
             goto out;
         }
-        if (o.mode != LG_BENCH_FORWARD) {
+        if (mode != LG_BENCH_FORWARD) {
             lg_model_backward(m, ids, 1.0f);
-            if (o.optim)
+            if (optim)
                 lg_adamw_step(&opt, lr);
         }
         double dt = now() - t0;
         if (s == 0)
             first_loss = m->last_loss;
         last_loss = m->last_loss;
-        if (s >= o.warmup)
-            times[s - o.warmup] = dt;
+        if (s >= warmup)
+            times[s - warmup] = dt;
     }
-    double step = median(times, o.steps);
+    double step = median(times, steps);
     free(times);
-    double flops = lg_bench_step_flops(&cfg, B, T, o.mode, rank, lora_mask);
+    double flops = lg_bench_step_flops(&cfg, B, T, mode, rank, lora_mask);
     const double peak_rss = peak_rss_mib();
     double sgemm_gflops = 0;
-    if (o.sgemm_after) {
-        double sec = sgemm_seconds(o.sgemm_runs);
+    if (sgemm_after) {
+        double sec = sgemm_seconds(sgemm_runs);
         sgemm_gflops = sec > 0 ? 2.0 * 2048 * 2048 * 2048.0 / sec / 1e9 : 0;
     }
     printf("{\"impl\":\"lingraft\",\"shape\":\"%s\",\"mode\":\"%s\",\"threads\":%d,\"batch\":%d,"
@@ -390,18 +340,18 @@ int lg_cmd_bench(int argc, char **argv)
            "\"trainable\":%lld,\"step_s_median\":%.6f,\"tokens_per_s\":%.2f,"
            "\"first_loss\":%.7f,\"last_loss\":%.7f,\"peak_rss_mib\":%.1f,\"step_gflop\":%.4f,"
            "\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"load_peak_rss_mib\":%.1f,\"blas_core\":\"%s\"}\n",
-           o.shape, lg_bench_mode_name(o.mode), threads, B, T, o.steps, o.warmup,
-           o.mode == LG_BENCH_FORWARD ? "none" : o.optim ? "adamw" : "none",
+           shape, lg_bench_mode_name(mode), threads, B, T, steps, warmup,
+           mode == LG_BENCH_FORWARD ? "none" : optim ? "adamw" : "none",
            lg_config_param_count(&cfg), n_trainable, step, N / step, first_loss, last_loss,
            peak_rss, flops / 1e9, flops / step / 1e9, sgemm_gflops, load_peak, openblas_get_corename());
     rc = 0;
 out:
     if (rc)
-        lg_error_print(PROG, &err);
+        lg_cli_fail(&c, &err);
     lg_adamw_free(&opt);
     free(trainable);
     free(ids);
     free(targets);
     lg_model_free(m);
-    return rc;
+    return lg_cli_finish(&c, rc);
 }

@@ -1,6 +1,5 @@
 /* `lm eval`: loss, perplexity and bits per byte of held-out text. */
 #include <cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,73 +14,59 @@
 #include "lg_model.h"
 #include "lg_spm.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: lm eval MODEL_DIR (--text FILE --tokenizer SPM | --ids FILE) [options]\n"
-        "Loss and perplexity per token and bits per byte (total nats / ln 2 / UTF-8 bytes of\n"
-        "the text, newlines included) of held-out text, one document a line with the model's\n"
-        "bos/eos around each. Bits per byte compare models with different tokenizers.\n\n"
-        "  --text FILE        UTF-8 text, encoded with --tokenizer\n"
-        "  --tokenizer FILE   SentencePiece .model\n"
-        "  --ids FILE         token ids instead (no bytes: loss and perplexity only)\n"
-        "  --adapter DIR      a PEFT LoRA adapter on the model\n"
-        "  --pack PACK        a language pack or `transfer init` table swapped into the model\n"
-        "                     (its tokenizer.model is the default --tokenizer)\n"
-        "  --lang CODE        LangSAMP: tag the text with this language's vector and\n"
-        "  --script CODE      this script's (from the pack); without them, untagged\n"
-        "  --window N         tokens a forward pass (default: the model's maximum, at most 1024)\n"
-        "  --stride S         sliding windows: one every S tokens, each predicting its last S\n"
-        "                     (default: chunked, each token predicted once, the context\n"
-        "                     restarting every N-1 tokens)\n"
-        "  --json             one JSON object on stdout\n"
-        "  --threads N        (default: LG_THREADS or all CPUs)\n"
-        "  -h, --help         this text\n");
-}
-
 int lg_cmd_eval(int argc, char **argv)
 {
-    enum { O_TEXT = 256, O_TOK, O_IDS, O_ADAPTER, O_WINDOW, O_STRIDE, O_JSON, O_THREADS, O_PACK,
-           O_LANG, O_SCRIPT };
-    static const struct option longs[] = {
-        {"text", required_argument, 0, O_TEXT}, {"tokenizer", required_argument, 0, O_TOK},
-        {"ids", required_argument, 0, O_IDS}, {"adapter", required_argument, 0, O_ADAPTER},
-        {"window", required_argument, 0, O_WINDOW}, {"stride", required_argument, 0, O_STRIDE},
-        {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, O_THREADS},
-        {"pack", required_argument, 0, O_PACK}, {"lang", required_argument, 0, O_LANG},
-        {"script", required_argument, 0, O_SCRIPT},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
-    };
-    const char *text = NULL, *tok = NULL, *ids = NULL, *adapter = NULL, *pack = NULL;
-    const char *lang = NULL, *script = NULL;
+    const char *dir = NULL, *text = NULL, *tok = NULL, *ids = NULL, *adapter = NULL;
+    const char *pack = NULL, *lang = NULL, *script = NULL;
     char pack_tok[4096];
-    int window = 0, stride = 0, json = 0, threads = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-        switch (c) {
-        case O_TEXT: text = optarg; break;
-        case O_TOK: tok = optarg; break;
-        case O_IDS: ids = optarg; break;
-        case O_ADAPTER: adapter = optarg; break;
-        case O_PACK: pack = optarg; break;
-        case O_LANG: lang = optarg; break;
-        case O_SCRIPT: script = optarg; break;
-        case O_WINDOW: window = atoi(optarg); break;
-        case O_STRIDE: stride = atoi(optarg); break;
-        case O_JSON: json = 1; break;
-        case O_THREADS: threads = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
+    int window = 0, stride = 0, json = 0, threads = 0;
+    lg_opt opts[] = {
+        {LG_INPUT(&dir), .name = "MODEL_DIR", .flags = LG_OPT_POSITIONAL | LG_OPT_REQUIRED,
+         .help = "a Hugging Face model directory"},
+        {LG_INPUT(&text), .name = "text", .flags = LG_OPT_STDIO, .arg = "FILE",
+         .help = "UTF-8 text (plain, gzip or - for stdin),\nencoded with --tokenizer"},
+        {LG_INPUT(&tok), .name = "tokenizer", .arg = "FILE", .def = "the pack's",
+         .help = "SentencePiece .model"},
+        {LG_INPUT(&ids), .name = "ids", .flags = LG_OPT_STDIO, .arg = "FILE",
+         .help = "token ids instead (no bytes: loss and\nperplexity only)"},
+        {LG_INPUT(&adapter), .name = "adapter", .arg = "DIR",
+         .help = "a PEFT LoRA adapter on the model"},
+        {LG_INPUT(&pack), .name = "pack", .arg = "PACK",
+         .help = "a language pack or `transfer init` table\nswapped into the model"},
+        {LG_STRING(&lang), .name = "lang", .arg = "CODE",
+         .help = "LangSAMP: tag the text with this language's\nvector (from the pack)"},
+        {LG_STRING(&script), .name = "script", .arg = "CODE",
+         .help = "and this script's; without them, untagged"},
+        {LG_INT(&window), .name = "window", .min = 2, .max = 1 << 20, .arg = "N",
+         .def = "the model's maximum, at most 1024",
+         .help = "tokens a forward pass"},
+        {LG_INT(&stride), .name = "stride", .min = 1, .max = 1 << 20, .arg = "S", .def = "",
+         .help = "sliding windows: one every S tokens (S below\nthe window), each predicting "
+                 "its last S;\nwithout it, chunked: each token predicted once,\nthe context "
+                 "restarting every N-1 tokens"},
+        {LG_FLAG(&json), .name = "json", .help = "one JSON object on stdout"},
+        LG_THREADS_OPT(&threads),
+        {0}};
+    lg_cli cli = {.prog = "lm", .name = "eval", .opts = opts,
+                  .usage = "MODEL_DIR (--text FILE [--tokenizer SPM] | --ids FILE) [options]",
+                  .about = "Loss and perplexity per token and bits per byte (total nats / ln 2 "
+                           "/ UTF-8 bytes of\nthe text, newlines included) of held-out text, one "
+                           "document a line with the\nmodel's bos/eos around each. Bits per byte "
+                           "compare models with different\ntokenizers."};
+    int status = lg_cli_parse(&cli, argc, argv);
+    if (status != LG_CLI_RUN)
+        return status;
+    if (!text == !ids)
+        return lg_cli_finish(&cli, lg_cli_usage(&cli, "give one of --text or --ids"));
     if (!tok && pack && lg_pack_tokenizer_path(pack, pack_tok))
         tok = pack_tok;
-    if (optind + 1 != argc || !text == !ids || (text && !tok)) {
-        fprintf(stderr, "lm eval: give MODEL_DIR and either --text with --tokenizer or --ids\n");
-        usage(stderr);
-        return 2;
-    }
-    const char *dir = argv[optind];
+    if (text && !tok)
+        return lg_cli_finish(&cli, lg_cli_usage(&cli, "--text needs --tokenizer (or a --pack "
+                                                      "with a tokenizer.model)"));
+    if (window && stride >= window)
+        return lg_cli_finish(&cli, lg_cli_usage(&cli, "--stride %d must be below --window %d",
+                                                stride, window));
+
     lg_set_threads(lg_cli_threads(threads));
     lg_error err;
     lg_model *m = NULL;
@@ -96,9 +81,16 @@ int lg_cmd_eval(int argc, char **argv)
     if ((lang || script) && lg_model_tag_codes(m, lang, script, pack ? pack : dir, &err) < 0)
         goto fail;
     const lg_config *cfg = &m->cfg;
-    if (window <= 0)
+    if (window <= 0) {
         window = cfg->max_position_embeddings > 0 && cfg->max_position_embeddings < 1024
                      ? cfg->max_position_embeddings : 1024;
+        if (stride >= window) {
+            lg_model_free(m);
+            return lg_cli_finish(&cli, lg_cli_usage(&cli, "--stride %d must be below the "
+                                                    "window, %d tokens for %s", stride, window,
+                                                    dir));
+        }
+    }
     lg_dataset_options d = {.seq_len = 0, .vocab_size = cfg->vocab_size,
                             .bos_id = cfg->bos_token_id, .eos_id = cfg->eos_token_id};
     if (tok && !(spm = lg_pack_tokenizer(tok, pack, &err))) /* checked against the pack */
@@ -173,12 +165,11 @@ int lg_cmd_eval(int argc, char **argv)
     lg_dataset_free(ds);
     lg_tokenizer_free(spm);
     lg_model_free(m);
-    return 0;
+    return lg_cli_finish(&cli, 0);
 fail:
-    lg_error_print("lm eval", &err);
+    lg_cli_fail(&cli, &err);
     lg_dataset_free(ds);
     lg_tokenizer_free(spm);
-    if (m)
-        lg_model_free(m);
-    return 1;
+    lg_model_free(m);
+    return lg_cli_finish(&cli, 1);
 }

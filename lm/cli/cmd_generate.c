@@ -1,6 +1,5 @@
 /* `lm generate`: a prompt → its continuation, sampled token by token over a KV cache. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,63 +17,6 @@
 #include "lg_spm.h"
 
 #define PROG "lm generate"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: lm generate --model DIR (--tokenizer FILE.model | --ids)\n"
-            "                   (--prompt TEXT | --prompt-file FILE) [options]\n"
-            "Continues the prompt and prints the continuation (not the prompt) as it is made.\n"
-            "Stops at the end-of-sequence token (the model's or the tokenizer's) or after\n"
-            "--max-new tokens.\n"
-            "\n"
-            "  --model DIR          Hugging Face model directory (llama, mistral, qwen2)\n"
-            "  --tokenizer FILE     SentencePiece .model for encoding the prompt and decoding\n"
-            "  --adapter DIR        PEFT LoRA adapter, merged into the model before generating\n"
-            "  --pack PACK          a language pack over the model (its tokenizer.model is the\n"
-            "                       default --tokenizer; its adapter is merged)\n"
-            "  --lang CODE          LangSAMP: add this language's vector (from the pack) and\n"
-            "  --script CODE        this script's; without them the model runs untagged\n"
-            "  --prompt TEXT        the prompt\n"
-            "  --prompt-file FILE   the prompt from a file ('-' = stdin; a final newline dropped)\n"
-            "  --ids                the prompt is token ids (\"1 15 27\") and ids are printed;\n"
-            "                       no tokenizer needed, no BOS added\n"
-            "  --no-bos             do not put the BOS token before the encoded prompt\n"
-            "  --max-new N          at most N new tokens (default 64); prompt + N must fit\n"
-            "                       the model's max_position_embeddings\n"
-            "  --temperature T      0 = greedy (argmax); default 0.8\n"
-            "  --top-k K            sample among the K most probable tokens (0 = off, default)\n"
-            "  --top-p P            nucleus: the smallest set with mass >= P (default 0.95; 1 = off)\n"
-            "  --seed S             random seed (default 0): same seed, threads, model → same text\n"
-            "  --threads N          threads (default LG_THREADS or all CPUs)\n"
-            "  --verbose            speed on stderr\n");
-}
-
-static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, PROG ": --%s '%s': expected an integer in [%ld, %ld]\n", opt, s, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_float(const char *opt, const char *s, float *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) {
-        fprintf(stderr, PROG ": --%s '%s': expected a number\n", opt, s);
-        return -1;
-    }
-    *out = (float)v;
-    return 0;
-}
 
 /* The whole of FILE ('-' = stdin) as a NUL-terminated string, one final newline dropped. */
 static char *read_prompt_file(const char *path, lg_error *err)
@@ -184,100 +126,12 @@ static void print_piece(const lg_spm *spm, int id, int first_of_text, FILE *out)
 
 typedef struct {
     const char *model, *tokenizer, *adapter, *prompt, *prompt_file, *pack, *lang, *script;
-    long max_new, threads;
+    long max_new;
+    int threads;
     lg_sampling sampling;
     uint64_t seed;
     int ids_mode, no_bos, verbose;
 } options;
-
-static int parse_options(int argc, char **argv, options *o)
-{
-    enum { O_PROMPT_FILE = 256, O_MAX_NEW, O_TEMP, O_TOP_K, O_TOP_P, O_SEED, O_IDS, O_NO_BOS,
-           O_PACK, O_LANG, O_SCRIPT };
-    static const struct option opts[] = {
-        {"model", required_argument, NULL, 'm'},
-        {"tokenizer", required_argument, NULL, 'k'},
-        {"adapter", required_argument, NULL, 'a'},
-        {"pack", required_argument, NULL, O_PACK},
-        {"lang", required_argument, NULL, O_LANG},
-        {"script", required_argument, NULL, O_SCRIPT},
-        {"prompt", required_argument, NULL, 'p'},
-        {"prompt-file", required_argument, NULL, O_PROMPT_FILE},
-        {"max-new", required_argument, NULL, O_MAX_NEW},
-        {"temperature", required_argument, NULL, O_TEMP},
-        {"top-k", required_argument, NULL, O_TOP_K},
-        {"top-p", required_argument, NULL, O_TOP_P},
-        {"seed", required_argument, NULL, O_SEED},
-        {"threads", required_argument, NULL, 't'},
-        {"ids", no_argument, NULL, O_IDS},
-        {"no-bos", no_argument, NULL, O_NO_BOS},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
-    *o = (options){.max_new = 64, .sampling = {0.8f, 0, 0.95f}};
-    long v;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:k:a:p:t:vh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': o->model = optarg; break;
-        case 'k': o->tokenizer = optarg; break;
-        case 'a': o->adapter = optarg; break;
-        case O_PACK: o->pack = optarg; break;
-        case O_LANG: o->lang = optarg; break;
-        case O_SCRIPT: o->script = optarg; break;
-        case 'p': o->prompt = optarg; break;
-        case O_PROMPT_FILE: o->prompt_file = optarg; break;
-        case O_MAX_NEW:
-            if (parse_int("max-new", optarg, 1, 1L << 30, &o->max_new) < 0)
-                return 2;
-            break;
-        case O_TEMP:
-            if (parse_float("temperature", optarg, &o->sampling.temperature) < 0)
-                return 2;
-            break;
-        case O_TOP_K:
-            if (parse_int("top-k", optarg, 0, 1L << 30, &v) < 0)
-                return 2;
-            o->sampling.top_k = (int)v;
-            break;
-        case O_TOP_P:
-            if (parse_float("top-p", optarg, &o->sampling.top_p) < 0)
-                return 2;
-            break;
-        case O_SEED:
-            if (parse_int("seed", optarg, 0, __LONG_MAX__, &v) < 0)
-                return 2;
-            o->seed = (uint64_t)v;
-            break;
-        case 't':
-            if (parse_int("threads", optarg, 1, 4096, &o->threads) < 0)
-                return 2;
-            break;
-        case O_IDS: o->ids_mode = 1; break;
-        case O_NO_BOS: o->no_bos = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (!o->model || (!o->prompt == !o->prompt_file)) {
-        fprintf(stderr, PROG ": --model and one of --prompt or --prompt-file are required\n");
-        usage(stderr);
-        return 2;
-    }
-    static char pack_tokenizer[4096];
-    if (!o->tokenizer && o->pack && lg_pack_tokenizer_path(o->pack, pack_tokenizer))
-        o->tokenizer = pack_tokenizer;
-    if (!o->tokenizer && !o->ids_mode) {
-        fprintf(stderr, PROG ": --tokenizer FILE.model is required (or --ids for token ids)\n");
-        return 2;
-    }
-    return -1; /* go on */
-}
 
 /* Everything loaded and allocated for one run; freed by release(). */
 typedef struct {
@@ -350,11 +204,66 @@ static double now_s(void)
 
 int lg_cmd_generate(int argc, char **argv)
 {
-    options o;
-    int rc = parse_options(argc, argv, &o);
-    if (rc >= 0)
+    options o = {.max_new = 64, .sampling = {0.8f, 0, 0.95f}};
+    lg_opt opts[] = {
+        {LG_INPUT(&o.model), .name = "model", .short_name = 'm', .flags = LG_OPT_REQUIRED,
+         .arg = "DIR", .help = "Hugging Face model directory (llama, mistral,\nqwen2)"},
+        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .short_name = 'k', .arg = "FILE",
+         .def = "the pack's",
+         .help = "SentencePiece .model for encoding the prompt\nand decoding"},
+        {LG_INPUT(&o.adapter), .name = "adapter", .short_name = 'a', .arg = "DIR",
+         .help = "PEFT LoRA adapter, merged into the model"},
+        {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
+         .help = "a language pack over the model (its adapter\nis merged)"},
+        {LG_STRING(&o.lang), .name = "lang", .arg = "CODE",
+         .help = "LangSAMP: add this language's vector (from the\npack) and"},
+        {LG_STRING(&o.script), .name = "script", .arg = "CODE",
+         .help = "this script's; without them the model runs\nuntagged"},
+        {LG_STRING(&o.prompt), .name = "prompt", .short_name = 'p', .arg = "TEXT",
+         .help = "the prompt"},
+        {LG_INPUT(&o.prompt_file), .name = "prompt-file", .flags = LG_OPT_STDIO, .arg = "FILE",
+         .help = "the prompt from a file ('-' = stdin; a final\nnewline dropped)"},
+        {LG_FLAG(&o.ids_mode), .name = "ids",
+         .help = "the prompt is token ids (\"1 15 27\") and ids\nare printed; no tokenizer "
+                 "needed, no BOS added"},
+        {LG_FLAG(&o.no_bos), .name = "no-bos",
+         .help = "no BOS token before the encoded prompt"},
+        {LG_SECTION("sampling")},
+        {LG_LONG(&o.max_new), .name = "max-new", .min = 1, .max = 1 << 30, .arg = "N",
+         .help = "at most N new tokens; prompt + N must fit the\nmodel's "
+                 "max_position_embeddings"},
+        {LG_FLOAT(&o.sampling.temperature), .name = "temperature", .min = 0, .max = 100,
+         .arg = "T", .help = "0 = greedy (argmax)"},
+        {LG_INT(&o.sampling.top_k), .name = "top-k", .min = 0, .max = 1 << 30, .arg = "K",
+         .help = "sample among the K most probable tokens\n(0 = off)"},
+        {LG_FLOAT(&o.sampling.top_p), .name = "top-p", .min = 0, .max = 1,
+         .flags = LG_OPT_MIN_OPEN, .arg = "P",
+         .help = "nucleus: the smallest set with mass >= P\n(1 = off)"},
+        {LG_U64(&o.seed), .name = "seed", .min = 0, .max = 1.8446744073709552e19, .arg = "S",
+         .help = "random seed: same seed, threads, model → same\ntext"},
+        {LG_INT(&o.threads), .name = "threads", .short_name = 't', .min = 1, .max = 4096,
+         .arg = "N", .def = "LG_THREADS or all CPUs",
+         .help = "threads (results repeat for a given count)"},
+        {LG_FLAG(&o.verbose), .name = "verbose", .short_name = 'v', .help = "speed on stderr"},
+        {0}};
+    lg_cli cli = {.prog = "lm", .name = "generate", .opts = opts,
+                  .usage = "--model DIR (--tokenizer FILE.model | --ids)\n"
+                           "                   (--prompt TEXT | --prompt-file FILE) [options]",
+                  .about = "Continues the prompt and prints the continuation (not the prompt) "
+                           "as it is made.\nStops at the end-of-sequence token (the model's or "
+                           "the tokenizer's) or after\n--max-new tokens."};
+    int rc = lg_cli_parse(&cli, argc, argv);
+    if (rc != LG_CLI_RUN)
         return rc;
-    lg_set_threads(lg_cli_threads((int)o.threads));
+    if (!o.prompt == !o.prompt_file)
+        return lg_cli_finish(&cli, lg_cli_usage(&cli, "give one of --prompt or --prompt-file"));
+    char pack_tokenizer[4096];
+    if (!o.tokenizer && o.pack && !o.ids_mode && lg_pack_tokenizer_path(o.pack, pack_tokenizer))
+        o.tokenizer = pack_tokenizer;
+    if (!o.tokenizer && !o.ids_mode)
+        return lg_cli_finish(&cli, lg_cli_usage(&cli, "--tokenizer FILE.model is required (or "
+                                                      "--ids for token ids)"));
+    lg_set_threads(lg_cli_threads(o.threads));
     lg_error err;
     run_state r = {0};
     /* everything that can be refused is checked before the weights are read */
@@ -428,9 +337,9 @@ int lg_cmd_generate(int argc, char **argv)
                 r.n_prompt, t1 - t0, r.n_prompt / (t1 - t0), made, t2 - t1,
                 made / (t2 - t1 > 0 ? t2 - t1 : 1e-9));
     release(&r);
-    return 0;
+    return lg_cli_finish(&cli, 0);
 fail:
-    lg_error_print(PROG, &err);
+    lg_cli_fail(&cli, &err);
     release(&r);
-    return 1;
+    return lg_cli_finish(&cli, 1);
 }

@@ -1,5 +1,4 @@
 /* `lm info MODEL_DIR`: architecture, parameter count, dtypes, memory. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,13 +6,6 @@
 #include "lm_cmds.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: lm info MODEL_DIR\n"
-               "Prints the architecture from config.json, the parameter count, the dtypes\n"
-               "stored in the weights and the memory inference and training need.\n");
-}
 
 static void human(char *buf, size_t n, double bytes)
 {
@@ -28,25 +20,26 @@ static void human(char *buf, size_t n, double bytes)
 
 int lg_cmd_info(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc != 2) {
-        usage(stderr);
-        return 2;
-    }
+    const char *dir = NULL;
+    lg_opt opts[] = {
+        {LG_INPUT(&dir), .name = "MODEL_DIR", .flags = LG_OPT_POSITIONAL | LG_OPT_REQUIRED,
+         .help = "a Hugging Face model directory"},
+        {0}};
+    lg_cli cli = {.prog = "lm", .name = "info", .opts = opts,
+                  .about = "Prints the architecture from config.json, the parameter count, the "
+                           "dtypes\nstored in the weights and the memory inference and training "
+                           "need."};
+    int rc = lg_cli_parse(&cli, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
     lg_error err;
     lg_config c;
-    if (lg_config_load_dir(argv[1], &c, &err) < 0) {
-        lg_error_print("lm info", &err);
-        return 1;
-    }
-    lg_weights *w = lg_weights_open_dir(argv[1], &err);
-    if (!w || lg_model_check_weights(&c, w, argv[1], 0, &err) < 0) {
-        lg_error_print("lm info", &err);
+    if (lg_config_load_dir(dir, &c, &err) < 0)
+        return lg_cli_finish(&cli, lg_cli_fail(&cli, &err));
+    lg_weights *w = lg_weights_open_dir(dir, &err);
+    if (!w || lg_model_check_weights(&c, w, dir, 0, &err) < 0) {
         lg_weights_close(w);
-        return 1;
+        return lg_cli_finish(&cli, lg_cli_fail(&cli, &err));
     }
     long long params = lg_config_param_count(&c);
     long long stored[LG_DT_BOOL + 1] = {0};
@@ -56,7 +49,7 @@ int lg_cmd_info(int argc, char **argv)
         stored[t->dtype] += t->numel;
         stored_bytes += (double)t->nbytes;
     }
-    printf("model          %s\n", argv[1]);
+    printf("model          %s\n", dir);
     printf("architecture   %s\n", c.model_type);
     printf("vocabulary     %d\n", c.vocab_size);
     printf("hidden size    %d\n", c.hidden_size);
@@ -85,5 +78,5 @@ int lg_cmd_info(int argc, char **argv)
     printf("in memory      %s as float32 (inference, plus activations)\n", b);
     printf("full training  %s (weights, gradients, AdamW moments; plus activations)\n", d);
     lg_weights_close(w);
-    return 0;
+    return lg_cli_finish(&cli, 0);
 }

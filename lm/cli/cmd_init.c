@@ -32,18 +32,19 @@ int lg_cmd_init(int argc, char **argv)
     uint64_t seed = 0;
     lg_opt opts[] = {
         {LG_INPUT(&config), .name = "config", .arg = "FILE",
-         .help = "an HF config.json (llama, mistral, qwen2); its initializer_range is used\n"
-                 "when present (else 0.02)"},
+         .help = "an HF config.json (llama, mistral, qwen2); its\ninitializer_range is used "
+                 "when present (else\n0.02)"},
         {LG_CHOICE(&preset), .name = "preset", .choices = "micro|tiny|small", .arg = "NAME",
-         .help = "llama sizes: micro (hidden 64, 2 layers), tiny (256, 4 layers, 4 heads,\n"
-                 "2 KV heads, intermediate 688), small (512, 8)"},
+         .help = "llama sizes: micro (hidden 64, 2 layers), tiny\n(256, 4 layers, 4 heads, "
+                 "2 KV heads,\nintermediate 688), small (512, 8)"},
         {LG_INPUT(&tokenizer), .name = "tokenizer", .arg = "FILE",
-         .help = "SentencePiece .model: vocabulary size and bos/eos/pad ids"},
+         .help = "SentencePiece .model: vocabulary size and\nbos/eos/pad ids"},
         {LG_INT(&vocab), .name = "vocab-size", .min = 2, .max = 1 << 24, .arg = "N", .def = "",
          .help = "vocabulary size (when no tokenizer is given)"},
         {LG_FLAG(&tie), .name = "tie-embeddings",
-         .help = "share embed_tokens with lm_head (presets are untied)"},
-        {LG_U64(&seed), .name = "seed", .min = 0, .max = 1.8e19, .arg = "N", .help = "random seed"},
+         .help = "share embed_tokens with lm_head (presets are\nuntied)"},
+        {LG_U64(&seed), .name = "seed", .min = 0, .max = 1.8446744073709552e19, .arg = "N",
+         .help = "random seed"},
         {LG_OUTDIR(&out), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
          .arg = "DIR", .help = "the model directory to write"},
         {0}};

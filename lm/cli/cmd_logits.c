@@ -1,7 +1,6 @@
 /* `lm logits`: the model's logits for a batch of token ids, written as a reference file in
  * the layout of tests/fixtures/hf (input_ids I64 [B, T], logits F32 [B, T, V]), so that
  * another implementation (llama.cpp on an export, say) can be compared with lingraft. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +13,30 @@
 #include "lg_model.h"
 #include "lg_safetensors.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: lm logits MODEL_DIR [--pack PACK] --input REFERENCE.safetensors -o OUT.safetensors\n"
-               "Runs the input_ids [B, T] of REFERENCE (e.g. a fixture's reference.safetensors)\n"
-               "through the model (with the pack swapped in) and writes input_ids and logits.\n");
-}
-
 int lg_cmd_logits(int argc, char **argv)
 {
-    static const struct option opts[] = {{"pack", required_argument, NULL, 'p'},
-                                         {"input", required_argument, NULL, 'i'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    const char *pack = NULL, *input = NULL, *out = NULL;
-    int threads = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': pack = optarg; break;
-        case 'i': input = optarg; break;
-        case 'o': out = optarg; break;
-        case 't': threads = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind + 1 != argc || !input || !out) {
-        usage(stderr);
-        return 2;
-    }
+    const char *dir = NULL, *pack = NULL, *input = NULL, *out = NULL;
+    int threads = 0;
+    lg_opt opts[] = {
+        {LG_INPUT(&dir), .name = "MODEL_DIR", .flags = LG_OPT_POSITIONAL | LG_OPT_REQUIRED,
+         .help = "a Hugging Face model directory"},
+        {LG_INPUT(&pack), .name = "pack", .arg = "PACK",
+         .help = "a language pack swapped into the model"},
+        {LG_INPUT(&input), .name = "input", .flags = LG_OPT_REQUIRED,
+         .arg = "REFERENCE.safetensors", .help = "its input_ids [B, T] are run"},
+        LG_THREADS_OPT(&threads),
+        {LG_OUTPUT(&out), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
+         .arg = "OUT.safetensors", .help = "input_ids and logits [B, T, V] (float32)"},
+        {0}};
+    lg_cli cli = {.prog = "lm", .name = "logits", .opts = opts,
+                  .about = "Runs the input_ids [B, T] of REFERENCE (e.g. a fixture's "
+                           "reference.safetensors)\nthrough the model (with the pack swapped "
+                           "in) and writes input_ids and logits."};
+    int status = lg_cli_parse(&cli, argc, argv);
+    if (status != LG_CLI_RUN)
+        return status;
     lg_set_threads(lg_cli_threads(threads));
-    lg_error err;
+    lg_error err = {{0}};
     lg_model *m = NULL;
     lg_safetensors *st = NULL;
     lg_st_writer *w = NULL;
@@ -62,7 +51,7 @@ int lg_cmd_logits(int argc, char **argv)
         goto done;
     }
     int B, T;
-    if (!(m = lg_model_open(argv[optind], pack, &err)) ||
+    if (!(m = lg_model_open(dir, pack, &err)) ||
         !(ids = lg_check_read_ids(t, m->cfg.vocab_size, input, &B, &T, &ids64, &err)))
         goto done;
     lg_lora_merge(m);
@@ -80,11 +69,11 @@ int lg_cmd_logits(int argc, char **argv)
     rc = 0;
 done:
     if (rc)
-        lg_error_print("lm logits", &err);
+        lg_cli_fail(&cli, &err);
     lg_st_writer_free(w);
     lg_st_close(st);
     lg_model_free(m);
     free(ids64);
     free(ids);
-    return rc;
+    return lg_cli_finish(&cli, rc);
 }

@@ -1,168 +1,136 @@
 /* `lm train`: the command line of lg_train_run. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lg_cli.h"
 #include "lm_cmds.h"
+#include "lg_io.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_pack.h"
 #include "lg_train.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: lm train MODEL_DIR (--data IDS | --text TEXT --tokenizer SPM) --out DIR [options]\n"
-        "Causal-LM training of a Hugging Face model directory: full, LoRA (base frozen), and/or\n"
-        "trainable embeddings. Documents (lines) get the model's bos/eos and are packed into\n"
-        "sequences of --seq-len tokens. Checkpoints go to DIR/checkpoint-STEP (DIR/last is the\n"
-        "newest): model/ or adapter/ (PEFT), optimizer.safetensors, trainer_state.json.\n\n"
-        "data\n"
-        "  --data FILE           token ids, one document a line (spm_encode --output_format=id)\n"
-        "  --text FILE           UTF-8 text, one document a line, encoded with --tokenizer\n"
-        "  --tokenizer FILE      SentencePiece .model for --text and --eval-file (default: the\n"
-        "                        pack's tokenizer.model)\n"
-        "  --pack PACK           a language pack or `transfer init` table: its vocabulary\n"
-        "                        (embeddings, head, adapter, vectors) replaces the base's\n"
-        "  --lang CODE           LangSAMP: tag every sequence with this ISO 639-3 language\n"
-        "  --script CODE         and ISO 15924 script and train their vectors (created at\n"
-        "                        zero unless the pack has them; saved as langsamp.safetensors)\n"
-        "  --eval-file FILE      held-out text: loss and bits per byte every --eval-every steps\n"
-        "  --eval-every N        (default 0: never; with N, also before the first step)\n"
-        "steps\n"
-        "  --steps N             optimizer steps (default 1000)\n"
-        "  --batch B             sequences a micro-batch (default 8)\n"
-        "  --seq-len T           tokens a sequence (default 256; at most the model's maximum)\n"
-        "  --accum N             micro-batches a step (gradient accumulation, default 1)\n"
-        "  --lr X                peak learning rate (default 3e-4)\n"
-        "  --embed-lr X          peak learning rate of embed_tokens / lm_head (default --lr)\n"
-        "  --warmup N            linear warmup steps (default 0), then cosine decay to\n"
-        "  --min-lr-ratio X      this fraction of the peak (default 0.1)\n"
-        "  --clip X              global gradient-norm limit (default 1.0; 0: off)\n"
-        "  --weight-decay X      AdamW decay of 2-D weights (default 0; norms/biases never)\n"
-        "  --beta1 X --beta2 X   AdamW betas (default 0.9, 0.999)\n"
-        "  --seed N              data order and LoRA init (default 0)\n"
-        "  --threads N           (default: LG_THREADS or all CPUs; results repeat for a count)\n"
-        "what is trained (default: everything)\n"
-        "  --lora-r R            LoRA of rank R on --lora-targets; the base is frozen\n"
-        "  --lora-alpha A        (default 16); scale alpha/r, or alpha/sqrt(r) with --rslora\n"
-        "  --lora-targets LIST   q,k,v,o,gate,up,down or all (default q,v)\n"
-        "  --rslora              rank-stabilised scaling\n"
-        "  --train-embeddings    embed_tokens and lm_head too (PEFT modules_to_save); without\n"
-        "                        --lora-r only them\n"
-        "  --train-rows FROM     only rows >= FROM of embed_tokens / lm_head (new tokens)\n"
-        "output\n"
-        "  -o, --out DIR         checkpoints (created if missing)\n"
-        "  --save-every N        checkpoint every N steps (default 0: only at the end)\n"
-        "  --keep N              checkpoints kept (default 2; 0: all)\n"
-        "  --resume CKPT         continue from a checkpoint with the same options\n"
-        "  --log FILE            JSON lines appended: step, lr, loss, grad_norm, tokens_per_s,\n"
-        "                        and eval results\n"
-        "  -q, --quiet           no summary lines on stderr\n"
-        "  -h, --help            this text\n");
-}
-
-enum {
-    O_DATA = 256, O_TEXT, O_TOKENIZER, O_EVAL_FILE, O_EVAL_EVERY, O_STEPS, O_BATCH, O_SEQ_LEN,
-    O_ACCUM, O_LR, O_EMBED_LR, O_WARMUP, O_MIN_LR, O_CLIP, O_WD, O_BETA1, O_BETA2, O_SEED,
-    O_THREADS, O_LORA_R, O_LORA_ALPHA, O_LORA_TARGETS, O_RSLORA, O_TRAIN_EMB, O_TRAIN_ROWS,
-    O_SAVE_EVERY, O_KEEP, O_RESUME, O_LOG, O_PACK, O_LANG, O_SCRIPT,
-};
-
 int lg_cmd_train(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"data", required_argument, 0, O_DATA}, {"text", required_argument, 0, O_TEXT},
-        {"tokenizer", required_argument, 0, O_TOKENIZER},
-        {"eval-file", required_argument, 0, O_EVAL_FILE},
-        {"eval-every", required_argument, 0, O_EVAL_EVERY},
-        {"steps", required_argument, 0, O_STEPS}, {"batch", required_argument, 0, O_BATCH},
-        {"seq-len", required_argument, 0, O_SEQ_LEN}, {"accum", required_argument, 0, O_ACCUM},
-        {"lr", required_argument, 0, O_LR}, {"embed-lr", required_argument, 0, O_EMBED_LR},
-        {"warmup", required_argument, 0, O_WARMUP},
-        {"min-lr-ratio", required_argument, 0, O_MIN_LR},
-        {"clip", required_argument, 0, O_CLIP}, {"weight-decay", required_argument, 0, O_WD},
-        {"beta1", required_argument, 0, O_BETA1}, {"beta2", required_argument, 0, O_BETA2},
-        {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
-        {"lora-r", required_argument, 0, O_LORA_R},
-        {"lora-alpha", required_argument, 0, O_LORA_ALPHA},
-        {"lora-targets", required_argument, 0, O_LORA_TARGETS},
-        {"rslora", no_argument, 0, O_RSLORA},
-        {"train-embeddings", no_argument, 0, O_TRAIN_EMB},
-        {"train-rows", required_argument, 0, O_TRAIN_ROWS},
-        {"out", required_argument, 0, 'o'}, {"save-every", required_argument, 0, O_SAVE_EVERY},
-        {"keep", required_argument, 0, O_KEEP}, {"resume", required_argument, 0, O_RESUME},
-        {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, 'q'},
-        {"pack", required_argument, 0, O_PACK}, {"lang", required_argument, 0, O_LANG},
-        {"script", required_argument, 0, O_SCRIPT},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
-    };
     lg_train_options o;
     lg_train_defaults(&o);
-    lg_error err;
     const char *targets = NULL;
-    int threads = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", longs, NULL)) != -1) {
-        switch (c) {
-        case O_DATA: o.data_ids = optarg; break;
-        case O_TEXT: o.data_text = optarg; break;
-        case O_TOKENIZER: o.tokenizer = optarg; break;
-        case O_EVAL_FILE: o.eval_text = optarg; break;
-        case O_EVAL_EVERY: o.eval_every = atol(optarg); break;
-        case O_STEPS: o.steps = atol(optarg); break;
-        case O_BATCH: o.batch = atoi(optarg); break;
-        case O_SEQ_LEN: o.seq_len = atoi(optarg); break;
-        case O_ACCUM: o.accum = atoi(optarg); break;
-        case O_LR: o.lr = strtof(optarg, NULL); break;
-        case O_EMBED_LR: o.embed_lr = strtof(optarg, NULL); break;
-        case O_WARMUP: o.warmup = atol(optarg); break;
-        case O_MIN_LR: o.min_lr_ratio = strtof(optarg, NULL); break;
-        case O_CLIP: o.clip = strtof(optarg, NULL); break;
-        case O_WD: o.weight_decay = strtof(optarg, NULL); break;
-        case O_BETA1: o.beta1 = strtof(optarg, NULL); break;
-        case O_BETA2: o.beta2 = strtof(optarg, NULL); break;
-        case O_SEED: o.seed = strtoull(optarg, NULL, 10); break;
-        case O_THREADS: threads = atoi(optarg); break;
-        case O_LORA_R: o.lora_rank = atoi(optarg); break;
-        case O_LORA_ALPHA: o.lora_alpha = strtof(optarg, NULL); break;
-        case O_LORA_TARGETS: targets = optarg; break;
-        case O_RSLORA: o.rslora = 1; break;
-        case O_TRAIN_EMB: o.train_embeddings = 1; break;
-        case O_TRAIN_ROWS: o.train_rows_from = atol(optarg); break;
-        case 'o': o.out_dir = optarg; break;
-        case O_SAVE_EVERY: o.save_every = atol(optarg); break;
-        case O_KEEP: o.keep_checkpoints = atol(optarg); break;
-        case O_RESUME: o.resume_dir = optarg; break;
-        case O_LOG: o.log_path = optarg; break;
-        case O_PACK: o.pack = optarg; break;
-        case O_LANG: o.lang = optarg; break;
-        case O_SCRIPT: o.script = optarg; break;
-        case 'q': o.quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind + 1 != argc || !o.out_dir || !o.data_ids == !o.data_text) {
-        fprintf(stderr, "lm train: give MODEL_DIR, one of --data or --text, and --out\n");
-        usage(stderr);
-        return 2;
-    }
-    o.model_dir = argv[optind];
+    int threads = 0;
+    lg_opt opts[] = {
+        {LG_INPUT(&o.model_dir), .name = "MODEL_DIR", .flags = LG_OPT_POSITIONAL | LG_OPT_REQUIRED,
+         .help = "the Hugging Face model directory trained"},
+        {LG_SECTION("data")},
+        {LG_INPUT(&o.data_ids), .name = "data", .flags = LG_OPT_STDIO, .arg = "FILE",
+         .help = "token ids, one document a line (spm_encode\n--output_format=id; - = stdin)"},
+        {LG_INPUT(&o.data_text), .name = "text", .flags = LG_OPT_STDIO, .arg = "FILE",
+         .help = "UTF-8 text, one document a line (plain, gzip\nor - for stdin), encoded "
+                 "with --tokenizer"},
+        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE", .def = "the pack's",
+         .help = "SentencePiece .model for --text and --eval-file"},
+        {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
+         .help = "a language pack or `transfer init` table: its\nvocabulary (embeddings, head, "
+                 "adapter, vectors)\nreplaces the base's"},
+        {LG_STRING(&o.lang), .name = "lang", .arg = "CODE",
+         .help = "LangSAMP: tag every sequence with this ISO\n639-3 language"},
+        {LG_STRING(&o.script), .name = "script", .arg = "CODE",
+         .help = "and ISO 15924 script and train their vectors\n(zero unless the pack has "
+                 "them; saved as\nlangsamp.safetensors)"},
+        {LG_INPUT(&o.eval_text), .name = "eval-file", .arg = "FILE",
+         .help = "held-out text: loss and bits per byte every\n--eval-every steps"},
+        {LG_LONG(&o.eval_every), .name = "eval-every", .min = 0, .max = 1e12, .arg = "N",
+         .help = "0: never; with N, also before the first step"},
+        {LG_SECTION("steps")},
+        {LG_LONG(&o.steps), .name = "steps", .min = 1, .max = 1e12, .arg = "N",
+         .help = "optimizer steps"},
+        {LG_INT(&o.batch), .name = "batch", .min = 1, .max = 4096, .arg = "B",
+         .help = "sequences a micro-batch"},
+        {LG_INT(&o.seq_len), .name = "seq-len", .min = 2, .max = 1 << 20, .arg = "T",
+         .help = "tokens a sequence (at most the model's\nmax_position_embeddings)"},
+        {LG_INT(&o.accum), .name = "accum", .min = 1, .max = 65536, .arg = "N",
+         .help = "micro-batches a step (gradient accumulation)"},
+        {LG_FLOAT(&o.lr), .name = "lr", .min = 0, .max = 1, .flags = LG_OPT_MIN_OPEN,
+         .arg = "X", .help = "peak learning rate"},
+        {LG_FLOAT(&o.embed_lr), .name = "embed-lr", .min = 0, .max = 1, .flags = LG_OPT_MIN_OPEN,
+         .arg = "X", .def = "--lr", .help = "peak learning rate of embed_tokens / lm_head"},
+        {LG_LONG(&o.warmup), .name = "warmup", .min = 0, .max = 1e12, .arg = "N",
+         .help = "linear warmup steps, then cosine decay to"},
+        {LG_FLOAT(&o.min_lr_ratio), .name = "min-lr-ratio", .min = 0, .max = 1, .arg = "X",
+         .help = "this fraction of the peak"},
+        {LG_FLOAT(&o.clip), .name = "clip", .min = 0, .max = 1e30, .arg = "X",
+         .help = "global gradient-norm limit (0: off)"},
+        {LG_FLOAT(&o.weight_decay), .name = "weight-decay", .min = 0, .max = 1, .arg = "X",
+         .help = "AdamW decay of 2-D weights (norms and biases\nnever)"},
+        {LG_FLOAT(&o.beta1), .name = "beta1", .min = 0, .max = 1, .flags = LG_OPT_MAX_OPEN,
+         .arg = "X", .help = "AdamW beta1"},
+        {LG_FLOAT(&o.beta2), .name = "beta2", .min = 0, .max = 1, .flags = LG_OPT_MAX_OPEN,
+         .arg = "X", .help = "AdamW beta2"},
+        {LG_U64(&o.seed), .name = "seed", .min = 0, .max = 1.8446744073709552e19, .arg = "N",
+         .help = "data order and LoRA init"},
+        LG_THREADS_OPT(&threads),
+        {LG_SECTION("what is trained (default: everything)")},
+        {LG_INT(&o.lora_rank), .name = "lora-r", .min = 1, .max = 4096, .arg = "R", .def = "",
+         .help = "LoRA of rank R on --lora-targets; the base is\nfrozen"},
+        {LG_FLOAT(&o.lora_alpha), .name = "lora-alpha", .min = 0, .max = 1e6,
+         .flags = LG_OPT_MIN_OPEN, .arg = "A",
+         .help = "scale alpha/r, or alpha/sqrt(r) with --rslora"},
+        {LG_STRING(&targets), .name = "lora-targets", .arg = "LIST", .def = "q,v",
+         .help = "q,k,v,o,gate,up,down or all"},
+        {LG_FLAG(&o.rslora), .name = "rslora", .help = "rank-stabilised scaling"},
+        {LG_FLAG(&o.train_embeddings), .name = "train-embeddings",
+         .help = "embed_tokens and lm_head too (PEFT\nmodules_to_save); without --lora-r only "
+                 "them"},
+        {LG_LONG(&o.train_rows_from), .name = "train-rows", .min = 0, .max = 1 << 30,
+         .arg = "FROM", .def = "",
+         .help = "only rows >= FROM of embed_tokens / lm_head\n(new tokens)"},
+        {LG_SECTION("output")},
+        {LG_OUTTREE(&o.out_dir), .name = "out", .short_name = 'o', .flags = LG_OPT_REQUIRED,
+         .arg = "DIR",
+         .help = "checkpoints: DIR/checkpoint-STEP, DIR/last the\nnewest (created at the "
+                 "first checkpoint)"},
+        {LG_LONG(&o.save_every), .name = "save-every", .min = 0, .max = 1e12, .arg = "N",
+         .help = "checkpoint every N steps (0: only at the end)"},
+        {LG_LONG(&o.keep_checkpoints), .name = "keep", .min = 0, .max = 1e12, .arg = "N",
+         .help = "checkpoints kept (0: all)"},
+        {LG_INPUT(&o.resume_dir), .name = "resume", .arg = "CKPT",
+         .help = "continue from a checkpoint with the same\noptions"},
+        {LG_STRING(&o.log_path), .name = "log", .arg = "FILE",
+         .help = "JSON lines appended: step, lr, loss, grad_norm,\ntokens_per_s, and eval "
+                 "results"},
+        {LG_FLAG(&o.quiet), .name = "quiet", .short_name = 'q',
+         .help = "no summary lines on stderr"},
+        {0}};
+    lg_cli c = {.prog = "lm", .name = "train", .opts = opts,
+                .usage = "MODEL_DIR (--data IDS | --text TEXT [--tokenizer SPM]) -o DIR "
+                         "[options]",
+                .about = "Causal-LM training of a Hugging Face model directory: full, LoRA (base "
+                         "frozen),\nand/or trainable embeddings. Documents (lines) get the "
+                         "model's bos/eos and are\npacked into sequences of --seq-len tokens. "
+                         "A checkpoint holds model/ or adapter/\n(PEFT), optimizer.safetensors "
+                         "and trainer_state.json."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
+    if (!o.data_ids == !o.data_text)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "give one of --data or --text"));
+    lg_error err;
     if (targets && lg_lora_parse_targets(targets, &o.lora_targets, &err) < 0)
-        goto fail;
-    if (o.train_rows_from < -1) {
-        lg_fail(&err, "--train-rows must be a row number (0 or more)");
-        goto fail;
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--lora-targets: %s", err.msg));
+    if (o.log_path) {
+        /* appended to, never replaced: only the inputs are refused */
+        const char *inputs[] = {o.model_dir, o.data_ids, o.data_text, o.tokenizer, o.pack,
+                                o.eval_text, o.resume_dir};
+        if (!strcmp(o.log_path, "-"))
+            return lg_cli_finish(&c, lg_cli_usage(&c, "--log: '-' (standard output) is not "
+                                                      "possible here: the log is a file"));
+        if (lg_output_check(o.log_path, LG_OUT_FILE, NULL, 1, inputs,
+                            (int)(sizeof inputs / sizeof *inputs), &err) < 0)
+            return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
+    o.out_marker = "lm train"; /* the writer the kit's marker names (lg_cli_finish) */
     o.threads = lg_cli_threads(threads);
     lg_set_threads(o.threads);
     if (lg_pack_train(&o, &err) < 0)
-        goto fail;
-    return 0;
-fail:
-    lg_error_print("lm train", &err);
-    return 1;
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    return lg_cli_finish(&c, 0);
 }

@@ -106,6 +106,9 @@ typedef struct {
     const char *usage;     /* what follows "usage: lm train " (NULL: made from the rows) */
     const char *about;     /* what the command does, for --help */
     lg_opt *opts;          /* rows, the last one {0} */
+    int derived_outputs;   /* 1: the command also writes outputs it names itself (NAME.model
+                              from -o NAME), checked with lg_cli_check_output: --force is
+                              offered even when no row is an output */
     /* set by lg_cli_parse */
     int force;             /* --force: replace existing outputs */
 } lg_cli;

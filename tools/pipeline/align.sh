@@ -14,7 +14,8 @@ if ! fresh "$w/table.tsv" "$PARALLEL" "$w/tok.model" "$BASE_TOKENIZER"; then
     gzip -dcf "$PARALLEL" | cut -f2 | "$TOKENIZE" encode --ids -m "$w/tok.model" >"$w/tgt.ids"
     say "aligning"
     t0=$(now)
-    "$TRANSFER" align --src "$w/src.ids" --tgt "$w/tgt.ids" --threads "$THREADS" \
+    # --force: table.tsv.tmp is this step's own, left when a run stopped before the mv
+    "$TRANSFER" align --src "$w/src.ids" --tgt "$w/tgt.ids" --threads "$THREADS" --force \
         --src-tokenizer "$BASE_TOKENIZER" --tgt-tokenizer "$w/tok.model" -o "$w/table.tsv.tmp"
     mv "$w/table.tsv.tmp" "$w/table.tsv"
     echo $(( $(now) - t0 )) >"$w/align.seconds"

@@ -16,12 +16,14 @@ if ! fresh "$out.work/en.model" "$EN_TEXT"; then
     # BPE with byte fallback, as Llama's tokenizer: llama.cpp encodes text exactly as
     # SentencePiece does for BPE models (not for unigram ones)
     say "English tokenizer: BPE, $BASE_VOCAB pieces, byte fallback"
-    "$TOKENIZE" train -t bpe -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
+    "$TOKENIZE" train --force -t bpe -o "$out.work/en" -v "$BASE_VOCAB" --byte-fallback --sample 300000 \
         --threads "$THREADS" "$EN_TEXT"
 fi
 if ! fresh "$out/model.safetensors" "$out.work/en.model" "$EN_TEXT"; then
     say "pretraining a '$BASE_PRESET' model from scratch: $BASE_STEPS steps of $BASE_BATCH x $BASE_SEQ tokens"
-    "$LM" init --preset "$BASE_PRESET" --tokenizer "$out.work/en.model" --seed 1 -o "$out.work/init"
+    # --force: a rerun replaces this step's own earlier model (perhaps written before the
+    # directory carried its writer's marker)
+    "$LM" init --preset "$BASE_PRESET" --tokenizer "$out.work/en.model" --seed 1 -o "$out.work/init" --force
     rm -rf "$out.work/train" "$out.work/train.jsonl"
     "$LM" train "$out.work/init" --text "$EN_TEXT" --tokenizer "$out.work/en.model" \
         --steps "$BASE_STEPS" --batch "$BASE_BATCH" --seq-len "$BASE_SEQ" --lr "$BASE_LR" \

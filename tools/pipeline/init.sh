@@ -19,8 +19,9 @@ for m in $methods; do
     esac
     if ! fresh "$pack" "$w/tok.model" "$BASE/model.safetensors" $deps; then
         say "$m"
+        # --force: a stale pack of this step is replaced
         # shellcheck disable=SC2086
-        "$TRANSFER" init --base "$BASE" --base-tokenizer "$BASE_TOKENIZER" --tokenizer "$w/tok.model" \
+        "$TRANSFER" init --force --base "$BASE" --base-tokenizer "$BASE_TOKENIZER" --tokenizer "$w/tok.model" \
             --method "$m" $extra --lang "$LANG3" --script "$SCRIPT" --threads "$THREADS" -o "$pack"
     fi
     if ! fresh "$w/init/eval-$m.json" "$pack" "$HELDOUT"; then

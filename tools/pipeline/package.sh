@@ -9,10 +9,12 @@ w=$1 out=$2
 run="$w/train-trans-langsamp/last"
 need "$w/init/trans.safetensors" "$w/tok.model" "$run/adapter/adapter_config.json"
 pack="$out/$LANG3.pack"
+# --force below: a stale pack or export is this step's own output, replaced when its
+# inputs are newer
 if ! fresh "$pack/pack.json" "$run/trainer_state.json"; then
     "$ADAPT" pack --base "$BASE" --table "$w/init/trans.safetensors" --tokenizer "$w/tok.model" \
         --adapter "$run/adapter" --langsamp "$run/langsamp.safetensors" \
-        --lang "$LANG3" --script "$SCRIPT" -o "$pack"
+        --lang "$LANG3" --script "$SCRIPT" -o "$pack" --force
 fi
 "$ADAPT" info "$pack" --base "$BASE" >"$out/pack-info.txt"
 if ! fresh "$w/eval-pack-tagged.json" "$pack/pack.json"; then
@@ -22,9 +24,9 @@ if ! fresh "$w/eval-pack-tagged.json" "$pack/pack.json"; then
         --json >"$w/eval-pack-untagged.json"
 fi
 if ! fresh "$out/hf/config.json" "$pack/pack.json"; then
-    "$ADAPT" export --base "$BASE" --pack "$pack" --hf "$out/hf"
+    "$ADAPT" export --base "$BASE" --pack "$pack" --hf "$out/hf" --force
 fi
 if [ "$EXPORT_GGUF" = 1 ] && ! fresh "$out/$LANG3.gguf" "$pack/pack.json"; then
-    "$ADAPT" export --base "$BASE" --pack "$pack" --gguf "$out/$LANG3.gguf"
+    "$ADAPT" export --base "$BASE" --pack "$pack" --gguf "$out/$LANG3.gguf" --force
 fi
 say "pack $pack, Hugging Face export $out/hf${EXPORT_GGUF:+, GGUF $out/$LANG3.gguf}"

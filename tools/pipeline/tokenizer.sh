@@ -8,9 +8,10 @@ w=$1
 need "$MONO" "$HELDOUT" "$BASE_TOKENIZER"
 mkdir -p "$w"
 if ! fresh "$w/tok.model" "$MONO"; then
-    # BPE with byte fallback, as the base's (see base-model.sh)
+    # BPE with byte fallback, as the base's (see base-model.sh); --force: a rerun replaces
+    # this step's own tok.model/tok.vocab when the corpus changed
     say "training a $VOCAB-piece BPE tokenizer on $MONO"
-    "$TOKENIZE" train -t bpe -o "$w/tok" -v "$VOCAB" --byte-fallback --threads "$THREADS" "$MONO"
+    "$TOKENIZE" train --force -t bpe -o "$w/tok" -v "$VOCAB" --byte-fallback --threads "$THREADS" "$MONO"
 fi
 if ! fresh "$w/stats.json" "$w/tok.model" "$HELDOUT" "$BASE_TOKENIZER"; then
     "$TOKENIZE" stats -m "$BASE_TOKENIZER" -m "$w/tok.model" --json "$HELDOUT" >"$w/stats.json.tmp"

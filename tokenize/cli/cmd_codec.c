@@ -1,0 +1,158 @@
+/* `tokenize encode` and `tokenize decode`: text lines <-> pieces or ids, exactly as
+ * SentencePiece's spm_encode / spm_decode. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_io.h"
+#include "lg_spm.h"
+#include "tokenize_cmds.h"
+
+/* An id of m, or -1 when tok is not a whole number in [0, vocabulary size). */
+static int parse_id(const char *tok, const lg_spm *m)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(tok, &end, 10);
+    if (errno || end == tok || *end || tok[0] == '-' || tok[0] == '+' || v < 0 ||
+        v >= lg_spm_vocab_size(m))
+        return -1;
+    return (int)v;
+}
+
+/* One input line decoded onto out; 0, or -1 with err set. */
+static int decode_line(const lg_spm *m, char *line, int ids_mode, lg_token_ids *ids,
+                       const char ***piece_ptrs, size_t *piece_cap, FILE *out, const char *input,
+                       int64_t line_no, const char *model_path, lg_error *err)
+{
+    size_t n = 0;
+    char *save = NULL;
+    ids->n = 0;
+    for (char *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (n == *piece_cap) {
+            size_t cap = *piece_cap ? 2 * *piece_cap : 64;
+            const char **grown = realloc(*piece_ptrs, cap * sizeof *grown);
+            if (grown)
+                *piece_ptrs = grown;
+            int *grown_ids = realloc(ids->ids, cap * sizeof *grown_ids);
+            if (grown_ids)
+                ids->ids = grown_ids;
+            if (!grown || !grown_ids)
+                return lg_fail(err, "%s: out of memory", input);
+            *piece_cap = cap;
+        }
+        (*piece_ptrs)[n] = tok;
+        if (ids_mode) {
+            int id = parse_id(tok, m);
+            if (id < 0)
+                return lg_fail(err, "%s: line %lld: '%s' is not an id of %s (0..%d)", input,
+                               (long long)line_no, tok, model_path, lg_spm_vocab_size(m) - 1);
+            ids->ids[n] = id;
+        }
+        n++;
+    }
+    char *text = ids_mode ? lg_spm_decode(m, ids->ids, n, err)
+                          : lg_spm_decode_pieces(m, *piece_ptrs, n, err);
+    if (!text)
+        return -1;
+    fputs(text, out);
+    free(text);
+    return 0;
+}
+
+static int codec(int argc, char **argv, int encode)
+{
+    const char *model_path = NULL, *input = "-", *output = "-";
+    int ids_mode = 0, pieces_mode = 0;
+    lg_opt opts[] = {
+        {LG_INPUT(&model_path), .name = "model", .short_name = 'm', .flags = LG_OPT_REQUIRED,
+         .arg = "MODEL", .help = "the SentencePiece .model"},
+        {LG_FLAG(&ids_mode), .name = "ids", .help = "ids (default: pieces)"},
+        {LG_FLAG(&pieces_mode), .name = "pieces", .help = "pieces"},
+        {LG_OUTPUT(&output), .name = "output", .short_name = 'o', .flags = LG_OPT_STDIO,
+         .arg = "FILE", .def = "-, standard output",
+         .help = "where the lines go (a file is written whole or not\nat all)"},
+        {LG_INPUT(&input), .name = "INPUT", .flags = LG_OPT_POSITIONAL | LG_OPT_STDIO,
+         .def = "-, standard input", .help = "plain or gzip text"},
+        {0}};
+    lg_cli c = {.prog = "tokenize", .name = encode ? "encode" : "decode", .opts = opts,
+                .about = encode
+                             ? "Encodes text one line at a time into pieces or ids, exactly as\n"
+                               "`spm_encode --model MODEL --output_format=piece|id` does (no ICU\n"
+                               "step: the model's own normaliser applies)."
+                             : "Decodes space-separated pieces or ids one line at a time, exactly\n"
+                               "as `spm_decode --model MODEL --input_format=piece|id` does."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
+    if (ids_mode && pieces_mode)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "give one of --ids or --pieces"));
+    lg_error err;
+    lg_spm *m = lg_spm_load(model_path, &err);
+    if (!m)
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    lg_corpus_reader *r = lg_corpus_open(input, &err);
+    if (!r) {
+        lg_spm_free(m);
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    }
+    const int to_stdout = !strcmp(output, "-");
+    lg_atomic_file af = {0};
+    FILE *out = stdout;
+    if (!to_stdout) {
+        if (lg_atomic_open(&af, output, &err) < 0) {
+            lg_corpus_close(r);
+            lg_spm_free(m);
+            return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+        }
+        out = af.fp;
+    }
+    lg_token_ids ids = {0};
+    lg_spm_pieces pieces = {0};
+    const char **piece_ptrs = NULL;
+    size_t piece_cap = 0;
+    const char *line;
+    size_t len;
+    while ((rc = lg_corpus_next(r, &line, &len, &err)) > 0) {
+        if (encode && ids_mode) {
+            if ((rc = lg_spm_encode(m, line, len, &ids, &err)) < 0) {
+                lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
+                break;
+            }
+            for (size_t i = 0; i < ids.n; i++)
+                fprintf(out, i ? " %d" : "%d", ids.ids[i]);
+        } else if (encode) {
+            if ((rc = lg_spm_encode_pieces(m, line, len, &pieces, &err)) < 0) {
+                lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
+                break;
+            }
+            const char *p = pieces.data;
+            for (size_t i = 0; i < pieces.n; p += strlen(p) + 1, i++)
+                fprintf(out, i ? " %s" : "%s", p);
+        } else if ((rc = decode_line(m, (char *)line /* ours until the next call */, ids_mode,
+                                     &ids, &piece_ptrs, &piece_cap, out, input,
+                                     lg_corpus_line_number(r), model_path, &err)) < 0) {
+            break;
+        }
+        putc('\n', out);
+    }
+    /* standard output is checked by lg_cli_main when it closes it */
+    if (!to_stdout) {
+        if (rc == 0 && (fflush(out) != 0 || ferror(out)))
+            rc = lg_fail(&err, "%s: write failed", output);
+        if (rc == 0)
+            rc = lg_atomic_commit(&af, &err);
+        else
+            lg_atomic_abort(&af);
+    }
+    lg_corpus_close(r);
+    lg_token_ids_free(&ids);
+    lg_spm_pieces_free(&pieces);
+    free(piece_ptrs);
+    lg_spm_free(m);
+    return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
+}
+
+int tok_cmd_encode(int argc, char **argv) { return codec(argc, argv, 1); }
+int tok_cmd_decode(int argc, char **argv) { return codec(argc, argv, 0); }

@@ -1,0 +1,35 @@
+/* The subcommands of the `tokenize` program, one file each (tokenize/cli/cmd_*.c), and the
+ * model files train and extend both write (model_files.c). Each command takes its argv
+ * (argv[0] = its name) and returns the exit status (lg_cli.h: 0, 1 failure, 2 usage). */
+#ifndef TOKENIZE_CMDS_H
+#define TOKENIZE_CMDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lg_cli.h"
+#include "lg_error.h"
+
+int tok_cmd_train(int argc, char **argv);
+int tok_cmd_encode(int argc, char **argv);
+int tok_cmd_decode(int argc, char **argv);
+int tok_cmd_stats(int argc, char **argv);
+int tok_cmd_extend(int argc, char **argv);
+
+/* The model files of -o NAME: NAME.model and NAME.vocab; "x.model" names the prefix "x". */
+typedef struct {
+    char prefix[4096], model[4200], vocab[4200];
+} tok_model_paths;
+
+/* Fills p from -o's value; 2 after a usage message when it is "-" or too long. */
+int tok_model_paths_of(const lg_cli *c, const char *name, tok_model_paths *p);
+/* The output rule for both files (lg_cli_check_output): 0, or 1 after a message. */
+int tok_model_paths_check(const lg_cli *c, const tok_model_paths *p);
+
+/* Writes PREFIX.model and PREFIX.vocab from serialized bytes, after loading them back;
+ * neither is left when one fails. */
+int tok_write_model(const tok_model_paths *p, const uint8_t *bytes, size_t len, lg_error *err);
+
+static inline double tok_ratio(int64_t a, int64_t b) { return b ? (double)a / (double)b : 0.0; }
+
+#endif

@@ -1,0 +1,206 @@
+/* `transfer init`: embeddings for a new tokenizer's pieces made from a base model's rows,
+ * written as an embedding table pack. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lg_cli.h"
+#include "lg_io.h"
+#include "lg_model.h"
+#include "lg_safetensors.h"
+#include "lg_spm.h"
+#include "lg_transfer.h"
+#include "transfer_cmds.h"
+
+int tr_cmd_init(int argc, char **argv)
+{
+    lg_init_opts o;
+    lg_init_opts_default(&o);
+    const char *base = NULL, *base_tok_path = NULL, *tok_path = NULL, *out = NULL, *table = NULL,
+               *dict = NULL, *lang = NULL, *script = NULL, *dtype_name = "base",
+               *method = lg_init_method_name(o.method);
+    int threads = 0, verbose = 0;
+    lg_opt opts[] = {
+        {LG_SECTION("inputs")},
+        {LG_INPUT(&base), .name = "base", .flags = LG_OPT_REQUIRED, .arg = "DIR",
+         .help = "base model directory (config.json, *.safetensors)"},
+        {LG_INPUT(&base_tok_path), .name = "base-tokenizer", .flags = LG_OPT_REQUIRED,
+         .arg = "FILE", .help = "the base model's SentencePiece .model"},
+        {LG_INPUT(&tok_path), .name = "tokenizer", .flags = LG_OPT_REQUIRED, .arg = "FILE",
+         .help = "the new SentencePiece .model"},
+        {LG_INPUT(&table), .name = "table", .arg = "FILE",
+         .help = "alignment table of transfer align (src = base ids)"},
+        {LG_INPUT(&dict), .name = "dict", .arg = "FILE",
+         .help = "`english<TAB>translation` word list (--method dict)"},
+        {LG_SECTION("output")},
+        {LG_OUTPUT(&out), .name = "out", .short_name = 'o', .flags = LG_OPT_REQUIRED,
+         .arg = "PACK", .help = "the embedding table to write (.safetensors)"},
+        {LG_CHOICE(&dtype_name), .name = "dtype", .choices = "f32|bf16|f16|base", .arg = "T",
+         .help = "f32, bf16, f16 or base (the base embeddings' type)"},
+        {LG_STRING(&lang), .name = "lang", .arg = "CODE",
+         .help = "ISO 639-3 language of the new tokenizer (metadata)"},
+        {LG_STRING(&script), .name = "script", .arg = "CODE", .help = "ISO 15924 script (metadata)"},
+        {LG_SECTION("method")},
+        {LG_CHOICE(&method), .name = "method", .choices = "trans|dict|hull|random|mvn|mean",
+         .arg = "M",
+         .help = "trans: P(src|tgt) from --table, then identical\n"
+                 "  piece, related aligned pieces (trie), subtoken\n"
+                 "  mean, mean;\n"
+                 "dict: the same with a table aligned from --dict;\n"
+                 "hull: identical piece, else subtoken mean;\n"
+                 "random | mvn | mean: identical piece, else a draw\n"
+                 "  from N(mean, std^2) per dimension, N(mean,\n"
+                 "  scale*cov), or the mean"},
+        {LG_DOUBLE(&o.min_count), .name = "min-count", .min = 0, .max = INFINITY, .arg = "C",
+         .help = "ignore alignment entries with expected count < C"},
+        {LG_INT(&o.max_terms), .name = "max-terms", .min = 1, .max = 1 << 20, .arg = "N",
+         .help = "at most N base rows per combination"},
+        {LG_FLAG(&o.extend), .name = "extend",
+         .help = "the new tokenizer extends the base one: keep base rows"},
+        {LG_U64(&o.seed), .name = "seed", .min = 0, .max = 1.8e19, .arg = "N",
+         .help = "for the random draws"},
+        {LG_DOUBLE(&o.mvn_scale), .name = "mvn-scale", .min = 0, .max = 1e6,
+         .flags = LG_OPT_MIN_OPEN, .arg = "S", .help = "covariance multiplier of --method mvn"},
+        {LG_SECTION("resources")},
+        LG_THREADS_OPT(&threads),
+        {LG_FLAG(&verbose), .name = "verbose", .short_name = 'v', .help = "progress notes on stderr"},
+        {0}};
+    lg_cli c = {.prog = "transfer", .name = "init", .opts = opts,
+                .usage = "--base DIR --base-tokenizer FILE --tokenizer FILE -o PACK\n"
+                         "                     [--method M] [--table TABLE | --dict WORDS] [options]",
+                .about = "Gives every piece of the new tokenizer an input embedding (and an LM head\n"
+                         "row when the base model's head is untied) made from the base model's rows,\n"
+                         "and writes them as an embedding table pack (safetensors with provenance\n"
+                         "metadata)."};
+    int rc = lg_cli_parse(&c, argc, argv);
+    if (rc != LG_CLI_RUN)
+        return rc;
+    if (lg_init_method_parse(method, &o.method) != 0)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--method: '%s' is not a method", method));
+    if (o.method == LG_INIT_TRANS && !table)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--method trans needs --table (from transfer align)"));
+    if (o.method == LG_INIT_DICT && !dict)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--method dict needs --dict (english<TAB>translation lines)"));
+    lg_error err = {{0}};
+    lg_dtype dtype = LG_DT_F32;
+    int dtype_from_base = !strcmp(dtype_name, "base");
+    if (!strcmp(dtype_name, "bf16"))
+        dtype = LG_DT_BF16;
+    else if (!strcmp(dtype_name, "f16"))
+        dtype = LG_DT_F16;
+    omp_set_num_threads(lg_cli_threads(threads));
+
+    lg_spm *base_tok = NULL, *new_tok = NULL;
+    lg_weights *w = NULL;
+    lg_align_result tab;
+    memset(&tab, 0, sizeof tab);
+    lg_init_plan plan;
+    memset(&plan, 0, sizeof plan);
+    float *embed = NULL, *head = NULL;
+    char base_sha[65], new_sha[65], table_sha[65] = "";
+    int have_table = 0;
+    rc = -1;
+    lg_config cfg;
+    if (lg_config_load_dir(base, &cfg, &err) < 0 ||
+        lg_sha256_file(base_tok_path, base_sha, &err) < 0 ||
+        lg_sha256_file(tok_path, new_sha, &err) < 0 ||
+        !(base_tok = lg_spm_load(base_tok_path, &err)) || !(new_tok = lg_spm_load(tok_path, &err)))
+        goto done;
+    if (o.method == LG_INIT_TRANS) {
+        if (lg_align_read_table(table, &tab, &err) < 0 || lg_sha256_file(table, table_sha, &err) < 0)
+            goto done;
+        have_table = 1;
+        if (tab.tgt_tokenizer_sha256[0] && strcmp(tab.tgt_tokenizer_sha256, new_sha)) {
+            lg_fail(&err, "%s: made for a target tokenizer with sha256 %.12s..., but %s has "
+                    "%.12s...: checksum mismatch", table, tab.tgt_tokenizer_sha256, tok_path, new_sha);
+            goto done;
+        }
+        if (tab.src_tokenizer_sha256[0] && strcmp(tab.src_tokenizer_sha256, base_sha)) {
+            lg_fail(&err, "%s: made for a source tokenizer with sha256 %.12s..., but %s has "
+                    "%.12s...: checksum mismatch", table, tab.src_tokenizer_sha256, base_tok_path,
+                    base_sha);
+            goto done;
+        }
+        if (!tab.tgt_tokenizer_sha256[0] || !tab.src_tokenizer_sha256[0])
+            fprintf(stderr, "transfer init: warning: %s names no tokenizer checksums (align with "
+                    "--src-tokenizer/--tgt-tokenizer); ids are trusted as they are\n", table);
+    } else if (o.method == LG_INIT_DICT) {
+        lg_parallel pc;
+        lg_parallel_init(&pc);
+        lg_align_opts ao;
+        lg_align_opts_default(&ao);
+        ao.verbose = verbose;
+        int r = lg_init_dict_corpus(dict, base_tok, new_tok, &pc, &err);
+        if (r == 0)
+            r = lg_align_train(&pc, &ao, &tab, &err);
+        lg_parallel_free(&pc);
+        if (r < 0)
+            goto done;
+        have_table = 1;
+        if (verbose)
+            fprintf(stderr, "init: %lld dictionary entries aligned, %lld table entries\n",
+                    (long long)pc.n_pairs, (long long)tab.nnz);
+    }
+    if (lg_init_plan_build(base_tok, new_tok, have_table ? &tab : NULL, &o, &plan, &err) < 0) {
+        if (have_table && o.method == LG_INIT_TRANS)
+            lg_fail_context(&err, "%s", table);
+        goto done;
+    }
+    if (!(w = lg_weights_open_dir(base, &err)))
+        goto done;
+    const lg_tensor_info *te = lg_weights_find(w, "model.embed_tokens.weight");
+    const lg_tensor_info *th = cfg.tie_word_embeddings ? NULL : lg_weights_find(w, "lm_head.weight");
+    if (!te) {
+        lg_fail(&err, "%s: no model.embed_tokens.weight", base);
+        goto done;
+    }
+    if (!cfg.tie_word_embeddings && !th) {
+        lg_fail(&err, "%s: config.json says the head is untied but there is no lm_head.weight", base);
+        goto done;
+    }
+    if (te->ndim != 2 || te->shape[1] != cfg.hidden_size ||
+        (th && (th->ndim != 2 || th->shape[1] != cfg.hidden_size || th->shape[0] != te->shape[0]))) {
+        lg_fail(&err, "%s: embedding matrices do not match hidden size %d", base, cfg.hidden_size);
+        goto done;
+    }
+    if (dtype_from_base)
+        dtype = te->dtype == LG_DT_BF16 || te->dtype == LG_DT_F16 ? te->dtype : LG_DT_F32;
+    size_t cells = (size_t)plan.n_new * (size_t)cfg.hidden_size;
+    embed = malloc(cells * sizeof *embed);
+    head = th ? malloc(cells * sizeof *head) : NULL;
+    if (!embed || (th && !head)) {
+        lg_fail(&err, "out of memory for %d x %d rows", plan.n_new, cfg.hidden_size);
+        goto done;
+    }
+    if (lg_init_materialize(&plan, te, &o, embed, &err) < 0)
+        goto done;
+    if (th) {
+        lg_init_opts oh = o;
+        oh.seed = o.seed + 1; /* independent draws for the head */
+        if (lg_init_materialize(&plan, th, &oh, head, &err) < 0)
+            goto done;
+    }
+    lg_pack_meta meta = {
+        .base_model = base, .tokenizer_sha256 = new_sha, .base_tokenizer_sha256 = base_sha,
+        .language = lang, .script = script, .method = lg_init_method_name(o.method),
+        .table_sha256 = table_sha[0] ? table_sha : NULL, .counts = plan.counts};
+    if (lg_pack_write(out, embed, head, plan.n_new, cfg.hidden_size, dtype, &meta, &err) < 0)
+        goto done;
+    fprintf(stderr, "init: %d rows (%s):", plan.n_new, lg_init_method_name(o.method));
+    for (int s = 0; s < LG_ROW_KINDS; s++)
+        if (plan.counts[s])
+            fprintf(stderr, " %s %lld", lg_row_source_name((lg_row_source)s), (long long)plan.counts[s]);
+    fprintf(stderr, "\n");
+    rc = 0;
+done:
+    free(embed);
+    free(head);
+    lg_init_plan_free(&plan);
+    lg_align_result_free(&tab);
+    lg_weights_close(w);
+    lg_spm_free(base_tok);
+    lg_spm_free(new_tok);
+    return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
+}
