@@ -261,7 +261,7 @@ run 0 "$TR" align --src - --tgt "$W/tgt.ids" --threads 1 -o "$W/t3.tsv" <"$W/src
 # ids bounded by the tokenizers: one id of 2,000,000,000 is refused before anything is sized
 # by it (no gigabytes allocated), and the tokenizer is an input the table cannot replace
 sed '3s/$/ 2000000000/' "$W/src.ids" >"$W/huge.ids"
-refused "2000000000 is outside --src-tokenizer" "$TR" align --src "$W/huge.ids" --tgt "$W/tgt.ids" \
+refused "huge.ids:3: token id 2000000000 is outside the vocabulary of" "$TR" align --src "$W/huge.ids" --tgt "$W/tgt.ids" \
     --src-tokenizer "$M301" --tgt-tokenizer "$M301" -o "$W/h.tsv"
 grep -q "huge.ids" "$W/err" || fail "the ids file is not named"
 absent "$W/h.tsv"
