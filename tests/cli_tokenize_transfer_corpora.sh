@@ -267,7 +267,7 @@ grep -q "huge.ids" "$W/err" || fail "the ids file is not named"
 absent "$W/h.tsv"
 refused "also an input" align --force --src-tokenizer "$M301" -o "$M301"
 sed '2s/$/ 301/' "$W/tgt.ids" >"$W/t301.ids"
-refused "target id 301 is outside --tgt-tokenizer" "$TR" align --src "$W/src.ids" \
+refused "t301.ids:2: token id 301 is outside the vocabulary of" "$TR" align --src "$W/src.ids" \
     --tgt "$W/t301.ids" --tgt-tokenizer "$M301" -o "$W/h.tsv"
 run 0 "$TR" align --src "$W/src.ids" --tgt "$W/tgt.ids" --src-tokenizer "$M301" \
     --tgt-tokenizer "$M301" --threads 1 -o "$W/h.tsv"
