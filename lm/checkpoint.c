@@ -4,6 +4,8 @@
 #include <cJSON.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,24 @@ static int get_number(const cJSON *obj, const char *key, const char *path, doubl
     return 0;
 }
 
+/* A whole number in [min, max] (bounds exact in a double), so that converting it to the
+ * field's C type is defined and keeps its value. */
+typedef struct {
+    const char *key;
+    double min, max;
+} state_field;
+
+static int get_whole(const cJSON *obj, const state_field *f, const char *path, double *out,
+                     lg_error *err)
+{
+    if (get_number(obj, f->key, path, out, err) < 0)
+        return -1;
+    if (!(*out >= f->min && *out <= f->max) || *out != floor(*out))
+        return lg_fail(err, "%s: \"%s\" is %g, expected a whole number from %.0f to %.0f", path,
+                       f->key, *out, f->min, f->max);
+    return 0;
+}
+
 int lg_checkpoint_read_state(const char *dir, lg_train_state *st, lg_error *err)
 {
     char path[4200];
@@ -127,20 +147,26 @@ int lg_checkpoint_read_state(const char *dir, lg_train_state *st, lg_error *err)
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(j, "mode");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "model_type");
     double v[18];
-    static const char *top[] = {"step", "data_epoch", "data_next_sequence", "lora_rank",
-                                "train_rows_from", "trains_embeddings", "batch", "seq_len",
-                                "accum", "data_tokens", "last_loss"};
-    static const char *sizes[] = {"vocab_size", "hidden_size", "num_hidden_layers",
-                                  "num_attention_heads", "num_key_value_heads",
-                                  "intermediate_size", "tie_word_embeddings"};
+    const double big = 9007199254740992.0, int_max = INT_MAX; /* 2^53: exact in a double */
+    const state_field top[] = {
+        {"step", 0, big}, {"data_epoch", 0, big}, {"data_next_sequence", 0, big},
+        {"lora_rank", 0, int_max}, {"train_rows_from", -1, big}, {"trains_embeddings", 0, 1},
+        {"batch", 1, int_max}, {"seq_len", 1, int_max}, {"accum", 1, int_max},
+        {"data_tokens", 0, big}};
+    const state_field sizes[] = {
+        {"vocab_size", 1, int_max}, {"hidden_size", 1, int_max}, {"num_hidden_layers", 1, int_max},
+        {"num_attention_heads", 1, int_max}, {"num_key_value_heads", 1, int_max},
+        {"intermediate_size", 1, int_max}, {"tie_word_embeddings", 0, 1}};
     int rc = 0;
     if (!cJSON_IsString(seed) || !cJSON_IsString(mode) || !cJSON_IsObject(model) ||
         !cJSON_IsString(type))
         rc = lg_fail(err, "%s: seed, mode or model is missing", path);
-    for (int i = 0; rc == 0 && i < 11; i++)
-        rc = get_number(j, top[i], path, &v[i], err);
+    for (int i = 0; rc == 0 && i < 10; i++)
+        rc = get_whole(j, &top[i], path, &v[i], err);
+    if (rc == 0)
+        rc = get_number(j, "last_loss", path, &v[10], err);
     for (int i = 0; rc == 0 && i < 7; i++)
-        rc = get_number(model, sizes[i], path, &v[11 + i], err);
+        rc = get_whole(model, &sizes[i], path, &v[11 + i], err);
     if (rc == 0) {
         st->step = (long)v[0];
         st->data.epoch = (long)v[1];

@@ -4,6 +4,8 @@
 
 #include <cJSON.h>
 #include <cblas.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +83,10 @@ void lg_lora_free(lg_lora *l)
     free(l);
 }
 
-static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, lg_error *err)
+/* max_params > 0: refuse (before allocating) an adapter of more values than that, the
+ * number a file to load it from holds. */
+static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, size_t max_params,
+                            lg_error *err)
 {
     if (cfg->rank <= 0)
         return lg_fail(err, "LoRA rank must be positive, got %d", cfg->rank), NULL;
@@ -121,6 +126,12 @@ static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, lg_er
                 l->n_params += e->numel;
             }
         }
+    if (max_params && l->n_params > max_params) {
+        lg_fail(err, "LoRA of rank %d on these modules has %zu values, the weights only %zu",
+                cfg->rank, l->n_params, max_params);
+        lg_lora_free(l);
+        return NULL;
+    }
     l->param_mem = calloc(l->n_params, sizeof(float));
     if (!l->param_mem) {
         lg_fail(err, "out of memory for %zu LoRA parameters", l->n_params);
@@ -145,7 +156,7 @@ lg_lora *lg_lora_attach(lg_model *m, const lg_lora_config *cfg, uint64_t seed, l
 {
     if (m->lora)
         return lg_fail(err, "the model already has a LoRA adapter"), NULL;
-    lg_lora *l = lora_create(&m->cfg, cfg, err);
+    lg_lora *l = lora_create(&m->cfg, cfg, 0, err);
     if (!l)
         return NULL;
     /* PEFT: A ~ kaiming_uniform(a=√5) = U(−1/√in, 1/√in); B = 0 */
@@ -293,13 +304,19 @@ static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *er
         lg_fail(err, "%s: peft_type is not LORA", path);
         goto done;
     }
-    if (!(v = cJSON_GetObjectItem(j, "r")) || !cJSON_IsNumber(v) || v->valueint <= 0) {
-        lg_fail(err, "%s: missing or invalid r", path);
+    if (!(v = cJSON_GetObjectItem(j, "r")) || !cJSON_IsNumber(v) ||
+        !(v->valuedouble >= 1 && v->valuedouble <= INT_MAX) ||
+        v->valuedouble != floor(v->valuedouble)) {
+        lg_fail(err, "%s: missing or invalid r (a whole number from 1 to %d)", path, INT_MAX);
         goto done;
     }
     cfg->rank = v->valueint;
     if (!(v = cJSON_GetObjectItem(j, "lora_alpha")) || !cJSON_IsNumber(v)) {
         lg_fail(err, "%s: missing lora_alpha", path);
+        goto done;
+    }
+    if (!(fabs(v->valuedouble) <= FLT_MAX)) {
+        lg_fail(err, "%s: lora_alpha %g is not a finite float", path, v->valuedouble);
         goto done;
     }
     cfg->alpha = (float)v->valuedouble;
@@ -389,8 +406,12 @@ lg_lora *lg_lora_load_peft(lg_model *m, const char *dir, lg_error *err)
     lg_safetensors *st = lg_st_open(path, err);
     if (!st)
         return NULL;
-    lg_lora *l = lora_create(&m->cfg, &cfg, err);
+    size_t in_file = 0;   /* the adapter's values must be in the file: bounds r before allocating */
+    for (int i = 0; i < lg_st_count(st); i++)
+        in_file += (size_t)lg_st_tensor(st, i)->numel;
+    lg_lora *l = lora_create(&m->cfg, &cfg, in_file ? in_file : 1, err);
     if (!l) {
+        lg_fail_context(err, "%s", path);
         lg_st_close(st);
         return NULL;
     }

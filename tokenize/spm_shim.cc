@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -45,7 +46,9 @@ extern "C" lg_spm *lg_spm_load_serialized(const void *data, size_t len, const ch
         lg_spm_proto proto;
         if (lg_spm_proto_parse(static_cast<const uint8_t *>(data), len, name, &proto, err) < 0)
             return nullptr;
-        lg_spm *m = new lg_spm;
+        // owned until returned: SentencePiece throws on some models (darts_clone on an empty
+        // piece), and the catch below must not leak it
+        std::unique_ptr<lg_spm> m(new lg_spm);
         m->name = name;
         m->serialized.assign(static_cast<const char *>(data), len);
         m->types.resize(proto.n);
@@ -55,16 +58,14 @@ extern "C" lg_spm *lg_spm_load_serialized(const void *data, size_t len, const ch
         auto st = m->sp.LoadFromSerializedProto(m->serialized);
         if (!st.ok()) {
             lg_fail(err, "%s: not a usable SentencePiece model: %s", name, status_text(st));
-            delete m;
             return nullptr;
         }
         if (static_cast<size_t>(m->sp.GetPieceSize()) != m->types.size()) {
             lg_fail(err, "%s: SentencePiece sees %d pieces, the protobuf %zu", name,
                     m->sp.GetPieceSize(), m->types.size());
-            delete m;
             return nullptr;
         }
-        return m;
+        return m.release();
     } catch (const std::exception &e) {
         lg_fail(err, "%s: %s", name, e.what());
         return nullptr;

@@ -36,9 +36,11 @@ multiarch=$(cc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 [ -f "/usr/lib/$multiarch/openblas-openmp/pkgconfig/openblas.pc" ] ||
     missing="$missing libopenblas-openmp-dev"
 
-# libFuzzer's runtime (make fuzz, tests/fuzz_smoke.sh): clang only recommends it.
+# libFuzzer's runtime (make fuzz, tests/fuzz_smoke.sh): clang only recommends it; and
+# clang's OpenMP (omp.h, libomp), which the fuzz build of the library compiles with.
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
     missing="$missing libclang-rt-dev"
+ls /usr/lib/llvm-*/lib/clang/*/include/omp.h >/dev/null 2>&1 || missing="$missing libomp-dev"
 
 [ -z "$missing" ] && exit 0
 if [ "${1:-}" = "--check" ]; then
