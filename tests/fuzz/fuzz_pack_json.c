@@ -30,7 +30,7 @@ static void check(int ok, const lg_error *err)
 }
 
 /* A table as `transfer init` writes one: the base's embeddings and head, the tokenizer's
- * checksum and the language in the metadata. */
+ * checksum, the base's fingerprint and the language in the metadata. */
 static void write_table(const char *path)
 {
     lg_error err = {{0}};
@@ -46,9 +46,11 @@ static void write_table(const char *path)
                   lg_st_writer_add_f32(w, names[i], LG_DT_F32, 2, t->shape, rows[i], &err) == 0,
               &err);
     }
-    char sha[65];
+    char sha[65], fingerprint[65];
     check(lg_sha256_file(TOKENIZER, sha, &err) == 0 &&
+              lg_base_fingerprint(BASE, fingerprint, &err) == 0 &&
               lg_st_writer_set_metadata(w, "tokenizer_sha256", sha, &err) == 0 &&
+              lg_st_writer_set_metadata(w, "base_fingerprint", fingerprint, &err) == 0 &&
               lg_st_writer_set_metadata(w, "language", "xx", &err) == 0 &&
               lg_st_writer_set_metadata(w, "script", "Latn", &err) == 0 &&
               lg_st_writer_write(w, path, &err) == 0,
