@@ -11,6 +11,8 @@
  * refusal names the file and frees the half-loaded model (it leaked: LeakSanitizer in the
  * ASan build).
  *
+ * fuzz_spm: a piece type outside SentencePiece's enum reads as protobuf reads it (NORMAL).
+ *
  * fuzz_adapter_config: a PEFT adapter_config.json's r is a whole number whose adapter fits
  * in adapter_model.safetensors, checked before anything is allocated; lora_alpha is finite. */
 #include <setjmp.h>
@@ -167,6 +169,24 @@ static void adapter_config_rank_is_bounded_by_the_weights(void **state)
     lg_model_free(m);
 }
 
+/* fuzz_spm: a piece type the enum lacks (</s> with type 11) is an unknown field to protobuf,
+ * so SentencePiece takes the piece as NORMAL; lingraft's own reader said 11, which is no
+ * lg_spm_type (and disagreed with SentencePiece on what the piece is). */
+static void spm_unknown_piece_type_reads_as_protobuf_reads_it(void **state)
+{
+    (void)state;
+    const char *path = "tests/fuzz/crashes/spm/piece-type-11.model";
+    lg_error err = {{0}};
+    lg_spm *m = lg_spm_load(path, &err);
+    assert_non_null(m);
+    assert_string_equal(lg_spm_id_to_piece(m, 2), "</s>");
+    assert_int_equal(lg_spm_type(m, 2), LG_SPM_NORMAL);
+    assert_int_equal(lg_spm_type(m, 1), LG_SPM_CONTROL);
+    for (int id = 0; id < lg_spm_vocab_size(m); id++)
+        assert_true(lg_spm_type(m, id) >= LG_SPM_NORMAL && lg_spm_type(m, id) <= LG_SPM_BYTE);
+    lg_spm_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +194,7 @@ int main(void)
         cmocka_unit_test(refuses_numbers_its_fields_cannot_hold),
         cmocka_unit_test(spm_model_that_throws_is_refused_and_freed),
         cmocka_unit_test(adapter_config_rank_is_bounded_by_the_weights),
+        cmocka_unit_test(spm_unknown_piece_type_reads_as_protobuf_reads_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,10 @@ static int parse_piece(const uint8_t *data, size_t start, size_t len, lg_spm_pro
             uint64_t t;
             if (read_varint(data, end, &pos, &t) < 0)
                 return -1;
-            p->type = (int)t;
+            /* proto2: a value the enum lacks is an unknown field and leaves the type as it was,
+             * so libsentencepiece sees NORMAL (or the last known value) there too */
+            if (t >= 1 && t <= 6)
+                p->type = (int)t;
         } else if (skip_value(data, end, &pos, wire, NULL, NULL) < 0) {
             return -1;
         }

@@ -39,6 +39,8 @@ static void check_pieces(const lg_spm_proto *p, const uint8_t *data, size_t size
         const lg_spm_proto_piece *q = &p->pieces[i];
         if (q->piece_len && (q->piece < data || q->piece + q->piece_len > data + size))
             abort();                    /* the piece's bytes lie in the input */
+        if (q->type < LG_SPM_NORMAL || q->type > LG_SPM_BYTE)
+            abort();                    /* a SentencePiece type, as protobuf reads it */
     }
 }
 
