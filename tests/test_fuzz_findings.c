@@ -13,6 +13,10 @@
  *
  * fuzz_spm: a piece type outside SentencePiece's enum reads as protobuf reads it (NORMAL).
  *
+ * fuzz_spm: `tokenize extend` with a target holding the piece "\0" (it loads: a BPE model
+ * keeps no trie) wrote a model libsentencepiece cannot load (an empty key in the unigram
+ * base's trie); the extension is refused, naming the target and the piece.
+ *
  * fuzz_adapter_config: a PEFT adapter_config.json's r is a whole number whose adapter fits
  * in adapter_model.safetensors, checked before anything is allocated; lora_alpha is finite. */
 #include <setjmp.h>
@@ -29,6 +33,7 @@
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_spm.h"
+#include "spm_proto.h"
 
 #define DIR "build/test_fuzz_findings"
 #define SEED "tests/fuzz/seeds/trainer_state/full.json"
@@ -187,6 +192,35 @@ static void spm_unknown_piece_type_reads_as_protobuf_reads_it(void **state)
     lg_spm_free(m);
 }
 
+/* fuzz_spm: a target piece with a NUL byte cannot be added to a SentencePiece model. */
+static void extend_refuses_a_piece_with_a_nul_byte(void **state)
+{
+    (void)state;
+    const char *base_path = "tests/data/gguf/tiny301.model";
+    const char *target_path = "tests/fuzz/crashes/spm/nul-piece.model";
+    lg_error err = {{0}};
+    size_t base_len, target_len, merged_len, n_added;
+    uint8_t *base = lg_read_file(base_path, 1 << 24, &base_len, &err);
+    uint8_t *target = lg_read_file(target_path, 1 << 24, &target_len, &err);
+    assert_non_null(base);
+    assert_non_null(target);
+    lg_spm *t = lg_spm_load(target_path, &err); /* the target itself loads */
+    assert_non_null(t);
+    lg_spm_free(t);
+    uint8_t *merged = (uint8_t *)1;
+    int *ids = (int *)1;
+    assert_int_equal(lg_spm_proto_extend(base, base_len, base_path, target, target_len,
+                                         target_path, LG_SPM_SCORE_BELOW, &merged, &merged_len,
+                                         &ids, &n_added, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, target_path));
+    assert_non_null(strstr(err.msg, "piece 266 contains a NUL byte"));
+    assert_null(merged);
+    assert_null(ids);
+    free(base);
+    free(target);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +229,7 @@ int main(void)
         cmocka_unit_test(spm_model_that_throws_is_refused_and_freed),
         cmocka_unit_test(adapter_config_rank_is_bounded_by_the_weights),
         cmocka_unit_test(spm_unknown_piece_type_reads_as_protobuf_reads_it),
+        cmocka_unit_test(extend_refuses_a_piece_with_a_nul_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

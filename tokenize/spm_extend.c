@@ -84,6 +84,13 @@ int lg_spm_proto_extend(const uint8_t *base, size_t base_len, const char *base_n
         const lg_spm_proto_piece *q = &tp.pieces[i];
         if (!appendable(q->type) || set_contains(&set, &bp, q->piece, q->piece_len))
             continue;
+        /* SentencePiece keys its tries by C string: a NUL byte ends the piece there (an
+         * empty key makes a unigram base fail to load), so such a piece cannot be added */
+        if (memchr(q->piece, 0, q->piece_len)) {
+            lg_fail(err, "%s: piece %zu contains a NUL byte, which SentencePiece cannot hold",
+                    target_name, i);
+            goto done;
+        }
         extra += lg_spm_proto_piece_size(q->piece_len);
         count++;
         if (q->score > target_max)
