@@ -15,6 +15,7 @@
 
 #define BASE FUZZ_FIXTURE("tests/fixtures/hf/llama-tiny")
 #define TOKENIZER FUZZ_FIXTURE("tests/data/gguf/tiny301.model")
+#define SEED FUZZ_FIXTURE("tests/fuzz/seeds/pack_json/pack.json")
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,6 +74,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_join(pack, dir, "xx.pack");
     check(lg_pack_assemble(pack, &parts, &err) == 0, &err);
     fuzz_join(pack_json, pack, "pack.json");
+    /* LG_FUZZ_SEED_OUT=FILE: write the assembled pack.json there (the seed) and stop */
+    const char *seed_out = getenv("LG_FUZZ_SEED_OUT");
+    if (seed_out && *seed_out) {
+        size_t len;
+        char *text = lg_read_file(pack_json, 1 << 20, &len, &err);
+        check(text != NULL, &err);
+        fuzz_write(seed_out, (const uint8_t *)text, len);
+        free(text);
+        exit(0);
+    }
+    /* the committed seed must be a pack.json this pack accepts, or the run explores
+     * refusals only (it went stale once when tables gained base_fingerprint) */
+    size_t len;
+    char *seed = lg_read_file(SEED, 1 << 20, &len, &err);
+    check(seed != NULL, &err);
+    fuzz_write(pack_json, (const uint8_t *)seed, len);
+    free(seed);
+    lg_model *m = lg_model_open(BASE, pack, &err);
+    if (!m) {
+        fprintf(stderr, "fuzz harness: the seed %s is not accepted (%s); write it again with "
+                        "LG_FUZZ_SEED_OUT=%s build/fuzz/fuzz_pack_json\n", SEED, err.msg, SEED);
+        abort();
+    }
+    lg_model_free(m);
     return 0;
 }
 
