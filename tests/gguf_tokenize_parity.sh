@@ -1,8 +1,8 @@
 #!/bin/sh
 # An exported GGUF tokenizes every text exactly as lingraft does (issue 16).
 # Tokenizers made the way the pipeline makes them — `tokenize train` (BPE, byte fallback, no
-# normaliser inside the model) and `tokenize extend` of an English base with it — are
-# exported with `adapt export --gguf`; llama.cpp itself (node-llama-cpp 3.21.1's prebuilt
+# normaliser inside the model) and `tokenize extend` of an English base with it — and one
+# without SentencePiece's dummy prefix are exported with `adapt export --gguf`; llama.cpp itself (node-llama-cpp 3.21.1's prebuilt
 # CPU build, tools/llama-check) tokenizes each line of
 #   - tests/data/parity/crafted.txt: every class of character NFKC rewrites (… ﬁ full-width
 #     letters ² ½ ㎏ compatibility ideographs, Arabic presentation forms, ĳ, combining
@@ -11,7 +11,8 @@
 # and `tokenize encode --ids` must give the same ids on every line (0 lines differ).
 # Negative control: the same tokenizer trained with NFKC inside the model is refused by
 # the export, and written with --allow-tokenizer-mismatch it tokenizes the crafted text
-# differently in llama.cpp (the comparison must see it). A unigram model is refused.
+# differently in llama.cpp (the comparison must see it). A unigram model is refused, and so
+# is one with user-defined pieces (exported anyway, llama.cpp differs where they occur).
 # Skipped (77) off linux x86_64, where the pinned llama.cpp build does not exist.
 set -eu
 : "${LG_BIN:=bin}"
@@ -59,8 +60,16 @@ grep -q "normalises text with 'identity'.*spaces kept" "$tmp/train.err" ||
 grep -q "en+nl.model normalises text as .*en.model does: 'identity'" "$tmp/extend.err" ||
     { cat "$tmp/extend.err"; fail "tokenize extend does not state its normaliser"; }
 
+# A model without SentencePiece's dummy prefix (Debian's spm_train; tokenize train always
+# sets it): the export writes tokenizer.ggml.add_space_prefix false, without which
+# llama.cpp would put "▁" before every line (measured: 38 of 39 crafted lines differ).
+spm_train --input=tests/data/tokenize/nl.txt --model_prefix="$tmp/noprefix" --vocab_size=1000 \
+    --model_type=bpe --byte_fallback=true --normalization_rule_name=identity \
+    --remove_extra_whitespaces=false --add_dummy_prefix=false --minloglevel=2 >/dev/null 2>&1 ||
+    fail "spm_train"
+
 total=0
-for name in nl en+nl; do
+for name in nl en+nl noprefix; do
     export_gguf "$tmp/$name.model" "$name" || { cat "$tmp/$name.export.err"; fail "export of $name.model"; }
     for text in crafted nl fy eu; do
         n=$(differing "$tmp/$name.model" "$tmp/$name.gguf" "$data/$text.txt")
@@ -100,4 +109,19 @@ export_gguf "$tmp/uni.model" uni || rc=$?
 [ "$rc" -eq 1 ] && grep -q "uni.model: .*a unigram model" "$tmp/uni.export.err" ||
     { cat "$tmp/uni.export.err"; fail "a unigram tokenizer was not refused (exit $rc)"; }
 echo "unigram tokenizer refused"
+
+# User-defined pieces: refused; exported anyway, llama.cpp cuts the text at them and puts
+# "▁" before what follows (the check's reason, seen here).
+"$LG_BIN/tokenize" train -t bpe -v 1000 --byte-fallback --user-symbols '<lang>' -o "$tmp/user" \
+    tests/data/tokenize/nl.txt 2>/dev/null
+rc=0
+export_gguf "$tmp/user.model" user || rc=$?
+[ "$rc" -eq 1 ] && grep -q "user.model: .*1 user-defined pieces (<lang>)" "$tmp/user.export.err" ||
+    { cat "$tmp/user.export.err"; fail "a tokenizer with user-defined pieces was not refused (exit $rc)"; }
+rm -rf "$tmp/user.hf"
+export_gguf "$tmp/user.model" user --allow-tokenizer-mismatch || fail "export with the override"
+printf 'de fietsen<lang>en meer\nzonder het stuk\n' >"$tmp/user.txt"
+n=$(differing "$tmp/user.model" "$tmp/user.gguf" "$tmp/user.txt")
+echo "user-defined pieces refused; exported anyway, $n of 2 lines differ"
+[ "$n" -eq 1 ] || fail "expected the line with <lang> (only) to differ"
 echo "gguf_tokenize_parity: passed"
