@@ -81,6 +81,13 @@ grep "^lines by main script" "$W/stats.txt" | tr ' ' '\n' |
     2> "$W/train.err"
 grep -q "^tokenize train: $W/en.model normalises text with 'identity' (no character rewritten; spaces kept as given); its pieces were learned from NFKC text" \
     "$W/train.err" || { cat "$W/train.err" >&2; fail "train does not state its normaliser"; }
+# ... and whether llama.cpp (a GGUF export) reproduces it: yes for BPE with byte fallback,
+# not for a unigram model (named as the reason)
+grep -q "^tokenize train: $W/en.model: llama.cpp tokenizes text exactly as it does" "$W/train.err" ||
+    { cat "$W/train.err" >&2; fail "train does not say llama.cpp reproduces a BPE model"; }
+"$TOK" train -o "$W/nl-plain" --vocab-size 1000 "$DATA/nl.txt" 2> "$W/train.err"
+grep -q "^tokenize train: $W/nl-plain.model: adapt export --gguf will refuse it, as llama.cpp would tokenize text differently: a unigram model" \
+    "$W/train.err" || { cat "$W/train.err" >&2; fail "train does not warn about a unigram model"; }
 "$TOK" train -o "$W/en-nfkc" --model-type bpe --vocab-size 600 --byte-fallback \
     --model-normalizer nmt_nfkc "$DATA/en.txt" 2> "$W/train.err"
 grep -q "normalises text with 'nmt_nfkc' (NFKC inside the model; leading, trailing and repeated spaces removed)" \

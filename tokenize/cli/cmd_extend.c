@@ -166,6 +166,7 @@ int tok_cmd_extend(int argc, char **argv)
         fprintf(stderr, "tokenize extend: note: %s normalises with %s; its pieces were learned "
                 "from text normalised that way, the merged model does not apply it\n",
                 target_path, target_desc);
+    tok_note_llama_cpp(merged_m, "extend", paths.model);
     rc = 0;
     if (measure && measure_change(base_m, merged_m, measure, &err) < 0)
         rc = -1;

@@ -185,9 +185,10 @@ int tok_cmd_train(int argc, char **argv)
     }
     char desc[200];
     lg_spm_describe_normalizer(written, desc, sizeof desc);
-    lg_spm_free(written);
     fprintf(stderr, "tokenize train: %s normalises text with %s; its pieces were learned from "
             "%s text\n", paths.model, desc, nfc ? "NFC" : "NFKC");
+    tok_note_llama_cpp(written, "train", paths.model);
+    lg_spm_free(written);
     fprintf(stderr, "tokenize train: %s and %s: %d pieces (%s); %lld lines read, %lld not blank",
             paths.model, paths.vocab, opt.vocab_size, opt.model_type, (long long)feed.lines_read,
             (long long)feed.lines_given);
