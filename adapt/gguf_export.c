@@ -249,8 +249,12 @@ static int set_vocab(lg_gguf_writer *w, const lg_spm *spm, const char *spm_path,
         (pad >= 0 &&
          lg_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)pad, err) < 0))
         goto done;
-    /* Llama's SentencePiece tokenizers prepend BOS and never append EOS. */
-    if (lg_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1, err) < 0 ||
+    /* Llama's SentencePiece tokenizers prepend BOS and never append EOS; the "▁" before
+     * the text is the model's add_dummy_prefix (llama.cpp's default is true). */
+    lg_spm_info info;
+    lg_spm_get_info(spm, &info);
+    if (lg_gguf_set_bool(w, "tokenizer.ggml.add_space_prefix", info.add_dummy_prefix, err) < 0 ||
+        lg_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1, err) < 0 ||
         lg_gguf_set_bool(w, "tokenizer.ggml.add_eos_token", 0, err) < 0)
         goto done;
     rc = 0;
@@ -323,6 +327,18 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     lg_spm *spm = lg_spm_load(spm_path, err);
     if (!spm)
         return -1;
+    /* llama.cpp must turn text into the ids the model was trained on */
+    char why[1024];
+    int same = lg_spm_llama_cpp_check(spm, why, sizeof why, err);
+    if (same < 0 || (!same && !opt->allow_tokenizer_mismatch)) {
+        if (same == 0)
+            lg_fail(err, "%s: llama.cpp would tokenize text differently from lingraft: %s", spm_path,
+                    why);
+        lg_spm_free(spm);
+        return -1;
+    }
+    if (!same && opt->warning && opt->warning_len)
+        snprintf(opt->warning, opt->warning_len, "%s", why);
     exporter x = {.model_dir = model_dir, .cfg = &cfg, .f16 = opt->f16};
     int rc = -1;
     x.weights = lg_weights_open_dir(model_dir, err);

@@ -163,13 +163,19 @@ void lg_gguf_describe(const lg_gguf *g, void *file /* FILE * */);
 typedef struct {
     int f16;              /* store matrices as F16 (vectors stay F32, as llama.cpp's converter) */
     const char *name;     /* general.name; default: the model directory's base name */
+    /* A tokenizer that llama.cpp cannot reproduce (lg_spm_llama_cpp_check: a normaliser
+     * such as NFKC, a unigram model, no byte fallback) is an error unless this is set;
+     * then the reasons are copied to warning (when not NULL) and the file is written. */
+    int allow_tokenizer_mismatch;
+    char *warning;
+    size_t warning_len;
 } lg_gguf_export_options;
 
 /* Writes the HF model in model_dir (config.json + safetensors, llama/mistral/qwen2;
  * q/k/v biases are kept, llama.cpp's llama graph adds them) with the SentencePiece
  * vocabulary of spm_path as a llama.cpp "llama" GGUF. A tokenizer with fewer pieces
  * than the model's vocab_size is padded with unused "[PADn]" tokens; more pieces is an
- * error. */
+ * error, and so is one llama.cpp would tokenize text differently with (see above). */
 int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *out_path,
                       const lg_gguf_export_options *opt, lg_error *err);
 

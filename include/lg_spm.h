@@ -67,6 +67,42 @@ void lg_spm_pieces_free(lg_spm_pieces *pieces);
  * in *data, its size in *len.  Returns 0 or -1. */
 int lg_spm_serialized(const lg_spm *m, uint8_t **data, size_t *len, lg_error *err);
 
+/* What the model does with text besides its pieces, from its ModelProto. */
+typedef struct {
+    char normalizer[64];          /* NormalizerSpec.name: "identity", "nmt_nfkc", ... ("" when
+                                     the model names none) */
+    size_t charsmap_bytes;        /* its character map; 0: no character is rewritten */
+    int add_dummy_prefix;         /* a "▁" before the text */
+    int remove_extra_whitespaces; /* leading, trailing and repeated spaces dropped */
+    int escape_whitespaces;       /* spaces become "▁" */
+    int model_type;               /* 1 unigram, 2 bpe, 3 word, 4 char */
+    int treat_whitespace_as_suffix;
+    int byte_pieces;              /* pieces of type BYTE (256 with byte fallback) */
+    int user_defined_pieces;      /* pieces of type USER_DEFINED */
+} lg_spm_info;
+
+void lg_spm_get_info(const lg_spm *m, lg_spm_info *out);
+/* "unigram", "bpe", "word", "char". */
+const char *lg_spm_model_type_name(int model_type);
+/* One phrase for messages: "identity (text is encoded as given)" or
+ * "nmt_nfkc (NFKC inside the model), collapses spaces", ... */
+void lg_spm_describe_normalizer(const lg_spm *m, char *buf, size_t n);
+/* The code points (of planes 0-3 and 14, surrogates excepted) that m encodes, each alone,
+ * into other ids than the same model without its normaliser does (identity, spaces kept):
+ * the characters its normaliser rewrites or drops. *count, and up to `n_examples` of
+ * them as UTF-8 separated by spaces in examples (NUL-terminated, examples_len bytes at
+ * most). 0 for a model whose normaliser changes nothing. Returns 0 or -1. */
+int lg_spm_count_normalized(const lg_spm *m, long *count, char *examples, size_t examples_len,
+                            int n_examples, lg_error *err);
+/* Whether llama.cpp's SentencePiece tokenizer (GGUF tokenizer.ggml.model "llama") can
+ * encode every text as m does. It runs SentencePiece's BPE merge over the text as given,
+ * spaces escaped to "▁" and a "▁" prepended (tokenizer.ggml.add_space_prefix), with
+ * byte fallback for characters outside the pieces; it applies no normaliser, and it cuts
+ * the text at user-defined pieces and prepends "▁" to the text after each. Returns 1
+ * when it can, 0 when it cannot, with the reasons in why (counts included), -1 on
+ * error. */
+int lg_spm_llama_cpp_check(const lg_spm *m, char *why, size_t why_len, lg_error *err);
+
 /* The tokenizer at path behind the core's interface (lg_tokenizer.h): a SentencePiece
  * .model. Free it with lg_tokenizer_free. */
 lg_tokenizer *lg_tokenizer_load(const char *path, lg_error *err);
@@ -86,8 +122,12 @@ typedef struct {
     int byte_fallback;               /* 0/1 */
     int split_digits;                /* 0/1 */
     const char *user_defined_symbols;/* comma-separated, or NULL */
-    const char *normalization_rule;  /* SentencePiece rule inside the model: "nmt_nfkc"
-                                        (default), "nfkc", "identity", ... */
+    const char *normalization_rule;  /* SentencePiece rule inside the model: "identity"
+                                        (default: none), "nmt_nfkc", "nfkc", ... */
+    int keep_extra_whitespaces;      /* 1 (default): the model keeps leading, trailing and
+                                        repeated spaces (remove_extra_whitespaces false);
+                                        with identity, text is encoded exactly as given,
+                                        as llama.cpp's SentencePiece tokenizer does */
     int64_t input_sentence_size;     /* sample at most this many lines (0 = all) */
     int shuffle_input_sentence;      /* reservoir-sample rather than take the first N */
     int max_sentence_length;         /* bytes; default 4192, longer lines are skipped */

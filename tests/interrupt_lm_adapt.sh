@@ -79,7 +79,8 @@ for sig in INT TERM; do
     # the GGUF file is converted from a temporary Hugging Face directory: stopped while the
     # .gguf is written, that directory must go too
     stopped $sig "$W/nl.gguf" nl.gguf.tmp. \
-        "$ADAPT" export --base "$W/base" --pack "$W/nl.pack" --gguf "$W/nl.gguf"
+        "$ADAPT" export --base "$W/base" --pack "$W/nl.pack" --gguf "$W/nl.gguf" \
+        --allow-tokenizer-mismatch # tiny301.model: unigram
     # lm train stopped while saving its first checkpoint: no checkpoint, no -o directory
     stopped $sig "$W/run" optimizer.safetensors.tmp. \
         "$LM" train "$W/base" --text $D/heldout.txt --tokenizer "$TOK" --steps 2 --batch 1 \

@@ -189,7 +189,8 @@ echo "someone's file" >"$W/nl.gguf"
 # shellcheck disable=SC2086
 refused "adapt export --gguf over a file" "$W/nl.gguf" "give --force" $export --gguf "$W/nl.gguf"
 # shellcheck disable=SC2086
-ok "adapt export --gguf --force" $export --gguf "$W/nl.gguf" --force
+# (the pack's tiny301.model is a unigram model: llama.cpp cannot segment text with it)
+ok "adapt export --gguf --force" $export --gguf "$W/nl.gguf" --force --allow-tokenizer-mismatch
 "$ADAPT" info "$W/nl.gguf" >/dev/null || fail "--force did not write a GGUF file"
 
 # what every refusal and every run left: no temporaries

@@ -23,6 +23,10 @@
 #define FIX "tests/fixtures/hf/"
 #define TOK301 "tests/data/gguf/tiny301.model"
 #define TOK257 "tests/data/gguf/tiny257.model"
+#define BPE301 "tests/data/gguf/bpe301.model"
+
+/* for tests of other refusals: the unigram tiny301 allowed */
+static const lg_gguf_export_options allow = {.allow_tokenizer_mismatch = 1};
 
 static cJSON *load_config(const char *dir)
 {
@@ -87,7 +91,9 @@ static float get_f32(const lg_gguf *g, const char *key)
 static lg_gguf *export_and_open(const char *model, const char *tok, const char *out, int f16)
 {
     lg_error err;
-    lg_gguf_export_options opt = {.f16 = f16};
+    /* tiny301/tiny257 are unigram models (refused without the override, see
+     * refuses_a_tokenizer_llama_cpp_would_not_reproduce): these tests check the rest */
+    lg_gguf_export_options opt = {.f16 = f16, .allow_tokenizer_mismatch = 1};
     if (lg_gguf_export_hf(model, tok, out, &opt, &err) < 0)
         fail_msg("%s", err.msg);
     lg_gguf *g = lg_gguf_open(out, &err);
@@ -535,10 +541,40 @@ static void exports_every_llama_bias(void **state)
     unlink(out);
 
     write_synthetic_llama(dir, 1);
-    assert_int_equal(lg_gguf_export_hf(dir, TOK301, out, NULL, &err), -1);
+    assert_int_equal(lg_gguf_export_hf(dir, TOK301, out, &allow, &err), -1);
     assert_non_null(strstr(err.msg, "model.layers.0.mlp.extra.weight"));
     assert_int_not_equal(access(out, F_OK), 0);
     assert_int_equal(system("rm -rf build/test_gguf_export_bias"), 0);
+}
+
+/* A tokenizer llama.cpp would segment text differently with is an error unless allowed;
+ * then the reasons come back as a warning. One it reproduces (BPE, byte fallback, no
+ * normaliser, spaces kept) is written with add_space_prefix from its add_dummy_prefix. */
+static void refuses_a_tokenizer_llama_cpp_would_not_reproduce(void **state)
+{
+    (void)state;
+    const char *out = "build/test_gguf_export_tok.gguf";
+    unlink(out);
+    lg_error err;
+    assert_int_equal(lg_gguf_export_hf(FIX "llama-tiny", TOK301, out, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, TOK301));
+    assert_non_null(strstr(err.msg, "a unigram model"));
+    assert_non_null(strstr(err.msg, "leading, trailing and repeated spaces removed"));
+    assert_int_not_equal(access(out, F_OK), 0);
+    char warning[1024] = "";
+    lg_gguf_export_options opt = {.allow_tokenizer_mismatch = 1, .warning = warning,
+                                  .warning_len = sizeof warning};
+    assert_int_equal(lg_gguf_export_hf(FIX "llama-tiny", TOK301, out, &opt, &err), 0);
+    assert_non_null(strstr(warning, "a unigram model"));
+    unlink(out);
+    assert_int_equal(lg_gguf_export_hf(FIX "llama-tiny", BPE301, out, NULL, &err), 0);
+    lg_gguf *g = lg_gguf_open(out, &err);
+    assert_non_null(g);
+    int add_space = 0;
+    assert_int_equal(lg_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &add_space, &err), 0);
+    assert_int_equal(add_space, 1);
+    lg_gguf_close(g);
+    unlink(out);
 }
 
 static void pads_a_smaller_tokenizer(void **state)
@@ -558,7 +594,7 @@ static void refuses_what_it_cannot_export(void **state)
     unlink(out);
     lg_error err;
     /* 301 pieces for a 257-row model */
-    assert_int_equal(lg_gguf_export_hf(FIX "qwen2-tiny", TOK301, out, NULL, &err), -1);
+    assert_int_equal(lg_gguf_export_hf(FIX "qwen2-tiny", TOK301, out, &allow, &err), -1);
     assert_non_null(strstr(err.msg, "301 pieces"));
     assert_non_null(strstr(err.msg, "257"));
     assert_int_not_equal(access(out, F_OK), 0);
@@ -597,6 +633,7 @@ int main(void)
         cmocka_unit_test(exports_every_llama_bias),
         cmocka_unit_test(pads_a_smaller_tokenizer),
         cmocka_unit_test(refuses_what_it_cannot_export),
+        cmocka_unit_test(refuses_a_tokenizer_llama_cpp_would_not_reproduce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

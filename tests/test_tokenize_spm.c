@@ -39,7 +39,8 @@ static int train(const char *path, const lg_spm_train_options *opt, uint8_t **mo
     return rc;
 }
 
-/* Trains one small byte-fallback unigram model on the Dutch text, shared by the tests. */
+/* Trains one small byte-fallback unigram model on the Dutch text, shared by the tests,
+ * with the library's defaults: no normaliser inside the model, spaces kept. */
 static int setup(void **state)
 {
     lg_spm_train_options opt;
@@ -64,8 +65,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* What the tokenizer promises to give back: the ICU-cleaned line with SentencePiece's
- * whitespace handling (runs of spaces collapsed, none at either end). */
+/* What a model with NFKC inside (nmt_nfkc, SentencePiece's old default) gives back: the
+ * ICU-cleaned line with SentencePiece's whitespace handling (runs of spaces collapsed,
+ * none at either end). */
 static char *normalised(lg_text_cleaner *c, const char *line, size_t len)
 {
     const char *clean;
@@ -85,7 +87,28 @@ static char *normalised(lg_text_cleaner *c, const char *line, size_t len)
     return out;
 }
 
-static void round_trip(const lg_spm *m, const char *path, int64_t *checked)
+/* The line itself, but for the character "▁" (U+2581), which stands for a space in
+ * SentencePiece's pieces and decodes as one (in llama.cpp too). */
+static char *as_given(const char *line, size_t len)
+{
+    char *out = malloc(len + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i + 2 < len && !memcmp(line + i, "\u2581", 3)) {
+            out[k++] = ' ';
+            i += 2;
+        } else {
+            out[k++] = line[i];
+        }
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* decode(encode(x)) must be x itself (U+2581 aside) for a model with no normaliser (every line as it
+ * is: tabs, runs of spaces, characters NFKC would change), and the NFKC-normalised,
+ * space-collapsed x for a model with NFKC inside (given that text). */
+static void round_trip(const lg_spm *m, const char *path, int nfkc_model, int64_t *checked)
 {
     lg_error err;
     lg_corpus_reader *r = lg_corpus_open(path, &err);
@@ -96,7 +119,7 @@ static void round_trip(const lg_spm *m, const char *path, int64_t *checked)
     const char *line;
     size_t len;
     while (lg_corpus_next(r, &line, &len, &err) > 0) {
-        char *expect = normalised(c, line, len);
+        char *expect = nfkc_model ? normalised(c, line, len) : as_given(line, len);
         assert_int_equal(lg_spm_encode(m, expect, strlen(expect), &ids, &err), 0);
         char *text = lg_spm_decode(m, ids.ids, ids.n, &err);
         assert_non_null(text);
@@ -129,10 +152,77 @@ static void round_trip(const lg_spm *m, const char *path, int64_t *checked)
 static void round_trips(void **state)
 {
     int64_t n = 0;
-    round_trip(*state, "tests/data/tokenize/nl.txt", &n);
-    round_trip(*state, "tests/data/tokenize/ru.txt", &n); /* unseen script: byte fallback */
-    round_trip(*state, "tests/data/tokenize/en.txt", &n);
+    round_trip(*state, "tests/data/tokenize/nl.txt", 0, &n);
+    round_trip(*state, "tests/data/tokenize/ru.txt", 0, &n); /* unseen script: byte fallback */
+    round_trip(*state, "tests/data/tokenize/en.txt", 0, &n);
+    round_trip(*state, "tests/data/parity/crafted.txt", 0, &n); /* what NFKC would change */
     assert_true(n > 2000);
+}
+
+/* A model trained with SentencePiece's nmt_nfkc rule inside (and spaces collapsed): it
+ * states so, counts the characters its normaliser rewrites, and llama.cpp's check says
+ * why it cannot reproduce it. The default model: identity, nothing rewritten. */
+static void normalisers(void **state)
+{
+    const lg_spm *plain = *state;
+    lg_spm_info info;
+    lg_spm_get_info(plain, &info);
+    assert_string_equal(info.normalizer, "identity");
+    assert_int_equal(info.charsmap_bytes, 0);
+    assert_int_equal(info.remove_extra_whitespaces, 0);
+    assert_int_equal(info.add_dummy_prefix, 1);
+    assert_int_equal(info.escape_whitespaces, 1);
+    assert_int_equal(info.model_type, 1);
+    assert_int_equal(info.byte_pieces, 256);
+    assert_int_equal(info.user_defined_pieces, 0);
+    long count = -1;
+    char examples[64];
+    lg_error err;
+    assert_int_equal(lg_spm_count_normalized(plain, &count, examples, sizeof examples, 3, &err), 0);
+    assert_int_equal(count, 0);
+    char why[1024];
+    assert_int_equal(lg_spm_llama_cpp_check(plain, why, sizeof why, &err), 0);
+    assert_non_null(strstr(why, "a unigram model"));    /* its only reason */
+    assert_null(strstr(why, "normaliser"));
+
+    lg_spm_train_options opt;
+    lg_spm_train_defaults(&opt);
+    opt.vocab_size = 800;
+    opt.byte_fallback = 1;
+    opt.model_type = "bpe";
+    uint8_t *bytes;
+    size_t len;
+    assert_int_equal(train("tests/data/tokenize/nl.txt", &opt, &bytes, &len, &err), 0);
+    lg_spm *bpe = lg_spm_load_serialized(bytes, len, "nl-bpe", &err);
+    free(bytes);
+    assert_non_null(bpe);
+    assert_int_equal(lg_spm_llama_cpp_check(bpe, why, sizeof why, &err), 1);
+    assert_string_equal(why, "");
+    lg_spm_free(bpe);
+
+    opt.normalization_rule = "nmt_nfkc";
+    opt.keep_extra_whitespaces = 0;
+    assert_int_equal(train("tests/data/tokenize/nl.txt", &opt, &bytes, &len, &err), 0);
+    lg_spm *nfkc = lg_spm_load_serialized(bytes, len, "nl-nfkc", &err);
+    free(bytes);
+    assert_non_null(nfkc);
+    lg_spm_get_info(nfkc, &info);
+    assert_string_equal(info.normalizer, "nmt_nfkc");
+    assert_true(info.charsmap_bytes > 0);
+    assert_int_equal(info.remove_extra_whitespaces, 1);
+    assert_int_equal(info.model_type, 2);
+    char desc[200];
+    lg_spm_describe_normalizer(nfkc, desc, sizeof desc);
+    assert_non_null(strstr(desc, "NFKC inside the model"));
+    assert_int_equal(lg_spm_count_normalized(nfkc, &count, examples, sizeof examples, 3, &err), 0);
+    assert_true(count > 4000);      /* compatibility characters of every script */
+    assert_string_equal(examples, "\u2026 \ufb01 \u00b2");
+    assert_int_equal(lg_spm_llama_cpp_check(nfkc, why, sizeof why, &err), 0);
+    assert_non_null(strstr(why, "'nmt_nfkc'"));
+    int64_t n = 0;
+    round_trip(nfkc, "tests/data/tokenize/nl.txt", 1, &n);
+    assert_true(n > 500);   /* (nmt_nfkc also maps zero-width spaces: not ICU's NFKC) */
+    lg_spm_free(nfkc);
 }
 
 static void lookups(void **state)
@@ -240,6 +330,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips),
         cmocka_unit_test(lookups),
+        cmocka_unit_test(normalisers),
         cmocka_unit_test(serialized_round_trip),
         cmocka_unit_test(vocabulary_too_large),
         cmocka_unit_test(invalid_utf8_is_an_error),

@@ -74,9 +74,42 @@ grep "^lines by main script" "$W/stats.txt" | tr ' ' '\n' |
     awk -v n="$(wc -l < "$DATA/ru.txt")" 'p == "Cyrl" { cyrl = $1 } /^[0-9]+$/ { sum += $1 }
         { p = $1 } END { exit !(sum == n && cyrl > n / 2) }' || fail "lines by main script"
 
+# -- normalisation: the model applies none (identity, spaces kept) and says so; its pieces
+# are learned from NFKC text. decode(encode(x)) is x, "…" and runs of spaces included
+# (an NFKC model gives "..." and one space: the negative control).
+"$TOK" train --force -o "$W/en" --model-type bpe --vocab-size 600 --byte-fallback "$DATA/en.txt" \
+    2> "$W/train.err"
+grep -q "^tokenize train: $W/en.model normalises text with 'identity' (no character rewritten; spaces kept as given); its pieces were learned from NFKC text" \
+    "$W/train.err" || { cat "$W/train.err" >&2; fail "train does not state its normaliser"; }
+# ... and whether llama.cpp (a GGUF export) reproduces it: yes for BPE with byte fallback,
+# not for a unigram model (named as the reason)
+grep -q "^tokenize train: $W/en.model: llama.cpp tokenizes text exactly as it does" "$W/train.err" ||
+    { cat "$W/train.err" >&2; fail "train does not say llama.cpp reproduces a BPE model"; }
+"$TOK" train -o "$W/nl-plain" --vocab-size 1000 "$DATA/nl.txt" 2> "$W/train.err"
+grep -q "^tokenize train: $W/nl-plain.model: adapt export --gguf will refuse it, as llama.cpp would tokenize text differently: a unigram model" \
+    "$W/train.err" || { cat "$W/train.err" >&2; fail "train does not warn about a unigram model"; }
+"$TOK" train -o "$W/en-nfkc" --model-type bpe --vocab-size 600 --byte-fallback \
+    --model-normalizer nmt_nfkc "$DATA/en.txt" 2> "$W/train.err"
+grep -q "normalises text with 'nmt_nfkc' (NFKC inside the model; leading, trailing and repeated spaces removed)" \
+    "$W/train.err" || { cat "$W/train.err" >&2; fail "train does not state an NFKC normaliser"; }
+printf 'Wait\342\200\246  the \357\254\201le  \n' > "$W/nfkc.txt"
+"$TOK" encode -m "$W/en.model" --ids "$W/nfkc.txt" | "$TOK" decode -m "$W/en.model" --ids |
+    cmp -s - "$W/nfkc.txt" || fail "an identity model changed the text"
+printf 'Wait... the file\n' > "$W/nfkc.expected"
+"$TOK" encode -m "$W/en-nfkc.model" --ids "$W/nfkc.txt" | "$TOK" decode -m "$W/en-nfkc.model" --ids |
+    cmp -s - "$W/nfkc.expected" || fail "an nmt_nfkc model did not normalise"
+
 # -- extend: base ids unchanged, Debian's spm_encode reads the merged model -------------
 "$TOK" extend "$W/en.model" "$W/nl.model" -o "$W/merged.model" --measure "$DATA/en.txt" \
-    > "$W/measure.txt"
+    > "$W/measure.txt" 2> "$W/extend.err"
+# the merged model is the base's but for its pieces: it normalises as the base does, and
+# says so (and that the target's pieces were learned under another rule when they were)
+grep -q "^tokenize extend: $W/merged.model normalises text as $W/en.model does: 'identity' (no character rewritten; spaces kept as given)" \
+    "$W/extend.err" || { cat "$W/extend.err" >&2; fail "extend does not state its normaliser"; }
+"$TOK" extend "$W/en-nfkc.model" "$W/nl.model" -o "$W/merged-nfkc.model" 2> "$W/extend.err"
+grep -q "normalises text as $W/en-nfkc.model does: 'nmt_nfkc'" "$W/extend.err" &&
+    grep -q "note: $W/nl.model normalises with 'identity'" "$W/extend.err" ||
+    { cat "$W/extend.err" >&2; fail "extend does not state the base's NFKC normaliser"; }
 grep -q "lines (.*%) encode differently" "$W/measure.txt" || fail "extend --measure report"
 n_base=$(wc -l < "$W/en.vocab")
 n_new=$(($(wc -l < "$W/merged.new-ids.tsv") - 1))

@@ -95,13 +95,74 @@ static int parse_piece(const uint8_t *data, size_t start, size_t len, lg_spm_pro
     return have_piece ? 0 : -1;
 }
 
+/* TrainerSpec: model_type (3) and treat_whitespace_as_suffix (24). */
+static int parse_trainer(const uint8_t *data, size_t start, size_t len, lg_spm_proto *out)
+{
+    size_t pos = start, end = start + len;
+    while (pos < end) {
+        uint64_t key, v;
+        if (read_varint(data, end, &pos, &key) < 0)
+            return -1;
+        int field = (int)(key >> 3), wire = (int)(key & 7);
+        if ((field == 3 || field == 24) && wire == WIRE_VARINT) {
+            if (read_varint(data, end, &pos, &v) < 0)
+                return -1;
+            if (field == 24)
+                out->treat_whitespace_as_suffix = v != 0;
+            else if (v >= 1 && v <= 4) /* an unknown enum value leaves the default */
+                out->model_type = (int)v;
+        } else if (field == 0 || skip_value(data, end, &pos, wire, NULL, NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* NormalizerSpec: name (1), precompiled_charsmap (2), the three flags (3, 4, 5). */
+static int parse_normalizer(const uint8_t *data, size_t start, size_t len,
+                            lg_spm_proto_normalizer *n)
+{
+    size_t pos = start, end = start + len;
+    while (pos < end) {
+        uint64_t key, v;
+        if (read_varint(data, end, &pos, &key) < 0)
+            return -1;
+        int field = (int)(key >> 3), wire = (int)(key & 7);
+        if ((field == 1 || field == 2) && wire == WIRE_BYTES) {
+            size_t s, l;
+            if (skip_value(data, end, &pos, wire, &s, &l) < 0)
+                return -1;
+            if (field == 2) {
+                n->charsmap_len = l;
+            } else {
+                size_t k = l < sizeof n->name - 1 ? l : sizeof n->name - 1;
+                memcpy(n->name, data + s, k);
+                n->name[k] = 0;
+            }
+        } else if (field >= 3 && field <= 5 && wire == WIRE_VARINT) {
+            if (read_varint(data, end, &pos, &v) < 0)
+                return -1;
+            int *flag = field == 3   ? &n->add_dummy_prefix
+                        : field == 4 ? &n->remove_extra_whitespaces
+                                     : &n->escape_whitespaces;
+            *flag = v != 0;
+        } else if (field == 0 || skip_value(data, end, &pos, wire, NULL, NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int lg_spm_proto_parse(const uint8_t *data, size_t len, const char *name, lg_spm_proto *out,
                        lg_error *err)
 {
     memset(out, 0, sizeof *out);
-    size_t pos = 0, cap = 0;
+    out->model_type = 1;
+    out->normalizer.add_dummy_prefix = out->normalizer.remove_extra_whitespaces =
+        out->normalizer.escape_whitespaces = 1;
+    size_t pos = 0, cap = 0, field_start = 0;
     while (pos < len) {
-        size_t field_start = pos;
+        field_start = pos;
         uint64_t key;
         if (read_varint(data, len, &pos, &key) < 0)
             goto corrupt;
@@ -111,6 +172,12 @@ int lg_spm_proto_parse(const uint8_t *data, size_t len, const char *name, lg_spm
         size_t sub = 0, sub_len = 0;
         if (skip_value(data, len, &pos, wire, &sub, &sub_len) < 0)
             goto corrupt;
+        /* protobuf merges repeated occurrences of a message field: read each in turn */
+        if (field == 2 && wire == WIRE_BYTES && parse_trainer(data, sub, sub_len, out) < 0)
+            goto corrupt_at_field;
+        if (field == 3 && wire == WIRE_BYTES &&
+            parse_normalizer(data, sub, sub_len, &out->normalizer) < 0)
+            goto corrupt_at_field;
         if (field != 1)
             continue;
         if (wire != WIRE_BYTES)
@@ -124,10 +191,8 @@ int lg_spm_proto_parse(const uint8_t *data, size_t len, const char *name, lg_spm
             }
             out->pieces = grown;
         }
-        if (parse_piece(data, sub, sub_len, &out->pieces[out->n]) < 0) {
-            pos = field_start;
-            goto corrupt;
-        }
+        if (parse_piece(data, sub, sub_len, &out->pieces[out->n]) < 0)
+            goto corrupt_at_field;
         out->n++;
         out->pieces_end = pos;
     }
@@ -136,6 +201,8 @@ int lg_spm_proto_parse(const uint8_t *data, size_t len, const char *name, lg_spm
         return lg_fail(err, "%s: not a SentencePiece model (no pieces)", name);
     }
     return 0;
+corrupt_at_field:
+    pos = field_start;
 corrupt:
     lg_spm_proto_free(out);
     return lg_fail(err, "%s: not a SentencePiece model (corrupt protobuf near byte %zu)", name,
@@ -199,4 +266,45 @@ size_t lg_spm_proto_write_piece(uint8_t *buf, const char *piece, size_t piece_le
     buf[n++] = (3 << 3) | WIRE_VARINT; /* SentencePiece.type */
     n += write_varint(buf + n, (uint64_t)type);
     return n;
+}
+
+int lg_spm_proto_set_identity(const uint8_t *data, size_t len, const char *name,
+                              int add_dummy_prefix, int escape_whitespaces, uint8_t **out,
+                              size_t *out_len, lg_error *err)
+{
+    static const char rule[] = "identity";
+    size_t inner = 2 + sizeof rule - 1 + 3 * 2; /* name, then fields 3, 4, 5 of one byte each */
+    uint8_t *buf = malloc(len + 2 + inner);
+    if (!buf)
+        return lg_fail(err, "%s: out of memory", name);
+    size_t pos = 0, n = 0;
+    while (pos < len) {
+        size_t field_start = pos;
+        uint64_t key;
+        if (read_varint(data, len, &pos, &key) < 0 ||
+            skip_value(data, len, &pos, (int)(key & 7), NULL, NULL) < 0) {
+            free(buf);
+            return lg_fail(err, "%s: not a SentencePiece model (corrupt protobuf near byte %zu)",
+                           name, field_start);
+        }
+        if ((key >> 3) == 3)
+            continue; /* the old NormalizerSpec */
+        memcpy(buf + n, data + field_start, pos - field_start);
+        n += pos - field_start;
+    }
+    buf[n++] = (3 << 3) | WIRE_BYTES;
+    n += write_varint(buf + n, inner);
+    buf[n++] = (1 << 3) | WIRE_BYTES;
+    buf[n++] = (uint8_t)(sizeof rule - 1);
+    memcpy(buf + n, rule, sizeof rule - 1);
+    n += sizeof rule - 1;
+    buf[n++] = (3 << 3) | WIRE_VARINT;
+    buf[n++] = add_dummy_prefix ? 1 : 0;
+    buf[n++] = (4 << 3) | WIRE_VARINT;
+    buf[n++] = 0;
+    buf[n++] = (5 << 3) | WIRE_VARINT;
+    buf[n++] = escape_whitespaces ? 1 : 0;
+    *out = buf;
+    *out_len = n;
+    return 0;
 }

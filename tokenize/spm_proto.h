@@ -23,10 +23,25 @@ typedef struct {
     int type;               /* enum lg_spm_type */
 } lg_spm_proto_piece;
 
+/* ModelProto field 3, NormalizerSpec: how SentencePiece rewrites text before encoding.
+ * Absent fields take protobuf's defaults (the three flags 1). */
+typedef struct {
+    char name[64];                 /* field 1, e.g. "nmt_nfkc", "identity" ("" if absent;
+                                      cut at 63 bytes) */
+    size_t charsmap_len;           /* field 2, precompiled_charsmap: 0 = no character mapping */
+    int add_dummy_prefix;          /* field 3 */
+    int remove_extra_whitespaces;  /* field 4 */
+    int escape_whitespaces;        /* field 5 */
+} lg_spm_proto_normalizer;
+
 typedef struct {
     lg_spm_proto_piece *pieces;
     size_t n;
     size_t pieces_end;      /* byte offset just past the last field-1 record */
+    lg_spm_proto_normalizer normalizer;
+    int model_type;                 /* TrainerSpec (field 2) field 3: 1 unigram (default),
+                                       2 bpe, 3 word, 4 char */
+    int treat_whitespace_as_suffix; /* TrainerSpec field 24 */
 } lg_spm_proto;
 
 /* Parses the top level and every field-1 record of data[0..len); `name` for messages. */
@@ -39,6 +54,14 @@ void lg_spm_proto_free(lg_spm_proto *p);
 size_t lg_spm_proto_piece_size(size_t piece_len);
 size_t lg_spm_proto_write_piece(uint8_t *buf, const char *piece, size_t piece_len, float score,
                                 int type);
+
+/* The model in data with its NormalizerSpec replaced by one that maps no character and
+ * keeps every space (name "identity", no charsmap, remove_extra_whitespaces false,
+ * add_dummy_prefix and escape_whitespaces as given): the same model without its
+ * normaliser. *out (malloc'd) and *out_len receive it. */
+int lg_spm_proto_set_identity(const uint8_t *data, size_t len, const char *name,
+                              int add_dummy_prefix, int escape_whitespaces, uint8_t **out,
+                              size_t *out_len, lg_error *err);
 
 /* How appended pieces are scored. */
 typedef enum {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -31,6 +32,7 @@ struct lg_spm {
     std::string serialized;
     std::vector<int> types;   // from our own reading of the proto: NORMAL vs USER_DEFINED too
     std::string name;
+    lg_spm_info info;         // normaliser and trainer fields, from our reading too
 };
 
 static const char *status_text(const sentencepiece::util::Status &st)
@@ -52,8 +54,20 @@ extern "C" lg_spm *lg_spm_load_serialized(const void *data, size_t len, const ch
         m->name = name;
         m->serialized.assign(static_cast<const char *>(data), len);
         m->types.resize(proto.n);
-        for (size_t i = 0; i < proto.n; i++)
+        memset(&m->info, 0, sizeof m->info);
+        for (size_t i = 0; i < proto.n; i++) {
             m->types[i] = proto.pieces[i].type;
+            m->info.byte_pieces += proto.pieces[i].type == LG_SPM_BYTE;
+            m->info.user_defined_pieces += proto.pieces[i].type == LG_SPM_USER_DEFINED;
+        }
+        const lg_spm_proto_normalizer &ns = proto.normalizer;
+        memcpy(m->info.normalizer, ns.name, sizeof m->info.normalizer);
+        m->info.charsmap_bytes = ns.charsmap_len;
+        m->info.add_dummy_prefix = ns.add_dummy_prefix;
+        m->info.remove_extra_whitespaces = ns.remove_extra_whitespaces;
+        m->info.escape_whitespaces = ns.escape_whitespaces;
+        m->info.model_type = proto.model_type;
+        m->info.treat_whitespace_as_suffix = proto.treat_whitespace_as_suffix;
         lg_spm_proto_free(&proto);
         auto st = m->sp.LoadFromSerializedProto(m->serialized);
         if (!st.ok()) {
@@ -262,6 +276,168 @@ extern "C" int lg_spm_serialized(const lg_spm *m, uint8_t **data, size_t *len, l
     return 0;
 }
 
+/* ---- What the model does with text ------------------------------------------- */
+
+extern "C" void lg_spm_get_info(const lg_spm *m, lg_spm_info *out) { *out = m->info; }
+
+extern "C" const char *lg_spm_model_type_name(int model_type)
+{
+    static const char *const names[] = {"unigram", "bpe", "word", "char"};
+    return model_type >= 1 && model_type <= 4 ? names[model_type - 1] : "unknown";
+}
+
+extern "C" void lg_spm_describe_normalizer(const lg_spm *m, char *buf, size_t n)
+{
+    const lg_spm_info &i = m->info;
+    const char *name = i.normalizer[0] ? i.normalizer : "unnamed";
+    std::string s = std::string("'") + name + "'";
+    if (i.charsmap_bytes == 0)
+        s += " (no character rewritten";
+    else if (!strncmp(name, "nmt_nfkc", 8) || !strncmp(name, "nfkc", 4))
+        s += " (NFKC inside the model";
+    else
+        s += " (a character map inside the model";
+    s += i.remove_extra_whitespaces ? "; leading, trailing and repeated spaces removed)"
+                                    : "; spaces kept as given)";
+    snprintf(buf, n, "%s", s.c_str());
+}
+
+static size_t put_utf8(char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+extern "C" int lg_spm_count_normalized(const lg_spm *m, long *count, char *examples,
+                                       size_t examples_len, int n_examples, lg_error *err)
+{
+    *count = 0;
+    if (examples_len)
+        examples[0] = 0;
+    if (m->info.charsmap_bytes == 0 && !m->info.remove_extra_whitespaces)
+        return 0; /* nothing to rewrite: the model is its own identity copy */
+    try {
+        uint8_t *plain = nullptr;
+        size_t plain_len = 0;
+        if (lg_spm_proto_set_identity(reinterpret_cast<const uint8_t *>(m->serialized.data()),
+                                      m->serialized.size(), m->name.c_str(),
+                                      m->info.add_dummy_prefix, m->info.escape_whitespaces,
+                                      &plain, &plain_len, err) < 0)
+            return -1;
+        sentencepiece::SentencePieceProcessor identity;
+        auto st = identity.LoadFromSerializedProto(
+            std::string(reinterpret_cast<const char *>(plain), plain_len));
+        free(plain);
+        if (!st.ok())
+            return lg_fail(err, "%s: without its normaliser: %s", m->name.c_str(),
+                           status_text(st));
+        // the characters a reader recognises first, then the rest in code point order
+        static const uint32_t showcase[] = {0x2026, 0xfb01, 0x00b2, 0x00bd, 0xff21, 0x3392,
+                                            0xfe8e, 0x2460, 0x3000};
+        std::vector<uint32_t> shown;
+        std::vector<int> a, b;
+        auto changed = [&](uint32_t cp) {
+            char u[4];
+            absl::string_view text(u, put_utf8(u, cp));
+            a.clear();
+            b.clear();
+            return !m->sp.Encode(text, &a).ok() || !identity.Encode(text, &b).ok() || a != b;
+        };
+        for (uint32_t cp : showcase)
+            if ((int)shown.size() < n_examples && changed(cp))
+                shown.push_back(cp);
+        static const uint32_t planes[] = {0, 1, 2, 3, 14};
+        for (uint32_t plane : planes)
+            for (uint32_t cp = plane << 16; cp < (plane + 1) << 16; cp++) {
+                if (cp >= 0xd800 && cp <= 0xdfff)
+                    continue;
+                if (!changed(cp))
+                    continue;
+                ++*count;
+                bool visible = cp > 0x20 && !(cp >= 0x7f && cp <= 0xa0);
+                if (visible && (int)shown.size() < n_examples &&
+                    std::find(shown.begin(), shown.end(), cp) == shown.end())
+                    shown.push_back(cp);
+            }
+        std::string list;
+        for (uint32_t cp : shown) {
+            char u[4];
+            if (!list.empty())
+                list += ' ';
+            list.append(u, put_utf8(u, cp));
+        }
+        if (examples_len && list.size() < examples_len)
+            memcpy(examples, list.c_str(), list.size() + 1);
+        return 0;
+    } catch (const std::exception &e) {
+        return lg_fail(err, "%s: %s", m->name.c_str(), e.what());
+    }
+}
+
+extern "C" int lg_spm_llama_cpp_check(const lg_spm *m, char *why, size_t why_len, lg_error *err)
+{
+    const lg_spm_info &i = m->info;
+    std::string r;
+    auto add = [&r](const std::string &reason) { r += (r.empty() ? "" : "; ") + reason; };
+    if (i.model_type != 2)
+        add(std::string("a ") + lg_spm_model_type_name(i.model_type) +
+            " model (llama.cpp merges pieces by score as SentencePiece's BPE does; it runs no "
+            "unigram search)");
+    if (i.charsmap_bytes || i.remove_extra_whitespaces) {
+        long n = 0;
+        char examples[64];
+        if (lg_spm_count_normalized(m, &n, examples, sizeof examples, 5, err) < 0)
+            return -1;
+        char desc[160], line[512];
+        lg_spm_describe_normalizer(m, desc, sizeof desc);
+        snprintf(line, sizeof line,
+                 "its normaliser %s rewrites or drops %ld characters before encoding%s%s%s, "
+                 "llama.cpp none",
+                 desc, n, examples[0] ? " (" : "", examples, examples[0] ? " ...)" : "");
+        add(line);
+    }
+    if (!i.escape_whitespaces)
+        add("spaces are not escaped to \u2581 (llama.cpp always escapes them)");
+    if (i.treat_whitespace_as_suffix)
+        add("\u2581 is a suffix of pieces (llama.cpp prepends it)");
+    if (i.user_defined_pieces) {
+        std::string some;
+        int shown = 0;
+        for (size_t id = 0; id < m->types.size() && shown < 3; id++)
+            if (m->types[id] == LG_SPM_USER_DEFINED) {
+                some += (shown++ ? " " : "") + m->sp.IdToPiece(static_cast<int>(id));
+            }
+        add(std::to_string(i.user_defined_pieces) + " user-defined pieces (" + some +
+            (i.user_defined_pieces > shown ? " ..." : "") +
+            "): llama.cpp cuts the text at them and puts ▁ before the text that follows one, "
+            "SentencePiece does not");
+    }
+    if (i.byte_pieces < 256)
+        add("no byte fallback (" + std::to_string(i.byte_pieces) +
+            " byte pieces): a character outside the pieces is <unk> to SentencePiece, llama.cpp "
+            "looks for byte pieces");
+    snprintf(why, why_len, "%s", r.c_str());
+    return r.empty() ? 1 : 0;
+}
+
 /* ---- Training ---------------------------------------------------------------- */
 
 extern "C" void lg_spm_train_defaults(lg_spm_train_options *opt)
@@ -270,7 +446,8 @@ extern "C" void lg_spm_train_defaults(lg_spm_train_options *opt)
     opt->model_type = "unigram";
     opt->vocab_size = 8000;
     opt->character_coverage = 0.9995;
-    opt->normalization_rule = "nmt_nfkc";
+    opt->normalization_rule = "identity";
+    opt->keep_extra_whitespaces = 1;
     opt->shuffle_input_sentence = 1;
     opt->max_sentence_length = 4192;
     opt->num_threads = 1;
@@ -335,6 +512,8 @@ extern "C" int lg_spm_train(const lg_spm_train_options *opt, lg_spm_next_line ne
             kw["user_defined_symbols"] = opt->user_defined_symbols;
         kw["normalization_rule_name"] = opt->normalization_rule ? opt->normalization_rule
                                                                 : "nmt_nfkc";
+        if (opt->keep_extra_whitespaces)
+            kw["remove_extra_whitespaces"] = "false";
         kw["input_sentence_size"] = std::to_string(opt->input_sentence_size);
         kw["shuffle_input_sentence"] = opt->shuffle_input_sentence ? "true" : "false";
         if (opt->max_sentence_length > 0)

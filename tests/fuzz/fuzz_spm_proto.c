@@ -1,7 +1,9 @@
 /* libFuzzer harness: arbitrary bytes through lingraft's own SentencePiece ModelProto reader
  * and extender (lg_spm_proto_parse, lg_spm_proto_extend: `tokenize extend` runs them on the
  * base and target .model files before libsentencepiece sees the result), the input as the
- * target and as the base, tests/data/gguf/tiny301.model the other. The extended bytes must
+ * target and as the base, tests/data/gguf/tiny301.model the other; and
+ * lg_spm_proto_set_identity (the model without its normaliser, as the GGUF export's
+ * check builds it), which must parse back with the same pieces and an identity spec. The extended bytes must
  * be the base's with the added pieces right after its last one. Built by `make fuzz-build`,
  * run by tests/fuzz/run.sh. */
 #include <stdint.h>
@@ -98,6 +100,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     check_pieces(&p, data, size);
+    if (p.model_type < 1 || p.model_type > 4 || p.normalizer.name[sizeof p.normalizer.name - 1])
+        abort();
+    /* the model without its normaliser (lg_spm_count_normalized builds it): the same
+     * pieces, an identity NormalizerSpec with spaces kept */
+    uint8_t *plain;
+    size_t plain_len;
+    if (lg_spm_proto_set_identity(data, size, "fuzz.model", p.normalizer.add_dummy_prefix,
+                                  p.normalizer.escape_whitespaces, &plain, &plain_len, &err) < 0)
+        fuzz_refusal(&err, "fuzz.model");
+    else {
+        lg_spm_proto q;
+        if (lg_spm_proto_parse(plain, plain_len, "plain", &q, &err) < 0)
+            abort();
+        if (q.n != p.n || strcmp(q.normalizer.name, "identity") || q.normalizer.charsmap_len ||
+            q.normalizer.remove_extra_whitespaces ||
+            q.normalizer.add_dummy_prefix != p.normalizer.add_dummy_prefix ||
+            q.model_type != p.model_type)
+            abort();
+        lg_spm_proto_free(&q);
+        free(plain);
+    }
     lg_spm_proto_free(&p);
     extend(fixed, fixed_len, "base.model", data, size, "fuzz.model", LG_SPM_SCORE_BELOW);
     extend(data, size, "fuzz.model", fixed, fixed_len, "base.model", LG_SPM_SCORE_ZERO);

@@ -77,7 +77,8 @@ int tok_cmd_extend(int argc, char **argv)
     lg_cli c = {.prog = "tokenize", .name = "extend", .opts = opts, .derived_outputs = 1,
                 .about = "Appends the pieces of TARGET that BASE lacks (normal and user-defined ones)\n"
                          "after BASE's last piece: every BASE id keeps its piece, score and type, and\n"
-                         "every other field of BASE's model is kept byte for byte. Writes\n"
+                         "every other field of BASE's model is kept byte for byte (its normaliser\n"
+                         "too: MERGED normalises text as BASE does, which it states). Writes\n"
                          "MERGED.model, MERGED.vocab and a TSV of the new ids."};
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
@@ -155,6 +156,17 @@ int tok_cmd_extend(int argc, char **argv)
     fprintf(stderr, "tokenize extend: %s: %d base pieces + %zu from %s = %d; new ids in %s\n",
             paths.model,
             base_n, n_added, target_path, base_n + (int)n_added, map_path);
+    /* The merged model is the base's in every field but its pieces: its normaliser too. */
+    char desc[200], target_desc[200];
+    lg_spm_describe_normalizer(merged_m, desc, sizeof desc);
+    lg_spm_describe_normalizer(target_m, target_desc, sizeof target_desc);
+    fprintf(stderr, "tokenize extend: %s normalises text as %s does: %s\n", paths.model,
+            base_path, desc);
+    if (strcmp(desc, target_desc))
+        fprintf(stderr, "tokenize extend: note: %s normalises with %s; its pieces were learned "
+                "from text normalised that way, the merged model does not apply it\n",
+                target_path, target_desc);
+    tok_note_llama_cpp(merged_m, "extend", paths.model);
     rc = 0;
     if (measure && measure_change(base_m, merged_m, measure, &err) < 0)
         rc = -1;

@@ -16,7 +16,34 @@ typedef struct {
     lg_text_cleaner *cleaner;
     lg_progress progress;
     int64_t lines_read, lines_given;
+    char *squeezed;             /* the line with runs of spaces made one, trimmed */
+    size_t squeezed_cap;
 } train_feed;
+
+/* Runs of spaces become one and the ends are trimmed, as SentencePiece's own
+ * remove_extra_whitespaces would do: the model keeps spaces as given when it encodes
+ * (llama.cpp does too), but learns its pieces from text written the usual way. */
+static int squeeze_spaces(train_feed *f, const char **line, size_t *len, lg_error *err)
+{
+    if (*len + 1 > f->squeezed_cap) {
+        size_t cap = *len + *len / 2 + 64;
+        char *grown = realloc(f->squeezed, cap);
+        if (!grown)
+            return lg_fail(err, "line of %zu bytes: out of memory", *len);
+        f->squeezed = grown;
+        f->squeezed_cap = cap;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < *len; i++)
+        if ((*line)[i] != ' ' || (n > 0 && f->squeezed[n - 1] != ' '))
+            f->squeezed[n++] = (*line)[i];
+    while (n > 0 && f->squeezed[n - 1] == ' ')
+        n--;
+    f->squeezed[n] = 0;
+    *line = f->squeezed;
+    *len = n;
+    return 0;
+}
 
 static int feed_next(void *ctx, const char **line, size_t *len, lg_error *err)
 {
@@ -40,17 +67,15 @@ static int feed_next(void *ctx, const char **line, size_t *len, lg_error *err)
             continue;
         }
         f->lines_read++;
-        if (lg_text_clean(f->cleaner, raw, raw_len, line, len, err) < 0)
+        if (lg_text_clean(f->cleaner, raw, raw_len, line, len, err) < 0 ||
+            squeeze_spaces(f, line, len, err) < 0)
             return lg_fail_context(err, "%s: line %lld", lg_corpus_path(f->reader),
                                    (long long)lg_corpus_line_number(f->reader));
         if ((f->lines_read & 0xfff) == 0)
             lg_progress_update(&f->progress, f->lines_read, "%lld lines kept",
                                (long long)f->lines_given);
         /* Whitespace-only lines carry nothing to learn. */
-        size_t k = 0;
-        while (k < *len && (*line)[k] == ' ')
-            k++;
-        if (k == *len)
+        if (*len == 0)
             continue;
         f->lines_given++;
         return 1;
@@ -63,7 +88,7 @@ int tok_cmd_train(int argc, char **argv)
     lg_spm_train_defaults(&opt);
     /* SentencePiece keeps every training line in memory: sample big corpora by default. */
     long sample = 2000000;
-    const char *output = NULL, *type = "unigram", *user_symbols = NULL;
+    const char *output = NULL, *type = "unigram", *user_symbols = NULL, *rule = "identity";
     int nfc = 0, replace = 0, no_shuffle = 0, threads = 0;
     lg_cli_list corpora = {0};
     lg_opt opts[] = {
@@ -82,8 +107,13 @@ int tok_cmd_train(int argc, char **argv)
         {LG_FLAG(&opt.split_digits), .name = "split-digits", .help = "every digit its own piece"},
         {LG_STRING(&user_symbols), .name = "user-symbols", .arg = "A,B,...",
          .help = "pieces that are always kept whole"},
-        {LG_FLAG(&nfc), .name = "nfc", .help = "NFC instead of NFKC (the model then normalises\n"
-                                               "nothing itself: rule 'identity')"},
+        {LG_FLAG(&nfc), .name = "nfc", .help = "NFC instead of NFKC for the training text"},
+        {LG_CHOICE(&rule), .name = "model-normalizer",
+         .choices = "identity|nmt_nfkc|nfkc|nmt_nfkc_cf|nfkc_cf", .arg = "RULE",
+         .help = "SentencePiece's rule inside the model, applied\n"
+                 "to every text it encodes: identity (none, spaces\n"
+                 "kept; llama.cpp does the same) or an NFKC rule\n"
+                 "(spaces collapsed; adapt export --gguf refuses)"},
         {LG_FLAG(&replace), .name = "replace-invalid",
          .help = "replace invalid UTF-8 by U+FFFD instead of failing"},
         {LG_LONG(&sample), .name = "sample", .min = 0, .max = 1e12, .arg = "N",
@@ -102,9 +132,12 @@ int tok_cmd_train(int argc, char **argv)
                 .usage = "-o NAME [options] CORPUS...",
                 .about = "Trains a SentencePiece model on CORPUS files and writes NAME.model and\n"
                          "NAME.vocab. Every line is cleaned (invalid UTF-8 is an error, control\n"
-                         "characters removed) and normalised with ICU (NFKC, or NFC with --nfc)\n"
-                         "before SentencePiece sees it. The outputs are written only when training\n"
-                         "succeeded; existing ones are replaced only with --force."};
+                         "characters removed) and normalised with ICU (NFKC, or NFC with --nfc),\n"
+                         "runs of spaces made one, before SentencePiece sees it. The model itself\n"
+                         "applies no normaliser (--model-normalizer identity): it encodes any text\n"
+                         "as given, exactly as llama.cpp does with its GGUF export. The outputs are\n"
+                         "written only when training succeeded; existing ones are replaced only\n"
+                         "with --force."};
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
@@ -117,7 +150,8 @@ int tok_cmd_train(int argc, char **argv)
     opt.input_sentence_size = sample;
     opt.shuffle_input_sentence = !no_shuffle;
     opt.num_threads = lg_cli_threads(threads);
-    opt.normalization_rule = nfc ? "identity" : "nmt_nfkc";
+    opt.normalization_rule = rule;
+    opt.keep_extra_whitespaces = !strcmp(rule, "identity");
 
     lg_error err;
     /* Fail before a long training when the outputs cannot be written. */
@@ -138,11 +172,23 @@ int tok_cmd_train(int argc, char **argv)
     if (feed.reader)
         lg_corpus_close(feed.reader);
     lg_text_cleaner_free(feed.cleaner);
-    if (rc == 0)
+    free(feed.squeezed);
+    lg_spm *written = NULL;
+    if (rc == 0 && (written = lg_spm_load_serialized(model, model_len, paths.model, &err)))
         rc = tok_write_model(&paths, model, model_len, &err);
+    else
+        rc = -1;
     free(model);
-    if (rc < 0)
+    if (rc < 0) {
+        lg_spm_free(written);
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    }
+    char desc[200];
+    lg_spm_describe_normalizer(written, desc, sizeof desc);
+    fprintf(stderr, "tokenize train: %s normalises text with %s; its pieces were learned from "
+            "%s text\n", paths.model, desc, nfc ? "NFC" : "NFKC");
+    tok_note_llama_cpp(written, "train", paths.model);
+    lg_spm_free(written);
     fprintf(stderr, "tokenize train: %s and %s: %d pieces (%s); %lld lines read, %lld not blank",
             paths.model, paths.vocab, opt.vocab_size, opt.model_type, (long long)feed.lines_read,
             (long long)feed.lines_given);

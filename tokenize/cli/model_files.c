@@ -72,3 +72,16 @@ int tok_write_model(const tok_model_paths *p, const uint8_t *bytes, size_t len, 
     lg_spm_free(m);
     return rc;
 }
+
+void tok_note_llama_cpp(const lg_spm *m, const char *cmd, const char *path)
+{
+    char why[1024];
+    lg_error err;
+    int same = lg_spm_llama_cpp_check(m, why, sizeof why, &err);
+    if (same > 0)
+        fprintf(stderr, "tokenize %s: %s: llama.cpp tokenizes text exactly as it does "
+                "(adapt export --gguf)\n", cmd, path);
+    else if (same == 0)
+        fprintf(stderr, "tokenize %s: %s: adapt export --gguf will refuse it, as llama.cpp "
+                "would tokenize text differently: %s\n", cmd, path, why);
+}

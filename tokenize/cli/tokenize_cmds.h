@@ -30,6 +30,11 @@ int tok_model_paths_check(const lg_cli *c, const tok_model_paths *p);
  * neither is left when one fails. */
 int tok_write_model(const tok_model_paths *p, const uint8_t *bytes, size_t len, lg_error *err);
 
+/* Says on standard error whether llama.cpp (adapt export --gguf) tokenizes text exactly as
+ * the written model m does, or why not: "CMD: PATH: ...". */
+struct lg_spm;
+void tok_note_llama_cpp(const struct lg_spm *m, const char *cmd, const char *path);
+
 static inline double tok_ratio(int64_t a, int64_t b) { return b ? (double)a / (double)b : 0.0; }
 
 #endif
