@@ -15,6 +15,7 @@
 #define LG_DIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lg_error.h"
 
@@ -29,12 +30,17 @@ int lg_dist_size(void);         /* 1 when not distributed */
  * go in pieces). what names the data in an error ("gradients"). */
 int lg_dist_sum_f32(float *buf, size_t n, const char *what, lg_error *err);
 int lg_dist_sum_f64(double *buf, size_t n, const char *what, lg_error *err);
-int lg_dist_sum_i64(long long *buf, size_t n, const char *what, lg_error *err);
+int lg_dist_sum_i64(int64_t *buf, size_t n, const char *what, lg_error *err);
 /* The maximum of one value across ranks (e.g. an error status: any rank's failure). */
 int lg_dist_max_int(int *v, const char *what, lg_error *err);
 /* Copies n bytes from rank root to every rank. */
 int lg_dist_bcast(void *buf, size_t n, int root, const char *what, lg_error *err);
 int lg_dist_barrier(const char *what, lg_error *err);
+/* Rank 0 receives every rank's n bytes, in rank order, into one buffer it allocates (*all,
+ * free() it) and each rank's size into *sizes (lg_dist_size() entries, free() it); the other
+ * ranks only send (*all and *sizes NULL). Not distributed: a copy of buf. */
+int lg_dist_gather(const void *buf, size_t n, void **all, size_t **sizes, const char *what,
+                   lg_error *err);
 /* Ends the whole job now with this status (MPI_Abort); exits when not distributed. */
 _Noreturn void lg_dist_abort(int status);
 /* MPI_Finalize when initialised; then every call above is a no-op again. */

@@ -170,10 +170,10 @@ int lg_dist_sum_f64(double *buf, size_t n, const char *what, lg_error *err)
 #endif
 }
 
-int lg_dist_sum_i64(long long *buf, size_t n, const char *what, lg_error *err)
+int lg_dist_sum_i64(int64_t *buf, size_t n, const char *what, lg_error *err)
 {
 #ifdef LG_HAVE_MPI
-    return sum(buf, n, sizeof *buf, MPI_LONG_LONG, what, err);
+    return sum(buf, n, sizeof *buf, MPI_INT64_T, what, err);
 #else
     (void)buf, (void)n, (void)what, (void)err;
     return 0;
@@ -230,6 +230,87 @@ int lg_dist_barrier(const char *what, lg_error *err)
 #else
     (void)what, (void)err;
     return 0;
+#endif
+}
+
+int lg_dist_gather(const void *buf, size_t n, void **all, size_t **sizes, const char *what,
+                   lg_error *err)
+{
+    *all = NULL;
+    *sizes = NULL;
+    if (!g_active || g_size == 1) {
+        *all = malloc(n ? n : 1);
+        *sizes = malloc(sizeof **sizes);
+        if (!*all || !*sizes) {
+            free(*all);
+            free(*sizes);
+            *all = NULL;
+            *sizes = NULL;
+            return lg_fail(err, "out of memory gathering the %s", what);
+        }
+        if (n)
+            memcpy(*all, buf, n);
+        (*sizes)[0] = n;
+        return 0;
+    }
+#ifdef LG_HAVE_MPI
+    unsigned long long mine = n, *each = NULL;
+    if (g_rank == 0 && !(each = malloc((size_t)g_size * sizeof *each)))
+        return lg_fail(err, "out of memory gathering the %s", what);
+    MPI_Request req;
+    int rc = MPI_Igather(&mine, 1, MPI_UNSIGNED_LONG_LONG, each, 1, MPI_UNSIGNED_LONG_LONG, 0,
+                         MPI_COMM_WORLD, &req);
+    if (rc != MPI_SUCCESS || wait_for(&req, "gather", what, err) < 0) {
+        free(each);
+        return rc != MPI_SUCCESS ? mpi_fail(rc, "gather", what, err) : -1;
+    }
+    enum { PIECE = 1 << 30 }; /* bytes a message */
+    if (g_rank != 0) {
+        for (size_t at = 0; at < n; at += PIECE) {
+            int count = (int)(n - at < PIECE ? n - at : PIECE);
+            rc = MPI_Isend((const char *)buf + at, count, MPI_BYTE, 0, 7, MPI_COMM_WORLD, &req);
+            if (rc != MPI_SUCCESS)
+                return mpi_fail(rc, "send", what, err);
+            if (wait_for(&req, "send", what, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    size_t total = 0;
+    for (int r = 0; r < g_size; r++)
+        total += (size_t)each[r];
+    char *out = malloc(total ? total : 1);
+    size_t *sz = malloc((size_t)g_size * sizeof *sz);
+    if (!out || !sz) {
+        free(out);
+        free(sz);
+        free(each);
+        return lg_fail(err, "out of memory gathering the %s (%zu bytes)", what, total);
+    }
+    if (n)
+        memcpy(out, buf, n);
+    size_t w = n;
+    sz[0] = n;
+    for (int r = 1; r < g_size; r++) {
+        sz[r] = (size_t)each[r];
+        for (size_t at = 0; at < sz[r]; at += PIECE) {
+            int count = (int)(sz[r] - at < PIECE ? sz[r] - at : PIECE);
+            rc = MPI_Irecv(out + w + at, count, MPI_BYTE, r, 7, MPI_COMM_WORLD, &req);
+            if (rc != MPI_SUCCESS || wait_for(&req, "receive", what, err) < 0) {
+                free(out);
+                free(sz);
+                free(each);
+                return rc != MPI_SUCCESS ? mpi_fail(rc, "receive", what, err) : -1;
+            }
+        }
+        w += sz[r];
+    }
+    free(each);
+    *all = out;
+    *sizes = sz;
+    return 0;
+#else
+    return lg_fail(err, "gathering the %s: no MPI", what);
 #endif
 }
 
