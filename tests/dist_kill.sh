@@ -8,7 +8,7 @@ set -eu
 export OMP_WAIT_POLICY=PASSIVE
 LM="$LG_BIN/lm"
 D=tests/data/lm
-tools/mpirun-local 1 "$LM" train --help >/dev/null || exit $?
+tools/mpirun-local --check "$LM" || exit $?
 W=$(mktemp -d build/dist_kill.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 "$LM" init --preset micro --tokenizer $D/en.model --seed 3 -o "$W/m0" >/dev/null

@@ -11,7 +11,7 @@ export OMP_WAIT_POLICY=PASSIVE
 LM="$LG_BIN/lm"
 D=tests/data/lm
 MPI="tools/mpirun-local 2"
-tools/mpirun-local 1 "$LM" train --help >/dev/null || exit $?
+tools/mpirun-local --check "$LM" || exit $?
 W=$(mktemp -d build/dist_train.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 "$LM" init --preset micro --tokenizer $D/en.model --seed 3 -o "$W/m0" >/dev/null
