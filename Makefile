@@ -117,6 +117,7 @@ help:
 	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
+	@echo "make bench-scale  training tok/s and alignment time: 1 rank x 1/2 threads, 2 ranks (MPI)"
 	@echo "make corpora LANG=nl   corpus from Debian packages (nl, en, fy, eu) into corpora/build/LANG/"
 
 deps:
@@ -266,6 +267,14 @@ bench: $(BIN)/lm
 	        $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
 	LM=$(BIN)/lm tools/bench/run.sh
+
+# Scaling (issue 14), not part of `make test`: training tokens/s at the small shape and
+# alignment time on the nl ids (build/nl/, when present) for 1 rank x 1 thread (reference),
+# 1 rank x 2 threads and 2 MPI ranks x 1 thread, peak RSS, and MPI_Allreduce times of the
+# gradient sizes (tools/bench/scale.sh; SCALE_* variables there).
+.PHONY: bench-scale
+bench-scale: $(BIN)/lm $(BIN)/transfer
+	@tools/bench/scale.sh
 
 # The main job: the English base model (cached in models/) and the Dutch pipeline.
 demo: all

@@ -85,4 +85,6 @@ sh tools/st-compare.sh "$W/lora-1/checkpoint-20/langsamp.safetensors" \
     "$W/lora-2/checkpoint-20/langsamp.safetensors" 1e-6
 # rank 0 alone wrote: one log line a step, nothing else beside the checkpoints
 [ "$(grep -c '"loss"' "$W/full-2.log")" -eq 20 ]
+# the gradient-sum benchmark of README's scaling model runs across ranks
+$MPI "$LM" bench --allreduce 1000 --steps 2 | grep -q '"impl":"allreduce","ranks":2,"floats":1000,'
 echo "dist_train: ok"
