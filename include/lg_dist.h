@@ -7,10 +7,11 @@
  * never needs #ifdef. A build without MPI started by a launcher as one of several ranks is
  * refused by lg_dist_init (each would otherwise train alone and write the same outputs).
  *
- * Collectives return errors (MPI_ERRORS_RETURN) rather than aborting inside MPI, and wait at
- * most LG_DIST_TIMEOUT seconds (environment; default 600, 0: no limit) for the other ranks:
- * a rank that died makes the others fail with a message naming the operation instead of
- * waiting for ever, even where the launcher does not stop them. */
+ * Collectives are MPI's blocking ones and return errors (MPI_ERRORS_RETURN) rather than
+ * aborting inside MPI. A watchdog thread bounds each wait at LG_DIST_TIMEOUT seconds
+ * (environment; default 600, 0: no limit): a rank left waiting for one that died or hangs
+ * names the operation on stderr and ends with SIGTERM (temporaries removed), even where the
+ * launcher does not stop it. */
 #ifndef LG_DIST_H
 #define LG_DIST_H
 

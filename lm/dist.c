@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,31 +73,92 @@ static int mpi_fail(int code, const char *op, const char *what, lg_error *err)
     return lg_fail(err, "rank %d of %d: %s of the %s failed: %s", g_rank, g_size, op, what, msg);
 }
 
-/* Waits for a non-blocking collective, polling (MPI progresses it inside MPI_Test) with
- * short sleeps that grow with the wait, so a rank waiting for a slower one leaves it the
- * core; gives up after g_timeout seconds. */
-static int wait_for(MPI_Request *req, const char *op, const char *what, lg_error *err)
+/* The bounded wait: a watchdog thread, armed around every collective with a deadline
+ * g_timeout seconds ahead. Collectives are MPI's blocking ones (Open MPI's tuned algorithms:
+ * 2-3x the bandwidth of a non-blocking one polled with MPI_Test here); when one outlives its
+ * deadline, the watchdog names it on stderr and ends the process with SIGTERM, whose handler
+ * (lg_cleanup_on_signals) removes the temporaries; the launcher then ends the other ranks. */
+static pthread_t g_dog;
+static int g_dog_running, g_dog_stop;
+static pthread_mutex_t g_dog_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_dog_cv;
+static double g_deadline;      /* 0: unarmed */
+static char g_doing[256];
+
+static void *watchdog(void *arg)
 {
-    const double t0 = now();
-    for (unsigned spin = 0;; spin++) {
-        int done = 0;
-        int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
-        if (rc != MPI_SUCCESS)
-            return mpi_fail(rc, op, what, err);
-        if (done)
-            return 0;
-        if (spin < 64)
+    (void)arg;
+    pthread_mutex_lock(&g_dog_mu);
+    while (!g_dog_stop) {
+        if (g_deadline == 0) {
+            pthread_cond_wait(&g_dog_cv, &g_dog_mu);
             continue;
-        double waited = now() - t0;
-        if (g_timeout > 0 && waited > g_timeout)
-            return lg_fail(err, "rank %d of %d: %s of the %s: no answer from the other ranks "
-                                "for %.0f s (LG_DIST_TIMEOUT); a rank has died or hangs",
-                           g_rank, g_size, op, what, waited);
-        double pause = waited * 0.01;
-        pause = pause < 2e-5 ? 2e-5 : pause > 1e-3 ? 1e-3 : pause;
-        struct timespec ts = {0, (long)(pause * 1e9)};
-        nanosleep(&ts, NULL);
+        }
+        double d = g_deadline;
+        struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+        pthread_cond_timedwait(&g_dog_cv, &g_dog_mu, &ts);
+        if (g_deadline != 0 && now() >= g_deadline) {
+            fprintf(stderr, "lingraft: rank %d of %d: %s: no answer from the other ranks for "
+                            "%.0f s (LG_DIST_TIMEOUT); a rank has died or hangs\n",
+                    g_rank, g_size, g_doing, g_timeout);
+            fflush(stderr);
+            kill(getpid(), SIGTERM);
+            pthread_mutex_unlock(&g_dog_mu);
+            sleep(5);
+            _exit(1); /* SIGTERM was ignored or handled without exiting */
+        }
     }
+    pthread_mutex_unlock(&g_dog_mu);
+    return NULL;
+}
+
+static int start_watchdog(lg_error *err)
+{
+    if (g_timeout <= 0 || g_dog_running)
+        return 0;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&g_dog_cv, &attr);
+    pthread_condattr_destroy(&attr);
+    g_dog_stop = 0;
+    if (pthread_create(&g_dog, NULL, watchdog, NULL) != 0)
+        return lg_fail(err, "cannot start the watchdog of MPI waits");
+    g_dog_running = 1;
+    return 0;
+}
+
+static void stop_watchdog(void)
+{
+    if (!g_dog_running)
+        return;
+    pthread_mutex_lock(&g_dog_mu);
+    g_dog_stop = 1;
+    pthread_cond_signal(&g_dog_cv);
+    pthread_mutex_unlock(&g_dog_mu);
+    pthread_join(g_dog, NULL);
+    pthread_cond_destroy(&g_dog_cv);
+    g_dog_running = 0;
+}
+
+static void arm(const char *op, const char *what)
+{
+    if (!g_dog_running)
+        return;
+    pthread_mutex_lock(&g_dog_mu);
+    snprintf(g_doing, sizeof g_doing, "%s of the %s", op, what);
+    g_deadline = now() + g_timeout;
+    pthread_cond_signal(&g_dog_cv);
+    pthread_mutex_unlock(&g_dog_mu);
+}
+
+static void disarm(void)
+{
+    if (!g_dog_running)
+        return;
+    pthread_mutex_lock(&g_dog_mu);
+    g_deadline = 0;
+    pthread_mutex_unlock(&g_dog_mu);
 }
 
 enum { CHUNK = 1 << 28 }; /* elements a call: counts are int in MPI */
@@ -107,13 +170,12 @@ static int sum(void *buf, size_t n, size_t elem, MPI_Datatype type, const char *
         return 0;
     for (size_t at = 0; at < n; at += CHUNK) {
         int count = (int)(n - at < CHUNK ? n - at : CHUNK);
-        MPI_Request req;
-        int rc = MPI_Iallreduce(MPI_IN_PLACE, (char *)buf + at * elem, count, type, MPI_SUM,
-                                MPI_COMM_WORLD, &req);
+        arm("sum", what);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, (char *)buf + at * elem, count, type, MPI_SUM,
+                               MPI_COMM_WORLD);
+        disarm();
         if (rc != MPI_SUCCESS)
             return mpi_fail(rc, "sum", what, err);
-        if (wait_for(&req, "sum", what, err) < 0)
-            return -1;
     }
     return 0;
 }
@@ -137,7 +199,7 @@ int lg_dist_init(lg_error *err)
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     g_active = 1;
-    return 0;
+    return g_size > 1 ? start_watchdog(err) : 0;
 #else
     if (announced > 1)
         return lg_fail(err, "started by an MPI launcher as one of %ld ranks, but this build of "
@@ -185,11 +247,10 @@ int lg_dist_max_int(int *v, const char *what, lg_error *err)
 #ifdef LG_HAVE_MPI
     if (!g_active || g_size == 1)
         return 0;
-    MPI_Request req;
-    int rc = MPI_Iallreduce(MPI_IN_PLACE, v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
-    if (rc != MPI_SUCCESS)
-        return mpi_fail(rc, "maximum", what, err);
-    return wait_for(&req, "maximum", what, err);
+    arm("maximum", what);
+    int rc = MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    disarm();
+    return rc != MPI_SUCCESS ? mpi_fail(rc, "maximum", what, err) : 0;
 #else
     (void)v, (void)what, (void)err;
     return 0;
@@ -203,12 +264,11 @@ int lg_dist_bcast(void *buf, size_t n, int root, const char *what, lg_error *err
         return 0;
     for (size_t at = 0; at < n; at += CHUNK) {
         int count = (int)(n - at < CHUNK ? n - at : CHUNK);
-        MPI_Request req;
-        int rc = MPI_Ibcast((char *)buf + at, count, MPI_BYTE, root, MPI_COMM_WORLD, &req);
+        arm("broadcast", what);
+        int rc = MPI_Bcast((char *)buf + at, count, MPI_BYTE, root, MPI_COMM_WORLD);
+        disarm();
         if (rc != MPI_SUCCESS)
             return mpi_fail(rc, "broadcast", what, err);
-        if (wait_for(&req, "broadcast", what, err) < 0)
-            return -1;
     }
     return 0;
 #else
@@ -222,11 +282,10 @@ int lg_dist_barrier(const char *what, lg_error *err)
 #ifdef LG_HAVE_MPI
     if (!g_active || g_size == 1)
         return 0;
-    MPI_Request req;
-    int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
-    if (rc != MPI_SUCCESS)
-        return mpi_fail(rc, "barrier", what, err);
-    return wait_for(&req, "barrier", what, err);
+    arm("barrier", what);
+    int rc = MPI_Barrier(MPI_COMM_WORLD);
+    disarm();
+    return rc != MPI_SUCCESS ? mpi_fail(rc, "barrier", what, err) : 0;
 #else
     (void)what, (void)err;
     return 0;
@@ -257,22 +316,23 @@ int lg_dist_gather(const void *buf, size_t n, void **all, size_t **sizes, const 
     unsigned long long mine = n, *each = NULL;
     if (g_rank == 0 && !(each = malloc((size_t)g_size * sizeof *each)))
         return lg_fail(err, "out of memory gathering the %s", what);
-    MPI_Request req;
-    int rc = MPI_Igather(&mine, 1, MPI_UNSIGNED_LONG_LONG, each, 1, MPI_UNSIGNED_LONG_LONG, 0,
-                         MPI_COMM_WORLD, &req);
-    if (rc != MPI_SUCCESS || wait_for(&req, "gather", what, err) < 0) {
+    arm("gather", what);
+    int rc = MPI_Gather(&mine, 1, MPI_UNSIGNED_LONG_LONG, each, 1, MPI_UNSIGNED_LONG_LONG, 0,
+                        MPI_COMM_WORLD);
+    disarm();
+    if (rc != MPI_SUCCESS) {
         free(each);
-        return rc != MPI_SUCCESS ? mpi_fail(rc, "gather", what, err) : -1;
+        return mpi_fail(rc, "gather", what, err);
     }
     enum { PIECE = 1 << 30 }; /* bytes a message */
     if (g_rank != 0) {
         for (size_t at = 0; at < n; at += PIECE) {
             int count = (int)(n - at < PIECE ? n - at : PIECE);
-            rc = MPI_Isend((const char *)buf + at, count, MPI_BYTE, 0, 7, MPI_COMM_WORLD, &req);
+            arm("send", what);
+            rc = MPI_Send((const char *)buf + at, count, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+            disarm();
             if (rc != MPI_SUCCESS)
                 return mpi_fail(rc, "send", what, err);
-            if (wait_for(&req, "send", what, err) < 0)
-                return -1;
         }
         return 0;
     }
@@ -295,12 +355,14 @@ int lg_dist_gather(const void *buf, size_t n, void **all, size_t **sizes, const 
         sz[r] = (size_t)each[r];
         for (size_t at = 0; at < sz[r]; at += PIECE) {
             int count = (int)(sz[r] - at < PIECE ? sz[r] - at : PIECE);
-            rc = MPI_Irecv(out + w + at, count, MPI_BYTE, r, 7, MPI_COMM_WORLD, &req);
-            if (rc != MPI_SUCCESS || wait_for(&req, "receive", what, err) < 0) {
+            arm("receive", what);
+            rc = MPI_Recv(out + w + at, count, MPI_BYTE, r, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            disarm();
+            if (rc != MPI_SUCCESS) {
                 free(out);
                 free(sz);
                 free(each);
-                return rc != MPI_SUCCESS ? mpi_fail(rc, "receive", what, err) : -1;
+                return mpi_fail(rc, "receive", what, err);
             }
         }
         w += sz[r];
@@ -327,6 +389,7 @@ _Noreturn void lg_dist_abort(int status)
 void lg_dist_finalize(void)
 {
 #ifdef LG_HAVE_MPI
+    stop_watchdog();
     if (g_active)
         MPI_Finalize();
 #endif
