@@ -60,6 +60,7 @@ for mode in lora full; do
         tps=$(grep '"tokens_per_s"' "$OUT/log" | sed -n "3,\$p" |
               sed 's/.*"tokens_per_s": \([0-9.]*\).*/\1/' | median)
         [ -n "$ref" ] || ref=$tps
+        [ "$cfg" != "1 2" ] || eval "tps_$mode=$tps"
         say "$(printf '%-6s %-18s %10.0f %8.2f %12.0f' $mode "$ranks x $threads" "$tps" \
             "$(awk -v a="$tps" -v b="$ref" 'BEGIN { print a / b }')" \
             "$(awk '{ print $1 / 1024 }' "$OUT/rss")")"
@@ -75,6 +76,40 @@ for f in 114688 851968 23732736 67108864; do
     bw=$(echo "$line" | sed 's/.*"algbw_gbytes_per_s":\([0-9.e-]*\).*/\1/')
     say "$(printf '%12d floats %10.2f MiB  %10.6f s  %7.2f GB/s' $f "$(awk -v f=$f 'BEGIN { print f * 4 / 1048576 }')" "$s" "$bw")"
 done
+
+# The scaling model (README): P machines like this one, each 1 rank x 2 threads with this
+# run's batch (weak scaling), gradients summed by a ring allreduce after the backward pass
+# (not overlapped): t_ar = 2 (P-1)/P S/bw + 2 (P-1) lat, efficiency = t_c / (t_c + t_ar).
+# t_c: this run's 1 x 2 step time; Llama-3.2-1B's from the FLOPs (6 N a token for full
+# training, 4 N for LoRA, where the frozen weights get no gradient) at the rate the small
+# shape's full training reached. Links (assumed, typical published figures, not measured
+# here): 10 Gb/s Ethernet over TCP 1.1 GB/s and 20 us; 100 Gb/s InfiniBand 11 GB/s and 2 us.
+say ""
+say "scaling model: efficiency at 8 and 64 machines (t_c = compute a step, t_ar = allreduce)"
+say "$(printf '%-22s %12s %9s %9s | %8s %8s | %8s %8s' shape/mode 'grad MiB' 't_c s' '' '10G P=8' 'P=64' '100G P=8' 'P=64')"
+tok=$((GB * SEQ))
+awk -v tok="$tok" -v tl="$tps_lora" -v tf="$tps_full" 'BEGIN {
+    nsmall = 23732736; n1b = 1235814400
+    # small: measured; 1B: full at the FLOP rate of small full, LoRA at 4/6 of full
+    rate = 6 * nsmall * tf              # FLOP/s reached by small full training
+    c["small LoRA r8 q,v"] = tok / tl;  s["small LoRA r8 q,v"] = 114688 * 4
+    c["small full"] = tok / tf;         s["small full"] = nsmall * 4
+    c["1B LoRA r8 q,v"] = 4 * n1b * tok / rate;  s["1B LoRA r8 q,v"] = 851968 * 4
+    c["1B full"] = 6 * n1b * tok / rate;         s["1B full"] = n1b * 4
+    split("small LoRA r8 q,v|small full|1B LoRA r8 q,v|1B full", order, "|")
+    for (i = 1; i <= 4; i++) {
+        k = order[i]; line = sprintf("%-22s %12.2f %9.3f %9s |", k, s[k] / 1048576, c[k], "")
+        for (l = 1; l <= 2; l++) {
+            bw = l == 1 ? 1.1e9 : 11e9; lat = l == 1 ? 20e-6 : 2e-6
+            for (pi = 1; pi <= 2; pi++) {
+                P = pi == 1 ? 8 : 64
+                ar = 2 * (P - 1) / P * s[k] / bw + 2 * (P - 1) * lat
+                line = line sprintf(" %8.3f", c[k] / (c[k] + ar))
+            }
+            line = line (l == 1 ? " |" : "")
+        }
+        print line
+    } }' | tee -a "$RES"
 
 if [ "$ALIGN" = 1 ] && [ -s "$ALIGN_SRC" ] && [ -s "$ALIGN_TGT" ]; then
     say ""
