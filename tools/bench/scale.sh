@@ -29,6 +29,14 @@ cp bin/lm "$OUT/lm"; cp bin/transfer "$OUT/transfer"
 LM=$OUT/lm; TR=$OUT/transfer
 tools/mpirun-local --check "$LM" >/dev/null || { echo "bench-scale: needs mpirun and an MPI build" >&2; exit 1; }
 export OMP_WAIT_POLICY=PASSIVE LG_NO_PROGRESS=1
+# Open MPI's single-copy transfers between local ranks (CMA, process_vm_readv) when this
+# machine allows them (the tests turn them off: containers often forbid them); else copies
+# through shared memory
+if [ -z "${OMPI_MCA_btl_vader_single_copy_mechanism:-}" ] &&
+    OMPI_MCA_btl_vader_single_copy_mechanism=cma tools/mpirun-local 2 "$LM" bench \
+        --allreduce 4000000 --steps 1 >/dev/null 2>&1; then
+    export OMPI_MCA_btl_vader_single_copy_mechanism=cma
+fi
 RES=$OUT/results.txt
 : >"$RES"
 say() { echo "$*" | tee -a "$RES"; }
@@ -37,7 +45,7 @@ now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 "$LM" init --preset small --tokenizer $D/en.model --seed 1 -o "$OUT/model" --force >/dev/null
-say "lingraft bench-scale, $(git describe --always --dirty 2>/dev/null || echo '?'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "lingraft bench-scale, $(git describe --always --dirty 2>/dev/null || echo '?'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), local MPI copies: ${OMPI_MCA_btl_vader_single_copy_mechanism:-none}"
 say ""
 say "training tokens/s, small shape (hidden 512, 8 layers), global batch $GB x $SEQ tokens, steps 3-$STEPS"
 say "$(printf '%-6s %-18s %10s %8s %12s' mode 'ranks x threads' tokens/s ratio 'peak RSS MiB')"
