@@ -65,7 +65,7 @@ echo "resumed from $last to step $((step + 8))"
 
 # 2. a rank that hangs: rank 0 gives up after LG_DIST_TIMEOUT seconds
 # shellcheck disable=SC2086
-LG_DIST_TIMEOUT=2 tools/mpirun-local 2 "$LM" train "$W/m0" $common -o "$W/h" >"$W/h.out" 2>&1 &
+LG_DIST_TIMEOUT=4 tools/mpirun-local 2 "$LM" train "$W/m0" $common -o "$W/h" >"$W/h.out" 2>&1 &
 mp=$!
 wait_for_file "$W/h/checkpoint-4/trainer_state.json"
 victim=$(rank_pid $mp 1) || { echo "rank 1 not found" >&2; exit 1; }
@@ -80,6 +80,6 @@ kill -9 "$victim" 2>/dev/null || true
 echo "stopped rank 1: the job ended with status $rc after $took s"
 [ "$rc" -ne 0 ]
 awk -v t="$took" 'BEGIN { exit !(t < 30) }' || { echo "the job took $took s to end" >&2; exit 1; }
-grep -q 'rank 0 of 2: sum of the gradients: no answer from the other ranks for 2 s' "$W/h.out" ||
+grep -q 'rank 0 of 2: sum of the gradients: no answer from the other ranks for 4 s' "$W/h.out" ||
     { cat "$W/h.out" >&2; exit 1; }
 echo "dist_kill: ok"
