@@ -21,7 +21,7 @@ WFLAGS  := -Wall -Wextra $(if $(WERROR),-Werror,)
 # Missing libraries are installed before their flags are read (tools/deps.sh),
 # so a fresh Debian machine needs no step by hand.
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-  DEPS_STATUS := $(shell tools/deps.sh >&2; echo $$?)
+  DEPS_STATUS := $(shell $(if $(filter 0,$(MPI)),LG_DEPS_NO_MPI=1) tools/deps.sh >&2; echo $$?)
   ifneq ($(DEPS_STATUS),0)
     $(error missing dependencies could not be installed; see the message above)
   endif
@@ -32,11 +32,22 @@ PKG_LIBS   := $(shell pkg-config --libs $(OPENBLAS_PC) $(PKGS) 2>/dev/null) \
               -Wl,-rpath,$(shell pkg-config --variable=libdir $(OPENBLAS_PC) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# Open MPI (issue 14): `mpirun -np N bin/lm train` and `bin/transfer align` run data-parallel.
+# Built in when pkg-config finds ompi-c (tools/deps.sh installs libopenmpi-dev); MPI=0 builds
+# without (one process; the MPI tests then skip). Only lm/dist.c includes mpi.h (lg_dist.h).
+ifeq ($(origin MPI),undefined)
+  MPI := $(if $(shell pkg-config --exists ompi-c 2>/dev/null && echo y),1,0)
+endif
+ifeq ($(MPI),1)
+  MPI_CFLAGS := -DLG_HAVE_MPI $(shell pkg-config --cflags ompi-c 2>/dev/null)
+  MPI_LIBS   := $(shell pkg-config --libs ompi-c 2>/dev/null)
+endif
+
 CFLAGS   ?= $(OPT) $(ARCH) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -fno-math-errno -fno-trapping-math $(WFLAGS) -fopenmp -Iinclude $(PKG_CFLAGS)
 CXXFLAGS ?= $(OPT) $(ARCH) -g
 CXXFLAGS += -std=c++17 $(WFLAGS) -Iinclude $(PKG_CFLAGS)
-LDLIBS   := $(PKG_LIBS) -lstdc++ -lgomp -lm -lpthread
+LDLIBS   := $(PKG_LIBS) $(MPI_LIBS) -lstdc++ -lgomp -lm -lpthread
 
 # The sanitizer build lives in its own tree: build/asan/...
 SAN ?=
@@ -76,6 +87,12 @@ $(BUILD)/version.stamp: FORCE
 	@echo '$(LG_VERSION)' | cmp -s - $@ || echo '$(LG_VERSION)' >$@
 $(BUILD)/obj/lm/cli/cli.o: $(BUILD)/version.stamp
 $(BUILD)/obj/lm/cli/cli.o: CFLAGS += -DLG_VERSION='"$(LG_VERSION)"'
+# lm/dist.c is rebuilt when MPI changes between builds
+$(BUILD)/mpi.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(MPI)' | cmp -s - $@ || echo '$(MPI)' >$@
+$(BUILD)/obj/lm/dist.o: $(BUILD)/mpi.stamp
+$(BUILD)/obj/lm/dist.o: CFLAGS += $(MPI_CFLAGS)
 
 # Command code sees its own module's private headers and the kit's; the tests see every
 # module's private headers (they test internals).
@@ -100,6 +117,7 @@ help:
 	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
+	@echo "make bench-scale  training tok/s and alignment time: 1 rank x 1/2 threads, 2 ranks (MPI)"
 	@echo "make corpora LANG=nl   corpus from Debian packages (nl, en, fy, eu) into corpora/build/LANG/"
 
 deps:
@@ -161,7 +179,7 @@ PUBLIC_H    := $(notdir $(wildcard include/*.h))
 RECIPES     := $(notdir $(wildcard corpora/recipes/*.sh))
 # the library is static: its users link with what it links with (OpenBLAS's OpenMP build
 # is not on pkg-config's default path, so the flags are written out)
-PC_LIBS     := -L$${libdir} -llingraft $(PKG_LIBS) -lstdc++ -lgomp -lm -lpthread -fopenmp
+PC_LIBS     := -L$${libdir} -llingraft $(PKG_LIBS) $(MPI_LIBS) -lstdc++ -lgomp -lm -lpthread -fopenmp
 
 $(BUILD)/lingraft.pc: Makefile
 	@mkdir -p $(dir $@)
@@ -249,6 +267,14 @@ bench: $(BIN)/lm
 	        $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
 	LM=$(BIN)/lm tools/bench/run.sh
+
+# Scaling (issue 14), not part of `make test`: training tokens/s at the small shape and
+# alignment time on the nl ids (build/nl/, when present) for 1 rank x 1 thread (reference),
+# 1 rank x 2 threads and 2 MPI ranks x 1 thread, peak RSS, and MPI_Allreduce times of the
+# gradient sizes (tools/bench/scale.sh; SCALE_* variables there).
+.PHONY: bench-scale
+bench-scale: $(BIN)/lm $(BIN)/transfer
+	@tools/bench/scale.sh
 
 # The main job: the English base model (cached in models/) and the Dutch pipeline.
 demo: all

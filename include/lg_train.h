@@ -57,6 +57,11 @@ void lg_dataset_free(lg_dataset *ds);
 /* Copies the next B sequences into ids[B × seq_len], starting a new, reshuffled epoch when
  * one ends. Allocates nothing. */
 void lg_dataset_next_batch(lg_dataset *ds, int32_t *ids, int B);
+/* Data parallelism: of the next world × B sequences (those one process with batch world × B
+ * would read), rank's B (sequences rank·B .. rank·B + B − 1) into ids[B × seq_len]; the
+ * position advances past all world × B on every rank, so it means the same on each and for
+ * any world size. world 1: lg_dataset_next_batch. */
+void lg_dataset_next_batch_shard(lg_dataset *ds, int32_t *ids, int B, int rank, int world);
 
 /* Moves to a saved position (the order of its epoch is recomputed from the seed). */
 int lg_dataset_seek(lg_dataset *ds, lg_data_position pos, lg_error *err);

@@ -17,7 +17,9 @@
  * directions over sparse translation tables (one entry per co-occurring pair, pruned by a
  * probability beam), symmetrises (averaged posteriors, or grow-diag-final-and and friends
  * over Viterbi links) and yields P(src | tgt) with expected counts, plus Pharaoh links.
- * The E-step runs on OpenMP threads; results are bit-identical for a given thread count. */
+ * The E-step runs on OpenMP threads and, in an MPI job (lg_dist.h), on every rank, each
+ * a block of pairs of about equal work; expected counts are summed in fixed point (2^-30
+ * units), so the result is bit-identical for any number of threads and ranks. */
 
 /* A parallel corpus of token ids; pair k is src[src_off[k] .. src_off[k+1]) and the
  * same for tgt.  A pair may be empty on both sides (it aligns nothing). */
@@ -104,6 +106,8 @@ typedef struct {
     char src_tokenizer_sha256[65], tgt_tokenizer_sha256[65];
 } lg_align_result;
 
+/* In an MPI job every rank calls it with the same corpus and options; rank 0 receives the
+ * result, the other ranks an empty one (nnz 0). */
 int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_result *res,
                    lg_error *err);
 void lg_align_result_free(lg_align_result *res);

@@ -32,6 +32,7 @@ static cJSON *state_json(const lg_train_state *st)
     cJSON_AddNumberToObject(j, "train_rows_from", (double)st->train_rows_from);
     cJSON_AddBoolToObject(j, "trains_embeddings", st->trains_embeddings);
     cJSON_AddNumberToObject(j, "batch", st->batch);
+    cJSON_AddNumberToObject(j, "world_size", st->world_size > 0 ? st->world_size : 1);
     cJSON_AddNumberToObject(j, "seq_len", st->seq_len);
     cJSON_AddNumberToObject(j, "accum", st->accum);
     cJSON_AddNumberToObject(j, "data_tokens", (double)st->data_tokens);
@@ -167,7 +168,13 @@ int lg_checkpoint_read_state(const char *dir, lg_train_state *st, lg_error *err)
         rc = get_number(j, "last_loss", path, &v[10], err);
     for (int i = 0; rc == 0 && i < 7; i++)
         rc = get_whole(model, &sizes[i], path, &v[11 + i], err);
+    /* world_size: the ranks of a data-parallel run (absent before issue 14: one) */
+    double world = 1;
+    const state_field world_field = {"world_size", 1, int_max};
+    if (rc == 0 && cJSON_GetObjectItemCaseSensitive(j, "world_size"))
+        rc = get_whole(j, &world_field, path, &world, err);
     if (rc == 0) {
+        st->world_size = (int)world;
         st->step = (long)v[0];
         st->data.epoch = (long)v[1];
         st->data.next = (size_t)v[2];
@@ -225,7 +232,6 @@ int lg_checkpoint_check(const char *dir, const lg_train_state *saved, const lg_t
         {"--lora-r", saved->lora_rank, run->lora_rank},
         {"--train-rows", saved->train_rows_from, run->train_rows_from},
         {"trainable embeddings", saved->trains_embeddings, run->trains_embeddings},
-        {"--batch", saved->batch, run->batch},
         {"--seq-len", saved->seq_len, run->seq_len},
         {"--accum", saved->accum, run->accum},
         {"data tokens", (long long)saved->data_tokens, (long long)run->data_tokens},
@@ -234,6 +240,20 @@ int lg_checkpoint_check(const char *dir, const lg_train_state *saved, const lg_t
         if (runs[i].there != runs[i].here)
             return lg_fail(err, "%s: checkpoint of another run: %s is %lld there, %lld here",
                            dir, runs[i].what, runs[i].there, runs[i].here);
+    /* The data position counts the sequences all ranks read together, so another number of
+     * ranks may resume it as long as a step reads as many sequences (--batch × ranks). */
+    const int ws = saved->world_size > 0 ? saved->world_size : 1;
+    const int wr = run->world_size > 0 ? run->world_size : 1;
+    if ((long long)saved->batch * ws != (long long)run->batch * wr) {
+        if (ws == 1 && wr == 1)
+            return lg_fail(err, "%s: checkpoint of another run: --batch is %d there, %d here",
+                           dir, saved->batch, run->batch);
+        return lg_fail(err, "%s: checkpoint of another run: a micro-batch is %lld sequences there "
+                            "(--batch %d × %d ranks), %lld here (--batch %d × %d ranks); with "
+                            "%d ranks use --batch %g", dir, (long long)saved->batch * ws,
+                       saved->batch, ws, (long long)run->batch * wr, run->batch, wr, wr,
+                       (double)saved->batch * ws / wr);
+    }
     if (saved->seed != run->seed)
         return lg_fail(err, "%s: checkpoint of another run: --seed is %" PRIu64 " there, %"
                        PRIu64 " here", dir, saved->seed, run->seed);

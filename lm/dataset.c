@@ -236,15 +236,22 @@ void lg_dataset_free(lg_dataset *ds)
 
 void lg_dataset_next_batch(lg_dataset *ds, int32_t *ids, int B)
 {
+    lg_dataset_next_batch_shard(ds, ids, B, 0, 1);
+}
+
+void lg_dataset_next_batch_shard(lg_dataset *ds, int32_t *ids, int B, int rank, int world)
+{
     const size_t T = (size_t)ds->opt.seq_len;
-    for (int b = 0; b < B; b++) {
+    const long first = (long)rank * B, end = first + B;
+    for (long b = 0; b < (long)world * B; b++) {
         if (ds->pos.next == ds->n_seqs) {
             ds->pos.epoch++;
             ds->pos.next = 0;
             make_order(ds);
         }
         size_t s = ds->order[ds->pos.next++];
-        memcpy(ids + (size_t)b * T, ds->tokens + s * T, T * sizeof *ids);
+        if (b >= first && b < end)
+            memcpy(ids + (size_t)(b - first) * T, ds->tokens + s * T, T * sizeof *ids);
     }
 }
 

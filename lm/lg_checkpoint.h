@@ -5,7 +5,8 @@
  *   adapter/                 in LoRA mode the PEFT adapter with its modules_to_save
  *   optimizer.safetensors    AdamW's moments
  *   trainer_state.json       step, data position, seed and the run's shape: model sizes,
- *                            mode, batch, sequence length, accumulation, data size
+ *                            mode, batch, ranks (world_size), sequence length,
+ *                            accumulation, data size
  * Resuming checks that shape first, so a checkpoint of another model or run is refused
  * with the field that differs. */
 #ifndef LG_CHECKPOINT_H
@@ -30,6 +31,8 @@ typedef struct {
     long train_rows_from;       /* -1: no row restriction */
     int trains_embeddings;
     int batch, seq_len, accum;
+    int world_size;             /* ranks of a data-parallel run (lg_dist.h); batch is each
+                                   rank's, data counts the sequences all ranks read */
     size_t data_tokens;
     lg_config model;            /* sizes of the model trained */
     float last_loss;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lg_checkpoint.h"
+#include "lg_dist.h"
 #include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
@@ -57,6 +58,7 @@ typedef struct {
     FILE *log;
     int made_out;              /* this run created OUT (for its log) */
     int saved;                 /* checkpoints this run saved */
+    int rank, world;           /* data parallelism (lg_dist.h): rank 0 alone writes */
 } run;
 
 static void run_free(run *r)
@@ -263,6 +265,7 @@ static int setup(run *r, lg_error *err)
     st->train_rows_from = o->train_rows_from;
     st->trains_embeddings = o->train_embeddings || o->train_rows_from >= 0;
     st->batch = o->batch;
+    st->world_size = r->world;
     st->seq_len = o->seq_len;
     st->accum = o->accum;
     st->data_tokens = r->data->n_tokens;
@@ -311,7 +314,9 @@ static int setup(run *r, lg_error *err)
 
     /* Outputs only once everything has been checked. OUT itself waits for the first
      * checkpoint, unless the log is to be written inside it; whether it can be made is
-     * known now, not after the steps before that checkpoint. */
+     * known now, not after the steps before that checkpoint. Only rank 0 writes. */
+    if (r->rank != 0)
+        return 0;
     if (out_creatable(o->out_dir, err) < 0)
         return -1;
     if (o->log_path && !(r->log = fopen(o->log_path, "a"))) {
@@ -364,6 +369,8 @@ static int close_log(run *r, lg_error *err)
 
 static int evaluate(run *r, long step, lg_error *err)
 {
+    if (r->rank != 0)
+        return 0;
     lg_eval_result res;
     if (lg_eval_tokens(r->m, r->eval->tokens, r->eval->n_tokens, r->eval->n_bytes,
                        r->o->seq_len, 0, &res, err) < 0)
@@ -470,6 +477,8 @@ static void name_user_path(lg_error *err, const char *tmp, const char *path)
 static int save(run *r, lg_error *err)
 {
     const lg_train_options *o = r->o;
+    if (r->rank != 0)
+        return 0;
     char dir[4200], link_tmp[4300], link[4300], name[64];
     lg_atomic_dir fresh = {0};
     const char *out = o->out_dir;
@@ -514,16 +523,45 @@ done:
     return rc;
 }
 
+/* Data parallelism: the one place between backward and the optimizer where the ranks'
+ * gradients meet. Each rank's backward was scaled by 1/(accum × world), so the sum over
+ * ranks is the gradient of the mean loss over all world × batch sequences: what one
+ * process with batch world × batch computes, up to the order of the additions. Only the
+ * trainable tensors have gradient storage: the model's grad_mem (everything, or only the
+ * embeddings beside an adapter), the adapter's, LangSAMP's vectors. The losses are summed
+ * with them. */
+static int reduce_gradients(run *r, double *loss, lg_error *err)
+{
+    lg_model *m = r->m;
+    if (r->world == 1)
+        return 0;
+    if (m->grad_mem && m->n_grads &&
+        lg_dist_sum_f32(m->grad_mem, m->n_grads, "gradients", err) < 0)
+        return -1;
+    if (m->lora && m->lora->grad_mem &&
+        lg_dist_sum_f32(m->lora->grad_mem, m->lora->n_params, "LoRA gradients", err) < 0)
+        return -1;
+    for (int i = 0; m->langsamp && i < 2; i++) {
+        lg_param_entry *e = &m->langsamp->entries[i];
+        if (e->grad && e->numel &&
+            lg_dist_sum_f32(e->grad, e->numel, "language/script vector gradients", err) < 0)
+            return -1;
+    }
+    return lg_dist_sum_f64(loss, 1, "losses", err);
+}
+
 /* One optimizer step over accum micro-batches: the mean loss into *loss. A failed forward
- * (an id the model does not have, a loss that is not finite) fails the step. */
+ * (an id the model does not have, a loss that is not finite) fails the step. With several
+ * ranks each reads its share of every micro-batch (lg_dataset_next_batch_shard). */
 static int train_step(run *r, float *loss_out, double *grad_norm, lg_error *err)
 {
     const lg_train_options *o = r->o;
     lg_model *m = r->m;
     lg_model_zero_grads(m);
     double loss = 0;
+    const float scale = 1.0f / (float)((long)o->accum * r->world);
     for (int a = 0; a < o->accum; a++) {
-        lg_dataset_next_batch(r->data, r->ids, o->batch);
+        lg_dataset_next_batch_shard(r->data, r->ids, o->batch, r->rank, r->world);
         lg_shift_targets(r->targets, r->ids, o->batch, o->seq_len);
         if (lg_model_forward(m, r->ids, r->targets, o->batch, o->seq_len, err) < 0) {
             if (!isfinite(m->last_loss) && m->counted)
@@ -532,16 +570,18 @@ static int train_step(run *r, float *loss_out, double *grad_norm, lg_error *err)
             return lg_fail_context(err, "step %ld", r->st.step + 1);
         }
         loss += m->last_loss;
-        lg_model_backward(m, r->ids, 1.0f / (float)o->accum);
+        lg_model_backward(m, r->ids, scale);
     }
+    if (reduce_gradients(r, &loss, err) < 0)
+        return lg_fail_context(err, "step %ld", r->st.step + 1);
     *grad_norm = lg_adamw_clip(&r->opt, o->clip);
-    *loss_out = (float)(loss / o->accum);
+    *loss_out = (float)(loss / ((double)o->accum * r->world));
     return 0;
 }
 
 int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok, lg_error *err)
 {
-    run r = {.o = o, .m = m, .tok = tok};
+    run r = {.o = o, .m = m, .tok = tok, .rank = lg_dist_rank(), .world = lg_dist_size()};
     if (setup(&r, err) < 0) {
         run_free(&r);
         return -1;
@@ -549,18 +589,25 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
     lg_lr_schedule sched = {.warmup_steps = o->warmup, .total_steps = o->steps,
                             .min_ratio = o->min_lr_ratio};
     const float embed_lr = o->embed_lr > 0 ? o->embed_lr : o->lr;
-    const double tokens_per_step = (double)o->batch * o->seq_len * o->accum;
-    if (!o->quiet)
+    const double tokens_per_step = (double)o->batch * o->seq_len * o->accum * r.world;
+    const int quiet = o->quiet || r.rank != 0;
+    if (!quiet) {
         fprintf(stderr, "training %s: %s%s, %zu trainable tensors, %zu sequences of %d tokens "
                         "from %s, steps %ld to %ld\n",
                 o->model_dir, r.st.lora ? "LoRA" : "full",
                 r.st.trains_embeddings ? " + embeddings" : "", (size_t)r.opt.n_slots,
                 r.data->n_seqs, o->seq_len, r.data->path, r.st.step + 1, o->steps);
+        if (r.world > 1)
+            fprintf(stderr, "data-parallel: %d ranks × batch %d = %ld sequences a micro-batch; "
+                            "rank 0 logs, evaluates and saves\n",
+                    r.world, o->batch, (long)r.world * o->batch);
+    }
     int rc = 0;
     if (r.eval && o->eval_every > 0 && r.st.step == 0)
         rc = evaluate(&r, 0, err);
     lg_progress bar;
     lg_progress_start(&bar, "train", o->steps);
+    bar.enabled &= r.rank == 0;
     double t_start = lg_now();
     long first = r.st.step;
     while (rc == 0 && r.st.step < o->steps) {
@@ -594,7 +641,7 @@ int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok
         rc = close_log(&r, err);
     if (rc < 0)
         discard_out(&r);
-    if (rc == 0 && !o->quiet)
+    if (rc == 0 && !quiet)
         fprintf(stderr, "step %ld: loss %.4f; checkpoint %s/last\n", r.st.step, r.st.last_loss,
                 o->out_dir);
     run_free(&r);

@@ -17,6 +17,12 @@ TOOLS="$TOOLS gnuplot:gnuplot-nox"
 TOOLS="$TOOLS node:nodejs npm:npm"
 # make install: man pages made from --help
 TOOLS="$TOOLS help2man:help2man"
+# data-parallel training and alignment (issue 14): Open MPI's library and its mpirun;
+# LG_DEPS_NO_MPI=1 (make MPI=0) leaves them out
+if [ -z "${LG_DEPS_NO_MPI:-}" ]; then
+    LIBS="$LIBS ompi-c:libopenmpi-dev"
+    TOOLS="$TOOLS mpirun:openmpi-bin"
+fi
 
 missing=""
 for pair in $LIBS; do

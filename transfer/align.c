@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "align_model.h"
+#include "lg_dist.h"
 #include "lg_progress.h"
 #include "pair_map.h"
 
@@ -61,13 +62,14 @@ static int train_direction(align_model *am, const char *name, const lg_align_opt
         snprintf(label, sizeof label, "align %s %d/%d", name, it + 1, total);
         lg_progress p;
         lg_progress_start(&p, label, am->v.n_pairs);
+        p.enabled &= lg_dist_rank() == 0;
         double ll;
         double t0 = lg_now();
         int rc = align_model_iterate(am, threads, o->optimize_tension, o->beam, &p, &ll, err);
         lg_progress_finish(&p);
         if (rc < 0)
             return -1;
-        if (o->verbose)
+        if (o->verbose && lg_dist_rank() == 0)
             fprintf(stderr, "align %s iteration %d (%s): log-likelihood %.6g, perplexity per "
                     "token %.4g, tension %.3f, %lld table entries, %.2f s\n", name, it + 1,
                     am->diagonal ? "model 2" : "model 1", ll,
@@ -154,8 +156,10 @@ static int emit_pair(const lg_align_opts *o, const int32_t *s, int ns, const int
                 c = pr[i * (nt + 1) + 1 + j];
                 link = rev[i] == j;
             }
+            /* in fixed point (align_model.h): sums exact in any order while below 2^23 */
             if (c >= MIN_LINK_MASS &&
-                pair_map_add(&po->counts, pair_key((uint32_t)t[j], (uint32_t)s[i]), c, &po->err) < 0)
+                pair_map_add(&po->counts, pair_key((uint32_t)t[j], (uint32_t)s[i]),
+                             (double)align_fixed(c) / ALIGN_FIXED_ONE, &po->err) < 0)
                 return -1;
             if (o->want_links && link != 0 && push_link(po, i, j) < 0)
                 return -1;
@@ -164,9 +168,123 @@ static int emit_pair(const lg_align_opts *o, const int32_t *s, int ns, const int
     return 0;
 }
 
+/* Merges sorted (key, value) lists: b into *a (values of equal keys added). */
+static int merge_sorted(uint64_t **ak, double **av, int64_t *an, const uint64_t *bk,
+                        const double *bv, int64_t bn, lg_error *err)
+{
+    uint64_t *k = malloc((size_t)(*an + bn) * sizeof *k + 1);
+    double *v = malloc((size_t)(*an + bn) * sizeof *v + 1);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return lg_fail(err, "out of memory merging the ranks' counts");
+    }
+    int64_t i = 0, j = 0, n = 0;
+    while (i < *an || j < bn) {
+        if (j >= bn || (i < *an && (*ak)[i] < bk[j])) {
+            k[n] = (*ak)[i];
+            v[n++] = (*av)[i++];
+        } else if (i >= *an || bk[j] < (*ak)[i]) {
+            k[n] = bk[j];
+            v[n++] = bv[j++];
+        } else {
+            k[n] = (*ak)[i];
+            v[n++] = (*av)[i++] + bv[j++];
+        }
+    }
+    free(*ak);
+    free(*av);
+    *ak = k;
+    *av = v;
+    *an = n;
+    return 0;
+}
+
+/* The ranks of an MPI job: rank 0 receives every rank's counts (sorted keys and values) and
+ * links (a count for each of its pairs, then the links), in rank order, and merges them into
+ * its own; the other ranks send theirs and keep nothing. Pairs [k0, k1) are this rank's. */
+static int gather_ranks(int64_t k0, int64_t k1, uint64_t **keys, double **vals, int64_t *n,
+                        int64_t *n_links, int32_t **ls, int32_t **lt, int64_t *total_links,
+                        int want_links, lg_error *err)
+{
+    const int64_t nr = want_links ? k1 - k0 : 0, nl = want_links ? *total_links : 0;
+    size_t bytes = 3 * sizeof(int64_t) + (size_t)*n * (sizeof **keys + sizeof **vals) +
+                   (size_t)nr * sizeof(int64_t) + (size_t)nl * 2 * sizeof(int32_t);
+    char *buf = malloc(bytes), *p = buf;
+    if (!buf)
+        return lg_fail(err, "out of memory sending the alignment counts");
+    const int64_t head[3] = {*n, nr, nl};
+#define PUT(src, size) (memcpy(p, (src), (size)), p += (size))
+    PUT(head, sizeof head);
+    PUT(*keys, (size_t)*n * sizeof **keys);
+    PUT(*vals, (size_t)*n * sizeof **vals);
+    PUT(n_links + k0, (size_t)nr * sizeof(int64_t));
+    PUT(*ls, (size_t)nl * sizeof(int32_t));
+    PUT(*lt, (size_t)nl * sizeof(int32_t));
+#undef PUT
+    void *all;
+    size_t *sizes;
+    int rc = lg_dist_gather(buf, bytes, &all, &sizes, "alignment counts", err);
+    free(buf);
+    if (rc < 0)
+        return -1;
+    if (lg_dist_rank() != 0) {
+        free(*keys);
+        free(*vals);
+        *keys = NULL;
+        *vals = NULL;
+        *n = 0;
+        *total_links = 0;
+        return 0;
+    }
+    /* rank 0: its own part again first, then the others' */
+    free(*keys);
+    free(*vals);
+    free(*ls);
+    free(*lt);
+    *keys = NULL;
+    *vals = NULL;
+    *ls = NULL;
+    *lt = NULL;
+    *n = 0;
+    int64_t links = 0, at_pair = 0; /* rank 0's pairs start the corpus */
+    const char *q = all;
+    for (int r = 0; r < lg_dist_size() && rc == 0; q += sizes[r], r++) {
+        int64_t h[3];
+        memcpy(h, q, sizeof h);
+        const char *d = q + sizeof h;
+        const uint64_t *rk = (const uint64_t *)d;
+        const double *rv = (const double *)(d + (size_t)h[0] * sizeof(uint64_t));
+        d += (size_t)h[0] * (sizeof(uint64_t) + sizeof(double));
+        rc = merge_sorted(keys, vals, n, rk, rv, h[0], err);
+        if (rc < 0 || !want_links)
+            continue;
+        memcpy(n_links + at_pair, d, (size_t)h[1] * sizeof(int64_t));
+        at_pair += h[1];
+        d += (size_t)h[1] * sizeof(int64_t);
+        int32_t *a = realloc(*ls, (size_t)(links + h[2]) * sizeof *a + 1);
+        if (a)
+            *ls = a;
+        int32_t *b = realloc(*lt, (size_t)(links + h[2]) * sizeof *b + 1);
+        if (b)
+            *lt = b;
+        if (!a || !b) {
+            rc = lg_fail(err, "out of memory for links");
+            break;
+        }
+        memcpy(*ls + links, d, (size_t)h[2] * sizeof(int32_t));
+        memcpy(*lt + links, d + (size_t)h[2] * sizeof(int32_t), (size_t)h[2] * sizeof(int32_t));
+        links += h[2];
+    }
+    *total_links = links;
+    free(all);
+    free(sizes);
+    return rc;
+}
+
 static int final_pass(const lg_parallel *pc, const lg_align_opts *o, int threads,
-                      const align_model *fm, const align_model *rm, lg_align_result *res,
-                      lg_error *err)
+                      const int64_t *bounds, int first_worker, const align_model *fm,
+                      const align_model *rm, lg_align_result *res, lg_error *err)
 {
     int max_s = 1, max_t = 1;
     for (int64_t k = 0; k < pc->n_pairs; k++) {
@@ -187,8 +305,6 @@ static int final_pass(const lg_parallel *pc, const lg_align_opts *o, int threads
     #pragma omp parallel num_threads(threads)
     {
         int th = omp_get_thread_num(), nth = omp_get_num_threads();
-        pass_out *po = &outs[th];
-        int64_t begin = pc->n_pairs * th / nth, end = pc->n_pairs * (th + 1) / nth;
         size_t cells_f = (size_t)max_t * (max_s + 1), cells_r = (size_t)max_s * (max_t + 1);
         int maxl = (max_s > max_t ? max_s : max_t) + 1;
         double *pf = fm ? malloc(cells_f * sizeof *pf) : NULL;
@@ -198,25 +314,31 @@ static int final_pass(const lg_parallel *pc, const lg_align_opts *o, int threads
         int *fwd = malloc((size_t)max_t * sizeof *fwd);
         int *rev = malloc((size_t)max_s * sizeof *rev);
         unsigned char *grid = malloc((size_t)max_s * max_t);
-        if ((fm && !pf) || (rm && !pr) || !w || !idx || !fwd || !rev || !grid ||
-            pair_map_init(&po->counts, 1 << 16, &po->err) < 0) {
-            po->failed = 1;
-            lg_fail(&po->err, "out of memory for the final alignment pass");
-        }
-        for (int64_t k = begin; k < end && !po->failed; k++) {
-            const int32_t *s = pc->src_tok + pc->src_off[k], *t = pc->tgt_tok + pc->tgt_off[k];
-            int ns = (int)(pc->src_off[k + 1] - pc->src_off[k]);
-            int nt = (int)(pc->tgt_off[k + 1] - pc->tgt_off[k]);
-            if (ns == 0 || nt == 0)
-                continue;
-            if (fm)
-                for (int j = 0; j < nt; j++)
-                    align_row_posterior(fm, t, nt, s, ns, j, w, pf + (size_t)j * (ns + 1), idx);
-            if (rm)
-                for (int i = 0; i < ns; i++)
-                    align_row_posterior(rm, s, ns, t, nt, i, w, pr + (size_t)i * (nt + 1), idx);
-            if (emit_pair(o, s, ns, t, nt, pf, pr, fwd, rev, grid, &n_links[k], po) < 0)
+        int ok = !((fm && !pf) || (rm && !pr) || !w || !idx || !fwd || !rev || !grid);
+        /* the workers of the E-step (align_split), each with its own counts and links */
+        for (int wk = th; wk < threads; wk += nth) {
+            pass_out *po = &outs[wk];
+            if (!ok || pair_map_init(&po->counts, 1 << 16, &po->err) < 0) {
                 po->failed = 1;
+                lg_fail(&po->err, "out of memory for the final alignment pass");
+                continue;
+            }
+            int64_t begin = bounds[first_worker + wk], end = bounds[first_worker + wk + 1];
+            for (int64_t k = begin; k < end && !po->failed; k++) {
+                const int32_t *s = pc->src_tok + pc->src_off[k], *t = pc->tgt_tok + pc->tgt_off[k];
+                int ns = (int)(pc->src_off[k + 1] - pc->src_off[k]);
+                int nt = (int)(pc->tgt_off[k + 1] - pc->tgt_off[k]);
+                if (ns == 0 || nt == 0)
+                    continue;
+                if (fm)
+                    for (int j = 0; j < nt; j++)
+                        align_row_posterior(fm, t, nt, s, ns, j, w, pf + (size_t)j * (ns + 1), idx);
+                if (rm)
+                    for (int i = 0; i < ns; i++)
+                        align_row_posterior(rm, s, ns, t, nt, i, w, pr + (size_t)i * (nt + 1), idx);
+                if (emit_pair(o, s, ns, t, nt, pf, pr, fwd, rev, grid, &n_links[k], po) < 0)
+                    po->failed = 1;
+            }
         }
         free(pf);
         free(pr);
@@ -232,7 +354,7 @@ static int final_pass(const lg_parallel *pc, const lg_align_opts *o, int threads
             *err = outs[th].err;
             rc = -1;
         }
-    /* merge counts in thread order (deterministic sums), then CSR by tgt */
+    /* merge the workers' counts (fixed-point values: exact in any order), then CSR by tgt */
     for (int th = 1; th < threads && rc == 0; th++)
         rc = pair_map_merge(&outs[0].counts, &outs[th].counts, err);
     for (int th = 1; th < threads; th++)
@@ -243,7 +365,34 @@ static int final_pass(const lg_parallel *pc, const lg_align_opts *o, int threads
     if (rc == 0 && (n = pair_map_sorted(&outs[0].counts, &keys, &vals, err)) < 0)
         rc = -1;
     pair_map_free(&outs[0].counts);
-    if (rc == 0) {
+    /* this process's links, in pair order */
+    int32_t *ls = NULL, *lt = NULL;
+    int64_t total = 0;
+    if (rc == 0 && o->want_links) {
+        for (int th = 0; th < threads; th++)
+            total += outs[th].n_links;
+        ls = malloc((size_t)total * sizeof *ls + 1);
+        lt = malloc((size_t)total * sizeof *lt + 1);
+        if (!ls || !lt) {
+            rc = lg_fail(err, "out of memory for links");
+        } else {
+            int64_t w = 0;
+            for (int th = 0; th < threads; th++) {
+                memcpy(ls + w, outs[th].ls, (size_t)outs[th].n_links * sizeof(int32_t));
+                memcpy(lt + w, outs[th].lt, (size_t)outs[th].n_links * sizeof(int32_t));
+                w += outs[th].n_links;
+            }
+        }
+    }
+    for (int th = 0; th < threads; th++) {
+        free(outs[th].ls);
+        free(outs[th].lt);
+    }
+    free(outs);
+    if (rc == 0 && lg_dist_size() > 1)
+        rc = gather_ranks(bounds[first_worker], bounds[first_worker + threads], &keys, &vals, &n,
+                          n_links, &ls, &lt, &total, o->want_links, err);
+    if (rc == 0 && lg_dist_rank() == 0) {
         res->nnz = n;
         res->row = calloc((size_t)res->tgt_vocab + 1, sizeof *res->row);
         res->src = malloc((size_t)n * sizeof *res->src + 1);
@@ -262,33 +411,22 @@ static int final_pass(const lg_parallel *pc, const lg_align_opts *o, int threads
     }
     free(keys);
     free(vals);
-    if (rc == 0 && o->want_links) {
-        int64_t total = 0;
-        for (int th = 0; th < threads; th++)
-            total += outs[th].n_links;
+    if (rc == 0 && o->want_links && lg_dist_rank() == 0) {
         res->link_off = malloc(((size_t)pc->n_pairs + 1) * sizeof *res->link_off);
-        res->link_src = malloc((size_t)total * sizeof *res->link_src + 1);
-        res->link_tgt = malloc((size_t)total * sizeof *res->link_tgt + 1);
-        if (!res->link_off || !res->link_src || !res->link_tgt) {
+        if (!res->link_off) {
             rc = lg_fail(err, "out of memory for links");
         } else {
             res->n_pairs = pc->n_pairs;
             res->link_off[0] = 0;
             for (int64_t k = 0; k < pc->n_pairs; k++)
                 res->link_off[k + 1] = res->link_off[k] + n_links[k];
-            int64_t w = 0;
-            for (int th = 0; th < threads; th++) {
-                memcpy(res->link_src + w, outs[th].ls, (size_t)outs[th].n_links * sizeof(int32_t));
-                memcpy(res->link_tgt + w, outs[th].lt, (size_t)outs[th].n_links * sizeof(int32_t));
-                w += outs[th].n_links;
-            }
+            res->link_src = ls;
+            res->link_tgt = lt;
+            ls = lt = NULL;
         }
     }
-    for (int th = 0; th < threads; th++) {
-        free(outs[th].ls);
-        free(outs[th].lt);
-    }
-    free(outs);
+    free(ls);
+    free(lt);
     free(n_links);
     return rc;
 }
@@ -306,12 +444,21 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     res->tgt_vocab = pc->tgt_vocab;
     res->src_vocab = pc->src_vocab;
+    /* the work split: ranks × threads workers, each a block of pairs of about equal work */
+    const int rank = lg_dist_rank(), world = lg_dist_size(), workers = world * threads;
+    const int first_worker = rank * threads;
+    int64_t *bounds = malloc(((size_t)workers + 1) * sizeof *bounds);
+    if (!bounds)
+        return lg_fail(err, "out of memory");
+    align_split(pc, workers, bounds);
 
     ttable tf, tr;
     double t0 = lg_now();
-    if (ttable_build(pc, &tf, &tr, err) < 0)
+    if (ttable_build(pc, &tf, &tr, threads, err) < 0) {
+        free(bounds);
         return -1;
-    if (o->verbose)
+    }
+    if (o->verbose && rank == 0)
         fprintf(stderr, "align: %lld pairs, %lld co-occurring token pairs (%.2f s)\n",
                 (long long)pc->n_pairs, (long long)tf.nnz - tf.row_ptr[1], lg_now() - t0);
     align_model fm, rm;
@@ -323,6 +470,10 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     memset(&rm, 0, sizeof rm);
     if (use_f) {
         rc = align_model_init(&fm, &vf, err);
+        fm.bounds = bounds;
+        fm.first_worker = first_worker;
+        fm.k0 = bounds[first_worker];
+        fm.k1 = bounds[first_worker + threads];
         fm.cache_limit = (int64_t)o->cache_mb * (1 << 20) / (int64_t)sizeof(int32_t);
         fm.t = tf;
         fm.tension = o->tension;
@@ -332,6 +483,10 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
     }
     if (rc == 0 && use_r) {
         rc = align_model_init(&rm, &vr, err);
+        rm.bounds = bounds;
+        rm.first_worker = first_worker;
+        rm.k0 = bounds[first_worker];
+        rm.k1 = bounds[first_worker + threads];
         rm.cache_limit = (int64_t)o->cache_mb * (1 << 20) / (int64_t)sizeof(int32_t);
         rm.t = tr;
         rm.tension = o->tension;
@@ -348,9 +503,11 @@ int lg_align_train(const lg_parallel *pc, const lg_align_opts *o, lg_align_resul
         res->tension[1] = rm.diagonal ? rm.tension : 0;
     }
     if (rc == 0)
-        rc = final_pass(pc, o, threads, use_f ? &fm : NULL, use_r ? &rm : NULL, res, err);
+        rc = final_pass(pc, o, threads, bounds, first_worker, use_f ? &fm : NULL,
+                        use_r ? &rm : NULL, res, err);
     align_model_free(&fm);
     align_model_free(&rm);
+    free(bounds);
     if (rc < 0)
         lg_align_result_free(res);
     return rc;

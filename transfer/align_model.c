@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_dist.h"
 #include "pair_map.h"
 
 /* A translation probability for a pair the beam pruned away: small but not zero, so a
@@ -16,6 +17,7 @@ int align_model_init(align_model *am, const align_view *v, lg_error *err)
 {
     memset(am, 0, sizeof *am);
     am->v = *v;
+    am->k1 = v->n_pairs;
     pair_map sizes;
     if (pair_map_init(&sizes, 1024, err) < 0)
         return -1;
@@ -167,15 +169,16 @@ double align_row_posterior_at(const align_model *am, int m, int n, int i, double
 static int build_cache(align_model *am, int threads, lg_error *err)
 {
     const align_view *v = &am->v;
+    const int64_t k0 = am->k0, np = am->k1 - am->k0; /* this process's pairs */
     if (am->cache_limit <= 0 || am->t.nnz > INT32_MAX)
         return 0;
     int64_t total = 0;
-    for (int64_t k = 0; k < v->n_pairs; k++) {
+    for (int64_t k = k0; k < am->k1; k++) {
         total += (v->gen_off[k + 1] - v->gen_off[k]) * (v->cond_off[k + 1] - v->cond_off[k] + 1);
         if (total > am->cache_limit)
             return 0;
     }
-    am->cache_off = malloc(((size_t)v->n_pairs + 1) * sizeof *am->cache_off);
+    am->cache_off = malloc(((size_t)np + 1) * sizeof *am->cache_off);
     am->cache = malloc((size_t)total * sizeof *am->cache + 1);
     if (!am->cache_off || !am->cache) {
         free(am->cache_off);
@@ -186,15 +189,17 @@ static int build_cache(align_model *am, int threads, lg_error *err)
         return 0; /* not fatal: search each time */
     }
     am->cache_off[0] = 0;
-    for (int64_t k = 0; k < v->n_pairs; k++)
-        am->cache_off[k + 1] = am->cache_off[k] + (v->gen_off[k + 1] - v->gen_off[k]) *
+    for (int64_t q = 0; q < np; q++) {
+        int64_t k = k0 + q;
+        am->cache_off[q + 1] = am->cache_off[q] + (v->gen_off[k + 1] - v->gen_off[k]) *
                                                   (v->cond_off[k + 1] - v->cond_off[k] + 1);
+    }
     #pragma omp parallel for schedule(dynamic, 256) num_threads(threads)
-    for (int64_t k = 0; k < v->n_pairs; k++) {
+    for (int64_t k = k0; k < am->k1; k++) {
         const int32_t *gen = v->gen_tok + v->gen_off[k], *cond = v->cond_tok + v->cond_off[k];
         int m = (int)(v->gen_off[k + 1] - v->gen_off[k]);
         int n = (int)(v->cond_off[k + 1] - v->cond_off[k]);
-        int32_t *c = am->cache + am->cache_off[k];
+        int32_t *c = am->cache + am->cache_off[k - k0];
         for (int i = 0; i < m; i++, c += n + 1) {
             c[0] = (int32_t)ttable_find(&am->t, 0, gen[i]);
             for (int j = 0; j < n; j++)
@@ -297,6 +302,37 @@ static double solve_tension(const align_model *am, double emp_feat, double nonnu
     return t;
 }
 
+void align_split(const lg_parallel *pc, int workers, int64_t *bounds)
+{
+    double total = 0;
+    for (int64_t k = 0; k < pc->n_pairs; k++)
+        total += (double)(pc->src_off[k + 1] - pc->src_off[k] + 1) *
+                 (double)(pc->tgt_off[k + 1] - pc->tgt_off[k] + 1);
+    bounds[0] = 0;
+    double done = 0;
+    int w = 1;
+    for (int64_t k = 0; k < pc->n_pairs && w < workers; k++) {
+        done += (double)(pc->src_off[k + 1] - pc->src_off[k] + 1) *
+                (double)(pc->tgt_off[k + 1] - pc->tgt_off[k] + 1);
+        while (w < workers && done >= total * w / workers)
+            bounds[w++] = k + 1;
+    }
+    while (w <= workers)
+        bounds[w++] = pc->n_pairs;
+}
+
+/* The pairs of this process's worker w (0 .. threads - 1). */
+static void worker_range(const align_model *am, int w, int threads, int64_t *begin, int64_t *end)
+{
+    if (am->bounds) {
+        *begin = am->bounds[am->first_worker + w];
+        *end = am->bounds[am->first_worker + w + 1];
+    } else {
+        *begin = am->v.n_pairs * w / threads;
+        *end = am->v.n_pairs * (w + 1) / threads;
+    }
+}
+
 int align_model_iterate(align_model *am, int threads, int optimize_tension, double beam,
                         lg_progress *progress, double *loglik, lg_error *err)
 {
@@ -309,9 +345,11 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
             return -1;
     }
     int64_t nnz = am->t.nnz;
-    double **counts = calloc((size_t)threads, sizeof *counts);
-    double *part = calloc((size_t)threads * 3, sizeof *part); /* loglik, emp, nonnull per thread */
-    int failed = !counts || !part;
+    /* one table of fixed-point counts a worker (thread), then their sum */
+    int64_t **counts = calloc((size_t)threads, sizeof *counts);
+    double *part_ll = calloc((size_t)threads, sizeof *part_ll);
+    int64_t *part = calloc((size_t)threads * 2, sizeof *part); /* emp, nonnull a worker */
+    int failed = !counts || !part || !part_ll;
     for (int th = 0; th < threads && !failed; th++) {
         counts[th] = calloc((size_t)nnz + 1, sizeof **counts);
         failed = !counts[th];
@@ -322,29 +360,35 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
                 free(counts[th]);
         free(counts);
         free(part);
+        free(part_ll);
         return lg_fail(err, "out of memory for expected counts (%lld entries x %d threads)",
                        (long long)nnz, threads);
     }
+    const int64_t n_here = am->k1 - am->k0;
     int alloc_failed = 0;
     #pragma omp parallel num_threads(threads)
     {
         int th = omp_get_thread_num(), nth = omp_get_num_threads();
-        /* Contiguous static blocks: each thread's sums run in corpus order. */
-        int64_t begin = v->n_pairs * th / nth, end = v->n_pairs * (th + 1) / nth;
         double *w = malloc((size_t)am->max_len * sizeof *w);
         double *post = malloc((size_t)am->max_len * sizeof *post);
         int64_t *idx = malloc((size_t)am->max_len * sizeof *idx);
-        double *cnt = counts[th];
-        double ll = 0, emp = 0, nonnull = 0;
         if (!w || !post || !idx) {
             #pragma omp atomic write
             alloc_failed = 1;
-        } else {
+        }
+        /* worker wk's pairs are a contiguous block balanced by work (align_split); with
+         * fewer threads than asked for, a thread runs several workers */
+        for (int wk = th; wk < threads && w && post && idx; wk += nth) {
+            int64_t begin, end;
+            worker_range(am, wk, threads, &begin, &end);
+            int64_t *cnt = counts[wk];
+            double ll = 0;
+            int64_t emp = 0, nonnull = 0;
             for (int64_t k = begin; k < end; k++) {
                 const int32_t *gen = v->gen_tok + v->gen_off[k], *cond = v->cond_tok + v->cond_off[k];
                 int m = (int)(v->gen_off[k + 1] - v->gen_off[k]);
                 int n = (int)(v->cond_off[k + 1] - v->cond_off[k]);
-                const int32_t *cached = am->cache ? am->cache + am->cache_off[k] : NULL;
+                const int32_t *cached = am->cache ? am->cache + am->cache_off[k - am->k0] : NULL;
                 for (int i = 0; i < m; i++) {
                     double sum;
                     if (cached) {
@@ -357,23 +401,26 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
                     }
                     ll += log(sum);
                     if (idx[0] >= 0)
-                        cnt[idx[0]] += post[0];
-                    double x = (double)(i + 1) / m;
+                        cnt[idx[0]] += align_fixed(post[0]);
+                    double x = (double)(i + 1) / m, row_emp = 0, row_nonnull = 0;
                     for (int j = 1; j <= n; j++) {
                         if (idx[j] >= 0)
-                            cnt[idx[j]] += post[j];
-                        emp -= fabs(x - (double)j / n) * post[j];
-                        nonnull += post[j];
+                            cnt[idx[j]] += align_fixed(post[j]);
+                        row_emp += fabs(x - (double)j / n) * post[j];
+                        row_nonnull += post[j];
                     }
+                    emp -= align_fixed(row_emp);
+                    nonnull += align_fixed(row_nonnull);
                 }
                 if (th == 0 && progress && ((k - begin) & 255) == 0)
-                    lg_progress_update(progress, (k - begin) * nth, "%s",
-                                       am->diagonal ? "model 2" : "model 1");
+                    lg_progress_update(progress, (k - begin) * threads * v->n_pairs /
+                                                     (n_here > 0 ? n_here : 1),
+                                       "%s", am->diagonal ? "model 2" : "model 1");
             }
+            part_ll[wk] = ll;
+            part[2 * wk] = emp;
+            part[2 * wk + 1] = nonnull;
         }
-        part[3 * th] = ll;
-        part[3 * th + 1] = emp;
-        part[3 * th + 2] = nonnull;
         free(w);
         free(post);
         free(idx);
@@ -383,16 +430,17 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
             free(counts[th]);
         free(counts);
         free(part);
+        free(part_ll);
         return lg_fail(err, "out of memory for alignment buffers");
     }
-    /* Reduce in thread order: the same sums for the same thread count. */
-    double ll = 0, emp = 0, nonnull = 0;
+    double ll = 0;
+    int64_t sums[2] = {0, 0};
     for (int th = 0; th < threads; th++) {
-        ll += part[3 * th];
-        emp += part[3 * th + 1];
-        nonnull += part[3 * th + 2];
+        ll += part_ll[th];
+        sums[0] += part[2 * th];
+        sums[1] += part[2 * th + 1];
     }
-    double *total = counts[0];
+    int64_t *total = counts[0];
     if (threads > 1) {
         #pragma omp parallel for schedule(static) num_threads(threads)
         for (int64_t e = 0; e < nnz; e++)
@@ -402,13 +450,23 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
     for (int th = 1; th < threads; th++)
         free(counts[th]);
     free(part);
+    free(part_ll);
+    /* the ranks of an MPI job: every rank gets the same sums (integers: exact) */
+    if (lg_dist_sum_i64(total, (size_t)nnz, "expected counts", err) < 0 ||
+        lg_dist_sum_i64(sums, 2, "diagonal statistics", err) < 0 ||
+        lg_dist_sum_f64(&ll, 1, "log-likelihood", err) < 0) {
+        free(total);
+        free(counts);
+        return -1;
+    }
+    const double emp = (double)sums[0] / ALIGN_FIXED_ONE, nonnull = (double)sums[1] / ALIGN_FIXED_ONE;
     if (progress)
         lg_progress_update(progress, v->n_pairs, "%s", am->diagonal ? "model 2" : "model 1");
     *loglik = ll;
 
     if (am->diagonal && optimize_tension && am->n_classes > 0)
         am->tension = solve_tension(am, emp, nonnull, threads);
-    ttable_normalize(&am->t, total);
+    ttable_normalize_fixed(&am->t, total);
     free(total);
     free(counts);
     if (beam > 0) {
@@ -420,7 +478,7 @@ int align_model_iterate(align_model *am, int threads, int optimize_tension, doub
             return -1;
         }
         if (remap) {
-            int64_t total = am->cache_off[v->n_pairs];
+            int64_t total = am->cache_off[am->k1 - am->k0];
             #pragma omp parallel for schedule(static) num_threads(threads)
             for (int64_t e = 0; e < total; e++)
                 if (am->cache[e] >= 0)

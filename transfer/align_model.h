@@ -37,7 +37,27 @@ typedef struct {
     int32_t *cache;
     int64_t cache_limit;   /* entries; 0: never cache */
     int cache_tried;
+    /* The split of the work (align_split): the E-step of pair k runs on the worker w with
+     * bounds[w] <= k < bounds[w + 1]; workers are ranks × threads, this process runs
+     * first_worker .. first_worker + threads - 1, the pairs [k0, k1) (the cache holds only
+     * those). NULL bounds: one process, its threads splitting the pairs. */
+    const int64_t *bounds;
+    int first_worker;
+    int64_t k0, k1;
 } align_model;
+
+/* Expected counts are summed in fixed point, as integers in units of 2^-30: integer sums
+ * do not depend on their order, so the tables are the same for any number of threads and
+ * ranks (exactly while a count stays below 2^33). */
+#define ALIGN_FIXED_ONE 1073741824.0
+static inline int64_t align_fixed(double x)
+{
+    return (int64_t)(x * ALIGN_FIXED_ONE + 0.5);
+}
+
+/* Boundaries of `workers` contiguous blocks of the corpus's pairs with about the same work
+ * ((n_src + 1) × (n_tgt + 1) cells a pair) into bounds[0..workers]. */
+void align_split(const lg_parallel *pc, int workers, int64_t *bounds);
 
 int align_model_init(align_model *am, const align_view *v, lg_error *err);
 void align_model_free(align_model *am);
@@ -51,9 +71,11 @@ double align_row_posterior(const align_model *am, const int32_t *gen, int m, con
 double align_row_posterior_at(const align_model *am, int m, int n, int i, double *w,
                               double *post, const int32_t *idx);
 
-/* One EM iteration over the corpus with `threads` threads: E-step, tension update (when
- * diagonal and optimize_tension), M-step, pruning.  Sets *loglik.  Deterministic for a
- * given thread count. */
+/* One EM iteration over the corpus with `threads` threads (and over the ranks of an MPI
+ * job, lg_dist.h: each its pairs, the expected counts summed across them): E-step, tension
+ * update (when diagonal and optimize_tension), M-step, pruning.  Sets *loglik (summed in
+ * floating point: its last digits may depend on the split). The table does not depend on
+ * the number of threads or ranks. */
 int align_model_iterate(align_model *am, int threads, int optimize_tension, double beam,
                         lg_progress *progress, double *loglik, lg_error *err);
 

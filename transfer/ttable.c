@@ -14,16 +14,10 @@ void ttable_free(ttable *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Sorts and deduplicates buf[0..n), then merges it into the sorted unique set *set of
- * *n_set keys.  Returns 0 or -1. */
-static int merge_chunk(uint64_t **set, int64_t *n_set, uint64_t *buf, int64_t n, lg_error *err)
+/* Merges the sorted unique keys buf[0..u) into the sorted unique set *set of *n_set keys. */
+static int merge_sets(uint64_t **set, int64_t *n_set, const uint64_t *buf, int64_t u,
+                      lg_error *err)
 {
-    if (pair_sort(buf, NULL, n, err) < 0)
-        return -1;
-    int64_t u = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (u == 0 || buf[u - 1] != buf[i])
-            buf[u++] = buf[i];
     uint64_t *out = malloc((size_t)(*n_set + u) * sizeof *out + 1);
     if (!out)
         return lg_fail(err, "out of memory for %lld co-occurring token pairs",
@@ -46,6 +40,19 @@ static int merge_chunk(uint64_t **set, int64_t *n_set, uint64_t *buf, int64_t n,
     *set = out;
     *n_set = k;
     return 0;
+}
+
+/* Sorts and deduplicates buf[0..n), then merges it into the sorted unique set *set of
+ * *n_set keys.  Returns 0 or -1. */
+static int merge_chunk(uint64_t **set, int64_t *n_set, uint64_t *buf, int64_t n, lg_error *err)
+{
+    if (pair_sort(buf, NULL, n, err) < 0)
+        return -1;
+    int64_t u = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (u == 0 || buf[u - 1] != buf[i])
+            buf[u++] = buf[i];
+    return merge_sets(set, n_set, buf, u, err);
 }
 
 /* CSR from sorted unique keys row << 32 | col. */
@@ -74,7 +81,10 @@ static int csr_from_keys(ttable *t, int32_t n_rows, int32_t n_cols, const uint64
     return 0;
 }
 
-int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, lg_error *err)
+/* The sorted unique forward keys of pairs [begin, end): (src + 1, tgt) for co-occurring
+ * tokens, (0, tgt) for NULL, collected chunk by chunk. */
+static int pattern_of_range(const lg_parallel *pc, int64_t begin, int64_t end, uint64_t **set_out,
+                            int64_t *n_out, lg_error *err)
 {
     const int64_t chunk = (int64_t)1 << 23;
     uint64_t *buf = malloc((size_t)chunk * sizeof *buf);
@@ -82,8 +92,7 @@ int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, lg_error *err)
     int64_t n_set = 0, n_buf = 0;
     if (!buf)
         return lg_fail(err, "out of memory");
-    /* The forward pattern: (src + 1, tgt) for co-occurring tokens, (0, tgt) for NULL. */
-    for (int64_t k = 0; k < pc->n_pairs; k++) {
+    for (int64_t k = begin; k < end; k++) {
         const int32_t *s = pc->src_tok + pc->src_off[k], *t = pc->tgt_tok + pc->tgt_off[k];
         int ns = (int)(pc->src_off[k + 1] - pc->src_off[k]);
         int nt = (int)(pc->tgt_off[k + 1] - pc->tgt_off[k]);
@@ -106,7 +115,57 @@ int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, lg_error *err)
     if (merge_chunk(&set, &n_set, buf, n_buf, err) < 0)
         goto fail;
     free(buf);
-    buf = NULL;
+    *set_out = set;
+    *n_out = n_set;
+    return 0;
+fail:
+    free(buf);
+    free(set);
+    return -1;
+}
+
+int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, int threads, lg_error *err)
+{
+    /* Each thread collects the pattern of its share of the pairs; the shares' sets are then
+     * merged: the union does not depend on how the pairs were shared. */
+    if (threads < 1)
+        threads = 1;
+    if (pc->n_pairs < 4096)
+        threads = 1;
+    uint64_t **sets = calloc((size_t)threads, sizeof *sets);
+    int64_t *n_sets = calloc((size_t)threads, sizeof *n_sets);
+    lg_error *errs = calloc((size_t)threads, sizeof *errs);
+    int *failed = calloc((size_t)threads, sizeof *failed);
+    if (!sets || !n_sets || !errs || !failed) {
+        free(sets);
+        free(n_sets);
+        free(errs);
+        free(failed);
+        return lg_fail(err, "out of memory");
+    }
+    #pragma omp parallel for schedule(static, 1) num_threads(threads)
+    for (int th = 0; th < threads; th++)
+        failed[th] = pattern_of_range(pc, pc->n_pairs * th / threads,
+                                      pc->n_pairs * (th + 1) / threads, &sets[th], &n_sets[th],
+                                      &errs[th]) < 0;
+    uint64_t *set = sets[0];
+    int64_t n_set = n_sets[0];
+    int rc = 0;
+    for (int th = 0; th < threads && rc == 0; th++)
+        if (failed[th]) {
+            *err = errs[th];
+            rc = -1;
+        }
+    for (int th = 1; th < threads && rc == 0; th++)
+        rc = merge_sets(&set, &n_set, sets[th], n_sets[th], err);
+    for (int th = 1; th < threads; th++)
+        free(sets[th]);
+    free(sets);
+    free(n_sets);
+    free(errs);
+    free(failed);
+    if (rc < 0)
+        goto fail;
     if (csr_from_keys(fwd, pc->src_vocab + 1, pc->tgt_vocab, set, n_set, err) < 0)
         goto fail;
 
@@ -150,9 +209,23 @@ int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, lg_error *err)
     }
     return 0;
 fail:
-    free(buf);
     free(set);
     return -1;
+}
+
+void ttable_normalize_fixed(ttable *t, const int64_t *counts)
+{
+    #pragma omp parallel for schedule(static)
+    for (int32_t r = 0; r < t->n_rows; r++) {
+        int64_t sum = 0;
+        for (int64_t i = t->row_ptr[r]; i < t->row_ptr[r + 1]; i++)
+            sum += counts[i];
+        if (sum <= 0)
+            continue;
+        const double total = (double)sum;
+        for (int64_t i = t->row_ptr[r]; i < t->row_ptr[r + 1]; i++)
+            t->prob[i] = (float)((double)counts[i] / total);
+    }
 }
 
 void ttable_normalize(ttable *t, const double *counts)

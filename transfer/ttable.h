@@ -19,8 +19,9 @@ typedef struct {
 
 /* Builds both directions' tables from the corpus's co-occurrences, probabilities uniform:
  * fwd has rows src (+ NULL) and columns tgt, rev the transpose.  Memory: 12 bytes per
- * distinct co-occurring pair and direction, plus a sort buffer. */
-int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, lg_error *err);
+ * distinct co-occurring pair and direction, plus a sort buffer a thread. The result does
+ * not depend on the thread count. */
+int ttable_build(const lg_parallel *pc, ttable *fwd, ttable *rev, int threads, lg_error *err);
 void ttable_free(ttable *t);
 
 /* Index of (row, col) or -1 (binary search within the row). */
@@ -43,6 +44,9 @@ static inline int64_t ttable_find(const ttable *t, int32_t row, int32_t col)
 /* prob[k] = counts[k] / (sum of counts in k's row); a row whose counts are all zero keeps
  * its probabilities. */
 void ttable_normalize(ttable *t, const double *counts);
+/* The same from fixed-point counts (integers in units of ALIGN_FIXED_ONE, align_model.h):
+ * the row sums are exact, so the result does not depend on the order of the additions. */
+void ttable_normalize_fixed(ttable *t, const int64_t *counts);
 /* Drops entries with prob < beam * (row maximum), renormalises the survivors, shrinks
  * the arrays.  When remap is not NULL (nnz entries) it receives each old entry's new index
  * or -1.  Returns the number of entries dropped, or -1. */

@@ -1,5 +1,6 @@
 /* The command-line kit (lg_cli.h): option tables parsed, checked and documented in one place. */
 #include "lg_cli.h"
+#include "lg_dist.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -546,7 +547,8 @@ int lg_cli_parse(lg_cli *c, int argc, char **argv)
 
 int lg_cli_finish(lg_cli *c, int status)
 {
-    for (const lg_opt *o = c->opts; status == 0 && o->type; o++) {
+    /* of the ranks of a data-parallel job (lg_dist.h) only rank 0 writes */
+    for (const lg_opt *o = c->opts; status == 0 && lg_dist_rank() == 0 && o->type; o++) {
         if (o->type != LG_OPT_OUTDIR && o->type != LG_OPT_OUTTREE)
             continue;
         const char *path = *(const char **)o->dest;

@@ -10,6 +10,7 @@
 
 #include "lg_bench.h"
 #include "lg_cli.h"
+#include "lg_dist.h"
 #include "lm_cmds.h"
 #include "lg_lora.h"
 #include "lg_model.h"
@@ -102,6 +103,52 @@ static int run_sgemm(int threads, int runs)
     return 0;
 }
 
+/* The median seconds of summing n floats across the ranks of an MPI job with lg_dist, as
+ * lm train sums its gradients (one untimed sum first); rank 0 prints the line. */
+static int run_allreduce(double floats, int runs)
+{
+    lg_error err;
+    if (lg_dist_init(&err) < 0) {
+        fprintf(stderr, PROG ": %s\n", err.msg);
+        return 1;
+    }
+    const size_t n = (size_t)floats;
+    float *buf = malloc(n * sizeof *buf + 1);
+    double *t = malloc((size_t)runs * sizeof *t);
+    int rc = 0;
+    if (!buf || !t) {
+        fprintf(stderr, PROG ": out of memory for %zu floats\n", n);
+        rc = 1;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        buf[i] = (float)(i % 1000) * 1e-3f;
+    for (int r = -1; rc == 0 && r < runs; r++) {
+        if (lg_dist_barrier("benchmark", &err) < 0) {
+            rc = 1;
+            break;
+        }
+        double t0 = now();
+        if (lg_dist_sum_f32(buf, n, "benchmark buffer", &err) < 0)
+            rc = 1;
+        if (r >= 0)
+            t[r] = now() - t0;
+    }
+    if (rc == 1 && err.msg[0])
+        fprintf(stderr, PROG ": %s\n", err.msg);
+    if (rc == 0 && lg_dist_rank() == 0) {
+        double med = median(t, runs);
+        printf("{\"impl\":\"allreduce\",\"ranks\":%d,\"floats\":%zu,\"bytes\":%zu,\"runs\":%d,"
+               "\"seconds_median\":%.6f,\"algbw_gbytes_per_s\":%.3f}\n", lg_dist_size(), n,
+               n * sizeof(float), runs, med, med > 0 ? (double)(n * sizeof(float)) / med / 1e9 : 0.0);
+    }
+    free(buf);
+    free(t);
+    if (rc != 0 && lg_dist_size() > 1)
+        lg_dist_abort(rc);
+    lg_dist_finalize();
+    return rc;
+}
+
 /* HF Llama's initialisation: matrices N(0, 0.02), norm weights 1. */
 static void random_weights(lg_model *m, uint64_t seed)
 {
@@ -174,6 +221,7 @@ int lg_cmd_bench(int argc, char **argv)
     const char *shape = "tiny", *mode_name = "train", *weights = NULL, *write_path = NULL;
     int threads = 0, steps = 5, warmup = 1, B = 4, T = 256, no_optim = 0, sgemm = 0;
     int sgemm_runs = 7, sgemm_after = 0;
+    double allreduce = 0;
     uint64_t seed = 1234;
     lg_opt opts[] = {
         {LG_CHOICE(&shape), .name = "shape", .choices = "tiny|small|base",
@@ -202,6 +250,11 @@ int lg_cmd_bench(int argc, char **argv)
         {LG_FLAG(&sgemm_after), .name = "sgemm-after",
          .help = "also measure the sgemm peak right after the\nsteps (sgemm_gflops; the "
                  "machine's drift is\nthen shared)"},
+        {LG_SECTION("MPI")},
+        {LG_DOUBLE(&allreduce), .name = "allreduce", .min = 1, .max = 4e9, .arg = "FLOATS",
+         .def = "",
+         .help = "only the median seconds of summing FLOATS\nfloats across the ranks of an MPI "
+                 "job, as lm\ntrain sums its gradients (--steps times; run\nunder mpirun)"},
         {LG_SECTION("weights for tools/bench")},
         {LG_OUTPUT(&write_path), .name = "write-weights", .arg = "FILE",
          .help = "write random weights + input ids of --shape\n(--seed, --batch, --seq) as "
@@ -225,6 +278,8 @@ int lg_cmd_bench(int argc, char **argv)
     lg_set_threads(threads);
     if (sgemm)
         return lg_cli_finish(&c, run_sgemm(threads, sgemm_runs));
+    if (allreduce > 0)
+        return lg_cli_finish(&c, run_allreduce(allreduce, steps));
 
     lg_error err;
     lg_config cfg;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lg_cli.h"
+#include "lg_dist.h"
 #include "lm_cmds.h"
 #include "lg_io.h"
 #include "lg_lora.h"
@@ -107,7 +108,14 @@ int lg_cmd_train(int argc, char **argv)
                          "frozen),\nand/or trainable embeddings. Documents (lines) get the "
                          "model's bos/eos and are\npacked into sequences of --seq-len tokens. "
                          "A checkpoint holds model/ or adapter/\n(PEFT), optimizer.safetensors "
-                         "and trainer_state.json."};
+                         "and trainer_state.json.\n%s"};
+    char about[1024];
+    snprintf(about, sizeof about, c.about,
+             lg_dist_available() ? "Under mpirun or srun: data-parallel, each rank --batch "
+                                   "sequences of every\nmicro-batch, gradients summed with "
+                                   "MPI; rank 0 logs and saves."
+                                 : "This build has no MPI: one process (no data parallelism).");
+    c.about = about;
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
@@ -130,7 +138,22 @@ int lg_cmd_train(int argc, char **argv)
     o.out_marker = "lm train"; /* the writer the kit's marker names (lg_cli_finish) */
     o.threads = lg_cli_threads(threads);
     lg_set_threads(o.threads);
-    if (lg_pack_train(&o, &err) < 0)
+    /* data parallelism: every rank has checked the same options; rank 0 alone writes */
+    if (lg_dist_init(&err) < 0)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
-    return lg_cli_finish(&c, 0);
+    if (lg_dist_rank() != 0) {
+        o.out_marker = NULL;
+        o.log_path = NULL;
+        o.quiet = 1;
+    }
+    if (lg_dist_barrier("options", &err) < 0 || lg_pack_train(&o, &err) < 0) {
+        rc = lg_cli_finish(&c, lg_cli_fail(&c, &err));
+        /* the other ranks may be waiting for this one: end the job */
+        if (lg_dist_size() > 1)
+            lg_dist_abort(rc);
+        return rc;
+    }
+    rc = lg_cli_finish(&c, 0);
+    lg_dist_finalize();
+    return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lg_cli.h"
+#include "lg_dist.h"
 #include "lg_io.h"
 #include "lg_spm.h"
 #include "lg_transfer.h"
@@ -75,7 +76,14 @@ int tr_cmd_align(int argc, char **argv)
                          "`spm_encode --output_format=id` prints; plain or gzip; - is stdin) with\n"
                          "IBM Model 1 and then fast_align's diagonal Model 2, in both directions,\n"
                          "symmetrised. Writes `tgt_id<TAB>src_id<TAB>P(src|tgt)<TAB>count` lines\n"
-                         "after `#` lines naming the tokenizers' sha256."};
+                         "after `#` lines naming the tokenizers' sha256.\n%s"};
+    char about[1024];
+    snprintf(about, sizeof about, c.about,
+             lg_dist_available()
+                 ? "Under mpirun or srun each rank aligns a share of the pairs (expected counts\n"
+                   "summed with MPI); rank 0 writes. Same table for any threads and ranks."
+                 : "This build has no MPI: one process. Same table for any --threads.");
+    c.about = about;
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
@@ -99,6 +107,12 @@ int tr_cmd_align(int argc, char **argv)
                                         : LG_SYM_GDFA;
 
     lg_error err = {{0}};
+    /* MPI: every rank reads the corpus and aligns its share; rank 0 alone writes */
+    if (lg_dist_init(&err) < 0)
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    const int writer = lg_dist_rank() == 0;
+    if (!writer)
+        o.verbose = 0;
     lg_parallel pc;
     lg_parallel_init(&pc);
     lg_align_result res;
@@ -120,9 +134,9 @@ int tr_cmd_align(int argc, char **argv)
     memcpy(res.src_tokenizer_sha256, src_sha, sizeof src_sha);
     memcpy(res.tgt_tokenizer_sha256, tgt_sha, sizeof tgt_sha);
     int links_written = 0;
-    if (rc == 0 && links && (rc = lg_align_write_links(&res, links, &err)) == 0)
+    if (rc == 0 && writer && links && (rc = lg_align_write_links(&res, links, &err)) == 0)
         links_written = 1;
-    if (rc == 0)
+    if (rc == 0 && writer)
         rc = lg_align_write_table(&res, out, min_count, &err);
     if (rc == 0 && o.verbose)
         fprintf(stderr, "transfer align: %lld pairs, %lld table entries, tension %.3f / %.3f\n",
@@ -131,5 +145,9 @@ int tr_cmd_align(int argc, char **argv)
         remove(links); /* the table failed after the links were written: leave neither */
     lg_align_result_free(&res);
     lg_parallel_free(&pc);
-    return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
+    rc = lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
+    if (rc != 0 && lg_dist_size() > 1)
+        lg_dist_abort(rc); /* the other ranks may be waiting for this one */
+    lg_dist_finalize();
+    return rc;
 }
