@@ -10,7 +10,9 @@ LM="$LG_BIN/lm"
 D=tests/data/lm
 tools/mpirun-local --check "$LM" || exit $?
 W=$(mktemp -d build/dist_kill.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+mp=""
+# a failure leaves no job behind
+trap '[ -z "$mp" ] || kill "$mp" 2>/dev/null; rm -rf "$W"' EXIT
 "$LM" init --preset micro --tokenizer $D/en.model --seed 3 -o "$W/m0" >/dev/null
 common="--text $D/train.txt --tokenizer $D/en.model --steps 400 --seq-len 32 --batch 2
         --seed 11 --threads 1 --save-every 4 --keep 2 -q"
