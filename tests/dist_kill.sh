@@ -47,6 +47,7 @@ kill -9 "$victim"
 set +e
 wait $mp
 rc=$?
+mp=""
 set -e
 took=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 echo "killed rank 1 (pid $victim): the job ended with status $rc after $took s"
@@ -83,6 +84,7 @@ kill -STOP "$victim"
 set +e
 wait $mp
 rc=$?
+mp=""
 set -e
 took=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 kill -9 "$victim" 2>/dev/null || true
