@@ -293,6 +293,11 @@ void lg_zlines_free(lg_zlines *l)
 int lg_zlines_next(lg_zlines *l, char **line, size_t *len, lg_error *err)
 {
     size_t scanned = 0; /* bytes of [pos, end) known to hold no '\n' */
+    if (!l->buf) {
+        if (!(l->buf = malloc(1 << 18)))
+            return lg_fail(err, "%s: out of memory", lg_zstream_path(l->z));
+        l->cap = 1 << 18;
+    }
     for (;;) {
         char *start = l->buf + l->pos;
         char *nl = l->end > l->pos + scanned ? memchr(start + scanned, '\n',

@@ -121,6 +121,14 @@ if pairs "$W/all" | cut -f1 | grep -Fxq -f "$W/held-en.txt"; then fail "a held-o
     --doc-size 1 --heldout-permille 400 || fail "all formats again"
 cmp -s "$W/all/heldout.txt" "$W/all2/heldout.txt" || fail "the held-out split is not repeatable"
 
+# tools/adapt-language takes the directory as CORPUS, checked before any work: this one
+# (imported with --heldout-permille 0) has an empty heldout.txt, refused by name
+CORPUS="$W/text" sh tools/adapt-language nl >/dev/null 2>"$W/err"
+[ $? -eq 2 ] || fail "adapt-language took a CORPUS with no held-out text"
+grep -q "HELDOUT=$W/text/heldout.txt: no such file, or empty" "$W/err" || fail "adapt-language: $(cat "$W/err")"
+CORPUS="$W/other" sh tools/adapt-language nl >/dev/null 2>"$W/err"
+[ $? -eq 2 ] && grep -q 'not a corpus directory' "$W/err" || fail "adapt-language: a CORPUS that is not one"
+
 # --- the output rule: an existing directory is refused unless --force; its own output is
 # replaced --------------------------------------------------------------------------------
 mkdir "$W/other" && echo keep >"$W/other/file"
@@ -165,6 +173,10 @@ bad "a TSV line without the columns" "columns.tsv:2: 1 column" --tsv "$D/bad/col
 bad "bzip2" "sample.nl.txt.bz2: bzip2 data: decompress it first" --text "$D/bad/sample.nl.txt.bz2"
 # a good source first and a bad one after it: still nothing written
 bad "a bad source after a good one" "no-target.tmx:20" --text "$D/sample.nl.txt" --tmx "$D/bad/no-target.tmx"
+: >"$W/empty.txt"
+bad "an empty file" "empty.txt: no text in the file" --text "$W/empty.txt"
+printf '\n\n' >"$W/blank.jsonl"
+bad "a JSON Lines file of blank lines" "blank.jsonl: no text in the file" --jsonl "$W/blank.jsonl"
 # truncated gzip, made here; a gzip stream of two members is one file
 gzip -c "$D/sample.nl.txt" | head -c 100 >"$W/truncated.gz"
 bad "truncated gzip" "truncated.gz: gzip data is truncated" --text "$W/truncated.gz"
