@@ -50,6 +50,10 @@ grep -q '"made_by":[[:space:]]*"corpora import"' "$W/tmx/MANIFEST.json" || fail 
 [ "$(pairs "$W/tmx-xz")" = "$(pairs "$W/tmx")" ] || fail "tmx.xz gives other pairs than the plain file"
 grep -q '"compression":[[:space:]]*"xz"' "$W/tmx-xz/MANIFEST.json" || fail "tmx.xz: compression not recorded"
 
+# the same TMX in UTF-16 (with a byte order mark, as Windows tools write it)
+"$C" import --heldout-permille 0 --lang nl -o "$W/tmx16" --tmx "$D/utf16.en-nl.tmx" || fail "UTF-16 TMX"
+[ "$(pairs "$W/tmx16")" = "$(pairs "$W/tmx")" ] || fail "the UTF-16 TMX gives other pairs"
+
 # --- Moses: PREFIX.en + PREFIX.nl, the target gzip-compressed as PREFIX.nl.gz -----------
 "$C" import --heldout-permille 0 --lang nl -o "$W/moses" --moses "$D/sample.en-nl" || fail "moses"
 # 14 lines: 12 pairs, a duplicate and an untranslated one ("Settings")
@@ -94,7 +98,7 @@ mono "$W/jsonl" | grep -q 'schapen. één keer' || fail "jsonl: \\u escapes not 
 "$C" import --heldout-permille 0 --lang nl -o "$W/zst" --jsonl "$D/fineweb.nl.jsonl.zst" || fail "jsonl.zst"
 [ "$(mono "$W/zst")" = "$(mono "$W/jsonl")" ] || fail "jsonl.zst gives other text"
 grep -q '"compression":[[:space:]]*"zstd"' "$W/zst/MANIFEST.json" || fail "zstd not recorded"
-"$C" import --heldout-permille 0 --lang nl -o "$W/cx" --jsonl "$D/culturax.nl.jsonl" --field content || fail "--field content"
+"$C" import --heldout-permille 0 --lang nl -o "$W/cx" --jsonl "$D/content-field.nl.jsonl" --field content || fail "--field content"
 [ "$(mono "$W/cx")" = "$(mono "$W/jsonl")" ] || fail "--field content gives other text"
 
 # --- English only, for a base model's corpus ------------------------------------------
