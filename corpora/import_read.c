@@ -96,7 +96,15 @@ static int check_line(const char *path, int64_t lineno, char **line, size_t *len
         *line += 3;
         *len -= 3;
     }
+    if (lineno == 1 && *len >= 2 && ((unsigned char)(*line)[0] + (unsigned char)(*line)[1]) ==
+                                         0xff + 0xfe && (unsigned char)(*line)[0] >= 0xfe)
+        return lg_fail(err, "%s:1: UTF-16 text (a byte order mark %s); convert the file to UTF-8 "
+                            "first (iconv -f UTF-16)", path,
+                       (unsigned char)(*line)[0] == 0xff ? "ff fe" : "fe ff");
     long bad = utf8_bad_offset(*line, *len);
+    if (bad >= 0 && (*line)[bad] == '\0')
+        return lg_fail(err, "%s:%lld: a NUL byte (byte %ld of the line): not a text file", path,
+                       (long long)lineno, bad + 1);
     if (bad >= 0)
         return lg_fail(err, "%s:%lld: not valid UTF-8 (byte %ld of the line is 0x%02x); convert "
                             "the file to UTF-8 first (iconv)", path, (long long)lineno, bad + 1,

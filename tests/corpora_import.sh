@@ -177,6 +177,10 @@ bad "a TSV line without the columns" "columns.tsv:2: 1 column" --tsv "$D/bad/col
 bad "bzip2" "sample.nl.txt.bz2: bzip2 data: decompress it first" --text "$D/bad/sample.nl.txt.bz2"
 # a good source first and a bad one after it: still nothing written
 bad "a bad source after a good one" "no-target.tmx:20" --text "$D/sample.nl.txt" --tmx "$D/bad/no-target.tmx"
+iconv -f UTF-8 -t UTF-16 "$D/cc100.nl.txt" >"$W/utf16.txt"
+bad "UTF-16 plain text" "utf16.txt:1: UTF-16 text (a byte order mark ff fe); convert" --text "$W/utf16.txt"
+printf 'Een regel tekst\nmet een \000 erin\n' >"$W/nul.txt"
+bad "a NUL byte" "nul.txt:2: a NUL byte (byte 9 of the line): not a text file" --text "$W/nul.txt"
 : >"$W/empty.txt"
 bad "an empty file" "empty.txt: no text in the file" --text "$W/empty.txt"
 printf '\n\n' >"$W/blank.jsonl"
