@@ -200,8 +200,8 @@ static void extend_refuses_a_piece_with_a_nul_byte(void **state)
     const char *target_path = "tests/fuzz/crashes/spm/nul-piece.model";
     lg_error err = {{0}};
     size_t base_len, target_len, merged_len, n_added;
-    uint8_t *base = lg_read_file(base_path, 1 << 24, &base_len, &err);
-    uint8_t *target = lg_read_file(target_path, 1 << 24, &target_len, &err);
+    uint8_t *base = (uint8_t *)lg_read_file(base_path, 1 << 24, &base_len, &err);
+    uint8_t *target = (uint8_t *)lg_read_file(target_path, 1 << 24, &target_len, &err);
     assert_non_null(base);
     assert_non_null(target);
     lg_spm *t = lg_spm_load(target_path, &err); /* the target itself loads */
