@@ -19,12 +19,16 @@
 typedef struct {
     lg_record_writer *w;
     int parallel;
+    lg_progress *progress;
+    long segments;
 } emit_ctx;
 
 static int emit_record(void *ctx, const char *doc, const char *en, const char *text, lg_error *err)
 {
     (void)err;
     emit_ctx *e = ctx;
+    if (++e->segments % 65536 == 0)
+        lg_progress_update(e->progress, e->segments, "segments");
     if (e->parallel) {
         const char *f[3] = {doc, en ? en : "", text};
         lg_record_put(e->w, 3, f);
@@ -88,12 +92,13 @@ static cJSON *file_json(const char *path, const lg_import_file_stats *st)
 }
 
 static int read_source(const lg_import_run *run, const lg_import_source *src, const char *records,
-                       lg_import_file_stats *st, lg_import_file_stats *st2, lg_error *err)
+                       lg_progress *progress, lg_import_file_stats *st,
+                       lg_import_file_stats *st2, lg_error *err)
 {
     lg_record_writer w;
     if (lg_record_open(&w, records, err) < 0)
         return -1;
-    emit_ctx e = {.w = &w, .parallel = lg_import_is_parallel(src->format)};
+    emit_ctx e = {.w = &w, .parallel = lg_import_is_parallel(src->format), .progress = progress};
     const lg_import_options *o = &run->read;
     int rc;
     switch (src->format) {
@@ -199,7 +204,7 @@ int lg_import_corpus(const lg_import_run *run, lg_error *err)
         }
         snprintf(records[i], len, "%s/%s.%s", rdir, names[i], parallel ? "pairs" : "mono");
         lg_progress_start(&progress, names[i], 0);
-        int r = read_source(run, src, records[i], &stats[2 * i], &stats[2 * i + 1], err);
+        int r = read_source(run, src, records[i], &progress, &stats[2 * i], &stats[2 * i + 1], err);
         lg_progress_finish(&progress);
         if (r < 0)
             goto done;
@@ -212,6 +217,7 @@ int lg_import_corpus(const lg_import_run *run, lg_error *err)
         if (src->path2)
             cJSON_AddItemToArray(files, file_json(src->path2, &stats[2 * i + 1]));
         cJSON_AddNumberToObject(s, "units_read", (double)stats[2 * i].units);
+        cJSON_AddNumberToObject(s, "units_skipped", (double)stats[2 * i].skipped);
         cJSON_AddNumberToObject(s, "segments", (double)stats[2 * i].segments);
         cJSON_AddItemToArray(sources, s);
     }

@@ -637,9 +637,16 @@ static void XMLCALL tmx_end(void *user, const XML_Char *name)
         s->in_tu = 0;
         if (s->st)
             s->st->units++;
+        if ((!s->text[0].have || !s->text[1].have) && s->opt->tmx_skip_incomplete) {
+            if (s->st)
+                s->st->skipped++;
+            s->depth--;
+            return;
+        }
         if (!s->text[0].have || !s->text[1].have) {
             const char *missing = !s->text[1].have ? s->opt->lang : "en";
-            tmx_fail(s, "the <tu> of line %ld has no <tuv> for '%s' (its languages: %s)",
+            tmx_fail(s, "the <tu> of line %ld has no <tuv> for '%s' (its languages: %s; "
+                        "--skip-incomplete skips such units)",
                      s->tu_line, missing, s->langs[0] ? s->langs : "none");
             s->depth--;
             return;

@@ -45,6 +45,8 @@ typedef struct {
     int text_blank_docs;     /* text: blank lines separate documents (else a line each) */
     int text_join_lines;     /* with text_blank_docs: a document's lines are one segment */
     const char *json_field;  /* JSON Lines: the field holding the text ("text") */
+    int tmx_skip_incomplete; /* TMX: a <tu> without en or the target is skipped (counted in
+                                skipped), not an error */
 } lg_import_options;
 
 /* A segment: doc names its document (unique within the source), en is NULL for monolingual

@@ -54,6 +54,12 @@ grep -q '"compression":[[:space:]]*"xz"' "$W/tmx-xz/MANIFEST.json" || fail "tmx.
 "$C" import --heldout-permille 0 --lang nl -o "$W/tmx16" --tmx "$D/utf16.en-nl.tmx" || fail "UTF-16 TMX"
 [ "$(pairs "$W/tmx16")" = "$(pairs "$W/tmx")" ] || fail "the UTF-16 TMX gives other pairs"
 
+# a multilingual memory with a <tu> lacking nl: --skip-incomplete skips and counts it
+"$C" import --heldout-permille 0 --lang nl -o "$W/skip" --tmx "$D/bad/no-target.tmx" --skip-incomplete \
+    || fail "--skip-incomplete"
+[ "$(pairs "$W/skip" | wc -l)" -eq 3 ] || fail "--skip-incomplete: want the 3 complete pairs"
+grep -q '"units_skipped":[[:space:]]*1' "$W/skip/MANIFEST.json" || fail "--skip-incomplete: not counted"
+
 # --- Moses: PREFIX.en + PREFIX.nl, the target gzip-compressed as PREFIX.nl.gz -----------
 "$C" import --heldout-permille 0 --lang nl -o "$W/moses" --moses "$D/sample.en-nl" || fail "moses"
 # 14 lines: 12 pairs, a duplicate and an untranslated one ("Settings")
@@ -160,7 +166,7 @@ bad() {
     ls -d "$W"/bad* >/dev/null 2>&1 && fail "$name: output left behind: $(ls -d "$W"/bad*)"
     return 0
 }
-bad "tu without the target" "no-target.tmx:20: the <tu> of line 17 has no <tuv> for 'nl' (its languages: en, de)" \
+bad "tu without the target" "no-target.tmx:20: the <tu> of line 17 has no <tuv> for 'nl' (its languages: en, de; --skip-incomplete skips such units)" \
     --tmx "$D/bad/no-target.tmx"
 bad "tuv without seg" "no-seg.tmx:5: the <tuv> of line 4 has no <seg>" --tmx "$D/bad/no-seg.tmx"
 bad "not well-formed TMX" "broken.tmx:4: not well-formed XML" --tmx "$D/bad/broken.tmx"

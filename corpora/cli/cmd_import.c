@@ -64,6 +64,9 @@ int cor_cmd_import(int argc, char **argv)
          .help = "the TSV column of the English text"},
         {LG_INT(&ro->tsv_target_col), .name = "target-column", .min = 1, .max = 64, .arg = "N",
          .help = "the TSV column of the target text"},
+        {LG_FLAG(&ro->tmx_skip_incomplete), .name = "skip-incomplete",
+         .help = "TMX: skip (and count) a <tu> without en or L\n"
+                 "instead of stopping (multilingual memories)"},
         {LG_INT(&ro->doc_size), .name = "doc-size", .min = 1, .max = 1000000000, .arg = "N",
          .help = "Moses, TMX and TSV have no documents: N pairs in a\n"
                  "row make one for the held-out split"},
