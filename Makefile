@@ -7,7 +7,7 @@
 CC      ?= cc
 CXX     ?= c++
 MODULES := lm tokenize transfer adapt corpora
-PKGS    := zlib icu-uc icu-i18n libcjson sentencepiece
+PKGS    := zlib icu-uc icu-i18n libcjson sentencepiece liblzma libzstd expat
 # OpenBLAS's OpenMP build (see tools/deps.sh), found through its own pkg-config file and
 # pinned at run time with an rpath, whatever the system's default libopenblas.so.0 is.
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)

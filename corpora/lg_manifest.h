@@ -8,10 +8,18 @@
 #ifndef LG_MANIFEST_H
 #define LG_MANIFEST_H
 
+#include <cJSON.h>
+
 #include "lg_error.h"
 
 /* build_seconds < 0 leaves the build time out. */
 int lg_manifest_write(const char *lang, const char *dir, const char *sources_tsv,
                       double build_seconds, lg_error *err);
+
+/* The same for a corpus whose sources are described by the caller (corpora import): an array
+ * of objects, each with a "name" that counts.json's sources use (each gets its "counts");
+ * the array is taken over (freed here). made_by names the writer ("corpora import"). */
+int lg_manifest_write_sources(const char *lang, const char *dir, cJSON *sources,
+                              const char *made_by, double build_seconds, lg_error *err);
 
 #endif

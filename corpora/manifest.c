@@ -75,6 +75,27 @@ static cJSON *packages_json(char *words)
     return list;
 }
 
+/* "files": the outputs' names and sha256 from SHA256SUMS (sha256sum's format). */
+static void add_files(cJSON *root, char *sums)
+{
+    cJSON *files = cJSON_AddArrayToObject(root, "files");
+    for (char *save = NULL, *line = strtok_r(sums, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *space = strchr(line, ' ');
+        if (!space)
+            continue;
+        *space = '\0';
+        char *name = space + 1;
+        while (*name == ' ' || *name == '*')
+            name++;
+        const char *base = strrchr(name, '/');
+        cJSON *file = cJSON_CreateObject();
+        cJSON_AddStringToObject(file, "name", base ? base + 1 : name);
+        cJSON_AddStringToObject(file, "sha256", line);
+        cJSON_AddItemToArray(files, file);
+    }
+}
+
 int lg_manifest_write(const char *lang, const char *dir, const char *sources_tsv,
                       double build_seconds, lg_error *err)
 {
@@ -130,26 +151,62 @@ int lg_manifest_write(const char *lang, const char *dir, const char *sources_tsv
     cJSON *totals = cJSON_GetObjectItemCaseSensitive(counts, "totals");
     if (totals)
         cJSON_AddItemToObject(root, "totals", cJSON_Duplicate(totals, 1));
-    cJSON *files = cJSON_AddArrayToObject(root, "files");
-    for (char *save = NULL, *line = strtok_r(sums, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *space = strchr(line, ' ');
-        if (!space)
-            continue;
-        *space = '\0';
-        char *name = space + 1;
-        while (*name == ' ' || *name == '*')
-            name++;
-        const char *base = strrchr(name, '/');
-        cJSON *file = cJSON_CreateObject();
-        cJSON_AddStringToObject(file, "name", base ? base + 1 : name);
-        cJSON_AddStringToObject(file, "sha256", line);
-        cJSON_AddItemToArray(files, file);
-    }
+    add_files(root, sums);
     free(table);
     free(sums);
     cJSON_Delete(counts);
 
+    snprintf(path, sizeof path, "%s/MANIFEST.json", dir);
+    int rc = lg_json_write(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int lg_manifest_write_sources(const char *lang, const char *dir, cJSON *sources,
+                              const char *made_by, double build_seconds, lg_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/counts.json", dir);
+    char *counts_text = read_text(path, err);
+    cJSON *counts = counts_text ? cJSON_Parse(counts_text) : NULL;
+    if (counts_text && !counts)
+        lg_fail(err, "%s: not valid JSON", path);
+    free(counts_text);
+    snprintf(path, sizeof path, "%s/SHA256SUMS", dir);
+    char *sums = counts ? read_text(path, err) : NULL;
+    if (!counts || !sums) {
+        cJSON_Delete(counts);
+        cJSON_Delete(sources);
+        return -1;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "language", lang);
+    cJSON_AddStringToObject(root, "made_by", made_by);
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    cJSON_AddStringToObject(root, "built", stamp);
+    if (build_seconds >= 0)
+        cJSON_AddNumberToObject(root, "build_seconds", build_seconds);
+    cJSON *source_counts = cJSON_GetObjectItemCaseSensitive(counts, "sources");
+    cJSON *s;
+    cJSON_ArrayForEach(s, sources) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
+        cJSON *c = cJSON_IsString(name)
+                       ? cJSON_GetObjectItemCaseSensitive(source_counts, name->valuestring)
+                       : NULL;
+        if (c)
+            cJSON_AddItemToObject(s, "counts", cJSON_Duplicate(c, 1));
+    }
+    cJSON_AddItemToObject(root, "sources", sources);
+    cJSON_AddArrayToObject(root, "missing");
+    cJSON *totals = cJSON_GetObjectItemCaseSensitive(counts, "totals");
+    if (totals)
+        cJSON_AddItemToObject(root, "totals", cJSON_Duplicate(totals, 1));
+    add_files(root, sums);
+    free(sums);
+    cJSON_Delete(counts);
     snprintf(path, sizeof path, "%s/MANIFEST.json", dir);
     int rc = lg_json_write(path, root, err);
     cJSON_Delete(root);

@@ -44,4 +44,13 @@ BASE=$W/base MONO=$W/mono.txt PARALLEL=tests/data/transfer/en-nl-train.tsv.gz \
 [ "$W/out/nld.gguf" -nt "$W/out/work/train-trans-langsamp/last/trainer_state.json" ] ||
     fail "the stale GGUF export was not replaced"
 [ "$(sha256sum <"$W/out/nld.gguf")" = "$gguf_before" ] || fail "the same inputs gave another GGUF file"
+# a language without a recipe, on a corpus made by `corpora import` (CORPUS=DIR)
+"$LG_BIN/corpora" import --lang xx -o "$W/import" --text "$W/mono.txt" \
+    --tsv tests/data/transfer/en-nl-train.tsv.gz --heldout-permille 100 2>"$W/import.log" ||
+    { cat "$W/import.log"; fail "corpora import"; }
+CORPUS=$W/import BASE=$W/base METHODS=trans TRAIN_METHODS=trans VOCAB=500 STEPS=4 EVAL_EVERY=2 \
+    BATCH=2 SEQ=64 OUT=$W/out-import tools/adapt-language xx >"$W/import-run.log" 2>&1 ||
+    { cat "$W/import-run.log"; fail "adapt-language on an imported corpus"; }
+[ -s "$W/out-import/xx.pack/pack.json" ] && grep -q "| trans | [0-9]" "$W/out-import/report.md" ||
+    { cat "$W/import-run.log"; fail "adapt-language on an imported corpus: no pack or report"; }
 echo "pipeline_small: ok"

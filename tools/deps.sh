@@ -3,9 +3,11 @@
 # tests call; installs what is missing from Debian's archive (sudo when not root).
 # Usage: tools/deps.sh [--check]   (--check only reports, exit 1 if something is missing)
 set -u
-# pkg-config name  Debian package
+# pkg-config name  Debian package (liblzma, libzstd, expat: `corpora import` reads xz and
+# zstd files and streams TMX)
 LIBS="openblas:libopenblas-dev zlib:zlib1g-dev icu-uc:libicu-dev icu-i18n:libicu-dev
-libcjson:libcjson-dev cmocka:libcmocka-dev sentencepiece:libsentencepiece-dev"
+libcjson:libcjson-dev cmocka:libcmocka-dev sentencepiece:libsentencepiece-dev
+liblzma:liblzma-dev libzstd:libzstd-dev expat:libexpat1-dev"
 # command  Debian package
 TOOLS="pkg-config:pkg-config cc:gcc c++:g++ spm_encode:sentencepiece gzip:gzip"
 TOOLS="$TOOLS clang:clang"

@@ -18,6 +18,7 @@ int cor_cmd_man(int argc, char **argv);
 int cor_cmd_dictd(int argc, char **argv);
 int cor_cmd_assemble(int argc, char **argv);
 int cor_cmd_manifest(int argc, char **argv);
+int cor_cmd_import(int argc, char **argv);
 
 /* The extractors' output: a file written whole (lg_record_writer) or, for "-", standard
  * output (a stream: what was written stays written). */

@@ -13,12 +13,14 @@ static const lg_cli_command commands[] = {
     {"dictd", cor_cmd_dictd, "FreeDict dictionary to english<TAB>target lines"},
     {"assemble", cor_cmd_assemble, "clean, filter, deduplicate and split the records"},
     {"manifest", cor_cmd_manifest, "write DIR/MANIFEST.json from the recipe's source table"},
+    {"import", cor_cmd_import, "downloaded corpora (TMX, Moses, TSV, text, JSON Lines) to a corpus"},
 };
 
 int main(int argc, char **argv)
 {
     return lg_cli_main("corpora",
-                       "Builds a language's corpus from Debian package files.\n"
+                       "Builds a language's corpus from Debian package files, or from downloaded\n"
+                       "corpora (import).\n"
                        "Extractors write records, one a line: SOURCE.pairs\n"
                        "(doc<TAB>english<TAB>target) or SOURCE.mono (doc<TAB>text), whole or not "
                        "at all;\nassemble cleans, filters and splits them.",

@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 ALL="safetensors safetensors_index config adapter_config pack_json gguf mo fluent dictd
-spm spm_proto trainer_state"
+spm spm_proto trainer_state tmx jsonl"
 
 # The seeds of each harness: files, as globs from the repository root.
 seeds() {
@@ -34,6 +34,9 @@ seeds() {
     dictd) echo "tests/fuzz/seeds/dictd/*" ;;
     spm | spm_proto) echo "tests/data/gguf/*.model tests/data/lm/*.model" ;;
     trainer_state) echo "tests/fuzz/seeds/trainer_state/*" ;;
+    tmx) echo "tests/data/corpora/import/*.tmx* tests/data/corpora/import/bad/*.tmx*
+        tests/data/corpora/import/bad/*.xml" ;;
+    jsonl) echo "tests/data/corpora/import/*.jsonl* tests/data/corpora/import/bad/*.jsonl" ;;
     *) echo "fuzz: no harness $1 (harnesses: $(echo $ALL))" >&2; return 1 ;;
     esac
 }
