@@ -1,5 +1,6 @@
 /* `tokenize encode` and `tokenize decode`: text lines <-> pieces or ids, exactly as
- * SentencePiece's spm_encode / spm_decode. */
+ * SentencePiece's spm_encode / spm_decode for a .model, and as Hugging Face's tokenizers
+ * (encode without special tokens, decode keeping them) for a tokenizer.json. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,19 @@
 #include "tokenize_cmds.h"
 
 /* An id of m, or -1 when tok is not a whole number in [0, vocabulary size). */
-static int parse_id(const char *tok, const lg_spm *m)
+static int parse_id(const char *tok, const lg_tokenizer *m)
 {
     char *end;
     errno = 0;
     long v = strtol(tok, &end, 10);
     if (errno || end == tok || *end || tok[0] == '-' || tok[0] == '+' || v < 0 ||
-        v >= lg_spm_vocab_size(m))
+        v >= m->ops->vocab_size(m))
         return -1;
     return (int)v;
 }
 
 /* One input line decoded onto out; 0, or -1 with err set. */
-static int decode_line(const lg_spm *m, char *line, int ids_mode, lg_token_ids *ids,
+static int decode_line(const lg_tokenizer *m, char *line, int ids_mode, lg_token_ids *ids,
                        const char ***piece_ptrs, size_t *piece_cap, FILE *out, const char *input,
                        int64_t line_no, const char *model_path, lg_error *err)
 {
@@ -47,13 +48,21 @@ static int decode_line(const lg_spm *m, char *line, int ids_mode, lg_token_ids *
             int id = parse_id(tok, m);
             if (id < 0)
                 return lg_fail(err, "%s: line %lld: '%s' is not an id of %s (0..%d)", input,
-                               (long long)line_no, tok, model_path, lg_spm_vocab_size(m) - 1);
+                               (long long)line_no, tok, model_path, m->ops->vocab_size(m) - 1);
+            ids->ids[n] = id;
+        } else if (!lg_tokenizer_spm(m)) {
+            /* a tokenizer.json: pieces are the vocabulary's strings */
+            int id = lg_tokenizer_piece_to_id(m, tok);
+            if (id < 0)
+                return lg_fail(err, "%s: line %lld: '%s' is not a piece of %s", input,
+                               (long long)line_no, tok, model_path);
             ids->ids[n] = id;
         }
         n++;
     }
-    char *text = ids_mode ? lg_spm_decode(m, ids->ids, n, err)
-                          : lg_spm_decode_pieces(m, *piece_ptrs, n, err);
+    const lg_spm *spm = lg_tokenizer_spm(m);
+    char *text = ids_mode || !spm ? m->ops->decode(m, ids->ids, n, err)
+                                  : lg_spm_decode_pieces(spm, *piece_ptrs, n, err);
     if (!text)
         return -1;
     fputs(text, out);
@@ -67,7 +76,8 @@ static int codec(int argc, char **argv, int encode)
     int ids_mode = 0, pieces_mode = 0;
     lg_opt opts[] = {
         {LG_INPUT(&model_path), .name = "model", .short_name = 'm', .flags = LG_OPT_REQUIRED,
-         .arg = "MODEL", .help = "the SentencePiece .model"},
+         .arg = "MODEL",
+         .help = "a SentencePiece .model, a tokenizer.json or a\nmodel directory holding one"},
         {LG_FLAG(&ids_mode), .name = "ids", .help = "ids (default: pieces)"},
         {LG_FLAG(&pieces_mode), .name = "pieces", .help = "pieces"},
         {LG_OUTPUT(&output), .name = "output", .short_name = 'o', .flags = LG_OPT_STDIO,
@@ -80,21 +90,26 @@ static int codec(int argc, char **argv, int encode)
                 .about = encode
                              ? "Encodes text one line at a time into pieces or ids, exactly as\n"
                                "`spm_encode --model MODEL --output_format=piece|id` does (no ICU\n"
-                               "step: the model's own normaliser applies)."
+                               "step: the model's own normaliser applies); a tokenizer.json\n"
+                               "exactly as Hugging Face's tokenizers encodes (no special tokens\n"
+                               "added; pieces are the vocabulary's strings)."
                              : "Decodes space-separated pieces or ids one line at a time, exactly\n"
-                               "as `spm_decode --model MODEL --input_format=piece|id` does."};
+                               "as `spm_decode --model MODEL --input_format=piece|id` does; a\n"
+                               "tokenizer.json through its decoder, as Hugging Face's tokenizers\n"
+                               "decodes (special tokens kept)."};
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
     if (ids_mode && pieces_mode)
         return lg_cli_finish(&c, lg_cli_usage(&c, "give one of --ids or --pieces"));
     lg_error err;
-    lg_spm *m = lg_spm_load(model_path, &err);
-    if (!m)
+    lg_tokenizer *tok = lg_tokenizer_load(model_path, &err);
+    if (!tok)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    const lg_spm *m = lg_tokenizer_spm(tok);
     lg_corpus_reader *r = lg_corpus_open(input, &err);
     if (!r) {
-        lg_spm_free(m);
+        lg_tokenizer_free(tok);
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
     const int to_stdout = !strcmp(output, "-");
@@ -103,7 +118,7 @@ static int codec(int argc, char **argv, int encode)
     if (!to_stdout) {
         if (lg_atomic_open(&af, output, &err) < 0) {
             lg_corpus_close(r);
-            lg_spm_free(m);
+            lg_tokenizer_free(tok);
             return lg_cli_finish(&c, lg_cli_fail(&c, &err));
         }
         out = af.fp;
@@ -115,13 +130,17 @@ static int codec(int argc, char **argv, int encode)
     const char *line;
     size_t len;
     while ((rc = lg_corpus_next(r, &line, &len, &err)) > 0) {
-        if (encode && ids_mode) {
-            if ((rc = lg_spm_encode(m, line, len, &ids, &err)) < 0) {
+        if (encode && (ids_mode || !m)) {
+            if ((rc = tok->ops->encode(tok, line, len, &ids, &err)) < 0) {
                 lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
                 break;
             }
-            for (size_t i = 0; i < ids.n; i++)
-                fprintf(out, i ? " %d" : "%d", ids.ids[i]);
+            for (size_t i = 0; i < ids.n; i++) {
+                if (ids_mode)
+                    fprintf(out, i ? " %d" : "%d", ids.ids[i]);
+                else
+                    fprintf(out, i ? " %s" : "%s", tok->ops->piece(tok, ids.ids[i]));
+            }
         } else if (encode) {
             if ((rc = lg_spm_encode_pieces(m, line, len, &pieces, &err)) < 0) {
                 lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
@@ -130,7 +149,7 @@ static int codec(int argc, char **argv, int encode)
             const char *p = pieces.data;
             for (size_t i = 0; i < pieces.n; p += strlen(p) + 1, i++)
                 fprintf(out, i ? " %s" : "%s", p);
-        } else if ((rc = decode_line(m, (char *)line /* ours until the next call */, ids_mode,
+        } else if ((rc = decode_line(tok, (char *)line /* ours until the next call */, ids_mode,
                                      &ids, &piece_ptrs, &piece_cap, out, input,
                                      lg_corpus_line_number(r), model_path, &err)) < 0) {
             break;
@@ -150,7 +169,7 @@ static int codec(int argc, char **argv, int encode)
     lg_token_ids_free(&ids);
     lg_spm_pieces_free(&pieces);
     free(piece_ptrs);
-    lg_spm_free(m);
+    lg_tokenizer_free(tok);
     return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
 }
 
