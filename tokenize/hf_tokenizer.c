@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unicode/uchar.h>
+#include <unicode/utf16.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
@@ -158,11 +159,32 @@ static int32_t do_unorm(const hf_norm *n, UChar *dst, int32_t cap, const UChar *
     return unorm2_normalize(n->unorm, src, len, dst, cap, st);
 }
 
+/* Each code point's full lowercase mapping on its own, as tokenizers' per-character
+ * to_lowercase (no final-sigma context: "ΣΟΣ" -> "σοσ"). */
 static int32_t do_lower(const hf_norm *n, UChar *dst, int32_t cap, const UChar *src, int32_t len,
                         UErrorCode *st)
 {
     (void)n;
-    return u_strToLower(dst, cap, src, len, "", st);
+    int32_t o = 0;
+    for (int32_t i = 0; i < len;) {
+        int32_t a = i;
+        UChar32 c;
+        U16_NEXT(src, i, len, c);
+        (void)c;
+        UChar tmp[8];
+        UErrorCode e = U_ZERO_ERROR;
+        int32_t m = u_strToLower(tmp, 8, src + a, i - a, "", &e);
+        if (U_FAILURE(e)) {
+            *st = e;
+            return 0;
+        }
+        if (o + m <= cap)
+            memcpy(dst + o, tmp, (size_t)m * sizeof *tmp);
+        o += m;
+    }
+    if (o > cap)
+        *st = U_BUFFER_OVERFLOW_ERROR;
+    return o;
 }
 
 static int via_utf16(const hf_norm *n, u16_fn f, const hf_buf *in, hf_buf *out, lg_error *err)
@@ -563,15 +585,20 @@ static int dec_run(const hf_dec *d, const hf_pieces *in, hf_pieces *out, lg_erro
         for (size_t i = 0; i < in->n && rc == 0; i++) {
             const unsigned char *s = (const unsigned char *)TOK(i);
             b.n = 0;
+            /* as tokenizers does: in the first token every replacement is dropped (unless
+             * the scheme is "never"), elsewhere each becomes a space */
+            const int drop = i == 0 && d->prepend != 2 /* never */;
             for (size_t k = 0; k < in->v[i].len && rc == 0;) {
                 size_t l;
                 uint32_t cp = hf_utf8_next(s + k, &l);
-                rc = cp == d->rep_cp ? hf_buf_add(&b, " ", 1) : hf_buf_add(&b, s + k, l);
+                if (cp != d->rep_cp)
+                    rc = hf_buf_add(&b, s + k, l);
+                else if (!drop)
+                    rc = hf_buf_add(&b, " ", 1);
                 k += l;
             }
-            size_t skip = i == 0 && d->prepend != 2 /* never */ && b.n && b.p[0] == ' ';
             if (rc == 0)
-                rc = hf_pieces_add(out, b.n ? b.p + skip : "", b.n - skip, 0);
+                rc = hf_pieces_add(out, b.n ? b.p : "", b.n, 0);
         }
         break;
     case DEC_STRIP:
@@ -690,6 +717,7 @@ static int trie_match(const trie *t, const char *s, size_t n, size_t i, size_t *
 typedef struct {
     int id;
     char *content;
+    char *normed; /* a normalized token's content after the normalizer (NULL: content) */
     int special, lstrip, rstrip, single_word, normalized;
 } added_token;
 
@@ -716,8 +744,10 @@ void lg_hf_free(lg_hf *t)
     norm_free(t->norm);
     hf_pretok_free(t->pretok);
     dec_free(t->dec);
-    for (int i = 0; i < t->n_added; i++)
+    for (int i = 0; i < t->n_added; i++) {
         free(t->added[i].content);
+        free(t->added[i].normed);
+    }
     free(t->added);
     free(t->added_of_id);
     free(t->raw.v);
@@ -906,7 +936,7 @@ static lg_hf *load_doc(const cJSON *doc, const char *name, lg_error *err)
             t->added_of_id[k] = -1;
     }
     for (int k = 0; k < t->n_added; k++) {
-        const added_token *x = &t->added[k];
+        added_token *x = &t->added[k];
         if (x->normalized && t->norm) {
             /* matched after normalizing: the content normalized too */
             hf_buf b = {0}, tmp = {0};
@@ -917,6 +947,8 @@ static lg_hf *load_doc(const cJSON *doc, const char *name, lg_error *err)
                 rc = trie_insert(&t->normed, b.p, k);
             if (rc == 0 && b.n)
                 t->normed_first[(unsigned char)b.p[0]] = 1;
+            if (rc == 0 && !(t->added[k].normed = strdup(b.p ? b.p : "")))
+                rc = -1;
             hf_buf_free(&b);
             hf_buf_free(&tmp);
             if (rc < 0) {
@@ -1025,7 +1057,7 @@ static int ends_with_word(const char *s, size_t n)
     while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
         k--;
     uint32_t c = hf_utf8_next((const unsigned char *)s + k, &l);
-    return (hf_uclass[c] & HF_ALNUM) || c == '_';
+    return (hf_uclass[c] & HF_WORD) != 0; /* the regex crate's \w, as \b sees it */
 }
 
 static int starts_with_word(const char *s, size_t n)
@@ -1034,7 +1066,7 @@ static int starts_with_word(const char *s, size_t n)
         return 0;
     size_t l;
     uint32_t c = hf_utf8_next((const unsigned char *)s, &l);
-    return (hf_uclass[c] & HF_ALNUM) || c == '_';
+    return (hf_uclass[c] & HF_WORD) != 0; /* the regex crate's \w, as \b sees it */
 }
 
 /* tokenizers' AddedVocabulary::find_matches over s[0..n). */
@@ -1205,7 +1237,9 @@ char *lg_hf_decode(const lg_hf *t, const int *ids, size_t n, int skip_special, l
         }
         if (skip_special && lg_hf_is_special(t, ids[i]))
             continue;
-        const char *p = lg_hf_piece(t, ids[i]);
+        /* a normalized added token decodes as its normalized content (as tokenizers does) */
+        int a = t->added_of_id[ids[i]];
+        const char *p = a >= 0 && t->added[a].normed ? t->added[a].normed : lg_hf_piece(t, ids[i]);
         if (hf_pieces_add(&toks, p, strlen(p), 0) < 0)
             goto oom;
     }
