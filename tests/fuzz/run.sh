@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 ALL="safetensors safetensors_index config adapter_config pack_json gguf mo fluent dictd
-spm spm_proto trainer_state"
+spm spm_proto trainer_state hf_tokenizer"
 
 # The seeds of each harness: files, as globs from the repository root.
 seeds() {
@@ -34,6 +34,7 @@ seeds() {
     dictd) echo "tests/fuzz/seeds/dictd/*" ;;
     spm | spm_proto) echo "tests/data/gguf/*.model tests/data/lm/*.model" ;;
     trainer_state) echo "tests/fuzz/seeds/trainer_state/*" ;;
+    hf_tokenizer) echo "tests/data/tokenize/*.json tests/fuzz/seeds/hf_tokenizer/*" ;;
     *) echo "fuzz: no harness $1 (harnesses: $(echo $ALL))" >&2; return 1 ;;
     esac
 }
@@ -41,7 +42,7 @@ seeds() {
 # Executions of the smoke run: about a second or two of each harness.
 smoke_runs() {
     case $1 in
-    pack_json | adapter_config | spm | safetensors_index) echo 1500 ;;
+    pack_json | adapter_config | spm | safetensors_index | hf_tokenizer) echo 1500 ;;
     *) echo 10000 ;;
     esac
 }
