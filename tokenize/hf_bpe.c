@@ -618,6 +618,8 @@ oom:
 
 static int ids_append(lg_token_ids *out, const int *ids, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (out->n + n > out->cap) {
         size_t cap = out->cap ? out->cap : 64;
         while (cap < out->n + n)
@@ -656,7 +658,7 @@ int hf_bpe_word(hf_bpe *m, const char *s, size_t len, lg_token_ids *out, lg_erro
                 if (!c->key_len)
                     break;
                 if (c->hash == h && c->key_len == len && !memcmp(m->cache_keys.p + c->key_off, s, len)) {
-                    int rc = ids_append(out, m->cache_ids.ids + c->ids_off, c->n_ids);
+                    int rc = c->n_ids ? ids_append(out, m->cache_ids.ids + c->ids_off, c->n_ids) : 0;
                     pthread_mutex_unlock(&m->lock);
                     return rc < 0 ? lg_fail(err, "out of memory") : 0;
                 }
@@ -676,7 +678,7 @@ int hf_bpe_word(hf_bpe *m, const char *s, size_t len, lg_token_ids *out, lg_erro
         }
         size_t key_off = m->cache_keys.n, ids_off = m->cache_ids.n;
         if (hf_buf_add(&m->cache_keys, s, len) == 0 &&
-            ids_append(&m->cache_ids, out->ids + start, out->n - start) == 0) {
+            ids_append(&m->cache_ids, out->n > start ? out->ids + start : NULL, out->n - start) == 0) {
             size_t i = h & (CACHE_SLOTS - 1);
             while (m->cache[i].key_len)
                 i = (i + 1) & (CACHE_SLOTS - 1);

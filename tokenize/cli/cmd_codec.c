@@ -22,6 +22,19 @@ static int parse_id(const char *tok, const lg_tokenizer *m)
     return (int)v;
 }
 
+/* An id in decimal (printf's %d, without its cost per call). */
+static void put_id(int id, FILE *out)
+{
+    char buf[16], *p = buf + sizeof buf;
+    unsigned v = id < 0 ? 0u - (unsigned)id : (unsigned)id;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    if (id < 0)
+        *--p = '-';
+    fwrite(p, 1, (size_t)(buf + sizeof buf - p), out);
+}
+
 /* One input line decoded onto out; 0, or -1 with err set. */
 static int decode_line(const lg_tokenizer *m, char *line, int ids_mode, lg_token_ids *ids,
                        const char ***piece_ptrs, size_t *piece_cap, FILE *out, const char *input,
@@ -136,10 +149,12 @@ static int codec(int argc, char **argv, int encode)
                 break;
             }
             for (size_t i = 0; i < ids.n; i++) {
+                if (i)
+                    putc(' ', out);
                 if (ids_mode)
-                    fprintf(out, i ? " %d" : "%d", ids.ids[i]);
+                    put_id(ids.ids[i], out);
                 else
-                    fprintf(out, i ? " %s" : "%s", tok->ops->piece(tok, ids.ids[i]));
+                    fputs(tok->ops->piece(tok, ids.ids[i]), out);
             }
         } else if (encode) {
             if ((rc = lg_spm_encode_pieces(m, line, len, &pieces, &err)) < 0) {
