@@ -52,4 +52,5 @@ refuse decoder 's/{"type": "Fuse"}/{"type": "WordPiece", "prefix": "##"}/' 'deco
 refuse behavior 's/"MergedWithNext"/"Sideways"/' 'pre_tokenizer.pretokenizers[0].behavior: not one of'
 refuse dropout 's/"dropout": null/"dropout": 0.1/' 'model.dropout: BPE dropout is not supported'
 refuse not-object 's/.*//' 'not valid JSON'
+refuse invalid-utf8 's/"a": 1/"a\xff": 1/' 'not valid UTF-8 at byte'
 echo "hf_tokenizer_bad_input: every broken file refused by name"

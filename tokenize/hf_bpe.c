@@ -89,7 +89,18 @@ typedef struct {
 } word;
 static void word_free(word *w);
 
-enum { CACHE_SLOTS = 1 << 15, CACHE_MAX = CACHE_SLOTS / 2, CACHE_MAX_KEY = 256 };
+/* The word cache is split in shards by hash, each with its own lock, so that threads
+ * encoding at once rarely wait (a busy shard is skipped: the word is merged without it). */
+enum { CACHE_SHARDS = 16, CACHE_SLOTS = 1 << 12, CACHE_MAX = CACHE_SLOTS / 2, CACHE_MAX_KEY = 256 };
+
+typedef struct {
+    pthread_mutex_t lock;
+    cache_slot *slots;
+    size_t n;
+    hf_buf keys;
+    lg_token_ids ids;
+    word scratch; /* one word's merge, under lock (a local one when the shard is busy) */
+} cache_shard;
 
 struct hf_bpe {
     int n;                 /* ids 0..n-1 */
@@ -102,13 +113,7 @@ struct hf_bpe {
     int unk, byte_fallback, fuse_unk, ignore_merges;
     char *prefix, *suffix; /* continuing_subword_prefix, end_of_word_suffix (NULL: none) */
     int byte_id[256];      /* <0xNN> pieces, -1 when absent */
-    /* word cache (as tokenizers' own): words up to CACHE_MAX_KEY bytes */
-    pthread_mutex_t lock;
-    cache_slot *cache;
-    size_t cache_n;
-    hf_buf cache_keys;
-    lg_token_ids cache_ids;
-    word scratch; /* one word's merge, under lock (a local one when the lock is busy) */
+    cache_shard cache[CACHE_SHARDS]; /* words up to CACHE_MAX_KEY bytes, as tokenizers' own */
 };
 
 int hf_bpe_size(const hf_bpe *m) { return m->n; }
@@ -168,11 +173,14 @@ void hf_bpe_free(hf_bpe *m)
     free(m->merges);
     free(m->prefix);
     free(m->suffix);
-    free(m->cache);
-    hf_buf_free(&m->cache_keys);
-    lg_token_ids_free(&m->cache_ids);
-    word_free(&m->scratch);
-    pthread_mutex_destroy(&m->lock);
+    for (int k = 0; k < CACHE_SHARDS; k++) {
+        cache_shard *c = &m->cache[k];
+        free(c->slots);
+        hf_buf_free(&c->keys);
+        lg_token_ids_free(&c->ids);
+        word_free(&c->scratch);
+        pthread_mutex_destroy(&c->lock);
+    }
     free(m);
 }
 
@@ -263,7 +271,8 @@ hf_bpe *hf_bpe_parse(const cJSON *model, const char *file, lg_error *err)
         lg_fail(err, "%s: out of memory", file);
         return NULL;
     }
-    pthread_mutex_init(&m->lock, NULL);
+    for (int k = 0; k < CACHE_SHARDS; k++)
+        pthread_mutex_init(&m->cache[k].lock, NULL);
     int n = cJSON_GetArraySize(vocab), bad = 0;
     m->n = n;
     m->off = calloc((size_t)n + 1, sizeof *m->off);
@@ -381,9 +390,9 @@ hf_bpe *hf_bpe_parse(const cJSON *model, const char *file, lg_error *err)
         m->merges[i] = (merge_slot){key, (int32_t)rank, id};
     }
     hf_buf_free(&joined);
-    m->cache = calloc(CACHE_SLOTS, sizeof *m->cache);
-    if (!m->cache)
-        goto oom;
+    for (int k = 0; k < CACHE_SHARDS; k++)
+        if (!(m->cache[k].slots = calloc(CACHE_SLOTS, sizeof *m->cache[k].slots)))
+            goto oom;
     return m;
 oom:
     lg_fail(err, "%s: out of memory", file);
@@ -645,48 +654,44 @@ int hf_bpe_word(hf_bpe *m, const char *s, size_t len, lg_token_ids *out, lg_erro
         if (id >= 0)
             return ids_append(out, &id, 1) < 0 ? lg_fail(err, "out of memory") : 0;
     }
+    const uint64_t h = hf_hash(s, len);
+    cache_shard *c = &m->cache[(h >> 59) & (CACHE_SHARDS - 1)];
     const int cacheable = len <= CACHE_MAX_KEY;
-    uint64_t h = 0;
-    int locked = 0;
-    if (pthread_mutex_trylock(&m->lock) == 0)
-        locked = 1;
+    const int locked = pthread_mutex_trylock(&c->lock) == 0;
     if (cacheable && locked) {
-        h = hf_hash(s, len);
-        {
-            for (size_t i = h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
-                const cache_slot *c = &m->cache[i];
-                if (!c->key_len)
-                    break;
-                if (c->hash == h && c->key_len == len && !memcmp(m->cache_keys.p + c->key_off, s, len)) {
-                    int rc = c->n_ids ? ids_append(out, m->cache_ids.ids + c->ids_off, c->n_ids) : 0;
-                    pthread_mutex_unlock(&m->lock);
-                    return rc < 0 ? lg_fail(err, "out of memory") : 0;
-                }
+        for (size_t i = h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+            const cache_slot *e = &c->slots[i];
+            if (!e->key_len)
+                break;
+            if (e->hash == h && e->key_len == len && !memcmp(c->keys.p + e->key_off, s, len)) {
+                int rc = e->n_ids ? ids_append(out, c->ids.ids + e->ids_off, e->n_ids) : 0;
+                pthread_mutex_unlock(&c->lock);
+                return rc < 0 ? lg_fail(err, "out of memory") : 0;
             }
         }
     }
     size_t start = out->n;
     word local = {0};
-    int rc = merge_word(m, s, len, locked ? &m->scratch : &local, out, err);
+    int rc = merge_word(m, s, len, locked ? &c->scratch : &local, out, err);
     word_free(&local);
     if (rc == 0 && locked && cacheable) {
-        if (m->cache_n >= CACHE_MAX) {
-            memset(m->cache, 0, CACHE_SLOTS * sizeof *m->cache);
-            m->cache_n = 0;
-            m->cache_keys.n = 0;
-            m->cache_ids.n = 0;
+        if (c->n >= CACHE_MAX) {
+            memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
+            c->n = 0;
+            c->keys.n = 0;
+            c->ids.n = 0;
         }
-        size_t key_off = m->cache_keys.n, ids_off = m->cache_ids.n;
-        if (hf_buf_add(&m->cache_keys, s, len) == 0 &&
-            ids_append(&m->cache_ids, out->n > start ? out->ids + start : NULL, out->n - start) == 0) {
+        size_t key_off = c->keys.n, ids_off = c->ids.n, n_ids = out->n - start;
+        if (hf_buf_add(&c->keys, s, len) == 0 &&
+            ids_append(&c->ids, n_ids ? out->ids + start : NULL, n_ids) == 0) {
             size_t i = h & (CACHE_SLOTS - 1);
-            while (m->cache[i].key_len)
+            while (c->slots[i].key_len)
                 i = (i + 1) & (CACHE_SLOTS - 1);
-            m->cache[i] = (cache_slot){h, key_off, len, ids_off, out->n - start};
-            m->cache_n++;
+            c->slots[i] = (cache_slot){h, key_off, len, ids_off, n_ids};
+            c->n++;
         }
     }
     if (locked)
-        pthread_mutex_unlock(&m->lock);
+        pthread_mutex_unlock(&c->lock);
     return rc;
 }

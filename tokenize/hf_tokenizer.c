@@ -197,7 +197,7 @@ static int via_utf16(const hf_norm *n, u16_fn f, const hf_buf *in, hf_buf *out, 
     UChar *a = malloc(((size_t)n16 + 1) * sizeof *a);
     int32_t cap = 3 * n16 + 16;
     UChar *b = malloc((size_t)cap * sizeof *b);
-    int rc = -1;
+    int rc = lg_fail(err, "out of memory"); /* replaced below unless an allocation fails */
     if (!a || !b)
         goto done;
     st = U_ZERO_ERROR;
@@ -229,7 +229,7 @@ static int via_utf16(const hf_norm *n, u16_fn f, const hf_buf *in, hf_buf *out, 
 done:
     free(a);
     free(b);
-    return rc < 0 && !err->msg[0] ? lg_fail(err, "out of memory") : rc;
+    return rc;
 }
 
 /* Normalizes buf in place (tmp: scratch). */
@@ -508,7 +508,8 @@ static int dec_run(const hf_dec *d, const hf_pieces *in, hf_pieces *out, lg_erro
         }
         if (d->n_sub == 0)
             for (size_t i = 0; i < in->n && rc == 0; i++)
-                rc = hf_pieces_add(out, TOK(i), in->v[i].len, 0);
+                if (hf_pieces_add(out, TOK(i), in->v[i].len, 0) < 0)
+                    rc = lg_fail(err, "out of memory");
         hf_pieces_free(&x);
         hf_pieces_free(&y);
         break;
@@ -647,7 +648,8 @@ static int dec_run(const hf_dec *d, const hf_pieces *in, hf_pieces *out, lg_erro
 #undef TOK
     hf_buf_free(&b);
     hf_buf_free(&c);
-    return rc < 0 && !err->msg[0] ? lg_fail(err, "out of memory") : rc;
+    /* a nested Sequence's failure has its message; every other -1 here is memory */
+    return rc < 0 && d->kind != DEC_SEQUENCE ? lg_fail(err, "out of memory") : rc;
 }
 
 /* ---- added tokens: a byte trie, matched leftmost-longest ---------------------------- */
@@ -940,20 +942,19 @@ static lg_hf *load_doc(const cJSON *doc, const char *name, lg_error *err)
         if (x->normalized && t->norm) {
             /* matched after normalizing: the content normalized too */
             hf_buf b = {0}, tmp = {0};
-            int rc = hf_buf_add(&b, x->content, strlen(x->content));
+            int rc = hf_buf_add(&b, x->content, strlen(x->content)) < 0 ? lg_fail(err, "out of memory") : 0;
             if (rc == 0)
                 rc = norm_run(t->norm, &b, &tmp, err);
-            if (rc == 0 && b.n)
-                rc = trie_insert(&t->normed, b.p, k);
+            if (rc == 0 && b.n && trie_insert(&t->normed, b.p, k) < 0)
+                rc = lg_fail(err, "out of memory");
             if (rc == 0 && b.n)
                 t->normed_first[(unsigned char)b.p[0]] = 1;
             if (rc == 0 && !(t->added[k].normed = strdup(b.p ? b.p : "")))
-                rc = -1;
+                rc = lg_fail(err, "out of memory");
             hf_buf_free(&b);
             hf_buf_free(&tmp);
             if (rc < 0) {
-                if (!err->msg[0])
-                    lg_fail(err, "%s: out of memory", name);
+                lg_fail_context(err, "%s: added_tokens[%d]", name, k);
                 goto fail;
             }
         } else {
@@ -991,6 +992,13 @@ fail:
 
 lg_hf *lg_hf_load_json(const char *text, size_t len, const char *name, lg_error *err)
 {
+    /* JSON is UTF-8 (and every string taken from it is then valid UTF-8, as the pieces,
+     * contents and patterns the encoder walks character by character must be) */
+    size_t bad;
+    if (!lg_utf8_valid(text, len, &bad)) {
+        lg_fail(err, "%s: not valid UTF-8 at byte %zu", name, bad);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!doc) {

@@ -22,19 +22,6 @@ static int parse_id(const char *tok, const lg_tokenizer *m)
     return (int)v;
 }
 
-/* An id in decimal (printf's %d, without its cost per call). */
-static void put_id(int id, FILE *out)
-{
-    char buf[16], *p = buf + sizeof buf;
-    unsigned v = id < 0 ? 0u - (unsigned)id : (unsigned)id;
-    do
-        *--p = (char)('0' + v % 10);
-    while (v /= 10);
-    if (id < 0)
-        *--p = '-';
-    fwrite(p, 1, (size_t)(buf + sizeof buf - p), out);
-}
-
 /* One input line decoded onto out; 0, or -1 with err set. */
 static int decode_line(const lg_tokenizer *m, char *line, int ids_mode, lg_token_ids *ids,
                        const char ***piece_ptrs, size_t *piece_cap, FILE *out, const char *input,
@@ -83,22 +70,162 @@ static int decode_line(const lg_tokenizer *m, char *line, int ids_mode, lg_token
     return 0;
 }
 
+/* A growable string (one encoded line). */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} line_buf;
+
+static int lb_add(line_buf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+static int lb_id(line_buf *b, int id)
+{
+    char buf[16], *p = buf + sizeof buf;
+    unsigned v = id < 0 ? 0u - (unsigned)id : (unsigned)id;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    if (id < 0)
+        *--p = '-';
+    return lb_add(b, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* One line encoded as its output text (without the newline) into b. */
+static int encode_one(const lg_tokenizer *tok, const char *line, size_t len, int ids_mode,
+                      lg_token_ids *ids, lg_spm_pieces *pieces, line_buf *b, lg_error *err)
+{
+    const lg_spm *m = lg_tokenizer_spm(tok);
+    b->n = 0;
+    if (ids_mode || !m) {
+        if (tok->ops->encode(tok, line, len, ids, err) < 0)
+            return -1;
+        for (size_t i = 0; i < ids->n; i++) {
+            if (i && lb_add(b, " ", 1) < 0)
+                return lg_fail(err, "out of memory");
+            const char *piece = ids_mode ? NULL : tok->ops->piece(tok, ids->ids[i]);
+            if ((ids_mode ? lb_id(b, ids->ids[i]) : lb_add(b, piece, strlen(piece))) < 0)
+                return lg_fail(err, "out of memory");
+        }
+        return 0;
+    }
+    if (lg_spm_encode_pieces(m, line, len, pieces, err) < 0)
+        return -1;
+    const char *p = pieces->data;
+    for (size_t i = 0; i < pieces->n; p += strlen(p) + 1, i++)
+        if ((i && lb_add(b, " ", 1) < 0) || lb_add(b, p, strlen(p)) < 0)
+            return lg_fail(err, "out of memory");
+    return 0;
+}
+
+enum { BLOCK_LINES = 4096 };
+
+/* Every line of r encoded onto out in order, blocks of BLOCK_LINES lines spread over
+ * `threads` threads. 0, or -1 with err naming the input and the first failing line. */
+static int encode_all(const lg_tokenizer *tok, lg_corpus_reader *r, int ids_mode, int threads,
+                      FILE *out, const char *input, lg_error *err)
+{
+    line_buf text = {0};
+    size_t *off = malloc((BLOCK_LINES + 1) * sizeof *off);
+    line_buf *res = calloc(BLOCK_LINES, sizeof *res);
+    int rc = 0;
+    if (!off || !res) {
+        free(off);
+        free(res);
+        return lg_fail(err, "out of memory");
+    }
+    int64_t first_line = 1;
+    for (;;) {
+        /* a block of lines, copied (the reader's line lives until its next call) */
+        int n = 0;
+        text.n = 0;
+        const char *line;
+        size_t len;
+        while (n < BLOCK_LINES && (rc = lg_corpus_next(r, &line, &len, err)) > 0) {
+            off[n++] = text.n;
+            if (lb_add(&text, line, len) < 0 || lb_add(&text, "", 1) < 0) {
+                rc = lg_fail(err, "out of memory");
+                break;
+            }
+        }
+        if (rc < 0)
+            break;
+        off[n] = text.n;
+        int bad = n; /* the first failing line of the block */
+        lg_error first_err = {{0}};
+#pragma omp parallel num_threads(threads) if (threads > 1 && n > 64)
+        {
+            lg_token_ids ids = {0};
+            lg_spm_pieces pieces = {0};
+            lg_error e;
+#pragma omp for schedule(dynamic, 16)
+            for (int i = 0; i < n; i++) {
+                if (encode_one(tok, text.p + off[i], off[i + 1] - off[i] - 1, ids_mode, &ids,
+                               &pieces, &res[i], &e) < 0) {
+#pragma omp critical(encode_error)
+                    if (i < bad) {
+                        bad = i;
+                        first_err = e;
+                    }
+                }
+            }
+            lg_token_ids_free(&ids);
+            lg_spm_pieces_free(&pieces);
+        }
+        for (int i = 0; i < bad; i++) {
+            fwrite(res[i].p ? res[i].p : "", 1, res[i].n, out);
+            putc('\n', out);
+        }
+        if (bad < n) {
+            *err = first_err;
+            rc = lg_fail_context(err, "%s: line %lld", input, (long long)(first_line + bad));
+            break;
+        }
+        first_line += n;
+        if (n < BLOCK_LINES)
+            break;
+    }
+    for (int i = 0; i < BLOCK_LINES; i++)
+        free(res[i].p);
+    free(res);
+    free(off);
+    free(text.p);
+    return rc < 0 ? -1 : 0;
+}
+
 static int codec(int argc, char **argv, int encode)
 {
     const char *model_path = NULL, *input = "-", *output = "-";
-    int ids_mode = 0, pieces_mode = 0;
+    int ids_mode = 0, pieces_mode = 0, threads = 0;
     lg_opt opts[] = {
         {LG_INPUT(&model_path), .name = "model", .short_name = 'm', .flags = LG_OPT_REQUIRED,
          .arg = "MODEL",
          .help = "a SentencePiece .model, a tokenizer.json or a\nmodel directory holding one"},
         {LG_FLAG(&ids_mode), .name = "ids", .help = "ids (default: pieces)"},
         {LG_FLAG(&pieces_mode), .name = "pieces", .help = "pieces"},
+        LG_THREADS_OPT(&threads),
         {LG_OUTPUT(&output), .name = "output", .short_name = 'o', .flags = LG_OPT_STDIO,
          .arg = "FILE", .def = "-, standard output",
          .help = "where the lines go (a file is written whole or not\nat all)"},
         {LG_INPUT(&input), .name = "INPUT", .flags = LG_OPT_POSITIONAL | LG_OPT_STDIO,
          .def = "-, standard input", .help = "plain or gzip text"},
         {0}};
+    if (!encode) /* --threads is encode's only */
+        memmove(&opts[3], &opts[4], sizeof opts - 4 * sizeof *opts);
     lg_cli c = {.prog = "tokenize", .name = encode ? "encode" : "decode", .opts = opts,
                 .about = encode
                              ? "Encodes text one line at a time into pieces or ids, exactly as\n"
@@ -142,29 +269,11 @@ static int codec(int argc, char **argv, int encode)
     size_t piece_cap = 0;
     const char *line;
     size_t len;
-    while ((rc = lg_corpus_next(r, &line, &len, &err)) > 0) {
-        if (encode && (ids_mode || !m)) {
-            if ((rc = tok->ops->encode(tok, line, len, &ids, &err)) < 0) {
-                lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
-                break;
-            }
-            for (size_t i = 0; i < ids.n; i++) {
-                if (i)
-                    putc(' ', out);
-                if (ids_mode)
-                    put_id(ids.ids[i], out);
-                else
-                    fputs(tok->ops->piece(tok, ids.ids[i]), out);
-            }
-        } else if (encode) {
-            if ((rc = lg_spm_encode_pieces(m, line, len, &pieces, &err)) < 0) {
-                lg_fail_context(&err, "%s: line %lld", input, (long long)lg_corpus_line_number(r));
-                break;
-            }
-            const char *p = pieces.data;
-            for (size_t i = 0; i < pieces.n; p += strlen(p) + 1, i++)
-                fprintf(out, i ? " %s" : "%s", p);
-        } else if ((rc = decode_line(tok, (char *)line /* ours until the next call */, ids_mode,
+    (void)m;
+    if (encode)
+        rc = encode_all(tok, r, ids_mode, lg_cli_threads(threads), out, input, &err);
+    while (!encode && (rc = lg_corpus_next(r, &line, &len, &err)) > 0) {
+        if ((rc = decode_line(tok, (char *)line /* ours until the next call */, ids_mode,
                                      &ids, &piece_ptrs, &piece_cap, out, input,
                                      lg_corpus_line_number(r), model_path, &err)) < 0) {
             break;
