@@ -41,6 +41,7 @@ refuse merge-result 's/"abc": 6, //; s/"ba": 7/"ba": 6/' 'model.merges[1]: the m
 refuse merge-shape 's/\["b", "a"\]/["b", "a", "c"]/' 'model.merges[2]: not a string'
 refuse duplicate-id 's/"c": 3/"c": 2/' 'model.vocab: duplicate id 2'
 refuse id-past-vocab 's/"ba": 7/"ba": 70/' 'model.vocab["ba"]: id 70 is past'
+refuse id-huge 's/"ba": 7/"ba": 7e300/' 'model.vocab["ba"]: id 7e+300 is past'
 refuse regex 's/"Regex": "\\\\s+"/"Regex": "([a-"/' 'pre_tokenizer.pretokenizers[0].pattern.Regex: "([a-" does not compile'
 refuse added-past 's/"id": 9, "content": "\[X\]"/"id": 90, "content": "[X]"/' 'added_tokens: id 90 is past the vocabulary'
 refuse added-dup 's/"id": 9, "content": "\[X\]"/"id": 8, "content": "[X]"/' 'duplicate id 8'

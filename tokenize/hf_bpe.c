@@ -3,6 +3,7 @@
  * end_of_word_suffix, byte_fallback's <0xNN> pieces, unk with fuse_unk), then merged lowest
  * rank first (leftmost among equals) until no pair of neighbours has a merge;
  * ignore_merges takes a word found whole in the vocabulary as is. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,14 +287,14 @@ hf_bpe *hf_bpe_parse(const cJSON *model, const char *file, lg_error *err)
     for (int i = 0; i < n; i++)
         m->off[i] = SIZE_MAX;
     for (const cJSON *v = vocab->child; v; v = v->next) {
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
-            v->valuedouble < 0) {
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+            v->valuedouble != floor(v->valuedouble)) {
             lg_fail(err, "%s: model.vocab[\"%.60s\"]: not an id (a whole number >= 0)", file,
                     v->string);
             goto fail;
         }
         if (v->valuedouble >= n) {
-            lg_fail(err, "%s: model.vocab[\"%.60s\"]: id %.0f is past the vocabulary's %d "
+            lg_fail(err, "%s: model.vocab[\"%.60s\"]: id %g is past the vocabulary's %d "
                          "entries (ids must be 0..%d)", file, v->string, v->valuedouble, n, n - 1);
             goto fail;
         }
