@@ -96,12 +96,12 @@ help:
 	@echo "make test       build and run every test, then again under ASan+UBSan"
 	@echo "make test-unit  the tests once, without sanitizers"
 	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make hf-parity  tokenizer.json: ids and decode against tokenizers@0.23.2 (100k+ lines)"
+	@echo "make bench-tokenizers  tokenizer.json encode MB/s against tokenizers@0.23.2"
 	@echo "make demo       the main job: English base model, then the Dutch pipeline and report"
 	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
-	@echo "make hf-parity  tokenizer.json: ids and decode against tokenizers@0.23.2 (100k+ lines)"
-	@echo "make bench-tokenizers  tokenizer.json encode MB/s against tokenizers@0.23.2"
 	@echo "make corpora LANG=nl   corpus from Debian packages (nl, en, fy, eu) into corpora/build/LANG/"
 
 deps:
