@@ -237,6 +237,20 @@ build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 fuzz: fuzz-build
 	@tests/fuzz/run.sh -t $(FUZZ_SECONDS) $(FUZZ)
 
+# tokenizer.json (issue 13), not part of `make test` (which runs a sample): every line of
+# HF_PARITY_LINES generated adversarial lines and of the corpora's text, on the four real
+# tokenizers and the synthetic variants, against Hugging Face's tokenizers@0.23.2; and the
+# encode speed against it on the Dutch held-out text (tools/hf-parity, tools/bench-tokenizers).
+HF_PARITY_LINES ?= 100000
+HF_PARITY_TEXT  ?= $(wildcard corpora/build/nl/heldout.txt corpora/build/en/heldout.txt \
+                     corpora/build/nl/mono.txt.gz corpora/build/en/mono.txt.gz)
+.PHONY: hf-parity bench-tokenizers
+hf-parity: $(BIN)/tokenize
+	LG_BIN=$(BIN) tools/hf-parity -n $(HF_PARITY_LINES) -s 1 \
+	    -t "llama3 qwen3 gemma3 llama2 variants" $(HF_PARITY_TEXT)
+bench-tokenizers: $(BIN)/tokenize
+	LG_BIN=$(BIN) tools/bench-tokenizers $(firstword $(wildcard corpora/build/nl/heldout.txt) tests/data/tokenize/nl.txt)
+
 # Benchmark against PyTorch (issue 7), not part of `make test`: installs Debian's
 # python3-torch when missing, then tools/bench/run.sh writes build/bench/results.json and
 # prints the table. BENCH_SHAPES, BENCH_MODES, BENCH_THREADS, BENCH_REPEATS, BENCH_STEPS
@@ -251,20 +265,6 @@ bench: $(BIN)/lm
 	        $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
 	LM=$(BIN)/lm tools/bench/run.sh
-
-# tokenizer.json (issue 13), not part of `make test` (which runs a sample): every line of
-# HF_PARITY_LINES generated adversarial lines and of the corpora's text, on the four real
-# tokenizers and the synthetic variants, against Hugging Face's tokenizers@0.23.2; and the
-# encode speed against it on the Dutch held-out text (tools/hf-parity, tools/bench-tokenizers).
-HF_PARITY_LINES ?= 100000
-HF_PARITY_TEXT  ?= $(wildcard corpora/build/nl/heldout.txt corpora/build/en/heldout.txt \
-                     corpora/build/nl/mono.txt.gz corpora/build/en/mono.txt.gz)
-.PHONY: hf-parity bench-tokenizers
-hf-parity: $(BIN)/tokenize
-	LG_BIN=$(BIN) tools/hf-parity -n $(HF_PARITY_LINES) -s 1 \
-	    -t "llama3 qwen3 gemma3 llama2 variants" $(HF_PARITY_TEXT)
-bench-tokenizers: $(BIN)/tokenize
-	LG_BIN=$(BIN) tools/bench-tokenizers $(firstword $(wildcard corpora/build/nl/heldout.txt) tests/data/tokenize/nl.txt)
 
 # The main job: the English base model (cached in models/) and the Dutch pipeline.
 demo: all
