@@ -113,6 +113,8 @@ help:
 	@echo "make test       build and run every test, then again under ASan+UBSan"
 	@echo "make test-unit  the tests once, without sanitizers"
 	@echo "make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make hf-parity  tokenizer.json: ids and decode against tokenizers@0.23.2 (100k+ lines)"
+	@echo "make bench-tokenizers  tokenizer.json encode MB/s against tokenizers@0.23.2"
 	@echo "make demo       the main job: English base model, then the Dutch pipeline and report"
 	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
@@ -252,6 +254,20 @@ build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 
 fuzz: fuzz-build
 	@tests/fuzz/run.sh -t $(FUZZ_SECONDS) $(FUZZ)
+
+# tokenizer.json (issue 13), not part of `make test` (which runs a sample): every line of
+# HF_PARITY_LINES generated adversarial lines and of the corpora's text, on the four real
+# tokenizers and the synthetic variants, against Hugging Face's tokenizers@0.23.2; and the
+# encode speed against it on the Dutch held-out text (tools/hf-parity, tools/bench-tokenizers).
+HF_PARITY_LINES ?= 100000
+HF_PARITY_TEXT  ?= $(wildcard corpora/build/nl/heldout.txt corpora/build/en/heldout.txt \
+                     corpora/build/nl/mono.txt.gz corpora/build/en/mono.txt.gz)
+.PHONY: hf-parity bench-tokenizers
+hf-parity: $(BIN)/tokenize
+	LG_BIN=$(BIN) tools/hf-parity -n $(HF_PARITY_LINES) -s 1 \
+	    -t "llama3 qwen3 gemma3 llama2 variants" $(HF_PARITY_TEXT)
+bench-tokenizers: $(BIN)/tokenize
+	LG_BIN=$(BIN) tools/bench-tokenizers $(firstword $(wildcard corpora/build/nl/heldout.txt) tests/data/tokenize/nl.txt)
 
 # Benchmark against PyTorch (issue 7), not part of `make test`: installs Debian's
 # python3-torch when missing, then tools/bench/run.sh writes build/bench/results.json and

@@ -18,6 +18,16 @@ int lg_token_stats_init(lg_token_stats *s, const lg_spm *model, lg_error *err)
     return 0;
 }
 
+int lg_token_stats_init_tokenizer(lg_token_stats *s, const lg_tokenizer *tok, lg_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->tok = tok;
+    s->seen = calloc((size_t)tok->ops->vocab_size(tok), 1);
+    if (!s->seen)
+        return lg_fail(err, "stats: out of memory");
+    return 0;
+}
+
 int64_t lg_count_words(const char *line, size_t len)
 {
     int64_t words = 0;
@@ -36,9 +46,10 @@ int64_t lg_count_words(const char *line, size_t len)
 
 int lg_token_stats_add(lg_token_stats *s, const char *line, size_t len, lg_error *err)
 {
-    if (lg_spm_encode(s->model, line, len, &s->ids, err) < 0)
+    if ((s->tok ? s->tok->ops->encode(s->tok, line, len, &s->ids, err)
+                : lg_spm_encode(s->model, line, len, &s->ids, err)) < 0)
         return -1;
-    int unk = lg_spm_unk_id(s->model);
+    int unk = s->tok ? lg_tokenizer_unk_id(s->tok) : lg_spm_unk_id(s->model);
     s->lines++;
     s->words += lg_count_words(line, len);
     s->chars += (int64_t)lg_utf8_length(line, len);
@@ -48,7 +59,8 @@ int lg_token_stats_add(lg_token_stats *s, const char *line, size_t len, lg_error
         int id = s->ids.ids[i];
         if (id == unk)
             s->unknown++;
-        else if (lg_spm_type(s->model, id) == LG_SPM_BYTE)
+        else if (s->tok ? lg_tokenizer_byte_of(s->tok, id) >= 0
+                        : lg_spm_type(s->model, id) == LG_SPM_BYTE)
             s->byte_fallback++;
         if (!s->seen[id]) {
             s->seen[id] = 1;

@@ -11,13 +11,15 @@
 #include "lg_spm.h"
 
 typedef struct {
-    const lg_spm *model;
+    const lg_spm *model;        /* a SentencePiece model, or */
+    const lg_tokenizer *tok;    /* any tokenizer (lg_token_stats_init_tokenizer) */
     int64_t lines, words, chars, bytes, tokens, unknown, byte_fallback, vocab_used;
     uint8_t *seen;      /* one flag per id */
     lg_token_ids ids;     /* reused encoding buffer */
 } lg_token_stats;
 
 int lg_token_stats_init(lg_token_stats *s, const lg_spm *model, lg_error *err);
+int lg_token_stats_init_tokenizer(lg_token_stats *s, const lg_tokenizer *tok, lg_error *err);
 /* Encodes one line and adds it to the counts. */
 int lg_token_stats_add(lg_token_stats *s, const char *line, size_t len, lg_error *err);
 void lg_token_stats_free(lg_token_stats *s);

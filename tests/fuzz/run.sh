@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 ALL="safetensors safetensors_index config adapter_config pack_json gguf mo fluent dictd
-spm spm_proto trainer_state tmx jsonl"
+spm spm_proto trainer_state tmx jsonl hf_tokenizer"
 
 # The seeds of each harness: files, as globs from the repository root.
 seeds() {
@@ -37,6 +37,7 @@ seeds() {
     tmx) echo "tests/data/corpora/import/*.tmx* tests/data/corpora/import/bad/*.tmx*
         tests/data/corpora/import/bad/*.xml" ;;
     jsonl) echo "tests/data/corpora/import/*.jsonl* tests/data/corpora/import/bad/*.jsonl" ;;
+    hf_tokenizer) echo "tests/data/tokenize/*.json tests/fuzz/seeds/hf_tokenizer/*" ;;
     *) echo "fuzz: no harness $1 (harnesses: $(echo $ALL))" >&2; return 1 ;;
     esac
 }
@@ -44,7 +45,7 @@ seeds() {
 # Executions of the smoke run: about a second or two of each harness.
 smoke_runs() {
     case $1 in
-    pack_json | adapter_config | spm | safetensors_index) echo 1500 ;;
+    pack_json | adapter_config | spm | safetensors_index | hf_tokenizer) echo 1500 ;;
     *) echo 10000 ;;
     esac
 }

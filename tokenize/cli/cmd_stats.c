@@ -19,7 +19,7 @@ int tok_cmd_stats(int argc, char **argv)
     lg_opt opts[] = {
         {.type = LG_OPT_INPUT, .dest = &models, .name = "model", .short_name = 'm',
          .flags = LG_OPT_REPEAT | LG_OPT_REQUIRED, .arg = "MODEL",
-         .help = "a SentencePiece .model (repeat to compare, up to 64)"},
+         .help = "a SentencePiece .model, a tokenizer.json or a\nmodel directory (repeat to compare, up to 64)"},
         {LG_FLAG(&json), .name = "json", .help = "one JSON object on stdout instead of the table"},
         {LG_INPUTS(&texts), .name = "TEXT", .flags = LG_OPT_REQUIRED | LG_OPT_STDIO,
          .help = "plain or gzip text (- is stdin)"},
@@ -41,7 +41,7 @@ int tok_cmd_stats(int argc, char **argv)
     lg_error err;
     int loaded = 0;
     rc = 0;
-    lg_spm *spm[MAX_MODELS] = {0};
+    lg_tokenizer *spm[MAX_MODELS] = {0};
     lg_token_stats st[MAX_MODELS];
     int n_scripts = lg_text_script_count();
     int64_t *scripts = calloc((size_t)n_scripts, sizeof *scripts);
@@ -53,9 +53,9 @@ int tok_cmd_stats(int argc, char **argv)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
     for (; loaded < n_models; loaded++) {
-        spm[loaded] = lg_spm_load(models.v[loaded], &err);
-        if (!spm[loaded] || lg_token_stats_init(&st[loaded], spm[loaded], &err) < 0) {
-            lg_spm_free(spm[loaded]);
+        spm[loaded] = lg_tokenizer_load(models.v[loaded], &err);
+        if (!spm[loaded] || lg_token_stats_init_tokenizer(&st[loaded], spm[loaded], &err) < 0) {
+            lg_tokenizer_free(spm[loaded]);
             rc = -1;
             break;
         }
@@ -108,7 +108,7 @@ int tok_cmd_stats(int argc, char **argv)
                 const lg_token_stats *s = &st[k];
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "model", models.v[k]);
-                cJSON_AddNumberToObject(o, "vocab_size", lg_spm_vocab_size(spm[k]));
+                cJSON_AddNumberToObject(o, "vocab_size", spm[k]->ops->vocab_size(spm[k]));
                 cJSON_AddNumberToObject(o, "tokens", (double)s->tokens);
                 cJSON_AddNumberToObject(o, "tokens_per_word", tok_ratio(s->tokens, s->words));
                 cJSON_AddNumberToObject(o, "chars_per_token", tok_ratio(s->chars, s->tokens));
@@ -118,7 +118,7 @@ int tok_cmd_stats(int argc, char **argv)
                                         tok_ratio(s->byte_fallback, s->tokens));
                 cJSON_AddNumberToObject(o, "vocab_used", (double)s->vocab_used);
                 cJSON_AddNumberToObject(o, "vocab_used_share",
-                                        tok_ratio(s->vocab_used, lg_spm_vocab_size(spm[k])));
+                                        tok_ratio(s->vocab_used, spm[k]->ops->vocab_size(spm[k])));
                 cJSON_AddItemToArray(arr, o);
             }
             char *out = cJSON_Print(root);
@@ -137,11 +137,11 @@ int tok_cmd_stats(int argc, char **argv)
             for (int k = 0; k < n_models; k++) {
                 const lg_token_stats *s = &st[k];
                 printf("%-28s %7d %10lld %9.3f %9.3f %9.3f %7.3f %7.3f %6lld %4.1f%%\n",
-                       models.v[k], lg_spm_vocab_size(spm[k]), (long long)s->tokens,
+                       models.v[k], spm[k]->ops->vocab_size(spm[k]), (long long)s->tokens,
                        tok_ratio(s->tokens, s->words), tok_ratio(s->chars, s->tokens),
                        tok_ratio(s->bytes, s->tokens), 100 * tok_ratio(s->unknown, s->tokens),
                        100 * tok_ratio(s->byte_fallback, s->tokens), (long long)s->vocab_used,
-                       100 * tok_ratio(s->vocab_used, lg_spm_vocab_size(spm[k])));
+                       100 * tok_ratio(s->vocab_used, spm[k]->ops->vocab_size(spm[k])));
             }
             printf("scripts (non-space characters):");
             for (int s = 0; s < n_scripts; s++)
@@ -156,7 +156,7 @@ int tok_cmd_stats(int argc, char **argv)
     }
     for (int k = 0; k < loaded; k++) {
         lg_token_stats_free(&st[k]);
-        lg_spm_free(spm[k]);
+        lg_tokenizer_free(spm[k]);
     }
     free(scripts);
     free(line_scripts);
