@@ -32,6 +32,12 @@ enum {
 };
 extern const uint8_t *hf_uclass; /* 0x110000 entries, after hf_unicode_init */
 void hf_unicode_init(void);
+
+/* A component of tokenizer.json (normalizer, pre-tokenizer, decoder) at `field`: checks it
+ * is an object with a string "type" (*type points into j) and returns size zeroed bytes for
+ * it, or NULL with the error naming file and field. */
+void *hf_component_new(const cJSON *j, size_t size, const char *file, const char *field,
+                       const char **type, lg_error *err);
 /* The code point at s (valid UTF-8) and its length in *n. */
 static inline uint32_t hf_utf8_next(const unsigned char *s, size_t *n)
 {

@@ -613,24 +613,32 @@ int hf_metaspace_options(const cJSON *o, const char *file, const char *field, ch
     return split ? get_bool(o, "split", 1, file, field, split, err) : 0;
 }
 
-hf_pretok *hf_pretok_parse(const cJSON *json, const char *file, const char *field, lg_error *err)
+void *hf_component_new(const cJSON *j, size_t size, const char *file, const char *field,
+                       const char **type, lg_error *err)
 {
-    hf_unicode_init();
-    if (!cJSON_IsObject(json)) {
+    if (!cJSON_IsObject(j)) {
         lg_fail(err, "%s: %s: not an object", file, field);
         return NULL;
     }
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "type");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
     if (!cJSON_IsString(t)) {
         lg_fail(err, "%s: %s.type: missing", file, field);
         return NULL;
     }
-    const char *type = t->valuestring;
-    hf_pretok *p = calloc(1, sizeof *p);
-    if (!p) {
+    *type = t->valuestring;
+    void *c = calloc(1, size);
+    if (!c)
         lg_fail(err, "%s: out of memory", file);
+    return c;
+}
+
+hf_pretok *hf_pretok_parse(const cJSON *json, const char *file, const char *field, lg_error *err)
+{
+    hf_unicode_init();
+    const char *type;
+    hf_pretok *p = hf_component_new(json, sizeof *p, file, field, &type, err);
+    if (!p)
         return NULL;
-    }
     char sub[256];
     if (!strcmp(type, "Sequence")) {
         p->kind = PT_SEQUENCE;

@@ -48,21 +48,10 @@ static void norm_free(hf_norm *n)
 
 static hf_norm *norm_parse(const cJSON *j, const char *file, const char *field, lg_error *err)
 {
-    if (!cJSON_IsObject(j)) {
-        lg_fail(err, "%s: %s: not an object", file, field);
+    const char *type;
+    hf_norm *n = hf_component_new(j, sizeof *n, file, field, &type, err);
+    if (!n)
         return NULL;
-    }
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
-    if (!cJSON_IsString(t)) {
-        lg_fail(err, "%s: %s.type: missing", file, field);
-        return NULL;
-    }
-    const char *type = t->valuestring;
-    hf_norm *n = calloc(1, sizeof *n);
-    if (!n) {
-        lg_fail(err, "%s: out of memory", file);
-        return NULL;
-    }
     char sub[256];
     UErrorCode st = U_ZERO_ERROR;
     if (!strcmp(type, "Sequence")) {
@@ -346,21 +335,10 @@ static void dec_free(hf_dec *d)
 
 static hf_dec *dec_parse(const cJSON *j, const char *file, const char *field, lg_error *err)
 {
-    if (!cJSON_IsObject(j)) {
-        lg_fail(err, "%s: %s: not an object", file, field);
+    const char *type;
+    hf_dec *d = hf_component_new(j, sizeof *d, file, field, &type, err);
+    if (!d)
         return NULL;
-    }
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
-    if (!cJSON_IsString(t)) {
-        lg_fail(err, "%s: %s.type: missing", file, field);
-        return NULL;
-    }
-    const char *type = t->valuestring;
-    hf_dec *d = calloc(1, sizeof *d);
-    if (!d) {
-        lg_fail(err, "%s: out of memory", file);
-        return NULL;
-    }
     char sub[256];
     if (!strcmp(type, "Sequence")) {
         d->kind = DEC_SEQUENCE;
