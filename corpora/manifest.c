@@ -96,6 +96,18 @@ static void add_files(cJSON *root, char *sums)
     }
 }
 
+/* "built": now in UTC, and "build_seconds" when known (>= 0). */
+static void add_built(cJSON *root, double build_seconds)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    cJSON_AddStringToObject(root, "built", stamp);
+    if (build_seconds >= 0)
+        cJSON_AddNumberToObject(root, "build_seconds", build_seconds);
+}
+
 int lg_manifest_write(const char *lang, const char *dir, const char *sources_tsv,
                       double build_seconds, lg_error *err)
 {
@@ -119,13 +131,7 @@ int lg_manifest_write(const char *lang, const char *dir, const char *sources_tsv
 
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "language", lang);
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    cJSON_AddStringToObject(root, "built", stamp);
-    if (build_seconds >= 0)
-        cJSON_AddNumberToObject(root, "build_seconds", build_seconds);
+    add_built(root, build_seconds);
     cJSON *source_counts = cJSON_GetObjectItemCaseSensitive(counts, "sources");
     cJSON *sources = cJSON_AddArrayToObject(root, "sources");
     cJSON *missing = cJSON_AddArrayToObject(root, "missing");
@@ -182,13 +188,7 @@ int lg_manifest_write_sources(const char *lang, const char *dir, cJSON *sources,
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "language", lang);
     cJSON_AddStringToObject(root, "made_by", made_by);
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    cJSON_AddStringToObject(root, "built", stamp);
-    if (build_seconds >= 0)
-        cJSON_AddNumberToObject(root, "build_seconds", build_seconds);
+    add_built(root, build_seconds);
     cJSON *source_counts = cJSON_GetObjectItemCaseSensitive(counts, "sources");
     cJSON *s;
     cJSON_ArrayForEach(s, sources) {

@@ -8,19 +8,6 @@
 #include "corpora_cmds.h"
 #include "lg_corpus_assemble.h"
 
-/* A language code names output files (en-LANG.tsv.gz): letters, digits, '-' and '_'. */
-static int valid_lang(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 16)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_'))
-            return 0;
-    return 1;
-}
-
 int cor_cmd_assemble(int argc, char **argv)
 {
     lg_assemble_options opt = {.heldout_permille = 20, .rules = lg_segment_default_rules()};
@@ -49,7 +36,7 @@ int cor_cmd_assemble(int argc, char **argv)
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
-    if (!valid_lang(lang))
+    if (!cor_valid_lang(lang))
         return lg_cli_finish(&c, lg_cli_usage(&c, "--lang: '%s' is not a language code (letters, "
                                                   "digits, - and _)", lang));
     lg_error err;

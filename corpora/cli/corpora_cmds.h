@@ -20,6 +20,10 @@ int cor_cmd_assemble(int argc, char **argv);
 int cor_cmd_manifest(int argc, char **argv);
 int cor_cmd_import(int argc, char **argv);
 
+/* 1 when s is a language code `assemble` and `import` take (it names output files:
+ * 1 to 16 letters, digits, '-' and '_'), else 0. */
+int cor_valid_lang(const char *s);
+
 /* The extractors' output: a file written whole (lg_record_writer) or, for "-", standard
  * output (a stream: what was written stays written). */
 typedef struct {

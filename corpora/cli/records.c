@@ -93,3 +93,16 @@ int cor_check_output_against(const lg_cli *c, const char *out, const char *const
         return lg_cli_fail(c, &err);
     return 0;
 }
+
+/* A language code names output files (en-LANG.tsv.gz): letters, digits, '-' and '_'. */
+int cor_valid_lang(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 16)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return 0;
+    return 1;
+}
