@@ -21,12 +21,8 @@ static int check_tokenizer(lg_cli *c, const lg_export_opts *o, int allow)
     else if (!o->pack || !lg_pack_tokenizer_path(o->pack, path))
         return 0; /* the export names what is missing */
     lg_error err;
-    lg_spm *m = lg_spm_load(path, &err);
-    if (!m)
-        return lg_cli_fail(c, &err);
     char why[1024];
-    int same = lg_spm_llama_cpp_check(m, why, sizeof why, &err);
-    lg_spm_free(m);
+    int same = lg_gguf_tokenizer_check(path, why, sizeof why, &err);
     if (same < 0)
         return lg_cli_fail(c, &err);
     if (same)
@@ -128,7 +124,8 @@ int lg_adapt_export(int argc, char **argv)
     int slot = lg_temp_register(tmp, 1);
     rc = lg_export_hf(&o, tmp, &err);
     if (rc == 0) {
-        snprintf(tok, sizeof tok, "%s/tokenizer.model", tmp);
+        /* the directory: its tokenizer.json, else its tokenizer.model */
+        snprintf(tok, sizeof tok, "%s", tmp);
         /* the temporary directory's name must not become the model's */
         char fallback[256];
         const char *base = strrchr(gguf, '/') ? strrchr(gguf, '/') + 1 : gguf;
