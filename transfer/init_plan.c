@@ -176,20 +176,24 @@ static int valid_utf8(const char *s, size_t n)
     return 1;
 }
 
-/* The base piece identical to new piece t: the base's piece of the same byte for a byte
- * piece, else the base piece of the same text (spelt as the base spells it); -1 when none. */
+/* The base piece identical to new piece t: in the same spelling the same string; across
+ * spellings (byte-level and word-mark) the base piece of the same text, spelt as the base
+ * spells it (a whole character's byte piece too: "a" is the base's "a"), else for a byte
+ * piece the base's piece of that byte; -1 when none. */
 static int identical_piece(const tokenizers *k, int32_t t, char *text, size_t cap, char *spelt)
 {
-    int byte = lg_piece_byte(&k->tok_sp, k->tok, t);
-    if (byte >= 0)
-        return k->base_sp.byte_id[byte];
     const char *piece = k->tok->ops->piece(k->tok, t);
     if (k->tok_sp.byte_level == k->base_sp.byte_level)
         return lg_tokenizer_piece_to_id(k->base, piece);
+    int byte = lg_piece_byte(&k->tok_sp, k->tok, t);
     long n = lg_piece_text(&k->tok_sp, k->tok, t, text, cap);
-    if (n <= 0 || lg_piece_spell(&k->base_sp, text, (size_t)n, spelt, 4 * cap) < 0)
-        return -1;
-    return lg_tokenizer_piece_to_id(k->base, spelt);
+    if ((byte < 0 || byte < 0x80) && n > 0 && valid_utf8(text, (size_t)n) &&
+        lg_piece_spell(&k->base_sp, text, (size_t)n, spelt, 4 * cap) >= 0) {
+        int id = lg_tokenizer_piece_to_id(k->base, spelt);
+        if (id >= 0)
+            return id;
+    }
+    return byte >= 0 ? k->base_sp.byte_id[byte] : -1;
 }
 
 /* The distribution P(. | t) of table row t, entries with count >= min_count, added with
