@@ -138,7 +138,7 @@ int lg_export_hf(const lg_export_opts *o, const char *out_dir, lg_error *err)
     if (o->tokenizer)
         snprintf(tok_path, sizeof tok_path, "%s", o->tokenizer);
     else if (!o->pack || !lg_pack_tokenizer_path(o->pack, tok_path))
-        return lg_fail(err, "%s: no tokenizer.model in the pack; give --tokenizer",
+        return lg_fail(err, "%s: no tokenizer in the pack; give --tokenizer",
                        o->pack ? o->pack : o->base_dir);
     if (o->pack && lg_pack_check_tokenizer(o->pack, tok_path, err) < 0)
         return -1;

@@ -30,7 +30,8 @@ static int check_tokenizer(lg_cli *c, const lg_export_opts *o, int allow)
     if (!allow) {
         lg_fail(&err, "%s: llama.cpp would tokenize text differently from lingraft: %s; "
                 "export a BPE tokenizer with byte fallback, no normaliser and no user-defined pieces (as "
-                "`tokenize train -t bpe --byte-fallback` makes), or give "
+                "`tokenize train -t bpe --byte-fallback` makes) or a byte-level BPE tokenizer.json "
+                "with a pre-tokenizer llama.cpp knows, or give "
                 "--allow-tokenizer-mismatch to write the GGUF anyway", path, why);
         return lg_cli_fail(c, &err);
     }
@@ -62,13 +63,13 @@ int lg_adapt_export(int argc, char **argv)
          .help = "the base model (never modified)"},
         {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
          .help = "a language pack over it (none: the base alone)"},
-        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE.model", .def = "the pack's;\nrequired without one",
-         .help = "the SentencePiece tokenizer"},
+        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE", .def = "the pack's;\nrequired without one",
+         .help = "the tokenizer: a SentencePiece .model or a\ntokenizer.json"},
         {LG_SECTION("Hugging Face directory")},
         {LG_OUTDIR(&hf), .name = "hf", .arg = "OUT_DIR",
          .help = "a standalone model directory: config with the\npack's vocabulary, "
-                 "safetensors, tokenizer.model,\ntokenizer_config.json and "
-                 "special_tokens_map.json\n(LlamaTokenizer)"},
+                 "safetensors, tokenizer.model\n(LlamaTokenizer) or tokenizer.json\n"
+                 "(PreTrainedTokenizerFast), tokenizer_config.json\nand special_tokens_map.json"},
         {LG_FLAG(&o.keep_adapter), .name = "keep-adapter",
          .help = "write the LoRA adapter to OUT_DIR/adapter\n(PEFT) instead of merging it"},
         {LG_CHOICE(&dtype), .name = "dtype", .choices = "f32|f16|bf16", .def = "f32",
@@ -85,7 +86,7 @@ int lg_adapt_export(int argc, char **argv)
          .help = "general.name"},
         {0}};
     lg_cli c = {.prog = "adapt", .name = "export", .opts = opts,
-                .usage = "--base DIR [--pack PACK] [--tokenizer FILE.model]\n"
+                .usage = "--base DIR [--pack PACK] [--tokenizer FILE]\n"
                          "                    (--hf OUT_DIR [--keep-adapter] [--dtype "
                          "f32|f16|bf16] |\n"
                          "                     --gguf OUT.gguf [--f16] [--name NAME]\n"

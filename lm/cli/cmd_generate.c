@@ -236,7 +236,7 @@ int lg_cmd_generate(int argc, char **argv)
          .arg = "DIR", .help = "Hugging Face model directory (llama, mistral,\nqwen2)"},
         {LG_INPUT(&o.tokenizer), .name = "tokenizer", .short_name = 'k', .arg = "FILE",
          .def = "the pack's",
-         .help = "SentencePiece .model for encoding the prompt\nand decoding"},
+         .help = ".model or tokenizer.json for encoding the\nprompt and decoding"},
         {LG_INPUT(&o.adapter), .name = "adapter", .short_name = 'a', .arg = "DIR",
          .help = "PEFT LoRA adapter, merged into the model"},
         {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
