@@ -1,4 +1,5 @@
-/* Export of a Hugging Face Llama-family model + SentencePiece tokenizer as a llama.cpp GGUF.
+/* Export of a Hugging Face Llama-family model + its tokenizer (a SentencePiece .model, or a
+ * byte-level BPE tokenizer.json) as a llama.cpp GGUF.
  *
  * Names, key types and the q/k permutation follow llama.cpp's own converter
  * (convert_hf_to_gguf.py, LlamaModel): HF applies RoPE with rotate_half (pairs j and
@@ -7,10 +8,12 @@
  * time while the file is written, so memory holds the mapped weights plus one tensor. */
 #include "lg_export.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_io.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
 #include "lg_spm.h"
@@ -268,6 +271,216 @@ done:
     return rc;
 }
 
+/* ---- byte-level BPE (a tokenizer.json): llama.cpp's "gpt2" vocabulary ------------------ */
+
+/* The pre-tokenizer regexes llama.cpp writes by hand, by the name its GGUF files give them
+ * (tokenizer.ggml.pre; llama-vocab.cpp), with whether it ignores merges for a word that is
+ * a token itself (BPE ignore_merges). */
+static const struct {
+    const char *pre, *regex;
+    int ignore_merges;
+} KNOWN_PRE[] = {
+    {"llama-bpe",
+     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+     1},
+    {"qwen2",
+     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+     0},
+};
+
+static const char *json_type(const cJSON *o)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type");
+    return cJSON_IsString(t) ? t->valuestring : "";
+}
+
+static int json_true(const cJSON *o, const char *key)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* The llama.cpp pre-tokenizer name for a byte-level tokenizer.json, or NULL with the
+ * reasons llama.cpp would encode text otherwise in why. */
+static const char *bpe_pre_name(const cJSON *doc, char *why, size_t why_len)
+{
+    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(doc, "normalizer");
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(doc, "pre_tokenizer");
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(doc, "model");
+    int ignore_merges = json_true(model, "ignore_merges");
+    const char *name = NULL;
+    if (norm && !cJSON_IsNull(norm)) {
+        snprintf(why, why_len, "a normalizer (%s), which llama.cpp's BPE tokenizer does not apply",
+                 json_type(norm));
+        return NULL;
+    }
+    if (!strcmp(json_type(pre), "ByteLevel") && json_true(pre, "use_regex") &&
+        !json_true(pre, "add_prefix_space")) {
+        if (ignore_merges) {
+            snprintf(why, why_len, "GPT-2's pre-tokenizer with ignore_merges, which llama.cpp's "
+                                   "gpt-2 tokenizer does not set");
+            return NULL;
+        }
+        return "gpt-2";
+    }
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers");
+    const cJSON *split = cJSON_GetArrayItem(seq, 0), *bl = cJSON_GetArrayItem(seq, 1);
+    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(split, "pattern"), "Regex");
+    const cJSON *beh = cJSON_GetObjectItemCaseSensitive(split, "behavior");
+    if (!strcmp(json_type(pre), "Sequence") && cJSON_GetArraySize(seq) == 2 &&
+        !strcmp(json_type(split), "Split") && cJSON_IsString(pat) && cJSON_IsString(beh) &&
+        !strcmp(beh->valuestring, "Isolated") && !json_true(split, "invert") &&
+        !strcmp(json_type(bl), "ByteLevel") && !json_true(bl, "use_regex") &&
+        !json_true(bl, "add_prefix_space"))
+        for (size_t i = 0; i < sizeof KNOWN_PRE / sizeof *KNOWN_PRE; i++)
+            if (!strcmp(pat->valuestring, KNOWN_PRE[i].regex)) {
+                name = KNOWN_PRE[i].pre;
+                if (ignore_merges != KNOWN_PRE[i].ignore_merges) {
+                    snprintf(why, why_len, "ignore_merges %s, which llama.cpp's %s tokenizer "
+                                           "does not set", ignore_merges ? "true" : "false", name);
+                    return NULL;
+                }
+                return name;
+            }
+    snprintf(why, why_len, "a pre-tokenizer llama.cpp does not know by name (it knows GPT-2's "
+                           "ByteLevel and the Split regexes of Llama-3 and Qwen2 followed by "
+                           "ByteLevel)");
+    return NULL;
+}
+
+int lg_gguf_tokenizer_check(const char *path, char *why, size_t why_len, lg_error *err)
+{
+    lg_tokenizer *t = lg_tokenizer_load(path, err);
+    if (!t)
+        return -1;
+    const lg_spm *spm = lg_tokenizer_spm(t);
+    int rc;
+    if (spm) {
+        rc = lg_spm_llama_cpp_check(spm, why, why_len, err);
+    } else {
+        lg_piece_spelling sp;
+        cJSON *doc = NULL;
+        rc = lg_piece_spelling_init(&sp, t, err) < 0 ? -1 : 0;
+        if (rc == 0 && !sp.byte_level)
+            rc = lg_fail(err, "%s: a tokenizer.json that is not byte-level BPE (word marks and "
+                              "byte-fallback pieces, as Llama-2's and Gemma-3's): its GGUF export "
+                              "is not supported yet; export a SentencePiece .model", path);
+        if (rc == 0 && !(doc = lg_json_read(t->path, (size_t)1 << 31, err)))
+            rc = -1;
+        if (rc == 0)
+            rc = bpe_pre_name(doc, why, why_len) ? 1 : 0;
+        cJSON_Delete(doc);
+    }
+    lg_tokenizer_free(t);
+    return rc;
+}
+
+/* tokenizer.ggml.*: the tokens, merges ("a b") and types of a byte-level tokenizer.json
+ * (added special tokens CONTROL, other added tokens USER_DEFINED), padded with unused
+ * "[PADn]" tokens up to the model's vocabulary; tokenizer.ggml.pre names the regex. */
+static int set_vocab_bpe(lg_gguf_writer *w, const lg_tokenizer *t, const char *tok_path,
+                         const lg_config *cfg, lg_error *err)
+{
+    int n_tok = t->ops->vocab_size(t), V = cfg->vocab_size;
+    if (n_tok > V)
+        return lg_fail(err, "%s: the tokenizer has %d pieces but the model's vocabulary has "
+                       "%d rows", tok_path, n_tok, V);
+    cJSON *doc = lg_json_read(t->path, (size_t)1 << 31, err);
+    if (!doc)
+        return -1;
+    char why[512];
+    const char *pre = bpe_pre_name(doc, why, sizeof why);
+    const cJSON *merges = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "model"), "merges");
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(doc, "added_tokens");
+    int n_merges = cJSON_GetArraySize(merges);
+    char **tokens = calloc((size_t)V, sizeof *tokens);
+    char **pairs = calloc((size_t)n_merges + 1, sizeof *pairs);
+    int32_t *types = malloc((size_t)V * sizeof *types);
+    int rc = -1;
+    if (!tokens || !pairs || !types) {
+        lg_fail(err, "%s: out of memory", tok_path);
+        goto done;
+    }
+    for (int id = 0; id < V; id++) {
+        types[id] = id < n_tok ? 1 : 5; /* NORMAL, UNUSED */
+        if (id < n_tok) {
+            tokens[id] = strdup(t->ops->piece(t, id));
+        } else {
+            char pad[32];
+            snprintf(pad, sizeof pad, "[PAD%d]", id - n_tok + 1);
+            tokens[id] = strdup(pad);
+        }
+        if (!tokens[id]) {
+            lg_fail(err, "%s: out of memory", tok_path);
+            goto done;
+        }
+    }
+    for (const cJSON *a = added ? added->child : NULL; a; a = a->next) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
+        if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < n_tok)
+            types[(int)id->valuedouble] = json_true(a, "special") ? 3 : 4;
+    }
+    int k = 0;
+    for (const cJSON *m = merges ? merges->child : NULL; m; m = m->next, k++) {
+        const char *l = NULL, *r = NULL;
+        if (cJSON_IsString(m)) {
+            pairs[k] = strdup(m->valuestring);
+        } else if (cJSON_GetArraySize(m) == 2 && cJSON_IsString(m->child) &&
+                   cJSON_IsString(m->child->next)) {
+            l = m->child->valuestring;
+            r = m->child->next->valuestring;
+            size_t n = strlen(l) + strlen(r) + 2;
+            if ((pairs[k] = malloc(n)))
+                snprintf(pairs[k], n, "%s %s", l, r);
+        } else {
+            lg_fail(err, "%s: model.merges[%d]: not a merge", tok_path, k);
+            goto done;
+        }
+        if (!pairs[k]) {
+            lg_fail(err, "%s: out of memory", tok_path);
+            goto done;
+        }
+    }
+    int bos = t->ops->bos_id(t), eos = t->ops->eos_id(t), pad = t->ops->pad_id(t);
+    if (bos < 0)
+        bos = cfg->bos_token_id;
+    if (eos < 0)
+        eos = cfg->eos_token_id;
+    if (lg_gguf_set_str(w, "tokenizer.ggml.model", "gpt2", err) < 0 ||
+        (pre && lg_gguf_set_str(w, "tokenizer.ggml.pre", pre, err) < 0) ||
+        lg_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)tokens, (size_t)V,
+                            err) < 0 ||
+        lg_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", types, (size_t)V, err) < 0 ||
+        lg_gguf_set_arr_str(w, "tokenizer.ggml.merges", (const char *const *)pairs,
+                            (size_t)n_merges, err) < 0)
+        goto done;
+    if ((bos >= 0 && lg_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)bos, err) < 0) ||
+        (eos >= 0 && lg_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos, err) < 0) ||
+        (pad >= 0 &&
+         lg_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)pad, err) < 0))
+        goto done;
+    /* lingraft's datasets put BOS first when the tokenizer has one, and never EOS */
+    if (lg_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", bos >= 0, err) < 0 ||
+        lg_gguf_set_bool(w, "tokenizer.ggml.add_eos_token", 0, err) < 0)
+        goto done;
+    rc = 0;
+done:
+    if (tokens)
+        for (int id = 0; id < V; id++)
+            free(tokens[id]);
+    if (pairs)
+        for (int i = 0; i < n_merges; i++)
+            free(pairs[i]);
+    free(tokens);
+    free(pairs);
+    free(types);
+    cJSON_Delete(doc);
+    return rc;
+}
+
 static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, int f16,
                        lg_error *err)
 {
@@ -324,19 +537,19 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
         return -1;
     if (cfg.head_dim % 2 != 0)
         return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", model_dir, cfg.head_dim);
-    lg_spm *spm = lg_spm_load(spm_path, err);
-    if (!spm)
-        return -1;
     /* llama.cpp must turn text into the ids the model was trained on */
     char why[1024];
-    int same = lg_spm_llama_cpp_check(spm, why, sizeof why, err);
+    int same = lg_gguf_tokenizer_check(spm_path, why, sizeof why, err);
     if (same < 0 || (!same && !opt->allow_tokenizer_mismatch)) {
         if (same == 0)
             lg_fail(err, "%s: llama.cpp would tokenize text differently from lingraft: %s", spm_path,
                     why);
-        lg_spm_free(spm);
         return -1;
     }
+    lg_tokenizer *tok = lg_tokenizer_load(spm_path, err);
+    if (!tok)
+        return -1;
+    const lg_spm *spm = lg_tokenizer_spm(tok);
     if (!same && opt->warning && opt->warning_len)
         snprintf(opt->warning, opt->warning_len, "%s", why);
     exporter x = {.model_dir = model_dir, .cfg = &cfg, .f16 = opt->f16};
@@ -355,7 +568,8 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     char name[256];
     base_name(model_dir, name, sizeof name);
     if (set_hparams(x.w, &cfg, opt->name ? opt->name : name, opt->f16, err) < 0 ||
-        set_vocab(x.w, spm, spm_path, &cfg, err) < 0)
+        (spm ? set_vocab(x.w, spm, spm_path, &cfg, err)
+             : set_vocab_bpe(x.w, tok, spm_path, &cfg, err)) < 0)
         goto done;
     int64_t V = cfg.vocab_size, C = cfg.hidden_size;
     if (export_tensor(&x, "model.embed_tokens.weight", "token_embd.weight", V, C, 0, err) < 0)
@@ -377,6 +591,6 @@ done:
     free(x.jobs);
     free(x.used);
     lg_weights_close(x.weights);
-    lg_spm_free(spm);
+    lg_tokenizer_free(tok);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "lg_langsamp.h"
 #include "lg_lora.h"
 #include "lg_safetensors.h"
+#include "lg_spm.h"
 
 #define EMBED_NAME "model.embed_tokens.weight"
 #define HEAD_NAME "lm_head.weight"
@@ -43,13 +44,16 @@ int lg_pack_tokenizer_path(const char *pack, char *out)
 {
     if (!is_dir(pack))
         return 0;
+    snprintf(out, 4096, "%s/tokenizer.json", pack);
+    if (is_file(out))
+        return 1;
     snprintf(out, 4096, "%s/tokenizer.model", pack);
     return is_file(out);
 }
 
 /* The files a pack's load reads, relative to PACK; each must be listed in pack.json with
  * its sha256 when it is there (pack.safetensors always is). */
-static const char *const pack_files[] = {"pack.safetensors", "tokenizer.model",
+static const char *const pack_files[] = {"pack.safetensors", "tokenizer.model", "tokenizer.json",
                                          "langsamp.safetensors", "adapter/adapter_config.json",
                                          "adapter/adapter_model.safetensors"};
 #define N_PACK_FILES (sizeof pack_files / sizeof *pack_files)
@@ -284,10 +288,24 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
     }
     cJSON_AddStringToObject(j, "base_fingerprint", fingerprint);
     cJSON_AddStringToObject(j, "base_dir", parts->base_dir);
+    /* the tokenizer's kind and file: a SentencePiece tokenizer.model or a tokenizer.json */
+    const char *tok_name = "tokenizer.model";
+    if (rc == 0) {
+        lg_tokenizer *t = lg_tokenizer_load(parts->tokenizer, err);
+        if (!t)
+            rc = -1;
+        else if (!lg_tokenizer_spm(t))
+            tok_name = "tokenizer.json";
+        if (t) {
+            cJSON_AddStringToObject(j, "tokenizer_kind", t->ops->kind);
+            cJSON_AddStringToObject(j, "tokenizer_file", tok_name);
+        }
+        lg_tokenizer_free(t);
+    }
     struct {
         const char *from, *name;
     } copies[] = {{parts->table, "pack.safetensors"},
-                  {parts->tokenizer, "tokenizer.model"},
+                  {parts->tokenizer, tok_name},
                   {parts->langsamp, "langsamp.safetensors"}};
     for (size_t i = 0; i < sizeof copies / sizeof *copies && rc == 0; i++) {
         if (!copies[i].from)

@@ -179,6 +179,15 @@ typedef struct {
 int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *out_path,
                       const lg_gguf_export_options *opt, lg_error *err);
 
+/* Whether llama.cpp would encode every text as the tokenizer at path does: a SentencePiece
+ * .model by lg_spm_llama_cpp_check; a byte-level BPE tokenizer.json (written as GGUF
+ * tokenizer.ggml.model "gpt2" with its merges) when it has no normalizer and its
+ * pre-tokenizer is one llama.cpp knows by name (GPT-2's ByteLevel "gpt-2", the Split regex
+ * of Llama-3 "llama-bpe" or Qwen2 "qwen2" then ByteLevel) with that name's ignore_merges.
+ * 1 yes, 0 no (reasons in why), -1 on error (a tokenizer.json that is not byte-level is
+ * refused: its GGUF export is not supported). */
+int lg_gguf_tokenizer_check(const char *path, char *why, size_t why_len, lg_error *err);
+
 /* Row permutation of a q or k projection (rows = n_head * head_dim) from HF's
  * rotate_half layout to llama.cpp's interleaved pairs: output row h*hd + 2i + j is
  * input row h*hd + j*hd/2 + i. Works for weights (cols > 1) and biases (cols = 1). */

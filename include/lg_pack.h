@@ -4,7 +4,9 @@
  *   pack.safetensors   the embedding table pack written by `transfer init`
  *                      (model.embed_tokens.weight, lm_head.weight when untied, optional
  *                      lang_embed/script_embed) with its metadata, plus base_fingerprint
- *   tokenizer.model    the language's SentencePiece model (its sha256 is in the metadata)
+ *   tokenizer.model    the language's tokenizer: a SentencePiece model, or tokenizer.json for
+ *   (tokenizer.json)   a Hugging Face one (its sha256 is in the metadata; pack.json records
+ *                      tokenizer_kind and tokenizer_file)
  *   adapter/           optional PEFT LoRA adapter trained with the pack (lm train --pack);
  *                      its modules_to_save (trained embed_tokens/lm_head) replace the table's
  *   langsamp.safetensors  optional language/script vectors (lg_langsamp.h)
@@ -17,7 +19,7 @@
  * the checkpoint they were made for.
  *
  * Every load verifies: a pack directory's pack.json (required) lists the sha256 of every
- * file the load reads (pack.safetensors, tokenizer.model, langsamp.safetensors,
+ * file the load reads (pack.safetensors, tokenizer.model or .json, langsamp.safetensors,
  * adapter/adapter_config.json, adapter/adapter_model.safetensors), and each must match; its
  * base_fingerprint must be the base's. A bare table carries the base fingerprint in its
  * metadata (transfer init writes it), checked the same way. A tokenizer named beside a pack
@@ -31,7 +33,8 @@
 /* Path of the table inside a pack (PACK/pack.safetensors), or the path itself when it is a
  * file. out must hold 4096 bytes. */
 void lg_pack_table_path(const char *pack, char *out);
-/* PACK/tokenizer.model when pack is a directory that has one; NULL otherwise. */
+/* PACK/tokenizer.json or PACK/tokenizer.model when pack is a directory that has one
+ * (1; 0 otherwise). */
 int lg_pack_tokenizer_path(const char *pack, char *out /* 4096 */);
 
 /* Loads the base model directory and, when pack is not NULL, swaps in the pack's
@@ -45,7 +48,7 @@ lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err);
  * table's tokenizer_sha256), else an error naming both. */
 int lg_pack_check_tokenizer(const char *pack, const char *tokenizer_path, lg_error *err);
 
-/* The tokenizer to use with a pack: the explicit path when given, else PACK/tokenizer.model
+/* The tokenizer to use with a pack: the explicit path when given, else the pack's tokenizer
  * (an error when neither exists); with a pack, checked by lg_pack_check_tokenizer. Free with
  * lg_tokenizer_free. */
 struct lg_tokenizer *lg_pack_tokenizer(const char *tokenizer, const char *pack, lg_error *err);

@@ -8,6 +8,7 @@
 #include "lg_error.h"
 #include "lg_safetensors.h"
 #include "lg_spm.h"
+#include "lg_tokenizer.h"
 
 /* ---- lg_align — token alignment of parallel text, our own implementation.
  *
@@ -41,8 +42,8 @@ typedef struct {
 
 void lg_parallel_init(lg_parallel *pc);
 void lg_parallel_free(lg_parallel *pc);
-/* Bounds the ids by the tokenizers that made them (SentencePiece .model files; either may
- * be NULL): reading then refuses an id outside the tokenizer's vocabulary, naming file,
+/* Bounds the ids by the tokenizers that made them (SentencePiece .model or tokenizer.json
+ * files; either may be NULL): reading then refuses an id outside the tokenizer's vocabulary, naming file,
  * line and tokenizer. */
 int lg_parallel_bound(lg_parallel *pc, const char *src_tokenizer, const char *tgt_tokenizer,
                       lg_error *err);
@@ -209,9 +210,14 @@ typedef struct {
 
 /* Builds the plan.  table (P(src | tgt), src = base ids, tgt = new ids) is needed for
  * LG_INIT_TRANS and LG_INIT_DICT and ignored otherwise.  Errors: a table id outside either
- * vocabulary, --extend with a tokenizer whose first pieces differ from the base's. */
-int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_align_result *table,
-                       const lg_init_opts *o, lg_init_plan *plan, lg_error *err);
+ * vocabulary, --extend with a tokenizer whose first pieces differ from the base's.
+ * The tokenizers may be of either kind and spelling (lg_piece_spelling): a piece copies the
+ * base piece of the same text (word marks, U+2581 or the byte-level U+0120, compared as
+ * spaces), a byte piece the base's piece of that byte, and the subtoken mean encodes the
+ * piece's text with the base tokenizer. */
+int lg_init_plan_build(const lg_tokenizer *base_tok, const lg_tokenizer *new_tok,
+                       const lg_align_result *table, const lg_init_opts *o, lg_init_plan *plan,
+                       lg_error *err);
 void lg_init_plan_free(lg_init_plan *plan);
 
 /* Fills out (plan->n_new x hidden floats) from the base matrix (a 2-D F32/F16/BF16/F64
@@ -225,8 +231,8 @@ void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst);
 
 /* The dictionary variant's parallel data: each `english<TAB>target` line of a word list
  * encoded with the base (English) and new tokenizers, one pair a line. */
-int lg_init_dict_corpus(const char *path, const lg_spm *base_tok, const lg_spm *new_tok,
-                        lg_parallel *pc, lg_error *err);
+int lg_init_dict_corpus(const char *path, const lg_tokenizer *base_tok,
+                        const lg_tokenizer *new_tok, lg_parallel *pc, lg_error *err);
 
 /* ---- Embedding table packs ---------------------------------------------------------- */
 

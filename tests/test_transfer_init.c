@@ -48,6 +48,7 @@ static int next_line(void *ctx, const char **line, size_t *len, lg_error *err)
 /* Shared fixture: tokenizers, base model, corpus. */
 static struct {
     lg_spm *base_tok, *new_tok;
+    lg_tokenizer *base_t, *new_t; /* the same files behind the tokenizer interface */
     char base_path[256], new_path[256];
     line_source en, nl;
     lg_weights *w;
@@ -155,6 +156,10 @@ static int setup(void **state)
     fx.new_tok = train(&fx.nl, 400, fx.new_path);
     if (!fx.base_tok || !fx.new_tok)
         return -1;
+    lg_error terr;
+    if (!(fx.base_t = lg_tokenizer_load(fx.base_path, &terr)) ||
+        !(fx.new_t = lg_tokenizer_load(fx.new_path, &terr)))
+        return -1;
     fx.n_base = lg_spm_vocab_size(fx.base_tok);
     write_base_model(DIR "/base", fx.n_base + 4 /* padding rows, as real models have */, HIDDEN, 0,
                      &fx.base_rows);
@@ -172,6 +177,8 @@ static int teardown(void **state)
     lg_weights_close(fx.w);
     lg_spm_free(fx.base_tok);
     lg_spm_free(fx.new_tok);
+    lg_tokenizer_free(fx.base_t);
+    lg_tokenizer_free(fx.new_t);
     for (int i = 0; i < fx.en.n; i++) {
         free(fx.en.lines[i]);
         free(fx.nl.lines[i]);
@@ -221,7 +228,7 @@ static void build(lg_init_method m, const lg_align_result *tab, lg_init_plan *pl
     lg_init_opts_default(&o);
     o.method = m;
     lg_error err = {{0}};
-    if (lg_init_plan_build(fx.base_tok, fx.new_tok, tab, &o, plan, &err) < 0)
+    if (lg_init_plan_build(fx.base_t, fx.new_t, tab, &o, plan, &err) < 0)
         fail_msg("%s", err.msg);
     *rows = malloc((size_t)plan->n_new * HIDDEN * sizeof **rows);
     assert_int_equal(lg_init_materialize(plan, fx.embed, &o, *rows, &err), 0);
@@ -473,7 +480,7 @@ static void extend_keeps_base_rows(void **state)
     lg_init_plan plan;
     lg_error err;
     /* the base tokenizer is an extension of itself with nothing appended */
-    assert_int_equal(lg_init_plan_build(fx.base_tok, fx.base_tok, NULL, &o, &plan, &err), 0);
+    assert_int_equal(lg_init_plan_build(fx.base_t, fx.base_t, NULL, &o, &plan, &err), 0);
     assert_int_equal(plan.counts[LG_ROW_BASE], fx.n_base);
     float *rows = malloc((size_t)plan.n_new * HIDDEN * sizeof *rows);
     assert_int_equal(lg_init_materialize(&plan, fx.embed, &o, rows, &err), 0);
@@ -482,7 +489,7 @@ static void extend_keeps_base_rows(void **state)
     free(rows);
     lg_init_plan_free(&plan);
     /* a tokenizer that is not an extension is refused */
-    assert_int_equal(lg_init_plan_build(fx.base_tok, fx.new_tok, NULL, &o, &plan, &err), -1);
+    assert_int_equal(lg_init_plan_build(fx.base_t, fx.new_t, NULL, &o, &plan, &err), -1);
     assert_non_null(strstr(err.msg, "not an extension"));
 }
 
@@ -498,7 +505,7 @@ static void table_for_another_tokenizer_is_refused(void **state)
     lg_init_opts_default(&o);
     lg_init_plan plan;
     lg_error err;
-    assert_int_equal(lg_init_plan_build(fx.base_tok, fx.new_tok, &tab, &o, &plan, &err), -1);
+    assert_int_equal(lg_init_plan_build(fx.base_t, fx.new_t, &tab, &o, &plan, &err), -1);
     assert_non_null(strstr(err.msg, "another tokenizer"));
     lg_align_result_free(&tab);
 }

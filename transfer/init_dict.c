@@ -6,8 +6,8 @@
 #include <string.h>
 #include <zlib.h>
 
-int lg_init_dict_corpus(const char *path, const lg_spm *base_tok, const lg_spm *new_tok,
-                        lg_parallel *pc, lg_error *err)
+int lg_init_dict_corpus(const char *path, const lg_tokenizer *base_tok,
+                        const lg_tokenizer *new_tok, lg_parallel *pc, lg_error *err)
 {
     gzFile gz = gzopen(path, "rb");
     if (!gz)
@@ -28,8 +28,8 @@ int lg_init_dict_corpus(const char *path, const lg_spm *base_tok, const lg_spm *
         const char *en = line, *tr = tab + 1;
         if (!*en || !*tr)
             continue; /* an entry without one side aligns nothing */
-        if (lg_spm_encode(base_tok, en, strlen(en), &a, err) < 0 ||
-            lg_spm_encode(new_tok, tr, strlen(tr), &b, err) < 0) {
+        if (base_tok->ops->encode(base_tok, en, strlen(en), &a, err) < 0 ||
+            new_tok->ops->encode(new_tok, tr, strlen(tr), &b, err) < 0) {
             rc = lg_fail_context(err, "%s:%lld", path, (long long)line_no);
             break;
         }

@@ -135,23 +135,65 @@ static void emit_draw(builder *b, lg_init_plan *plan, int32_t t, lg_row_source s
     plan->counts[src]++;
 }
 
-static int is_special(const lg_spm *tok, int id)
+static int is_special(const lg_tokenizer *tok, int id)
 {
-    return id >= 0 && (id == lg_spm_bos_id(tok) || id == lg_spm_eos_id(tok) ||
-                       id == lg_spm_unk_id(tok) || id == lg_spm_pad_id(tok));
+    return id >= 0 && (id == tok->ops->bos_id(tok) || id == tok->ops->eos_id(tok) ||
+                       id == lg_tokenizer_unk_id(tok) || id == tok->ops->pad_id(tok));
 }
 
-static int special_counterpart(const lg_spm *base, const lg_spm *tok, int id)
+static int special_counterpart(const lg_tokenizer *base, const lg_tokenizer *tok, int id)
 {
-    if (id == lg_spm_bos_id(tok))
-        return lg_spm_bos_id(base);
-    if (id == lg_spm_eos_id(tok))
-        return lg_spm_eos_id(base);
-    if (id == lg_spm_unk_id(tok))
-        return lg_spm_unk_id(base);
-    if (id == lg_spm_pad_id(tok))
-        return lg_spm_pad_id(base);
+    if (id == tok->ops->bos_id(tok))
+        return base->ops->bos_id(base);
+    if (id == tok->ops->eos_id(tok))
+        return base->ops->eos_id(base);
+    if (id == lg_tokenizer_unk_id(tok))
+        return lg_tokenizer_unk_id(base);
+    if (id == tok->ops->pad_id(tok))
+        return base->ops->pad_id(base);
     return -1;
+}
+
+/* The two tokenizers and how each spells its pieces. */
+typedef struct {
+    const lg_tokenizer *base, *tok;
+    lg_piece_spelling base_sp, tok_sp;
+} tokenizers;
+
+static int valid_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!k || i + k > n || (k == 2 && c < 0xC2))
+            return 0;
+        for (size_t j = 1; j < k; j++)
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* The base piece identical to new piece t: in the same spelling the same string; across
+ * spellings (byte-level and word-mark) the base piece of the same text, spelt as the base
+ * spells it (a whole character's byte piece too: "a" is the base's "a"), else for a byte
+ * piece the base's piece of that byte; -1 when none. */
+static int identical_piece(const tokenizers *k, int32_t t, char *text, size_t cap, char *spelt)
+{
+    const char *piece = k->tok->ops->piece(k->tok, t);
+    if (k->tok_sp.byte_level == k->base_sp.byte_level)
+        return lg_tokenizer_piece_to_id(k->base, piece);
+    int byte = lg_piece_byte(&k->tok_sp, k->tok, t);
+    long n = lg_piece_text(&k->tok_sp, k->tok, t, text, cap);
+    if ((byte < 0 || byte < 0x80) && n > 0 && valid_utf8(text, (size_t)n) &&
+        lg_piece_spell(&k->base_sp, text, (size_t)n, spelt, 4 * cap) >= 0) {
+        int id = lg_tokenizer_piece_to_id(k->base, spelt);
+        if (id >= 0)
+            return id;
+    }
+    return byte >= 0 ? k->base_sp.byte_id[byte] : -1;
 }
 
 /* The distribution P(. | t) of table row t, entries with count >= min_count, added with
@@ -173,13 +215,11 @@ static int add_table_row(builder *b, const lg_align_result *tab, int32_t t, doub
     return 1;
 }
 
-#define SPACE_MARK "\xe2\x96\x81" /* U+2581, SentencePiece's word boundary */
-
 /* Aligned pieces related to an unaligned piece: those that start with it (trie subtree)
  * and those inside it (walks from each character offset), each weighted by the bytes of
  * the piece it shares. */
 static int add_trie_relatives(builder *b, const piece_trie *trie, const lg_align_result *tab,
-                              const lg_spm *new_tok, const char *piece, double min_count)
+                              const tokenizers *k, const char *piece, double min_count)
 {
     size_t len = strlen(piece);
     int found = 0;
@@ -198,8 +238,8 @@ static int add_trie_relatives(builder *b, const piece_trie *trie, const lg_align
         for (int i = 0; i < n; i++) {
             if ((size_t)lens[i] == len) /* the piece itself */
                 continue;
-            const char *p = lg_spm_id_to_piece(new_tok, toks[i]);
-            if (!strcmp(p, SPACE_MARK))
+            const char *p = k->tok->ops->piece(k->tok, toks[i]);
+            if (!strcmp(p, k->tok_sp.mark))
                 continue; /* a bare word boundary says nothing */
             found += add_table_row(b, tab, toks[i], min_count, (double)lens[i]);
         }
@@ -207,49 +247,46 @@ static int add_trie_relatives(builder *b, const piece_trie *trie, const lg_align
     return found > 0;
 }
 
-/* The subtoken mean: the piece's text encoded with the base tokenizer. */
-static int add_subtoken_mean(builder *b, const lg_spm *base_tok, const char *piece,
-                             lg_token_ids *ids, char *text, lg_error *err)
+/* The subtoken mean: the text of new piece t encoded with the base tokenizer. A byte piece
+ * has no text of its own, nor has a piece that is part of a character. */
+static int add_subtoken_mean(builder *b, const tokenizers *k, int32_t t, lg_token_ids *ids,
+                             char *text, size_t cap, lg_error *err)
 {
-    size_t len = strlen(piece);
-    if (len >= 4 && piece[0] == '<' && piece[1] == '0' && piece[2] == 'x')
-        return 0; /* a byte piece: no text of its own */
-    /* replace the word-boundary mark by a space, as the text was */
-    size_t w = 0;
-    int leading_mark = !strncmp(piece, SPACE_MARK, 3);
-    for (size_t i = 0; i < len;) {
-        if (!strncmp(piece + i, SPACE_MARK, 3)) {
-            text[w++] = ' ';
-            i += 3;
-        } else {
-            text[w++] = piece[i++];
-        }
-    }
-    text[w] = 0;
-    if (w == 0)
+    if (lg_piece_byte(&k->tok_sp, k->tok, t) >= 0)
         return 0;
-    if (lg_spm_encode(base_tok, text, w, ids, err) < 0)
+    long w = lg_piece_text(&k->tok_sp, k->tok, t, text, cap);
+    if (w <= 0 || !valid_utf8(text, (size_t)w))
+        return 0;
+    const lg_tokenizer *base = k->base;
+    if (base->ops->encode(base, text, (size_t)w, ids, err) < 0)
         return -1;
-    int unk = lg_spm_unk_id(base_tok);
+    int unk = lg_tokenizer_unk_id(base);
     size_t first = 0;
     /* a word-internal piece: SentencePiece's dummy prefix adds a boundary it did not have */
-    if (!leading_mark && ids->n > 1 && !strcmp(lg_spm_id_to_piece(base_tok, ids->ids[0]), SPACE_MARK))
+    if (text[0] != ' ' && ids->n > 1 && !strcmp(base->ops->piece(base, ids->ids[0]), k->base_sp.mark))
         first = 1;
     int n = 0;
     for (size_t i = first; i < ids->n; i++)
-        if (ids->ids[i] != unk && !is_special(base_tok, ids->ids[i]))
+        if (ids->ids[i] != unk && !is_special(base, ids->ids[i]))
             n++;
     for (size_t i = first; i < ids->n; i++)
-        if (ids->ids[i] != unk && !is_special(base_tok, ids->ids[i]))
+        if (ids->ids[i] != unk && !is_special(base, ids->ids[i]))
             add(b, ids->ids[i], 1.0 / n);
     return n > 0;
 }
 
-int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_align_result *tab,
-                       const lg_init_opts *o, lg_init_plan *plan, lg_error *err)
+int lg_init_plan_build(const lg_tokenizer *base_tok, const lg_tokenizer *new_tok,
+                       const lg_align_result *tab, const lg_init_opts *o, lg_init_plan *plan,
+                       lg_error *err)
 {
     memset(plan, 0, sizeof *plan);
-    int32_t n_new = lg_spm_vocab_size(new_tok), n_base = lg_spm_vocab_size(base_tok);
+    int32_t n_new = new_tok->ops->vocab_size(new_tok), n_base = base_tok->ops->vocab_size(base_tok);
+    tokenizers k = {.base = base_tok, .tok = new_tok};
+    if (lg_piece_spelling_init(&k.base_sp, base_tok, err) < 0 ||
+        lg_piece_spelling_init(&k.tok_sp, new_tok, err) < 0)
+        return -1;
+    /* SentencePiece's unused pieces are never copied */
+    const lg_spm *new_spm = lg_tokenizer_spm(new_tok);
     int uses_table = o->method == LG_INIT_TRANS || o->method == LG_INIT_DICT;
     if (uses_table) {
         if (!tab)
@@ -266,10 +303,10 @@ int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_a
             return lg_fail(err, "--extend: the new tokenizer has %d pieces, fewer than the base's %d",
                            n_new, n_base);
         for (int32_t t = 0; t < n_base; t++)
-            if (strcmp(lg_spm_id_to_piece(new_tok, t), lg_spm_id_to_piece(base_tok, t)))
+            if (strcmp(new_tok->ops->piece(new_tok, t), base_tok->ops->piece(base_tok, t)))
                 return lg_fail(err, "--extend: piece %d is '%s' in the new tokenizer but '%s' in the "
-                               "base one: not an extension", t, lg_spm_id_to_piece(new_tok, t),
-                               lg_spm_id_to_piece(base_tok, t));
+                               "base one: not an extension", t, new_tok->ops->piece(new_tok, t),
+                               base_tok->ops->piece(base_tok, t));
     }
     plan->n_new = n_new;
     plan->n_base = n_base;
@@ -282,9 +319,9 @@ int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_a
     piece_trie trie = {0};
     lg_token_ids ids = {0};
     size_t text_cap = 4096;
-    char *text = malloc(text_cap);
+    char *text = malloc(text_cap), *spelt = malloc(4 * text_cap);
     int rc = 0;
-    if (!plan->off || !plan->source || !b.acc || !b.touched || !scratch || !text) {
+    if (!plan->off || !plan->source || !b.acc || !b.touched || !scratch || !text || !spelt) {
         rc = lg_fail(err, "out of memory for the initialisation plan");
         goto done;
     }
@@ -296,7 +333,7 @@ int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_a
             for (int64_t k = tab->row[t]; k < tab->row[t + 1]; k++)
                 any |= tab->count[k] >= o->min_count;
             if (any) {
-                const char *p = lg_spm_id_to_piece(new_tok, t);
+                const char *p = new_tok->ops->piece(new_tok, t);
                 rc = piece_trie_insert(&trie, p, strlen(p), t, err);
             }
         }
@@ -319,13 +356,26 @@ int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_a
             rc = emit(&b, plan, t, LG_ROW_SPECIAL, o->max_terms, scratch, err);
             continue;
         }
-        const char *piece = lg_spm_id_to_piece(new_tok, t);
+        const char *piece = new_tok->ops->piece(new_tok, t);
+        size_t len = strlen(piece);
+        if (len + 1 > text_cap) {
+            char *nt = realloc(text, len + 1), *ns = nt ? realloc(spelt, 4 * (len + 1)) : NULL;
+            if (nt)
+                text = nt;
+            if (ns)
+                spelt = ns;
+            if (!nt || !ns) {
+                rc = lg_fail(err, "out of memory");
+                break;
+            }
+            text_cap = len + 1;
+        }
         if (uses_table && add_table_row(&b, tab, t, o->min_count, 1.0)) {
             rc = emit(&b, plan, t, LG_ROW_ALIGNED, o->max_terms, scratch, err);
             continue;
         }
-        int same = lg_spm_piece_to_id(base_tok, piece);
-        if (same >= 0 && lg_spm_type(new_tok, t) != LG_SPM_UNUSED) {
+        int same = identical_piece(&k, t, text, text_cap, spelt);
+        if (same >= 0 && !(new_spm && lg_spm_type(new_spm, t) == LG_SPM_UNUSED)) {
             add(&b, same, 1.0);
             rc = emit(&b, plan, t, LG_ROW_COPY, o->max_terms, scratch, err);
             continue;
@@ -334,21 +384,11 @@ int lg_init_plan_build(const lg_spm *base_tok, const lg_spm *new_tok, const lg_a
             emit_draw(&b, plan, t, draw);
             continue;
         }
-        if (uses_table && add_trie_relatives(&b, &trie, tab, new_tok, piece, o->min_count)) {
+        if (uses_table && add_trie_relatives(&b, &trie, tab, &k, piece, o->min_count)) {
             rc = emit(&b, plan, t, LG_ROW_TRIE, o->max_terms, scratch, err);
             continue;
         }
-        size_t len = strlen(piece);
-        if (len + 1 > text_cap) {
-            char *nt = realloc(text, len + 1);
-            if (!nt) {
-                rc = lg_fail(err, "out of memory");
-                break;
-            }
-            text = nt;
-            text_cap = len + 1;
-        }
-        int h = add_subtoken_mean(&b, base_tok, piece, &ids, text, err);
+        int h = add_subtoken_mean(&b, &k, t, &ids, text, text_cap, err);
         if (h < 0) {
             rc = -1;
             break;
@@ -364,6 +404,7 @@ done:
     free(b.touched);
     free(scratch);
     free(text);
+    free(spelt);
     lg_token_ids_free(&ids);
     piece_trie_free(&trie);
     if (rc < 0) {

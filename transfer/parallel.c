@@ -66,11 +66,11 @@ int lg_parallel_bound(lg_parallel *pc, const char *src_tokenizer, const char *tg
     for (int k = 0; k < 2; k++) {
         if (!paths[k])
             continue;
-        lg_spm *m = lg_spm_load(paths[k], err);
+        lg_tokenizer *m = lg_tokenizer_load(paths[k], err);
         if (!m)
             return -1;
-        int n = lg_spm_vocab_size(m);
-        lg_spm_free(m);
+        int n = m->ops->vocab_size(m);
+        lg_tokenizer_free(m);
         if (k == 0) {
             pc->src_limit = n;
             pc->src_tokenizer = paths[k];

@@ -21,12 +21,8 @@ static int check_tokenizer(lg_cli *c, const lg_export_opts *o, int allow)
     else if (!o->pack || !lg_pack_tokenizer_path(o->pack, path))
         return 0; /* the export names what is missing */
     lg_error err;
-    lg_spm *m = lg_spm_load(path, &err);
-    if (!m)
-        return lg_cli_fail(c, &err);
     char why[1024];
-    int same = lg_spm_llama_cpp_check(m, why, sizeof why, &err);
-    lg_spm_free(m);
+    int same = lg_gguf_tokenizer_check(path, why, sizeof why, &err);
     if (same < 0)
         return lg_cli_fail(c, &err);
     if (same)
@@ -34,7 +30,8 @@ static int check_tokenizer(lg_cli *c, const lg_export_opts *o, int allow)
     if (!allow) {
         lg_fail(&err, "%s: llama.cpp would tokenize text differently from lingraft: %s; "
                 "export a BPE tokenizer with byte fallback, no normaliser and no user-defined pieces (as "
-                "`tokenize train -t bpe --byte-fallback` makes), or give "
+                "`tokenize train -t bpe --byte-fallback` makes) or a byte-level BPE tokenizer.json "
+                "with a pre-tokenizer llama.cpp knows, or give "
                 "--allow-tokenizer-mismatch to write the GGUF anyway", path, why);
         return lg_cli_fail(c, &err);
     }
@@ -66,13 +63,13 @@ int lg_adapt_export(int argc, char **argv)
          .help = "the base model (never modified)"},
         {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
          .help = "a language pack over it (none: the base alone)"},
-        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE.model", .def = "the pack's;\nrequired without one",
-         .help = "the SentencePiece tokenizer"},
+        {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE", .def = "the pack's;\nrequired without one",
+         .help = "the tokenizer: a SentencePiece .model or a\ntokenizer.json"},
         {LG_SECTION("Hugging Face directory")},
         {LG_OUTDIR(&hf), .name = "hf", .arg = "OUT_DIR",
          .help = "a standalone model directory: config with the\npack's vocabulary, "
-                 "safetensors, tokenizer.model,\ntokenizer_config.json and "
-                 "special_tokens_map.json\n(LlamaTokenizer)"},
+                 "safetensors, tokenizer.model\n(LlamaTokenizer) or tokenizer.json\n"
+                 "(PreTrainedTokenizerFast), tokenizer_config.json\nand special_tokens_map.json"},
         {LG_FLAG(&o.keep_adapter), .name = "keep-adapter",
          .help = "write the LoRA adapter to OUT_DIR/adapter\n(PEFT) instead of merging it"},
         {LG_CHOICE(&dtype), .name = "dtype", .choices = "f32|f16|bf16", .def = "f32",
@@ -89,7 +86,7 @@ int lg_adapt_export(int argc, char **argv)
          .help = "general.name"},
         {0}};
     lg_cli c = {.prog = "adapt", .name = "export", .opts = opts,
-                .usage = "--base DIR [--pack PACK] [--tokenizer FILE.model]\n"
+                .usage = "--base DIR [--pack PACK] [--tokenizer FILE]\n"
                          "                    (--hf OUT_DIR [--keep-adapter] [--dtype "
                          "f32|f16|bf16] |\n"
                          "                     --gguf OUT.gguf [--f16] [--name NAME]\n"
@@ -128,7 +125,8 @@ int lg_adapt_export(int argc, char **argv)
     int slot = lg_temp_register(tmp, 1);
     rc = lg_export_hf(&o, tmp, &err);
     if (rc == 0) {
-        snprintf(tok, sizeof tok, "%s/tokenizer.model", tmp);
+        /* the directory: its tokenizer.json, else its tokenizer.model */
+        snprintf(tok, sizeof tok, "%s", tmp);
         /* the temporary directory's name must not become the model's */
         char fallback[256];
         const char *base = strrchr(gguf, '/') ? strrchr(gguf, '/') + 1 : gguf;

@@ -15,7 +15,7 @@ int lg_adapt_pack(int argc, char **argv)
         {LG_INPUT(&parts.table), .name = "table", .flags = LG_OPT_REQUIRED, .arg = "FILE",
          .help = "the embedding table from `transfer init`"},
         {LG_INPUT(&parts.tokenizer), .name = "tokenizer", .flags = LG_OPT_REQUIRED,
-         .arg = "FILE.model", .help = "the language's SentencePiece tokenizer"},
+         .arg = "FILE", .help = "the language's tokenizer: a SentencePiece\n.model or a tokenizer.json"},
         {LG_INPUT(&parts.adapter_dir), .name = "adapter", .arg = "DIR",
          .help = "the PEFT adapter of `lm train --pack` (its\ntrained embed_tokens/lm_head "
                  "replace the\ntable's at load)"},

@@ -26,7 +26,7 @@ int lg_cmd_eval(int argc, char **argv)
         {LG_INPUT(&text), .name = "text", .flags = LG_OPT_STDIO, .arg = "FILE",
          .help = "UTF-8 text (plain, gzip or - for stdin),\nencoded with --tokenizer"},
         {LG_INPUT(&tok), .name = "tokenizer", .arg = "FILE", .def = "the pack's",
-         .help = "SentencePiece .model"},
+         .help = ".model or tokenizer.json"},
         {LG_INPUT(&ids), .name = "ids", .flags = LG_OPT_STDIO, .arg = "FILE",
          .help = "token ids instead (no bytes: loss and\nperplexity only)"},
         {LG_INPUT(&adapter), .name = "adapter", .arg = "DIR",
@@ -48,7 +48,7 @@ int lg_cmd_eval(int argc, char **argv)
         LG_THREADS_OPT(&threads),
         {0}};
     lg_cli cli = {.prog = "lm", .name = "eval", .opts = opts,
-                  .usage = "MODEL_DIR (--text FILE [--tokenizer SPM] | --ids FILE) [options]",
+                  .usage = "MODEL_DIR (--text FILE [--tokenizer FILE] | --ids FILE) [options]",
                   .about = "Loss and perplexity per token and bits per byte (total nats / ln 2 "
                            "/ UTF-8 bytes of\nthe text, newlines included) of held-out text, one "
                            "document a line with the\nmodel's bos/eos around each. Bits per byte "
@@ -62,7 +62,7 @@ int lg_cmd_eval(int argc, char **argv)
         tok = pack_tok;
     if (text && !tok)
         return lg_cli_finish(&cli, lg_cli_usage(&cli, "--text needs --tokenizer (or a --pack "
-                                                      "with a tokenizer.model)"));
+                                                      "with a tokenizer)"));
     if (window && stride >= window)
         return lg_cli_finish(&cli, lg_cli_usage(&cli, "--stride %d must be below --window %d",
                                                 stride, window));

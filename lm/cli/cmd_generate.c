@@ -96,7 +96,7 @@ static int32_t *parse_ids(const char *text, int V, int *n, lg_error *err)
 /* Writes one token's text as SentencePiece's decoder would, without allocating: "▁" is a
  * space, <0xAB> byte pieces are that byte, control tokens print nothing. Unlike decoding a
  * whole text it keeps a leading space, which a continuation needs. */
-static void print_piece(const lg_spm *spm, int id, int first_of_text, FILE *out)
+static void print_spm_piece(const lg_spm *spm, int id, int first_of_text, FILE *out)
 {
     if (id >= lg_spm_vocab_size(spm))
         return; /* a model row the tokenizer does not use */
@@ -124,6 +124,31 @@ static void print_piece(const lg_spm *spm, int id, int first_of_text, FILE *out)
     }
 }
 
+/* The same for any tokenizer: its piece's text (lg_piece_text: word marks as spaces, byte
+ * pieces as bytes; the byte-level alphabet as its bytes); bos/eos/pad print nothing, nor
+ * does an added piece the spelling cannot read. A word-mark tokenizer's first space of a
+ * text is its dummy prefix. */
+static void print_piece(const lg_tokenizer *t, const lg_piece_spelling *sp, int id,
+                        int first_of_text, FILE *out)
+{
+    const lg_spm *spm = lg_tokenizer_spm(t);
+    if (spm) {
+        print_spm_piece(spm, id, first_of_text, out);
+        return;
+    }
+    if (id >= t->ops->vocab_size(t) || id == t->ops->bos_id(t) || id == t->ops->eos_id(t) ||
+        id == t->ops->pad_id(t))
+        return;
+    char buf[1024];
+    long n = lg_piece_text(sp, t, id, buf, sizeof buf);
+    if (n <= 0)
+        return;
+    const char *p = buf;
+    if (first_of_text && !sp->byte_level && *p == ' ')
+        p++, n--;
+    fwrite(p, 1, (size_t)n, out);
+}
+
 typedef struct {
     const char *model, *tokenizer, *adapter, *prompt, *prompt_file, *pack, *lang, *script;
     long max_new;
@@ -136,7 +161,8 @@ typedef struct {
 /* Everything loaded and allocated for one run; freed by release(). */
 typedef struct {
     lg_model *m;
-    lg_spm *spm;
+    lg_tokenizer *spm;
+    lg_piece_spelling spelling;
     lg_token_ids enc;
     char *prompt_text;
     int32_t *prompt;
@@ -153,7 +179,7 @@ static void release(run_state *r)
     free(r->prompt);
     free(r->prompt_text);
     lg_token_ids_free(&r->enc);
-    lg_spm_free(r->spm);
+    lg_tokenizer_free(r->spm);
     lg_model_free(r->m);
 }
 
@@ -171,9 +197,9 @@ static int prepare_prompt(const options *o, const lg_config *c, run_state *r, lg
         if (!(r->prompt = parse_ids(text, c->vocab_size, &r->n_prompt, err)))
             return -1;
     } else {
-        if (lg_spm_encode(r->spm, text, strlen(text), &r->enc, err) < 0)
+        if (r->spm->ops->encode(r->spm, text, strlen(text), &r->enc, err) < 0)
             return lg_fail_context(err, "%s", o->prompt_file ? o->prompt_file : "--prompt");
-        int bos = c->bos_token_id >= 0 ? c->bos_token_id : lg_spm_bos_id(r->spm);
+        int bos = c->bos_token_id >= 0 ? c->bos_token_id : r->spm->ops->bos_id(r->spm);
         int add_bos = !o->no_bos && bos >= 0;
         r->prompt = malloc(((size_t)r->enc.n + 1) * sizeof *r->prompt);
         if (!r->prompt)
@@ -210,7 +236,7 @@ int lg_cmd_generate(int argc, char **argv)
          .arg = "DIR", .help = "Hugging Face model directory (llama, mistral,\nqwen2)"},
         {LG_INPUT(&o.tokenizer), .name = "tokenizer", .short_name = 'k', .arg = "FILE",
          .def = "the pack's",
-         .help = "SentencePiece .model for encoding the prompt\nand decoding"},
+         .help = ".model or tokenizer.json for encoding the\nprompt and decoding"},
         {LG_INPUT(&o.adapter), .name = "adapter", .short_name = 'a', .arg = "DIR",
          .help = "PEFT LoRA adapter, merged into the model"},
         {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
@@ -279,11 +305,12 @@ int lg_cmd_generate(int argc, char **argv)
         goto fail;
     if (!o.ids_mode) {
         if ((o.pack && lg_pack_check_tokenizer(o.pack, o.tokenizer, &err) < 0) ||
-            !(r.spm = lg_spm_load(o.tokenizer, &err)))
+            !(r.spm = lg_tokenizer_load(o.tokenizer, &err)) ||
+            lg_piece_spelling_init(&r.spelling, r.spm, &err) < 0)
             goto fail;
-        if (lg_spm_vocab_size(r.spm) > c->vocab_size) {
+        if (r.spm->ops->vocab_size(r.spm) > c->vocab_size) {
             lg_fail(&err, "%s: %d pieces, but %s has only %d token embeddings", o.tokenizer,
-                    lg_spm_vocab_size(r.spm), o.model, c->vocab_size);
+                    r.spm->ops->vocab_size(r.spm), o.model, c->vocab_size);
             goto fail;
         }
     }
@@ -302,7 +329,7 @@ int lg_cmd_generate(int argc, char **argv)
     if (!(r.infer = lg_infer_create(r.m, r.n_prompt + (int)o.max_new, 0, &err)))
         goto fail;
     /* the model's eos (config.json: the first when it lists several) and the tokenizer's */
-    int eos = c->eos_token_id, spm_eos = r.spm ? lg_spm_eos_id(r.spm) : -1;
+    int eos = c->eos_token_id, spm_eos = r.spm ? r.spm->ops->eos_id(r.spm) : -1;
 
     double t0 = now_s();
     const float *logits = lg_infer_forward(r.infer, r.prompt, r.n_prompt, NULL, &err);
@@ -321,7 +348,7 @@ int lg_cmd_generate(int argc, char **argv)
         if (o.ids_mode)
             printf(made ? " %d" : "%d", tok);
         else
-            print_piece(r.spm, tok, r.no_text && made == 0, stdout); /* no leading space */
+            print_piece(r.spm, &r.spelling, tok, r.no_text && made == 0, stdout); /* no leading space */
         if (fflush(stdout) != 0) { /* a full disk, a closed pipe: stop, not generate on */
             lg_fail(&err, "standard output: %s", strerror(errno));
             goto fail;

@@ -38,7 +38,7 @@ int lg_cmd_init(int argc, char **argv)
          .help = "llama sizes: micro (hidden 64, 2 layers), tiny\n(256, 4 layers, 4 heads, "
                  "2 KV heads,\nintermediate 688), small (512, 8)"},
         {LG_INPUT(&tokenizer), .name = "tokenizer", .arg = "FILE",
-         .help = "SentencePiece .model: vocabulary size and\nbos/eos/pad ids"},
+         .help = ".model or tokenizer.json: vocabulary size\nand bos/eos/pad ids"},
         {LG_INT(&vocab), .name = "vocab-size", .min = 2, .max = 1 << 24, .arg = "N", .def = "",
          .help = "vocabulary size (when no tokenizer is given)"},
         {LG_FLAG(&tie), .name = "tie-embeddings",
@@ -64,11 +64,11 @@ int lg_cmd_init(int argc, char **argv)
     lg_error err;
     lg_config cfg;
     float range = 0.02f;
-    lg_spm *spm = NULL;
-    if (tokenizer && !(spm = lg_spm_load(tokenizer, &err)))
+    lg_tokenizer *spm = NULL;
+    if (tokenizer && !(spm = lg_tokenizer_load(tokenizer, &err)))
         goto fail;
     if (spm)
-        vocab = lg_spm_vocab_size(spm);
+        vocab = spm->ops->vocab_size(spm);
     if (config) {
         if (lg_config_load(config, &cfg, &err) < 0)
             goto fail;
@@ -81,10 +81,10 @@ int lg_cmd_init(int argc, char **argv)
         goto fail;
     }
     if (spm) {
-        cfg.bos_token_id = lg_spm_bos_id(spm);
-        cfg.eos_token_id = lg_spm_eos_id(spm);
-        cfg.pad_token_id = lg_spm_pad_id(spm);
-        lg_spm_free(spm);
+        cfg.bos_token_id = spm->ops->bos_id(spm);
+        cfg.eos_token_id = spm->ops->eos_id(spm);
+        cfg.pad_token_id = spm->ops->pad_id(spm);
+        lg_tokenizer_free(spm);
         spm = NULL;
     }
     if (tie)
@@ -101,6 +101,6 @@ int lg_cmd_init(int argc, char **argv)
            lg_config_param_count(&cfg), cfg.vocab_size, (unsigned long long)seed);
     return lg_cli_finish(&c, 0);
 fail:
-    lg_spm_free(spm);
+    lg_tokenizer_free(spm);
     return lg_cli_finish(&c, lg_cli_fail(&c, &err));
 }

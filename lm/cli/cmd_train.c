@@ -28,7 +28,7 @@ int lg_cmd_train(int argc, char **argv)
          .help = "UTF-8 text, one document a line (plain, gzip\nor - for stdin), encoded "
                  "with --tokenizer"},
         {LG_INPUT(&o.tokenizer), .name = "tokenizer", .arg = "FILE", .def = "the pack's",
-         .help = "SentencePiece .model for --text and --eval-file"},
+         .help = ".model or tokenizer.json for --text and\n--eval-file"},
         {LG_INPUT(&o.pack), .name = "pack", .arg = "PACK",
          .help = "a language pack or `transfer init` table: its\nvocabulary (embeddings, head, "
                  "adapter, vectors)\nreplaces the base's"},

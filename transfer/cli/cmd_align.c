@@ -30,7 +30,7 @@ int tr_cmd_align(int argc, char **argv)
         {LG_INPUT(&tsv), .name = "tsv", .flags = LG_OPT_STDIO, .arg = "FILE",
          .help = "instead of --src/--tgt: `src ids<TAB>tgt ids` lines"},
         {LG_INPUT(&src_tok), .name = "src-tokenizer", .arg = "FILE",
-         .help = "the .model that made the source ids: its sha256 is\n"
+         .help = "the tokenizer (.model or tokenizer.json) that\nmade the source ids: its sha256 is "
                  "recorded and every source id must be in it"},
         {LG_INPUT(&tgt_tok), .name = "tgt-tokenizer", .arg = "FILE",
          .help = "the same for the target ids (transfer init checks\nthe checksums)"},

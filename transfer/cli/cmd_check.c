@@ -10,7 +10,7 @@ int tr_cmd_check(int argc, char **argv)
         {LG_INPUT(&pack), .name = "pack", .flags = LG_OPT_REQUIRED, .arg = "PACK",
          .help = "the table from transfer init (.safetensors)"},
         {LG_INPUT(&tok), .name = "tokenizer", .arg = "FILE",
-         .help = "the SentencePiece .model it should be made for"},
+         .help = "the tokenizer (.model or tokenizer.json) it\nshould be made for"},
         {LG_INPUT(&base), .name = "base", .arg = "DIR",
          .help = "the base model directory it should fit"},
         {0}};

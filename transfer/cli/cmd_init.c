@@ -27,9 +27,9 @@ int tr_cmd_init(int argc, char **argv)
         {LG_INPUT(&base), .name = "base", .flags = LG_OPT_REQUIRED, .arg = "DIR",
          .help = "base model directory (config.json, *.safetensors)"},
         {LG_INPUT(&base_tok_path), .name = "base-tokenizer", .flags = LG_OPT_REQUIRED,
-         .arg = "FILE", .help = "the base model's SentencePiece .model"},
+         .arg = "FILE", .help = "the base model's tokenizer (.model or\ntokenizer.json)"},
         {LG_INPUT(&tok_path), .name = "tokenizer", .flags = LG_OPT_REQUIRED, .arg = "FILE",
-         .help = "the new SentencePiece .model"},
+         .help = "the new tokenizer (.model or\ntokenizer.json)"},
         {LG_INPUT(&table), .name = "table", .arg = "FILE",
          .help = "alignment table of transfer align (src = base ids)"},
         {LG_INPUT(&dict), .name = "dict", .arg = "FILE",
@@ -92,7 +92,7 @@ int tr_cmd_init(int argc, char **argv)
         dtype = LG_DT_F16;
     omp_set_num_threads(lg_cli_threads(threads));
 
-    lg_spm *base_tok = NULL, *new_tok = NULL;
+    lg_tokenizer *base_tok = NULL, *new_tok = NULL;
     lg_weights *w = NULL;
     lg_align_result tab;
     memset(&tab, 0, sizeof tab);
@@ -106,7 +106,8 @@ int tr_cmd_init(int argc, char **argv)
     if (lg_config_load_dir(base, &cfg, &err) < 0 ||
         lg_sha256_file(base_tok_path, base_sha, &err) < 0 ||
         lg_sha256_file(tok_path, new_sha, &err) < 0 ||
-        !(base_tok = lg_spm_load(base_tok_path, &err)) || !(new_tok = lg_spm_load(tok_path, &err)))
+        !(base_tok = lg_tokenizer_load(base_tok_path, &err)) ||
+        !(new_tok = lg_tokenizer_load(tok_path, &err)))
         goto done;
     if (o.method == LG_INIT_TRANS) {
         if (lg_align_read_table(table, &tab, &err) < 0 || lg_sha256_file(table, table_sha, &err) < 0)
@@ -200,7 +201,7 @@ done:
     lg_init_plan_free(&plan);
     lg_align_result_free(&tab);
     lg_weights_close(w);
-    lg_spm_free(base_tok);
-    lg_spm_free(new_tok);
+    lg_tokenizer_free(base_tok);
+    lg_tokenizer_free(new_tok);
     return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
 }
