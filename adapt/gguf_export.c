@@ -38,11 +38,19 @@ typedef struct {
     const lg_tensor_info *src;
     lg_ggml_type type;    /* stored type */
     int permute_heads;    /* 0: rows unchanged; else permute q/k rows for this many heads */
+    float *data;          /* instead of src: computed F32 data (rope_freqs) */
+    int64_t n_data;
 } tensor_job;
 
 static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
 {
     const tensor_job *job = ctx;
+    if (job->data) {
+        if (nbytes != (size_t)job->n_data * sizeof(float))
+            return lg_fail(err, "rope_freqs: size mismatch");
+        memcpy(dst, job->data, nbytes);
+        return 0;
+    }
     const lg_tensor_info *t = job->src;
     int64_t n = t->numel;
     if (nbytes != (size_t)n * lg_ggml_type_size(job->type))
@@ -114,6 +122,33 @@ static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name
     job->permute_heads = permute_heads;
     int64_t dims[2] = {cols ? cols : rows, rows};
     return lg_gguf_add_tensor_fill(x->w, gguf_name, job->type, cols ? 2 : 1, dims, fill_tensor,
+                                   job, err);
+}
+
+/* A scaled RoPE (linear, llama3) as llama.cpp reads it: rope_freqs.weight [head_dim/2],
+ * the factor each frequency is divided by (convert_hf_to_gguf.py writes 1 for high
+ * frequencies, factor for low ones and the blend between for llama3). The factors are
+ * the ratio of the default inverse frequencies to the config's scaled ones. */
+static int export_rope_freqs(exporter *x, lg_error *err)
+{
+    const lg_config *c = x->cfg;
+    if (c->rope_type == LG_ROPE_DEFAULT)
+        return 0;
+    const int half = c->head_dim / 2;
+    if (x->n_jobs == x->cap_jobs)
+        return lg_fail(err, "%s: more tensors than expected", x->model_dir);
+    tensor_job *job = &x->jobs[x->n_jobs++];
+    job->data = malloc(sizeof(float) * (size_t)half);
+    if (!job->data)
+        return lg_fail(err, "out of memory");
+    job->n_data = half;
+    job->type = LG_GGML_F32;
+    lg_config plain = *c;
+    plain.rope_type = LG_ROPE_DEFAULT;
+    for (int i = 0; i < half; i++)
+        job->data[i] = lg_rope_inv_freq_at(&plain, i) / lg_rope_inv_freq_at(c, i);
+    int64_t dims[1] = {half};
+    return lg_gguf_add_tensor_fill(x->w, "rope_freqs.weight", LG_GGML_F32, 1, dims, fill_tensor,
                                    job, err);
 }
 
@@ -327,6 +362,8 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     int64_t V = cfg.vocab_size, C = cfg.hidden_size;
     if (export_tensor(&x, "model.embed_tokens.weight", "token_embd.weight", V, C, 0, err) < 0)
         goto done;
+    if (export_rope_freqs(&x, err) < 0)
+        goto done;
     for (int l = 0; l < cfg.n_layers; l++)
         if (export_layer(&x, l, err) < 0)
             goto done;
@@ -341,6 +378,8 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     rc = lg_gguf_writer_write(x.w, out_path, err);
 done:
     lg_gguf_writer_free(x.w);
+    for (int i = 0; x.jobs && i < x.n_jobs; i++)
+        free(x.jobs[i].data);
     free(x.jobs);
     free(x.used);
     lg_weights_close(x.weights);

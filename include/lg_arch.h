@@ -79,4 +79,8 @@ float **lg_layer_role(lg_layer_tensors *t, lg_role r);
 /* The role LoRA target t (lg_lora_target) adapts. */
 lg_role lg_lora_role(int target);
 
+/* RoPE's inverse frequency i (of head_dim/2) for the config's rope_type, in float32 as
+ * transformers computes them (_compute_default/linear/llama3_parameters). */
+float lg_rope_inv_freq_at(const lg_config *c, int i);
+
 #endif

@@ -14,6 +14,11 @@
 
 typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2 } lg_arch;
 
+/* RoPE as rope_scaling / rope_parameters.rope_type says: default, linear (every inverse
+ * frequency divided by factor) or llama3 (low frequencies divided by factor, high ones
+ * kept, a smooth blend between; Llama 3.1-3.3). */
+typedef enum { LG_ROPE_DEFAULT, LG_ROPE_LINEAR, LG_ROPE_LLAMA3 } lg_rope_type;
+
 typedef struct {
     lg_arch arch;
     char model_type[32];          /* as in the file: "llama", "mistral", "qwen2" */
@@ -28,6 +33,10 @@ typedef struct {
     int sliding_window;           /* 0 when absent or null */
     float rms_norm_eps;
     double rope_theta;            /* rope_theta or rope_parameters.rope_theta (default 10000) */
+    lg_rope_type rope_type;
+    double rope_factor;           /* linear, llama3: factor */
+    double rope_low_freq_factor, rope_high_freq_factor; /* llama3 */
+    int rope_original_max_positions; /* llama3: original_max_position_embeddings */
     int tie_word_embeddings;      /* default: 0 for llama/mistral, as HF's classes */
     int qkv_bias;                 /* q/k/v projections have biases (qwen2 always; llama/mistral
                                      when attention_bias is true) */

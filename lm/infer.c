@@ -76,7 +76,7 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     }
     /* the angles depend on the position only, so one table of max_T rows serves every
      * chunk: rows pos0.. of it are the table of a chunk starting at pos0 */
-    lg_rope_tables_f32(s->rope_cos, s->rope_sin, max_T, c->head_dim, c->rope_theta);
+    lg_rope_tables_cfg(c, s->rope_cos, s->rope_sin, max_T);
     return s;
 }
 

@@ -77,5 +77,10 @@ LG_OPS_DECLARE(double, f64)
 /* RoPE tables as HF computes them: inv_freq[i] = theta^(-2i/hd), angle = pos * inv_freq. */
 void lg_rope_tables_f32(float *cos_t, float *sin_t, int T, int hd, double theta);
 void lg_rope_tables_f64(double *cos_t, double *sin_t, int T, int hd, double theta);
+/* The same from given inverse frequencies [hd/2] (scaled RoPE; NULL: theta's) */
+void lg_rope_tables_freq_f32(float *cos_t, float *sin_t, int T, int hd, double theta,
+                             const float *inv_freqs);
+void lg_rope_tables_freq_f64(double *cos_t, double *sin_t, int T, int hd, double theta,
+                             const float *inv_freqs);
 
 #endif

@@ -575,7 +575,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.dh = TAKE(N * F);
 tables:
 #undef TAKE
-    lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+    lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
     m->cap_B = B;
     m->cap_T = T;
     return 0;
@@ -727,7 +727,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     if (lg_model_reserve(m, B, T, err) < 0)
         return -1;
     if (T != m->T)
-        lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+        lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
     const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
     const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
     for (int i = 0; i < N; i++)

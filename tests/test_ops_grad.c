@@ -114,17 +114,32 @@ static double rope_loss(void *p)
     lg_rope_forward_f64(c->work, c->cos_t, c->sin_t, RB * RT, RT, NH, HD);
     return dotd(c->r, c->work, RB * RT * NH * HD);
 }
-static void rope_backward_matches_fd(void **state)
+/* inv_freqs NULL: the default tables; else scaled ones (linear, llama3) */
+static void rope_check(const float *inv_freqs)
 {
-    (void)state;
     size_t n = RB * RT * NH * HD;
     rope_ctx c = {rand_vec(n), zeros(n), zeros(RT * HD / 2), zeros(RT * HD / 2), rand_vec(n)};
-    lg_rope_tables_f64(c.cos_t, c.sin_t, RT, HD, 10000.0);
+    lg_rope_tables_freq_f64(c.cos_t, c.sin_t, RT, HD, 10000.0, inv_freqs);
     double *dx = zeros(n);
     memcpy(dx, c.r, sizeof(double) * n);
     lg_rope_backward_f64(dx, c.cos_t, c.sin_t, RB * RT, RT, NH, HD);
     check_grad("rope dx", rope_loss, &c, c.x, dx, n);
     free(c.x); free(c.work); free(c.cos_t); free(c.sin_t); free(c.r); free(dx);
+}
+static void rope_backward_matches_fd(void **state)
+{
+    (void)state;
+    rope_check(NULL);
+}
+/* RoPE scaling changes the angles only: backward with the scaled tables (a llama3-style
+ * set: kept, blended and divided frequencies, at positions where they differ) */
+static void rope_scaled_backward_matches_fd(void **state)
+{
+    (void)state;
+    float inv[HD / 2];
+    for (int i = 0; i < HD / 2; i++)
+        inv[i] = powf(10000.0f, -(float)(2 * i) / HD) / (i == 0 ? 1.0f : i == 1 ? 3.5f : 8.0f);
+    rope_check(inv);
 }
 
 /* ---- attention with GQA ---- */
@@ -292,6 +307,7 @@ int main(void)
         cmocka_unit_test(rmsnorm_backward_matches_fd),
         cmocka_unit_test(matmul_backward_matches_fd),
         cmocka_unit_test(rope_backward_matches_fd),
+        cmocka_unit_test(rope_scaled_backward_matches_fd),
         cmocka_unit_test(attention_backward_matches_fd),
         cmocka_unit_test(attention_blocks_match_fd),
         cmocka_unit_test(swiglu_backward_matches_fd),
