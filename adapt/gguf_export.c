@@ -134,6 +134,9 @@ static int export_rope_freqs(exporter *x, lg_error *err)
     const lg_config *c = x->cfg;
     if (c->rope_type == LG_ROPE_DEFAULT)
         return 0;
+    if (!lg_arch_get(c->arch)->gguf_permute_qk)   /* llama.cpp reads rope_freqs in "llama" */
+        return lg_fail(err, "%s: RoPE scaling of a %s model cannot be exported to GGUF",
+                       x->model_dir, c->model_type);
     const int half = c->head_dim / 2;
     if (x->n_jobs == x->cap_jobs)
         return lg_fail(err, "%s: more tensors than expected", x->model_dir);
@@ -166,7 +169,8 @@ static int export_layer(exporter *x, int l, lg_error *err)
         lg_role_shape(c, (lg_role)r, &rows, &cols);
         snprintf(hf, sizeof hf, "model.layers.%d.%s", l, role->hf);
         snprintf(gg, sizeof gg, "blk.%d.%s", l, role->gguf);
-        int heads = role->permute_heads == 'q' ? c->n_heads
+        int heads = !d->gguf_permute_qk ? 0
+                    : role->permute_heads == 'q' ? c->n_heads
                     : role->permute_heads == 'k' ? c->n_kv_heads : 0;
         if (export_tensor(x, hf, gg, rows, cols, heads, err) < 0)
             return -1;
@@ -273,29 +277,34 @@ done:
 static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, int f16,
                        lg_error *err)
 {
-    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32. */
-    return lg_gguf_set_str(w, "general.architecture", lg_arch_get(c->arch)->gguf_arch, err) < 0 ||
-           lg_gguf_set_str(w, "general.name", name, err) < 0 ||
-           lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
-           /* llama_ftype: 0 all F32, 1 mostly F16 */
-           lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
-           lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.vocab_size", (uint32_t)c->vocab_size, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.context_length", (uint32_t)c->max_position_embeddings,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.embedding_length", (uint32_t)c->hidden_size, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.block_count", (uint32_t)c->n_layers, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)c->intermediate_size,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.key_length", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.value_length", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->rms_norm_eps,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_f32(w, "llama.rope.freq_base", (float)c->rope_theta, err) < 0
+    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32; the
+     * keys are prefixed with the architecture's GGUF name. */
+    const char *arch = lg_arch_get(c->arch)->gguf_arch;
+    char k[12][96];
+    static const char *const keys[12] = {
+        "vocab_size", "context_length", "embedding_length", "block_count",
+        "feed_forward_length", "attention.head_count", "attention.head_count_kv",
+        "attention.key_length", "attention.value_length", "rope.dimension_count",
+        "attention.layer_norm_rms_epsilon", "rope.freq_base"};
+    for (int i = 0; i < 12; i++)
+        snprintf(k[i], sizeof k[i], "%s.%s", arch, keys[i]);
+    const uint32_t u[10] = {
+        (uint32_t)c->vocab_size, (uint32_t)c->max_position_embeddings,
+        (uint32_t)c->hidden_size, (uint32_t)c->n_layers, (uint32_t)c->intermediate_size,
+        (uint32_t)c->n_heads, (uint32_t)c->n_kv_heads, (uint32_t)c->head_dim,
+        (uint32_t)c->head_dim, (uint32_t)c->head_dim};
+    if (lg_gguf_set_str(w, "general.architecture", arch, err) < 0 ||
+        lg_gguf_set_str(w, "general.name", name, err) < 0 ||
+        lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
+        /* llama_ftype: 0 all F32, 1 mostly F16 */
+        lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
+        lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0)
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (lg_gguf_set_u32(w, k[i], u[i], err) < 0)
+            return -1;
+    return lg_gguf_set_f32(w, k[10], c->rms_norm_eps, err) < 0 ||
+           lg_gguf_set_f32(w, k[11], (float)c->rope_theta, err) < 0
                ? -1 : 0;
 }
 

@@ -60,6 +60,8 @@ typedef struct {
     lg_act_kind act;
     lg_pos_kind pos;
     int qk_norm;                   /* q_norm/k_norm per head before RoPE */
+    int gguf_permute_qk;           /* the GGUF graph pairs adjacent elements (llama): q/k
+                                      rows are permuted per head; 0: it rotates halves */
     const lg_role_desc *roles;     /* LG_NROLES rows, indexed by role */
 } lg_arch_desc;
 

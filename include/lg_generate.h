@@ -42,6 +42,7 @@ typedef struct {
     int max_chunk;              /* tokens per pass; longer inputs are split */
     /* scratch for max_chunk rows */
     float *x, *xn, *rstd, *q, *atty, *gate, *up;
+    float *rstd_qk;             /* [max_chunk × heads]: q/k-norm (qwen3) */
     float *scores;              /* [n_score_rows, max_T]: one row per OpenMP thread */
     int n_score_rows;
     float *rope_cos, *rope_sin; /* [max_T, head_dim/2] */

@@ -12,7 +12,7 @@
 
 #include "lg_error.h"
 
-typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2 } lg_arch;
+typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2, LG_ARCH_QWEN3 } lg_arch;
 
 /* RoPE as rope_scaling / rope_parameters.rope_type says: default, linear (every inverse
  * frequency divided by factor) or llama3 (low frequencies divided by factor, high ones
@@ -21,7 +21,7 @@ typedef enum { LG_ROPE_DEFAULT, LG_ROPE_LINEAR, LG_ROPE_LLAMA3 } lg_rope_type;
 
 typedef struct {
     lg_arch arch;
-    char model_type[32];          /* as in the file: "llama", "mistral", "qwen2" */
+    char model_type[32];          /* as in the file: "llama", "mistral", "qwen2", "qwen3" */
     int vocab_size;
     int hidden_size;
     int n_layers;                 /* num_hidden_layers */
@@ -102,6 +102,7 @@ typedef struct {
 /* Activations kept for backward, one set per layer. */
 typedef struct {
     float *ln1, *rstd1, *q, *k, *v, *att, *atty, *mid, *ln2, *rstd2, *gate, *up, *h;
+    float *qraw, *kraw, *rstdq, *rstdk; /* q/k-norm (qwen3): q and k before it; else NULL */
 } lg_layer_acts;
 
 typedef struct {
@@ -112,6 +113,7 @@ typedef struct {
     int32_t *targets;
     /* backward scratch, reused by every layer */
     float *dres, *dln, *dq, *dk, *dv, *datty, *datt, *dgate, *dup, *dh;
+    float *dqraw, *dkraw;  /* q/k-norm only */
 } lg_acts;
 
 typedef struct {

@@ -46,11 +46,14 @@ static const lg_role_desc llama_roles[LG_NROLES] = {
 
 static const lg_arch_desc arch_table[] = {
     {LG_ARCH_LLAMA, "llama", "LlamaForCausalLM", "llama", 2048, 1e-6, LG_NORM_RMS,
-     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, 1, llama_roles},
     {LG_ARCH_MISTRAL, "mistral", "MistralForCausalLM", "llama", 4096 * 32, 1e-6, LG_NORM_RMS,
-     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, 1, llama_roles},
     {LG_ARCH_QWEN2, "qwen2", "Qwen2ForCausalLM", "llama", 32768, 1e-6, LG_NORM_RMS,
-     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, 1, llama_roles},
+    /* q_norm/k_norm; llama.cpp's qwen3 graph rotates halves as HF does (NEOX) */
+    {LG_ARCH_QWEN3, "qwen3", "Qwen3ForCausalLM", "qwen3", 32768, 1e-6, LG_NORM_RMS,
+     LG_ACT_SWIGLU, LG_POS_ROPE, 1, 0, llama_roles},
 };
 #define N_ARCHS ((int)(sizeof arch_table / sizeof arch_table[0]))
 
@@ -72,7 +75,7 @@ const lg_arch_desc *lg_arch_find(const char *model_type)
 
 const char *lg_arch_names(void)
 {
-    return "llama, mistral, qwen2";
+    return "llama, mistral, qwen2, qwen3";
 }
 
 int lg_role_present(const lg_config *c, lg_role r)

@@ -155,7 +155,7 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
         return -1;
     if (cfg->arch == LG_ARCH_LLAMA)
         window = 0;
-    if (cfg->arch == LG_ARCH_QWEN2) {
+    if (cfg->arch == LG_ARCH_QWEN2 || cfg->arch == LG_ARCH_QWEN3) {
         int use = 0, max_window_layers = 28;
         if (get_bool(name, root, "use_sliding_window", &use, err) != 0 ||
             get_int(name, root, "max_window_layers", 0, 0, &max_window_layers, err) != 0)
@@ -430,7 +430,9 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
     }
     cJSON_AddStringToObject(root, "hidden_act", "silu");
     cJSON_AddBoolToObject(root, "tie_word_embeddings", cfg->tie_word_embeddings != 0);
-    if (cfg->arch == LG_ARCH_QWEN2) {
+    if (cfg->arch == LG_ARCH_QWEN3)
+        cJSON_AddBoolToObject(root, "attention_bias", cfg->o_bias != 0);
+    if (cfg->arch == LG_ARCH_QWEN2 || cfg->arch == LG_ARCH_QWEN3) {
         cJSON_AddBoolToObject(root, "use_sliding_window", cfg->sliding_window > 0);
         if (cfg->sliding_window > 0) {
             cJSON_AddNumberToObject(root, "sliding_window", cfg->sliding_window);

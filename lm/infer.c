@@ -60,6 +60,7 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     s->x = malloc(N * C * sizeof(float));
     s->xn = malloc(N * C * sizeof(float));
     s->rstd = malloc(N * sizeof(float));
+    s->rstd_qk = malloc(N * (size_t)c->n_heads * sizeof(float));
     s->q = malloc(N * QD * sizeof(float));
     s->atty = malloc(N * QD * sizeof(float));
     s->gate = malloc(N * F * sizeof(float));
@@ -68,7 +69,7 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     s->rope_cos = malloc((size_t)max_T * half * sizeof(float));
     s->rope_sin = malloc((size_t)max_T * half * sizeof(float));
     s->logits = malloc((size_t)c->vocab_size * sizeof(float));
-    if (!s->x || !s->xn || !s->rstd || !s->q || !s->atty || !s->gate || !s->up || !s->scores ||
+    if (!s->x || !s->xn || !s->rstd || !s->rstd_qk || !s->q || !s->atty || !s->gate || !s->up || !s->scores ||
         !s->rope_cos || !s->rope_sin || !s->logits) {
         lg_infer_free(s);
         lg_fail(err, "out of memory for inference buffers");
@@ -88,6 +89,7 @@ void lg_infer_free(lg_infer *s)
     free(s->x);
     free(s->xn);
     free(s->rstd);
+    free(s->rstd_qk);
     free(s->q);
     free(s->atty);
     free(s->gate);
@@ -167,6 +169,10 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
         lg_block_linear(m, l, LG_ROLE_Q, s->q, xn, n, 0);
         lg_block_linear(m, l, LG_ROLE_K, kc, xn, n, 0);
         lg_block_linear(m, l, LG_ROLE_V, vc, xn, n, 0);
+        if (w->q_norm) { /* qwen3: per-head RMSNorm, in place (row by row) */
+            lg_rmsnorm_forward_f32(s->q, s->rstd_qk, s->q, w->q_norm, n * nh, hd, c->rms_norm_eps);
+            lg_rmsnorm_forward_f32(kc, s->rstd_qk, kc, w->k_norm, n * nkv, hd, c->rms_norm_eps);
+        }
         /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
         lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
         lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);

@@ -8,7 +8,9 @@
 # Negative controls (each must FAIL the same check, so the check is shown able to):
 #   - Llama-3 RoPE scaling: the same weights without the scaling, exported (no
 #     rope_freqs.weight), against lingraft's scaled logits;
-#   - linear RoPE scaling: likewise.
+#   - linear RoPE scaling: likewise;
+#   - Qwen3's q/k-norm: a llama model of the same shapes and seed (the same weights but
+#     q_norm/k_norm, which initialise to ones and draw nothing) against the qwen3 GGUF.
 # Skipped (77) off linux x86_64, like gguf_llama_cpp.sh.
 set -eu
 : "${LG_BIN:=bin}"
@@ -48,10 +50,10 @@ differ() {
     fi
     tail -1 "$tmp/check.log"
 }
-# config NAME ROPE_SCALING [EXTRA JSON FIELDS]
+# config NAME ROPE_SCALING EXTRA_JSON_FIELDS [MODEL_TYPE]
 config() {
     cat >"$tmp/$1.json" <<JSON
-{"model_type": "llama", "vocab_size": 301, "hidden_size": 64, "intermediate_size": 96,
+{"model_type": "${4:-llama}", "vocab_size": 301, "hidden_size": 64, "intermediate_size": 96,
  "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 24,
  "max_position_embeddings": 128, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
  "rope_scaling": $2, "tie_word_embeddings": true, "initializer_range": 0.3$3}
@@ -65,12 +67,18 @@ config llama3 '{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
   "high_freq_factor": 4.0, "original_max_position_embeddings": 32}' ''
 config llama3-plain null ''
 config linear '{"rope_type": "linear", "factor": 4.0}' ''
-for m in llama3 llama3-plain linear; do model $m; done
+# Qwen3: q_norm/k_norm (RMSNorm per head before RoPE), head_dim 24, no q/k/v bias, tied;
+# GGUF arch qwen3 (attn_q_norm, attn_k_norm; halves rotated, no q/k row permutation).
+config qwen3 null '' qwen3
+config qwen3-as-llama null ''
+for m in llama3 llama3-plain linear qwen3 qwen3-as-llama; do model $m; done
 cmp -s "$tmp/llama3/model.safetensors" "$tmp/llama3-plain/model.safetensors" ||
     { echo "FAIL: the control's weights differ"; exit 1; }
 pass llama3
 pass llama3-plain
 pass linear
+pass qwen3
 differ llama3-plain llama3
 differ llama3-plain linear
+differ qwen3 qwen3-as-llama
 echo "arch_llama_cpp: every architecture agrees with llama.cpp; the controls disagree"

@@ -381,6 +381,37 @@ static void rope_scaling_read_written_applied(void **state)
         assert_true(lg_rope_inv_freq_at(&c, i) == lg_rope_inv_freq_at(&plain, i) / 2.0f);
 }
 
+/* Qwen3: q/k-norm, explicit head_dim, no q/k/v bias unless attention_bias; read and
+ * written back */
+static void qwen3_read_and_written(void **state)
+{
+    fixture *fx = *state;
+    const char *json =
+        "{\"model_type\":\"qwen3\",\"vocab_size\":151936,\"hidden_size\":1024,"
+        "\"intermediate_size\":3072,\"num_hidden_layers\":28,\"num_attention_heads\":16,"
+        "\"num_key_value_heads\":8,\"head_dim\":128,\"max_position_embeddings\":40960,"
+        "\"rms_norm_eps\":1e-06,\"rope_theta\":1000000,\"attention_bias\":false,"
+        "\"use_sliding_window\":false,\"sliding_window\":null,\"max_window_layers\":28,"
+        "\"tie_word_embeddings\":true,\"hidden_act\":\"silu\"}";
+    lg_config c, b;
+    lg_error err = {{0}};
+    if (lg_config_parse(json, strlen(json), "qwen3.json", &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.arch, LG_ARCH_QWEN3);
+    assert_int_equal(c.head_dim, 128);      /* ≠ 1024 / 16 */
+    assert_int_equal(c.qkv_bias, 0);
+    assert_int_equal(c.tie_word_embeddings, 1);
+    assert_true(lg_role_present(&c, LG_ROLE_Q_NORM) && lg_role_present(&c, LG_ROLE_K_NORM));
+    /* Qwen3-0.6B: 596,049,920 parameters (tied), as transformers counts them */
+    assert_int_equal(lg_config_param_count(&c), 596049920LL);
+    char dst[256];
+    snprintf(dst, sizeof dst, "%s/qwen3-written.json", fx->dir);
+    assert_int_equal(lg_config_write(dst, &c, &err), 0);
+    assert_int_equal(lg_config_load(dst, &b, &err), 0);
+    memcpy(b.torch_dtype, c.torch_dtype, sizeof b.torch_dtype);
+    assert_memory_equal(&c, &b, sizeof c);
+}
+
 /* bos/eos/pad ids must be tokens of the vocabulary (an eos beyond it trained as loss 0). */
 static void special_ids_outside_the_vocabulary(void **state)
 {
@@ -499,6 +530,7 @@ int main(void)
         cmocka_unit_test(older_and_variant_fields),
         cmocka_unit_test(write_then_load_is_identity),
         cmocka_unit_test(rope_scaling_read_written_applied),
+        cmocka_unit_test(qwen3_read_and_written),
         cmocka_unit_test(special_ids_outside_the_vocabulary),
         cmocka_unit_test(config_against_the_weights_index),
         cmocka_unit_test(absurd_sizes_are_refused_at_once),
