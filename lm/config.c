@@ -190,6 +190,10 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
         if (!sliding)
             window = 0;
     }
+    if (window > cfg->max_position_embeddings)
+        return lg_fail(err, "%s: sliding_window %d is larger than the context "
+                            "(max_position_embeddings %d)", name, window,
+                       cfg->max_position_embeddings);
     cfg->sliding_window = window;
     return 0;
 }

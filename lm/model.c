@@ -502,9 +502,6 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     if (B <= m->cap_B && T <= m->cap_T && m->act_mem)
         return 0;
     const lg_config *c = &m->cfg;
-    if (c->sliding_window > 0 && T > c->sliding_window)
-        return lg_fail(err, "sequence length %d exceeds the sliding window %d, which is not "
-                            "implemented", T, c->sliding_window);
     const size_t N = (size_t)B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
     const size_t QD = (size_t)c->n_heads * c->head_dim, KD = (size_t)c->n_kv_heads * c->head_dim;
     const size_t ATT = (size_t)B * c->n_heads * T * T, L = c->n_layers;
@@ -770,7 +767,8 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
         lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
-        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
+        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd,
+                                 c->sliding_window);
         memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
         lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
         lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);

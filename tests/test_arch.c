@@ -5,6 +5,10 @@
  *     tolerance; the f64 kernels are checked in test_ops_grad.c);
  *   - KV-cache decoding, one token at a time, gives the logits of the full forward;
  *   - the parameter count, the layout and the descriptor agree;
+ *   - Mistral's sliding window: attention limited to the last `window` positions in
+ *     training (finite differences), in the forward (a one-layer model's prediction at
+ *     position t equals the unwindowed model's on the window's tokens alone, RoPE being
+ *     relative) and in KV-cache decoding with a rolling cache;
  *   - q/k-norm weights of the wrong size are refused naming the tensor. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,7 +139,7 @@ static void llama3_scaled_rope_gradients(void **state)
 }
 
 /* KV-cache decoding token by token = the full forward, per architecture */
-static void kv_cache_matches_forward(const lg_config *c)
+static void kv_cache_matches_forward_chunks(const lg_config *c, int chunk)
 {
     lg_model *m = make(c);
     lg_error err;
@@ -146,15 +150,26 @@ static void kv_cache_matches_forward(const lg_config *c)
     const int V = c->vocab_size;
     float *full = malloc(sizeof(float) * (size_t)T * V), *step = malloc(sizeof(float) * V);
     memcpy(full, m->a.logits, sizeof(float) * (size_t)T * V);
-    lg_infer *s = lg_infer_create(m, T, 4, &err);
+    lg_infer *s = lg_infer_create(m, T, chunk, &err);
     assert_non_null(s);
+    if (c->sliding_window)
+        assert_int_equal(s->cache->slots, c->sliding_window + chunk - 1);
     double worst = 0;
-    for (int t = 0; t < T; t++) {
-        assert_non_null(lg_infer_forward(s, ids + t, 1, step, &err));
-        for (int v = 0; v < V; v++)
-            worst = fmax(worst, fabs(step[v] - full[(size_t)t * V + v]));
+    float *rows = malloc(sizeof(float) * (size_t)T * V);
+    for (int t = 0; t < T; t += chunk) {
+        /* the first pass one token, then chunks: rows of a chunk see each other */
+        const int n = t == 0 ? 1 : T - t < chunk ? T - t : chunk;
+        assert_non_null(lg_infer_forward(s, ids + t, n, rows, &err));
+        for (int i = 0; i < n; i++)
+            for (int v = 0; v < V; v++)
+                worst = fmax(worst, fabs(rows[(size_t)i * V + v] - full[(size_t)(t + i) * V + v]));
+        if (t == 0)
+            t = 1 - chunk;
     }
-    printf("%s: KV cache against forward, max |dlogit| %.3g\n", c->model_type, worst);
+    free(rows);
+    (void)step;
+    printf("%s (window %d, chunk %d): KV cache against forward, max |dlogit| %.3g\n",
+           c->model_type, c->sliding_window, chunk, worst);
     assert_true(worst < 1e-4);
     lg_infer_free(s);
     free(full);
@@ -162,12 +177,80 @@ static void kv_cache_matches_forward(const lg_config *c)
     lg_model_free(m);
 }
 
+static lg_config mistral(int window)
+{
+    lg_config c = tiny(LG_ARCH_MISTRAL);
+    c.sliding_window = window;
+    return c;
+}
+
 static void kv_cache_each_architecture(void **state)
 {
     (void)state;
-    lg_config q3 = tiny(LG_ARCH_QWEN3), l3 = llama3();
-    kv_cache_matches_forward(&q3);
-    kv_cache_matches_forward(&l3);
+    lg_config q3 = tiny(LG_ARCH_QWEN3), l3 = llama3(), mw = mistral(4);
+    kv_cache_matches_forward_chunks(&q3, 1);
+    kv_cache_matches_forward_chunks(&l3, 1);
+    kv_cache_matches_forward_chunks(&l3, 5);
+    kv_cache_matches_forward_chunks(&mw, 1);   /* ring of 4 rows */
+    kv_cache_matches_forward_chunks(&mw, 3);   /* ring of 6 rows, chunks across its end */
+}
+
+static void sliding_window_gradients(void **state)
+{
+    (void)state;
+    lg_config c = mistral(4);
+    const char *names[] = {"model.layers.0.self_attn.q_proj.weight",
+                           "model.layers.0.self_attn.v_proj.weight",
+                           "model.layers.1.self_attn.k_proj.weight"};
+    gradients_match_fd(&c, names, 3);
+}
+
+/* one layer, window W: the prediction at t from ids[0..t] equals the unwindowed model's at
+ * the last of ids[t-W+1..t] alone (attention sees the same tokens at the same relative
+ * positions); and it differs from the unwindowed prediction at t */
+static void sliding_window_sees_only_the_window(void **state)
+{
+    (void)state;
+    const int W = 4;
+    lg_config cw = mistral(W), c0 = mistral(0);
+    cw.n_layers = c0.n_layers = 1;
+    lg_model *mw = make(&cw), *m0 = make(&c0);
+    lg_model_set_inference(mw, 1);
+    lg_model_set_inference(m0, 1);
+    lg_error err;
+    int32_t ids[T], tgt[T];
+    for (int i = 0; i < T; i++)
+        ids[i] = (i * 29 + 5) % cw.vocab_size;
+    (void)tgt;
+    const int V = cw.vocab_size;
+    assert_int_equal(lg_model_forward(mw, ids, NULL, 1, T, &err), 0);
+    float *win = malloc(sizeof(float) * (size_t)T * V);
+    memcpy(win, mw->a.logits, sizeof(float) * (size_t)T * V);
+    assert_int_equal(lg_model_forward(m0, ids, NULL, 1, T, &err), 0);
+    double same_before = 0, differ_after = 0, worst = 0;
+    for (int t = 0; t < T; t++) {
+        for (int v = 0; v < V; v++) {
+            const double d = fabs(win[(size_t)t * V + v] - m0->a.logits[(size_t)t * V + v]);
+            if (t < W)
+                same_before = fmax(same_before, d);
+            else
+                differ_after = fmax(differ_after, d);
+        }
+    }
+    assert_true(same_before < 1e-5);
+    assert_true(differ_after > 1e-2);
+    for (int t = W; t < T; t++) {
+        assert_int_equal(lg_model_forward(m0, ids + t - W + 1, NULL, 1, W, &err), 0);
+        for (int v = 0; v < V; v++)
+            worst = fmax(worst, fabs(win[(size_t)t * V + v] -
+                                     m0->a.logits[(size_t)(W - 1) * V + v]));
+    }
+    printf("window %d: max |dlogit| against the window alone %.3g (unwindowed: %.3g)\n", W,
+           worst, differ_after);
+    assert_true(worst < 1e-4);
+    free(win);
+    lg_model_free(mw);
+    lg_model_free(m0);
 }
 
 /* the descriptor, the parameter count and the layout agree */
@@ -232,6 +315,8 @@ int main(void)
         cmocka_unit_test(qwen3_qk_norm_gradients),
         cmocka_unit_test(llama3_scaled_rope_gradients),
         cmocka_unit_test(kv_cache_each_architecture),
+        cmocka_unit_test(sliding_window_gradients),
+        cmocka_unit_test(sliding_window_sees_only_the_window),
         cmocka_unit_test(descriptor_counts),
         cmocka_unit_test(wrong_qk_norm_size_refused),
     };

@@ -229,6 +229,11 @@ static void vocab_string(cJSON *j)
 {
     cJSON_ReplaceItemInObject(j, "vocab_size", cJSON_CreateString("301"));
 }
+static void window_beyond_context(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(j, "model_type", cJSON_CreateString("mistral"));
+    cJSON_AddNumberToObject(j, "sliding_window", 4096);   /* max_position_embeddings 128 */
+}
 static void mixed_layers(cJSON *j)
 {
     cJSON_ReplaceItemInObject(j, "use_sliding_window", cJSON_CreateTrue());
@@ -261,6 +266,9 @@ static void refusals_name_file_and_problem(void **state)
     expect_refusal(edited(fx, "llama-tiny", "vocab_string", vocab_string),
                    "'vocab_size' must be an integer");
     expect_refusal(edited(fx, "qwen2-tiny", "mixed", mixed_layers), "only some layers");
+    expect_refusal(edited(fx, "llama-tiny", "window", window_beyond_context),
+                   "sliding_window 4096 is larger than the context (max_position_embeddings "
+                   "128)");
     char path[128];
     snprintf(path, sizeof path, "%s/broken.json", fx->dir);
     FILE *f = fopen(path, "wb");

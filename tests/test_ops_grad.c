@@ -143,28 +143,30 @@ static void rope_scaled_backward_matches_fd(void **state)
 }
 
 /* ---- attention with GQA ---- */
-typedef struct { int B, T, nh, nkv, hd; double *q, *k, *v, *att, *out, *r; } att_ctx;
+typedef struct { int B, T, nh, nkv, hd, window; double *q, *k, *v, *att, *out, *r; } att_ctx;
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd);
+    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd,
+                             c->window);
     return dotd(c->r, c->out, (size_t)c->B * c->T * c->nh * c->hd);
 }
-static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
+static void attention_matches_fd(int B, int T, int nh, int nkv, int hd, int window)
 {
     size_t nq = (size_t)B * T * nh * hd, nk = (size_t)B * T * nkv * hd,
            na = (size_t)B * nh * T * T;
-    att_ctx c = {B, T, nh, nkv, hd, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
+    att_ctx c = {B, T, nh, nkv, hd, window, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
                  zeros(nq), rand_vec(nq)};
     att_loss(&c);
-    /* causal: probabilities above the diagonal are zero, each row sums to 1 */
+    /* causal: probabilities above the diagonal are zero, each row sums to 1; with a window,
+     * those of positions window or more before the query too, and the others are not */
     for (int row = 0; row < B * nh * T; row++) {
         int t = row % T;
         double s = 0;
         for (int j = 0; j < T; j++) {
             s += c.att[(size_t)row * T + j];
-            if (j > t)
-                assert_true(c.att[(size_t)row * T + j] == 0);
+            const int outside = j > t || (window > 0 && j <= t - window);
+            assert_true((c.att[(size_t)row * T + j] == 0) == outside);
         }
         assert_true(fabs(s - 1) < 1e-12);
     }
@@ -179,13 +181,20 @@ static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
 static void attention_backward_matches_fd(void **state)
 {
     (void)state;
-    attention_matches_fd(2, 5, 4, 2, 3);
+    attention_matches_fd(2, 5, 4, 2, 3, 0);
+}
+/* Mistral's sliding window: each query sees its last 3 positions */
+static void windowed_attention_matches_fd(void **state)
+{
+    (void)state;
+    attention_matches_fd(2, 7, 4, 2, 3, 3);
+    attention_matches_fd(1, 70, 2, 1, 2, 5);   /* across query blocks */
 }
 /* longer than one block of query rows (LG_ATTN_QBLOCK = 64), with a partial last block */
 static void attention_blocks_match_fd(void **state)
 {
     (void)state;
-    attention_matches_fd(1, 70, 2, 1, 2);
+    attention_matches_fd(1, 70, 2, 1, 2, 0);
 }
 
 /* ---- SwiGLU ---- */
@@ -310,6 +319,7 @@ int main(void)
         cmocka_unit_test(rope_scaled_backward_matches_fd),
         cmocka_unit_test(attention_backward_matches_fd),
         cmocka_unit_test(attention_blocks_match_fd),
+        cmocka_unit_test(windowed_attention_matches_fd),
         cmocka_unit_test(swiglu_backward_matches_fd),
         cmocka_unit_test(cross_entropy_backward_matches_fd),
         cmocka_unit_test(cross_entropy_long_rows),
