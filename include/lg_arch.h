@@ -13,25 +13,26 @@
 
 /* The tensors of one block, in Hugging Face's order. */
 typedef enum {
-    LG_ROLE_ATTN_NORM,
+    LG_ROLE_ATTN_NORM, LG_ROLE_ATTN_NORM_BIAS,
     LG_ROLE_Q, LG_ROLE_Q_BIAS,
     LG_ROLE_K, LG_ROLE_K_BIAS,
     LG_ROLE_V, LG_ROLE_V_BIAS,
     LG_ROLE_O, LG_ROLE_O_BIAS,
     LG_ROLE_Q_NORM, LG_ROLE_K_NORM,   /* Qwen3: RMSNorm over each head of q and k */
-    LG_ROLE_MLP_NORM,
-    LG_ROLE_GATE, LG_ROLE_UP, LG_ROLE_DOWN,
+    LG_ROLE_MLP_NORM, LG_ROLE_MLP_NORM_BIAS,
+    LG_ROLE_GATE, LG_ROLE_UP, LG_ROLE_UP_BIAS, LG_ROLE_DOWN, LG_ROLE_DOWN_BIAS,
     LG_NROLES
 } lg_role;
 
 /* When a role is present in a block. */
 typedef enum {
-    LG_WHEN_ALWAYS, LG_WHEN_QKV_BIAS, LG_WHEN_O_BIAS, LG_WHEN_QK_NORM
+    LG_WHEN_NEVER, LG_WHEN_ALWAYS, LG_WHEN_QKV_BIAS, LG_WHEN_O_BIAS, LG_WHEN_QK_NORM
 } lg_role_when;
 
 /* A dimension of a role's shape, resolved against a config. */
 typedef enum {
-    LG_DIM_NONE, LG_DIM_HIDDEN, LG_DIM_Q, LG_DIM_KV, LG_DIM_FF, LG_DIM_HEAD
+    LG_DIM_NONE, LG_DIM_HIDDEN, LG_DIM_Q, LG_DIM_KV, LG_DIM_FF, LG_DIM_HEAD,
+    LG_DIM_QKV    /* q, k and v fused (GPT-2's c_attn) */
 } lg_dim;
 
 typedef struct {
@@ -43,11 +44,16 @@ typedef struct {
     int lora_target;      /* lg_lora_target, or -1 */
     int permute_heads;    /* GGUF export: 'q' or 'k' rows are permuted per head, 0 not */
     lg_role bias;         /* the bias role of a weight (LG_NROLES: none) */
+    int in_out;           /* stored [in, out] (HF Conv1D, GPT-2) rather than nn.Linear's
+                             [out, in] */
+    lg_role fused_into;   /* a part of another role's tensor (LG_NROLES: its own tensor):
+                             GPT-2's k and v are columns of c_attn, whose role is q */
+    int part;             /* which part of the fused tensor (0, 1, 2), each out wide */
 } lg_role_desc;
 
-typedef enum { LG_NORM_RMS } lg_norm_kind;
-typedef enum { LG_ACT_SWIGLU } lg_act_kind;
-typedef enum { LG_POS_ROPE } lg_pos_kind;
+typedef enum { LG_NORM_RMS, LG_NORM_LAYER /* with bias */ } lg_norm_kind;
+typedef enum { LG_ACT_SWIGLU, LG_ACT_GELU_TANH } lg_act_kind;
+typedef enum { LG_POS_ROPE, LG_POS_LEARNED } lg_pos_kind;
 
 typedef struct {
     lg_arch arch;
@@ -63,6 +69,9 @@ typedef struct {
     int gguf_permute_qk;           /* the GGUF graph pairs adjacent elements (llama): q/k
                                       rows are permuted per head; 0: it rotates halves */
     const lg_role_desc *roles;     /* LG_NROLES rows, indexed by role */
+    /* the tensors outside the blocks, by HF name (NULL: none) */
+    const char *layer_prefix;      /* "model.layers." + N + "." */
+    const char *embed, *pos_embed, *norm_w, *norm_bias, *head;
 } lg_arch_desc;
 
 /* The description of an architecture; NULL for a value outside lg_arch. */
@@ -78,6 +87,8 @@ int lg_role_present(const lg_config *c, lg_role r);
 void lg_role_shape(const lg_config *c, lg_role r, int64_t *rows, int64_t *cols);
 /* The role's field in a block's tensors. */
 float **lg_layer_role(lg_layer_tensors *t, lg_role r);
+/* The role's product: in and out features (a fused part: its own out). */
+void lg_role_dims(const lg_config *c, lg_role r, int *in, int *out);
 /* The role LoRA target t (lg_lora_target) adapts. */
 lg_role lg_lora_role(int target);
 

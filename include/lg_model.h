@@ -12,7 +12,9 @@
 
 #include "lg_error.h"
 
-typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2, LG_ARCH_QWEN3 } lg_arch;
+typedef enum {
+    LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2, LG_ARCH_QWEN3, LG_ARCH_GPT2
+} lg_arch;
 
 /* RoPE as rope_scaling / rope_parameters.rope_type says: default, linear (every inverse
  * frequency divided by factor) or llama3 (low frequencies divided by factor, high ones
@@ -79,12 +81,14 @@ typedef struct {
     float *attn_norm, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
     float *q_norm, *k_norm;   /* qwen3: per-head RMSNorm of q and k (NULL otherwise) */
     float *mlp_norm, *wgate, *wup, *wdown;
+    float *attn_norm_b, *mlp_norm_b, *bup, *bdown; /* gpt2: LayerNorm and MLP biases */
 } lg_layer_tensors;
 
 /* Pointers into the flat buffer (params or grads); bias pointers NULL when absent,
  * lm_head == embed when the embeddings are tied. */
 typedef struct {
     float *embed, *norm, *lm_head;
+    float *pos_embed, *norm_b;  /* gpt2: learned positions, final LayerNorm's bias */
     lg_layer_tensors *layers;
 } lg_tensors;
 

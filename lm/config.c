@@ -198,6 +198,54 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
     return 0;
 }
 
+/* GPT-2's config.json (GPT2Config): its own field names, HF's defaults. Refused: an
+ * activation other than GELU with tanh, unscaled or per-layer-scaled attention. */
+static int parse_gpt2(const char *name, const cJSON *root, lg_config *cfg, lg_error *err)
+{
+    cfg->vocab_size = 50257;
+    cfg->hidden_size = 768;
+    cfg->n_layers = 12;
+    cfg->n_heads = 12;
+    cfg->max_position_embeddings = 1024;
+    int inner = 0;
+    if (get_int(name, root, "vocab_size", 0, 1, &cfg->vocab_size, err) ||
+        get_int(name, root, "n_embd", 0, 1, &cfg->hidden_size, err) ||
+        get_int(name, root, "n_layer", 0, 1, &cfg->n_layers, err) ||
+        get_int(name, root, "n_head", 0, 1, &cfg->n_heads, err) ||
+        get_int(name, root, "n_positions", 0, 1, &cfg->max_position_embeddings, err) ||
+        get_int(name, root, "n_inner", 0, 1, &inner, err))
+        return -1;
+    if (cfg->hidden_size % cfg->n_heads != 0)
+        return lg_fail(err, "%s: n_embd %d is not divisible by n_head %d", name,
+                       cfg->hidden_size, cfg->n_heads);
+    cfg->n_kv_heads = cfg->n_heads;
+    cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    cfg->intermediate_size = inner ? inner : 4 * cfg->hidden_size;
+    double eps = 1e-5;
+    if (get_double(name, root, "layer_norm_epsilon", &eps, err))
+        return -1;
+    cfg->rms_norm_eps = (float)eps;
+    cfg->rope_theta = 10000.0;   /* unused: positions are learned */
+    const cJSON *act = field(root, "activation_function");
+    if (present(act) && (!cJSON_IsString(act) || (strcmp(act->valuestring, "gelu_new") &&
+                                                  strcmp(act->valuestring, "gelu_pytorch_tanh"))))
+        return lg_fail(err, "%s: unsupported activation_function '%.64s' (only gelu_new, the "
+                            "tanh GELU)", name, cJSON_IsString(act) ? act->valuestring : "?");
+    int scale = 1, by_layer = 0;
+    if (get_bool(name, root, "scale_attn_weights", &scale, err) ||
+        get_bool(name, root, "scale_attn_by_inverse_layer_idx", &by_layer, err))
+        return -1;
+    if (!scale)
+        return lg_fail(err, "%s: scale_attn_weights false is not supported", name);
+    if (by_layer)
+        return lg_fail(err, "%s: scale_attn_by_inverse_layer_idx true is not supported", name);
+    cfg->qkv_bias = cfg->o_bias = 1;
+    cfg->tie_word_embeddings = 1;   /* GPT2Config: True */
+    if (get_bool(name, root, "tie_word_embeddings", &cfg->tie_word_embeddings, err))
+        return -1;
+    return 0;
+}
+
 static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -214,6 +262,11 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
                        mt->valuestring, lg_arch_names());
     cfg->arch = desc->arch;
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s", desc->model_type);
+    if (cfg->arch == LG_ARCH_GPT2) {
+        if (parse_gpt2(name, root, cfg, err))
+            return -1;
+        goto common;
+    }
 
     if (get_int(name, root, "vocab_size", 1, 1, &cfg->vocab_size, err) ||
         get_int(name, root, "hidden_size", 1, 1, &cfg->hidden_size, err) ||
@@ -284,10 +337,27 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
         return -1;
     if (get_sliding_window(name, root, cfg, err))
         return -1;
+common:
+    if (cfg->arch == LG_ARCH_GPT2) {
+        /* GPT2Config's bos/eos default to 50256 whatever vocab_size is (small test models
+         * keep them): one outside the vocabulary is taken as absent */
+        static const char *const keys[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+        int *ids[] = {&cfg->bos_token_id, &cfg->eos_token_id, &cfg->pad_token_id};
+        for (int i = 0; i < 3; i++) {
+            *ids[i] = -1;
+            const cJSON *v = field(root, keys[i]);
+            if (cJSON_IsNumber(v) && v->valuedouble >= cfg->vocab_size)
+                continue;
+            if (get_token_id(name, root, keys[i], cfg->vocab_size, ids[i], err))
+                return -1;
+        }
+        goto dtype;
+    }
     if (get_token_id(name, root, "bos_token_id", cfg->vocab_size, &cfg->bos_token_id, err) ||
         get_token_id(name, root, "eos_token_id", cfg->vocab_size, &cfg->eos_token_id, err) ||
         get_token_id(name, root, "pad_token_id", cfg->vocab_size, &cfg->pad_token_id, err))
         return -1;
+dtype:;
     const cJSON *dt = field(root, "torch_dtype");
     if (!cJSON_IsString(dt))
         dt = field(root, "dtype");     /* transformers 5 writes "dtype" */
@@ -352,8 +422,13 @@ long long lg_config_param_count(const lg_config *cfg)
         lg_role_shape(cfg, (lg_role)r, &rows, &cols);
         layer = add_ll(layer, mul_ll(rows, cols ? cols : 1));
     }
+    const lg_arch_desc *d = lg_arch_get(cfg->arch);
     long long total = add_ll(mul_ll(V, C), mul_ll(cfg->n_layers, layer));
     total = add_ll(total, C);                                              /* final norm */
+    if (d && d->norm_bias)
+        total = add_ll(total, C);
+    if (d && d->pos_embed)                                    /* learned positions */
+        total = add_ll(total, mul_ll(cfg->max_position_embeddings, C));
     if (!cfg->tie_word_embeddings)
         total = add_ll(total, mul_ll(V, C));                               /* lm_head */
     return total;
@@ -400,11 +475,31 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
     if (cfg->arch == LG_ARCH_QWEN2 && (!cfg->qkv_bias || cfg->o_bias))
         return lg_fail(err, "%s: qwen2 has biases on q/k/v and none on o; this config "
                             "differs", path);
+    if (cfg->arch == LG_ARCH_GPT2 && (!cfg->qkv_bias || !cfg->o_bias || cfg->n_kv_heads !=
+                                      cfg->n_heads || cfg->head_dim * cfg->n_heads !=
+                                      cfg->hidden_size || cfg->rope_type != LG_ROPE_DEFAULT))
+        return lg_fail(err, "%s: gpt2 has biases everywhere, no GQA, head_dim = n_embd / "
+                            "n_head and no RoPE; this config differs", path);
     if (cfg->arch != LG_ARCH_QWEN2 && cfg->qkv_bias != cfg->o_bias)
         return lg_fail(err, "%s: %s has one attention_bias for q/k/v/o; this config "
                             "differs", path, desc->model_type);
     cJSON *root = cJSON_CreateObject();
     cJSON *archs = cJSON_AddArrayToObject(root, "architectures");
+    if (cfg->arch == LG_ARCH_GPT2) {
+        cJSON_AddItemToArray(archs, cJSON_CreateString(desc->hf_class));
+        cJSON_AddStringToObject(root, "model_type", "gpt2");
+        cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
+        cJSON_AddNumberToObject(root, "n_embd", cfg->hidden_size);
+        cJSON_AddNumberToObject(root, "n_layer", cfg->n_layers);
+        cJSON_AddNumberToObject(root, "n_head", cfg->n_heads);
+        cJSON_AddNumberToObject(root, "n_inner", cfg->intermediate_size);
+        cJSON_AddNumberToObject(root, "n_positions", cfg->max_position_embeddings);
+        cJSON_AddItemToObject(root, "layer_norm_epsilon", float_number(cfg->rms_norm_eps));
+        cJSON_AddStringToObject(root, "activation_function", "gelu_new");
+        cJSON_AddBoolToObject(root, "scale_attn_weights", 1);
+        cJSON_AddBoolToObject(root, "tie_word_embeddings", cfg->tie_word_embeddings != 0);
+        goto ids;
+    }
     cJSON_AddItemToArray(archs, cJSON_CreateString(desc->hf_class));
     cJSON_AddStringToObject(root, "model_type", desc->model_type);
     cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
@@ -454,6 +549,7 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
                 cJSON_AddNullToObject(root, "sliding_window");
         }
     }
+ids:
     add_token_id(root, "bos_token_id", cfg->bos_token_id);
     add_token_id(root, "eos_token_id", cfg->eos_token_id);
     add_token_id(root, "pad_token_id", cfg->pad_token_id);

@@ -170,11 +170,14 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
     const int pos0 = s->cache->len;
     const float *cos_t = s->rope_cos + (size_t)pos0 * half, *sin_t = s->rope_sin + (size_t)pos0 * half;
     float *x = s->x, *xn = s->xn;
+    const lg_arch_desc *desc = lg_arch_get(c->arch);
     lg_embedding_forward_f32(x, ids, m->p.embed, n, C);
+    if (m->p.pos_embed) /* GPT-2: learned positions pos0.. */
+        lg_position_add_forward_f32(x, m->p.pos_embed, n, n, pos0, C);
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
         float *kc = s->knew, *vc = s->vnew;
-        lg_rmsnorm_forward_f32(xn, s->rstd, x, w->attn_norm, n, C, c->rms_norm_eps);
+        lg_block_norm(m, l, 0, xn, s->rstd, x, n);
         lg_block_linear(m, l, LG_ROLE_Q, s->q, xn, n, 0);
         lg_block_linear(m, l, LG_ROLE_K, kc, xn, n, 0);
         lg_block_linear(m, l, LG_ROLE_V, vc, xn, n, 0);
@@ -183,8 +186,10 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
             lg_rmsnorm_forward_f32(kc, s->rstd_qk, kc, w->k_norm, n * nkv, hd, c->rms_norm_eps);
         }
         /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
-        lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
-        lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
+        if (desc->pos == LG_POS_ROPE) {
+            lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
+            lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
+        }
         /* into the cache: position p at row p % slots */
         for (int i = 0; i < n; i++) {
             const size_t row = (size_t)((pos0 + i) % s->cache->slots) * KD;
@@ -193,10 +198,14 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
         }
         attend(s, l, pos0, n);
         lg_block_linear(m, l, LG_ROLE_O, x, s->atty, n, 1);   /* x += o(...) */
-        lg_rmsnorm_forward_f32(xn, s->rstd, x, w->mlp_norm, n, C, c->rms_norm_eps);
-        lg_block_linear(m, l, LG_ROLE_GATE, s->gate, xn, n, 0);
+        lg_block_norm(m, l, 1, xn, s->rstd, x, n);
         lg_block_linear(m, l, LG_ROLE_UP, s->up, xn, n, 0);
-        lg_swiglu_forward_f32(s->gate, s->gate, s->up, (long)n * F); /* element-wise: in place */
+        if (desc->act == LG_ACT_GELU_TANH) {
+            lg_gelu_forward_f32(s->gate, s->up, (long)n * F);
+        } else {
+            lg_block_linear(m, l, LG_ROLE_GATE, s->gate, xn, n, 0);
+            lg_swiglu_forward_f32(s->gate, s->gate, s->up, (long)n * F); /* in place */
+        }
         lg_block_linear(m, l, LG_ROLE_DOWN, x, s->gate, n, 1); /* x += down(...) */
     }
     if (m->langsamp && m->tagged) /* LangSAMP: sequence 0's language/script vectors */
@@ -205,12 +214,11 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
                                         m->tags + (size_t)i * m->tag_cap, 1, n, C);
     s->cache->len += n;
     if (all) {
-        lg_rmsnorm_forward_f32(xn, s->rstd, x, m->p.norm, n, C, c->rms_norm_eps);
+        lg_block_norm(m, 0, 2, xn, s->rstd, x, n);
         lg_head_linear(m, all, xn, n);
     } else if (want_last) {
         /* a prompt needs only its last token's prediction: skip the LM head elsewhere */
-        lg_rmsnorm_forward_f32(xn, s->rstd, x + (size_t)(n - 1) * C, m->p.norm, 1, C,
-                               c->rms_norm_eps);
+        lg_block_norm(m, 0, 2, xn, s->rstd, x + (size_t)(n - 1) * C, 1);
         lg_head_linear(m, s->logits, xn, 1);
     }
 }

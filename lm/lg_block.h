@@ -15,6 +15,13 @@ void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const floa
 /* din += dout · W; the weight's and bias's gradients (when allocated) += ...; LoRA too. */
 void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
                               const float *in, int n);
+/* The block's norms: which 0 = before attention, 1 = before the MLP (of block l),
+ * 2 = the final one; RMSNorm or LayerNorm with bias as the architecture says. rstd[n]. */
+void lg_block_norm(const lg_model *m, int l, int which, float *out, float *rstd, const float *x,
+                   int n);
+/* dx += ..., the norm's weight and bias gradients (when allocated) += ... */
+void lg_block_norm_backward(lg_model *m, int l, int which, float *dx, const float *dout,
+                            const float *x, const float *rstd, int n);
 /* logits[n, V] = in[n, C] · lm_head^T. */
 void lg_head_linear(const lg_model *m, float *logits, const float *in, int n);
 void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,

@@ -62,6 +62,19 @@
                                        int T, int C);                                           \
     void lg_sequence_add_backward_##SFX(REAL *dtable, const REAL *dx, const int32_t *idx, int B, \
                                         int T, int C);                                          \
+    /* LayerNorm with bias (GPT-2): out = (x - mean)·rstd·w + b; keeps rstd[N] (backward      \
+     * recomputes the mean); dx, dw, db accumulate (each may be NULL) */                       \
+    void lg_layernorm_forward_##SFX(REAL *out, REAL *rstd, const REAL *x, const REAL *w,        \
+                                    const REAL *b, int N, int C, float eps);                   \
+    void lg_layernorm_backward_##SFX(REAL *dx, REAL *dw, REAL *db, const REAL *dout,            \
+                                     const REAL *x, const REAL *w, const REAL *rstd, int N,     \
+                                     int C);                                                    \
+    /* GELU, tanh approximation (gelu_new); backward WRITES dx (may alias dh) */               \
+    void lg_gelu_forward_##SFX(REAL *h, const REAL *x, long n);                                 \
+    void lg_gelu_backward_##SFX(REAL *dx, const REAL *dh, const REAL *x, long n);               \
+    /* learned positions: x[n] += wpe[pos0 + n % T]; backward dwpe[n % T] += dx[n] */          \
+    void lg_position_add_forward_##SFX(REAL *x, const REAL *wpe, int N, int T, int pos0, int C); \
+    void lg_position_add_backward_##SFX(REAL *dwpe, const REAL *dx, int N, int T, int C);       \
     /* out = a + b (out may alias a) */                                                         \
     void lg_residual_forward_##SFX(REAL *out, const REAL *a, const REAL *b, long n);            \
     /* Mean cross-entropy over rows whose target is not LG_IGNORE_INDEX. losses[N] gets the    \

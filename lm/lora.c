@@ -50,10 +50,7 @@ int lg_lora_parse_targets(const char *list, unsigned *mask, lg_error *err)
 /* in and out features of target t: its weight role's shape (lg_arch.h) */
 static void target_dims(const lg_config *c, lg_lora_target t, int *in, int *out)
 {
-    int64_t rows, cols;
-    lg_role_shape(c, lg_lora_role(t), &rows, &cols);
-    *in = (int)cols;
-    *out = (int)rows;
+    lg_role_dims(c, lg_lora_role(t), in, out);
 }
 
 static float *base_weight(lg_model *m, int l, lg_lora_target t)
@@ -84,6 +81,12 @@ static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, size_
         return lg_fail(err, "LoRA rank must be positive, got %d", cfg->rank), NULL;
     if (!cfg->target_mask)
         return lg_fail(err, "LoRA needs at least one target module"), NULL;
+    /* the architecture's description says which products LoRA can adapt */
+    for (int t = 0; t < LG_LORA_NTARGETS; t++)
+        if ((cfg->target_mask & (1u << t)) &&
+            lg_arch_get(c->arch)->roles[lg_lora_role(t)].lora_target != t)
+            return lg_fail(err, "LoRA target %s is not available for %s models", target_names[t],
+                           c->model_type), NULL;
     lg_lora *l = calloc(1, sizeof *l);
     int slots = c->n_layers * LG_LORA_NTARGETS;
     if (!l || !(l->p = calloc((size_t)slots, sizeof *l->p)) ||

@@ -50,7 +50,8 @@ typedef struct {
 
 static int is_vocab_tensor(const char *name)
 {
-    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight");
+    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight") ||
+           !strcmp(name, "transformer.wte.weight");
 }
 
 /* Index of the tensor named `name` in w (sorted by name), or -1. */
@@ -124,24 +125,32 @@ static void walk_layout(layout *ly)
     lg_layer_tensors none_layer;
     lg_tensors *t = ly->base ? ly->t : &none;
     char name[96];
-    place(ly, &t->embed, "model.embed_tokens.weight", V, C, 1);
+    place(ly, &t->embed, d->embed, V, C, 1);
+    if (d->pos_embed)
+        place(ly, &t->pos_embed, d->pos_embed, c->max_position_embeddings, C, 1);
     for (int l = 0; l < c->n_layers && !ly->failed; l++) {
         lg_layer_tensors *L = ly->base ? &t->layers[l] : &none_layer;
         for (int r = 0; r < LG_NROLES; r++) {
-            if (!lg_role_present(c, (lg_role)r))
+            if (!lg_role_present(c, (lg_role)r) || d->roles[r].fused_into != LG_NROLES)
                 continue;
             int64_t rows, cols;
             lg_role_shape(c, (lg_role)r, &rows, &cols);
-            snprintf(name, sizeof name, "model.layers.%d.%s", l, d->roles[r].hf);
+            snprintf(name, sizeof name, "%s%d.%s", d->layer_prefix, l, d->roles[r].hf);
             place(ly, lg_layer_role(L, (lg_role)r), name, rows, cols, cols != 0);
         }
+        /* parts of a fused tensor point at it (lg_block_linear offsets them) */
+        for (int r = 0; r < LG_NROLES && ly->base; r++)
+            if (lg_role_present(c, (lg_role)r) && d->roles[r].fused_into != LG_NROLES)
+                *lg_layer_role(L, (lg_role)r) = *lg_layer_role(L, d->roles[r].fused_into);
     }
-    place(ly, &t->norm, "model.norm.weight", C, 0, 0);
+    place(ly, &t->norm, d->norm_w, C, 0, 0);
+    if (d->norm_bias)
+        place(ly, &t->norm_b, d->norm_bias, C, 0, 0);
     if (c->tie_word_embeddings) {
         if (ly->base)
             t->lm_head = t->embed;
     } else {
-        place(ly, &t->lm_head, "lm_head.weight", V, C, 1);
+        place(ly, &t->lm_head, d->head, V, C, 1);
     }
 }
 
@@ -170,10 +179,12 @@ static int check_config(const lg_config *c, lg_error *err)
 /* The number of tensors the layout has, in 64 bits and without walking it. */
 static int64_t layout_entries(const lg_config *c)
 {
+    const lg_arch_desc *d = lg_arch_get(c->arch);
     int64_t per_layer = 0;
     for (int r = 0; r < LG_NROLES; r++)
-        per_layer += lg_role_present(c, (lg_role)r);
-    return 2 + (c->tie_word_embeddings ? 0 : 1) + (int64_t)c->n_layers * per_layer;
+        per_layer += lg_role_present(c, (lg_role)r) && d->roles[r].fused_into == LG_NROLES;
+    return 2 + (c->tie_word_embeddings ? 0 : 1) + (d->pos_embed ? 1 : 0) +
+           (d->norm_bias ? 1 : 0) + (int64_t)c->n_layers * per_layer;
 }
 
 lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
@@ -352,6 +363,9 @@ static int ignorable_tensor(const lg_config *c, const char *name)
     size_t n = strlen(name);
     if (n > 9 && !strcmp(name + n - 9, ".inv_freq"))
         return 1; /* old checkpoints store the RoPE buffer */
+    if (c->arch == LG_ARCH_GPT2 && ((n > 10 && !strcmp(name + n - 10, ".attn.bias")) ||
+                                    (n > 17 && !strcmp(name + n - 17, ".attn.masked_bias"))))
+        return 1; /* GPT-2's causal-mask buffers */
     return c->tie_word_embeddings && !strcmp(name, "lm_head.weight");
 }
 
@@ -385,17 +399,19 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
     return 0;
 }
 
-/* The layer count the tensor names give: 1 + the largest N of "model.layers.N.", 0 when
+/* The layer count the tensor names give: 1 + the largest N of PREFIX "N." (the
+ * architecture's "model.layers."), 0 when
  * there are none; -1 (with *name) when N does not fit an int. */
-static int64_t index_layers(const lg_weights *w, const char **name)
+static int64_t index_layers(const lg_weights *w, const char *prefix, const char **name)
 {
+    const size_t k = strlen(prefix);
     int64_t n = 0;
     for (int i = 0; i < lg_weights_count(w); i++) {
         const char *s = lg_weights_tensor(w, i)->name;
-        if (strncmp(s, "model.layers.", 13) || s[13] < '0' || s[13] > '9')
+        if (strncmp(s, prefix, k) || s[k] < '0' || s[k] > '9')
             continue;
         char *end;
-        long long l = strtoll(s + 13, &end, 10);
+        long long l = strtoll(s + k, &end, 10);
         if (l >= INT32_MAX) {
             *name = s;
             return -1;
@@ -414,7 +430,7 @@ int lg_model_check_weights(const lg_config *cfg, const lg_weights *w, const char
     /* the layer count first: walking a config's 10^9 layers takes minutes, the index has
      * as many layers as its file has tensors at most */
     const char *odd = NULL;
-    const int64_t layers = index_layers(w, &odd);
+    const int64_t layers = index_layers(w, lg_arch_get(cfg->arch)->layer_prefix, &odd);
     if (layers < 0)
         return lg_fail(err, "%s: tensor %.96s names a layer beyond any model", where, odd);
     if (layers != cfg->n_layers)
@@ -621,31 +637,122 @@ static const float *role_tensor(const lg_tensors *t, int l, lg_role r)
     return r < LG_NROLES ? *lg_layer_role(&t->layers[l], r) : NULL;
 }
 
+/* A role's weight as its product reads it: [in, out] columns col0.. of rows ld wide
+ * (Conv1D, parts of a fused tensor) or nn.Linear's [out, in]; its bias from bias0. */
+typedef struct {
+    int IC, OC, in_out, ld, col0, bias0;
+    lg_role bias;
+} weight_view;
+
+static weight_view view_of(const lg_config *c, lg_role r)
+{
+    const lg_role_desc *d = &lg_arch_get(c->arch)->roles[r];
+    weight_view v = {.in_out = d->in_out, .bias = d->bias};
+    lg_role_dims(c, r, &v.IC, &v.OC);
+    if (v.in_out) {
+        int64_t rows, cols;
+        lg_role_shape(c, d->fused_into != LG_NROLES ? d->fused_into : r, &rows, &cols);
+        v.ld = (int)cols;
+        v.col0 = d->part * v.OC;
+    }
+    if (v.bias < LG_NROLES)
+        v.bias0 = lg_arch_get(c->arch)->roles[v.bias].part * v.OC;
+    return v;
+}
+
+/* out (+)= in · W[IC, cols col0..col0+OC) + bias, W rows ld wide (Conv1D layout) */
+static void linear_in_out(float *out, const float *in, const float *W, int ld, const float *bias,
+                          int n, int IC, int OC, int add)
+{
+    if (bias)
+        for (int i = 0; i < n; i++) {
+            float *o = out + (size_t)i * OC;
+            for (int j = 0; j < OC; j++)
+                o[j] = add ? o[j] + bias[j] : bias[j];
+        }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, OC, IC, 1, in, IC, W, ld,
+                bias || add ? 1 : 0, out, OC);
+}
+
 void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const float *in, int n,
                      int add)
 {
     const lg_role_desc *d = &lg_arch_get(m->cfg.arch)->roles[r];
-    int64_t OC, IC;
-    lg_role_shape(&m->cfg, r, &OC, &IC);
-    linear(out, in, role_tensor(&m->p, l, r), role_tensor(&m->p, l, d->bias), n, (int)IC,
-           (int)OC, add);
+    const weight_view v = view_of(&m->cfg, r);
+    const float *W = role_tensor(&m->p, l, r), *b = role_tensor(&m->p, l, v.bias);
+    if (b)
+        b += v.bias0;
+    if (v.in_out)
+        linear_in_out(out, in, W + v.col0, v.ld, b, n, v.IC, v.OC, add);
+    else
+        linear(out, in, W, b, n, v.IC, v.OC, add);
     if (m->lora && d->lora_target >= 0)
-        lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, (int)IC,
-                        (int)OC);
+        lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, v.IC, v.OC);
 }
 
 void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
                               const float *in, int n)
 {
     const lg_role_desc *d = &lg_arch_get(m->cfg.arch)->roles[r];
-    int64_t OC, IC;
-    lg_role_shape(&m->cfg, r, &OC, &IC);
-    lg_matmul_backward_f32(din, (float *)role_tensor(&m->g, l, r),
-                           (float *)role_tensor(&m->g, l, d->bias), dout, in,
-                           role_tensor(&m->p, l, r), n, (int)IC, (int)OC);
+    const weight_view v = view_of(&m->cfg, r);
+    const float *W = role_tensor(&m->p, l, r);
+    float *dW = (float *)role_tensor(&m->g, l, r), *db = (float *)role_tensor(&m->g, l, v.bias);
+    if (db)
+        db += v.bias0;
+    if (!v.in_out) {
+        lg_matmul_backward_f32(din, dW, db, dout, in, W, n, v.IC, v.OC);
+    } else {
+        if (din)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, v.IC, v.OC, 1, dout, v.OC,
+                        W + v.col0, v.ld, 1, din, v.IC);
+        if (dW)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, v.IC, v.OC, n, 1, in, v.IC,
+                        dout, v.OC, 1, dW + v.col0, v.ld);
+        if (db)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < v.OC; j++)
+                    db[j] += dout[(size_t)i * v.OC + j];
+    }
     if (m->lora && d->lora_target >= 0)
-        lg_lora_backward(m->lora, l, (lg_lora_target)d->lora_target, din, dout, in, n,
-                         (int)IC, (int)OC);
+        lg_lora_backward(m->lora, l, (lg_lora_target)d->lora_target, din, dout, in, n, v.IC,
+                         v.OC);
+}
+
+static void norm_params(const lg_tensors *t, int l, int which, float **w, float **b)
+{
+    if (which == 2) {
+        *w = t->norm;
+        *b = t->norm_b;
+    } else {
+        const lg_layer_tensors *L = &t->layers[l];
+        *w = which ? L->mlp_norm : L->attn_norm;
+        *b = which ? L->mlp_norm_b : L->attn_norm_b;
+    }
+}
+
+void lg_block_norm(const lg_model *m, int l, int which, float *out, float *rstd, const float *x,
+                   int n)
+{
+    float *w, *b;
+    norm_params(&m->p, l, which, &w, &b);
+    const lg_config *c = &m->cfg;
+    if (lg_arch_get(c->arch)->norm == LG_NORM_LAYER)
+        lg_layernorm_forward_f32(out, rstd, x, w, b, n, c->hidden_size, c->rms_norm_eps);
+    else
+        lg_rmsnorm_forward_f32(out, rstd, x, w, n, c->hidden_size, c->rms_norm_eps);
+}
+
+void lg_block_norm_backward(lg_model *m, int l, int which, float *dx, const float *dout,
+                            const float *x, const float *rstd, int n)
+{
+    float *w, *b, *dw, *db;
+    norm_params(&m->p, l, which, &w, &b);
+    norm_params(&m->g, l, which, &dw, &db);
+    const int C = m->cfg.hidden_size;
+    if (lg_arch_get(m->cfg.arch)->norm == LG_NORM_LAYER)
+        lg_layernorm_backward_f32(dx, dw, db, dout, x, w, rstd, n, C);
+    else
+        lg_rmsnorm_backward_f32(dx, dw, dout, x, w, rstd, n, C);
 }
 
 void lg_head_linear(const lg_model *m, float *logits, const float *in, int n)
@@ -748,12 +855,15 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     m->B = B;
     m->T = T;
+    const lg_arch_desc *desc = lg_arch_get(c->arch);
     lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
+    if (m->p.pos_embed) /* GPT-2: learned positions */
+        lg_position_add_forward_f32(m->a.res, m->p.pos_embed, N, T, 0, C);
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
         lg_layer_acts *a = &m->a.layers[l];
         float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
-        lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
+        lg_block_norm(m, l, 0, a->ln1, a->rstd1, x, N);
         if (w->q_norm) {
             /* qwen3: RMSNorm over each head of q and k, before RoPE */
             lg_block_linear(m, l, LG_ROLE_Q, a->qraw, a->ln1, N, 0);
@@ -765,16 +875,22 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
             lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
         }
         lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
-        lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
-        lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        if (desc->pos == LG_POS_ROPE) {
+            lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
+            lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        }
         lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd,
                                  c->sliding_window);
         memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
         lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
-        lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
-        lg_block_linear(m, l, LG_ROLE_GATE, a->gate, a->ln2, N, 0);
+        lg_block_norm(m, l, 1, a->ln2, a->rstd2, a->mid, N);
         lg_block_linear(m, l, LG_ROLE_UP, a->up, a->ln2, N, 0);
-        lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
+        if (desc->act == LG_ACT_GELU_TANH) {
+            lg_gelu_forward_f32(a->h, a->up, (long)N * F);
+        } else {
+            lg_block_linear(m, l, LG_ROLE_GATE, a->gate, a->ln2, N, 0);
+            lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
+        }
         memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
         lg_block_linear(m, l, LG_ROLE_DOWN, out, a->h, N, 1);
     }
@@ -786,7 +902,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_sequence_add_forward_f32(last, m->langsamp->lang, m->tags, B, T, C);
         lg_sequence_add_forward_f32(last, m->langsamp->script, m->tags + m->tag_cap, B, T, C);
     }
-    lg_rmsnorm_forward_f32(m->a.lnf, m->a.rstdf, last, m->p.norm, N, C, c->rms_norm_eps);
+    lg_block_norm(m, 0, 2, m->a.lnf, m->a.rstdf, last, N);
     m->counted = 0;
     m->last_loss = NAN;
     if (!targets) {
@@ -818,6 +934,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
 void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
 {
     const lg_config *c = &m->cfg;
+    const lg_arch_desc *desc = lg_arch_get(c->arch);
     const int B = m->B, T = m->T, N = B * T, C = c->hidden_size, V = c->vocab_size;
     const int F = c->intermediate_size, nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
     const int QD = nh * hd, KD = nkv * hd;
@@ -832,7 +949,7 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     lg_head_linear_backward(m, a->dln, dlogits, a->lnf, N);
     memset(a->dres, 0, NC * sizeof(float));
     float *last = a->res + (size_t)c->n_layers * NC;
-    lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
+    lg_block_norm_backward(m, 0, 2, a->dres, a->dln, last, a->rstdf, N);
     if (m->langsamp && m->tagged && m->langsamp->dlang) {
         lg_sequence_add_backward_f32(m->langsamp->dlang, a->dres, m->tags, B, T, C);
         lg_sequence_add_backward_f32(m->langsamp->dscript, a->dres, m->tags + m->tag_cap, B, T, C);
@@ -845,11 +962,15 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
         lg_block_linear_backward(m, l, LG_ROLE_DOWN, a->dh, a->dres, la->h, N);
-        lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
         memset(a->dln, 0, NC * sizeof(float));
-        lg_block_linear_backward(m, l, LG_ROLE_GATE, a->dln, a->dgate, la->ln2, N);
+        if (desc->act == LG_ACT_GELU_TANH) {
+            lg_gelu_backward_f32(a->dup, a->dh, la->up, (long)N * F);
+        } else {
+            lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
+            lg_block_linear_backward(m, l, LG_ROLE_GATE, a->dln, a->dgate, la->ln2, N);
+        }
         lg_block_linear_backward(m, l, LG_ROLE_UP, a->dln, a->dup, la->ln2, N);
-        lg_rmsnorm_backward_f32(a->dres, g->mlp_norm, a->dln, la->mid, w->mlp_norm, la->rstd2, N, C);
+        lg_block_norm_backward(m, l, 1, a->dres, a->dln, la->mid, la->rstd2, N);
         /* attention: mid = x + o(attention(rope(q), rope(k), v)); dres is now d(mid) */
         memset(a->datty, 0, (size_t)N * QD * sizeof(float));
         lg_block_linear_backward(m, l, LG_ROLE_O, a->datty, a->dres, la->atty, N);
@@ -858,8 +979,10 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         memset(a->dv, 0, (size_t)N * KD * sizeof(float));
         lg_attention_backward_f32(a->dq, a->dk, a->dv, a->datt, a->datty, la->att, la->q, la->k,
                                   la->v, B, T, nh, nkv, hd);
-        lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
-        lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        if (desc->pos == LG_POS_ROPE) {
+            lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
+            lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        }
         float *dq = a->dq, *dk = a->dk;
         if (w->q_norm) {
             memset(a->dqraw, 0, (size_t)N * QD * sizeof(float));
@@ -875,10 +998,12 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         lg_block_linear_backward(m, l, LG_ROLE_Q, a->dln, dq, la->ln1, N);
         lg_block_linear_backward(m, l, LG_ROLE_K, a->dln, dk, la->ln1, N);
         lg_block_linear_backward(m, l, LG_ROLE_V, a->dln, a->dv, la->ln1, N);
-        lg_rmsnorm_backward_f32(a->dres, g->attn_norm, a->dln, x, w->attn_norm, la->rstd1, N, C);
+        lg_block_norm_backward(m, l, 0, a->dres, a->dln, x, la->rstd1, N);
     }
     if (m->g.embed)
         lg_embedding_backward_f32(m->g.embed, a->dres, ids, N, C);
+    if (m->g.pos_embed)
+        lg_position_add_backward_f32(m->g.pos_embed, a->dres, N, T, C);
 }
 
 /* ---- saving ---- */

@@ -441,6 +441,114 @@ void FN(lg_cross_entropy_backward)(REAL *dlogits, const REAL *logits, const REAL
     }
 }
 
+/* ---- GPT-2: LayerNorm with bias, GELU (tanh), learned positions ---- */
+
+void FN(lg_layernorm_forward)(REAL *out, REAL *rstd, const REAL *x, const REAL *w, const REAL *b,
+                              int N, int C, float eps)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *xr = x + (size_t)n * C;
+        REAL *o = out + (size_t)n * C;
+        double mean = 0, var = 0;
+        for (int c = 0; c < C; c++)
+            mean += xr[c];
+        mean /= C;
+        for (int c = 0; c < C; c++)
+            var += ((double)xr[c] - mean) * ((double)xr[c] - mean);
+        const double r = 1.0 / sqrt(var / C + (double)eps);
+        for (int c = 0; c < C; c++)
+            o[c] = (REAL)(((double)xr[c] - mean) * r) * w[c] + b[c];
+        rstd[n] = (REAL)r;
+    }
+}
+
+void FN(lg_layernorm_backward)(REAL *dx, REAL *dw, REAL *db, const REAL *dout, const REAL *x,
+                               const REAL *w, const REAL *rstd, int N, int C)
+{
+    if (dx) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++) {
+            const REAL *xr = x + (size_t)n * C, *d = dout + (size_t)n * C;
+            REAL *dxr = dx + (size_t)n * C;
+            double mean = 0;
+            for (int c = 0; c < C; c++)
+                mean += xr[c];
+            mean /= C;
+            const double r = rstd[n];
+            double sd = 0, sdx = 0;   /* mean of dxhat and of dxhat·xhat */
+            for (int c = 0; c < C; c++) {
+                const double g = (double)d[c] * w[c], xh = ((double)xr[c] - mean) * r;
+                sd += g;
+                sdx += g * xh;
+            }
+            sd /= C;
+            sdx /= C;
+            for (int c = 0; c < C; c++) {
+                const double g = (double)d[c] * w[c], xh = ((double)xr[c] - mean) * r;
+                dxr[c] += (REAL)(r * (g - sd - xh * sdx));
+            }
+        }
+    }
+    if (dw || db) {
+        for (int n = 0; n < N; n++) {
+            const REAL *xr = x + (size_t)n * C, *d = dout + (size_t)n * C;
+            double mean = 0;
+            for (int c = 0; c < C; c++)
+                mean += xr[c];
+            mean /= C;
+            for (int c = 0; c < C; c++) {
+                if (dw)
+                    dw[c] += (REAL)((double)d[c] * ((double)xr[c] - mean) * rstd[n]);
+                if (db)
+                    db[c] += d[c];
+            }
+        }
+    }
+}
+
+#define LG_GELU_K 0.7978845608028654 /* sqrt(2/pi) */
+void FN(lg_gelu_forward)(REAL *h, const REAL *x, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) {
+        const double v = x[i];
+        h[i] = (REAL)(0.5 * v * (1 + tanh(LG_GELU_K * (v + 0.044715 * v * v * v))));
+    }
+}
+
+void FN(lg_gelu_backward)(REAL *dx, const REAL *dh, const REAL *x, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) {
+        const double v = x[i], t = tanh(LG_GELU_K * (v + 0.044715 * v * v * v));
+        const double d = 0.5 * (1 + t) +
+                         0.5 * v * (1 - t * t) * LG_GELU_K * (1 + 3 * 0.044715 * v * v);
+        dx[i] = (REAL)(dh[i] * d);
+    }
+}
+
+void FN(lg_position_add_forward)(REAL *x, const REAL *wpe, int N, int T, int pos0, int C)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *p = wpe + (size_t)(pos0 + n % T) * C;
+        REAL *xr = x + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            xr[c] += p[c];
+    }
+}
+
+void FN(lg_position_add_backward)(REAL *dwpe, const REAL *dx, int N, int T, int C)
+{
+    for (int n = 0; n < N; n++) {
+        REAL *p = dwpe + (size_t)(n % T) * C;
+        const REAL *d = dx + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            p[c] += d[c];
+    }
+}
+
 #undef FN
 #undef CAT
 #undef CAT_

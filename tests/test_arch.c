@@ -9,6 +9,8 @@
  *     training (finite differences), in the forward (a one-layer model's prediction at
  *     position t equals the unwindowed model's on the window's tokens alone, RoPE being
  *     relative) and in KV-cache decoding with a rolling cache;
+ *   - GPT-2 (learned positions, LayerNorm, GELU, fused c_attn in Conv1D layout): gradients
+ *     by finite differences, KV cache, weights in [out, in] layout refused;
  *   - q/k-norm weights of the wrong size are refused naming the tensor. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +47,16 @@ static lg_config tiny(lg_arch arch)
     c.rope_theta = 10000.0;
     c.tie_word_embeddings = 1;
     c.bos_token_id = c.eos_token_id = c.pad_token_id = -1;
+    return c;
+}
+
+static lg_config gpt2(void)
+{
+    lg_config c = tiny(LG_ARCH_GPT2);
+    c.n_kv_heads = c.n_heads;
+    c.head_dim = c.hidden_size / c.n_heads;
+    c.qkv_bias = c.o_bias = 1;
+    c.rms_norm_eps = 1e-5f;
     return c;
 }
 
@@ -128,6 +140,17 @@ static void qwen3_qk_norm_gradients(void **state)
     gradients_match_fd(&c, names, 4);
 }
 
+static void gpt2_gradients(void **state)
+{
+    (void)state;
+    lg_config c = gpt2();
+    const char *names[] = {"transformer.wpe.weight", "transformer.h.0.attn.c_attn.weight",
+                           "transformer.h.1.attn.c_attn.bias", "transformer.h.0.ln_1.bias",
+                           "transformer.h.1.mlp.c_fc.weight", "transformer.h.0.mlp.c_proj.bias",
+                           "transformer.ln_f.weight", "transformer.wte.weight"};
+    gradients_match_fd(&c, names, 8);
+}
+
 static void llama3_scaled_rope_gradients(void **state)
 {
     (void)state;
@@ -187,7 +210,9 @@ static lg_config mistral(int window)
 static void kv_cache_each_architecture(void **state)
 {
     (void)state;
-    lg_config q3 = tiny(LG_ARCH_QWEN3), l3 = llama3(), mw = mistral(4);
+    lg_config q3 = tiny(LG_ARCH_QWEN3), l3 = llama3(), mw = mistral(4), g2 = gpt2();
+    kv_cache_matches_forward_chunks(&g2, 1);
+    kv_cache_matches_forward_chunks(&g2, 5);
     kv_cache_matches_forward_chunks(&q3, 1);
     kv_cache_matches_forward_chunks(&l3, 1);
     kv_cache_matches_forward_chunks(&l3, 5);
@@ -309,11 +334,43 @@ static void wrong_qk_norm_size_refused(void **state)
     assert_non_null(strstr(err.msg, "k_norm.weight"));
 }
 
+/* GPT-2 weights in nn.Linear's [out, in] layout (as a TF or hand conversion may leave
+ * them) rather than HF's Conv1D [in, out]: refused naming the tensor and both shapes */
+static void gpt2_linear_layout_refused(void **state)
+{
+    (void)state;
+    lg_config c = gpt2();
+    lg_model *m = make(&c);
+    lg_error err;
+    const char *dir = "build/test_arch.gpt2";
+    assert_int_equal(lg_model_save_dir(m, dir, LG_DT_F32, &err), 0);
+    lg_st_writer *w = lg_st_writer_new();
+    for (int i = 0; i < m->n_entries; i++) {
+        const lg_param_entry *e = &m->entries[i];
+        int64_t shape[2] = {e->shape[0], e->shape[1]};
+        if (strstr(e->name, "c_attn.weight")) {   /* [C, 3C] written as [3C, C] */
+            shape[0] = e->shape[1];
+            shape[1] = e->shape[0];
+        }
+        assert_int_equal(lg_st_writer_add_f32(w, e->name, LG_DT_F32, e->ndim, shape, e->param,
+                                              &err), 0);
+    }
+    assert_int_equal(lg_st_writer_write(w, "build/test_arch.gpt2/model.safetensors", &err), 0);
+    lg_st_writer_free(w);
+    lg_model_free(m);
+    assert_null(lg_model_load_dir(dir, &err));
+    printf("refused: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "transformer.h.0.attn.c_attn.weight has shape [96, 32], "
+                                    "expected [32, 96]"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(qwen3_qk_norm_gradients),
         cmocka_unit_test(llama3_scaled_rope_gradients),
+        cmocka_unit_test(gpt2_gradients),
+        cmocka_unit_test(gpt2_linear_layout_refused),
         cmocka_unit_test(kv_cache_each_architecture),
         cmocka_unit_test(sliding_window_gradients),
         cmocka_unit_test(sliding_window_sees_only_the_window),

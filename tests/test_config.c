@@ -249,7 +249,6 @@ static void refusals_name_file_and_problem(void **state)
                    "missing required field 'vocab_size'");
     expect_refusal(edited(fx, "qwen2-tiny", "no_layers", del_layers),
                    "missing required field 'num_hidden_layers'");
-    expect_refusal(FIX "/gpt2-tiny/config.json", "unsupported model_type 'gpt2'");
     expect_refusal(edited(fx, "llama-tiny", "yarn", rope_yarn),
                    "unsupported RoPE scaling rope_parameters.rope_type 'yarn'");
     expect_refusal(edited(fx, "llama-tiny", "dynamic", rope_dynamic),

@@ -83,6 +83,94 @@ static void rmsnorm_backward_matches_fd(void **state)
     free(c.x); free(c.w); free(c.r); free(c.out); free(c.rstd); free(dx); free(dw);
 }
 
+/* ---- LayerNorm with bias (GPT-2) ---- */
+typedef struct { double *x, *w, *b, *r, *out, *rstd; } ln_ctx;
+static double ln_loss(void *p)
+{
+    ln_ctx *c = p;
+    lg_layernorm_forward_f64(c->out, c->rstd, c->x, c->w, c->b, N, C, 1e-5f);
+    return dotd(c->r, c->out, N * C);
+}
+static void layernorm_backward_matches_fd(void **state)
+{
+    (void)state;
+    ln_ctx c = {rand_vec(N * C), rand_vec(C), rand_vec(C), rand_vec(N * C), zeros(N * C),
+                zeros(N)};
+    double *dx = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+    ln_loss(&c);
+    /* each row normalised: mean (out - b) / w = 0 */
+    for (int n = 0; n < N; n++) {
+        double m = 0;
+        for (int k = 0; k < C; k++)
+            m += (c.out[n * C + k] - c.b[k]) / c.w[k];
+        assert_true(fabs(m / C) < 1e-12);
+    }
+    lg_layernorm_backward_f64(dx, dw, db, c.r, c.x, c.w, c.rstd, N, C);
+    check_grad("layernorm dx", ln_loss, &c, c.x, dx, N * C);
+    check_grad("layernorm dw", ln_loss, &c, c.w, dw, C);
+    check_grad("layernorm db", ln_loss, &c, c.b, db, C);
+    free(c.x); free(c.w); free(c.b); free(c.r); free(c.out); free(c.rstd);
+    free(dx); free(dw); free(db);
+}
+
+/* ---- GELU, tanh approximation (GPT-2) ---- */
+typedef struct { double *x, *h, *r; } gelu_ctx;
+static double gelu_loss(void *p)
+{
+    gelu_ctx *c = p;
+    lg_gelu_forward_f64(c->h, c->x, N * C);
+    return dotd(c->r, c->h, N * C);
+}
+static void gelu_backward_matches_fd(void **state)
+{
+    (void)state;
+    gelu_ctx c = {rand_vec(N * C), zeros(N * C), rand_vec(N * C)};
+    for (int i = 0; i < N * C; i++)
+        c.x[i] *= 3;                      /* both tails and the bend */
+    double *dx = zeros(N * C);
+    gelu_loss(&c);
+    /* gelu_new(1) as transformers computes it: 0.8411919906082768 */
+    double one = 1, h;
+    lg_gelu_forward_f64(&h, &one, 1);
+    assert_true(fabs(h - 0.8411919906082768) < 1e-12);
+    lg_gelu_backward_f64(dx, c.r, c.x, N * C);
+    check_grad("gelu dx", gelu_loss, &c, c.x, dx, N * C);
+    free(c.x); free(c.h); free(c.r); free(dx);
+}
+
+/* ---- learned positions (GPT-2) ---- */
+typedef struct { double *x, *wpe, *work, *r; } pos_ctx;
+enum { PB = 2, PT = 3 };
+static double pos_loss(void *p)
+{
+    pos_ctx *c = p;
+    memcpy(c->work, c->x, sizeof(double) * PB * PT * C);
+    lg_position_add_forward_f64(c->work, c->wpe, PB * PT, PT, 0, C);
+    double s = 0;
+    for (int i = 0; i < PB * PT * C; i++)
+        s += c->r[i] * c->work[i] * c->work[i];   /* non-linear in the positions */
+    return s;
+}
+static void positions_backward_matches_fd(void **state)
+{
+    (void)state;
+    const int n = PB * PT * C;
+    pos_ctx c = {rand_vec(n), rand_vec(5 * C), zeros(n), rand_vec(n)};
+    double *dwpe = zeros(5 * C), *dwork = zeros(n);
+    pos_loss(&c);
+    for (int i = 0; i < n; i++)
+        dwork[i] = 2 * c.r[i] * c.work[i];
+    lg_position_add_backward_f64(dwpe, dwork, PB * PT, PT, C);
+    check_grad("positions dwpe", pos_loss, &c, c.wpe, dwpe, 5 * C);
+    for (int i = PT * C; i < 5 * C; i++)   /* rows beyond T get nothing */
+        assert_true(dwpe[i] == 0);
+    /* an offset (KV-cache decoding): row n reads wpe[pos0 + n % T] */
+    double x[C] = {0};
+    lg_position_add_forward_f64(x, c.wpe, 1, 1, 4, C);
+    assert_memory_equal(x, c.wpe + 4 * C, sizeof x);
+    free(c.x); free(c.wpe); free(c.work); free(c.r); free(dwpe); free(dwork);
+}
+
 /* ---- matmul with bias ---- */
 enum { IC = 5, OC = 7 };
 typedef struct { double *in, *W, *b, *r, *out; } mm_ctx;
@@ -314,6 +402,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rmsnorm_backward_matches_fd),
+        cmocka_unit_test(layernorm_backward_matches_fd),
+        cmocka_unit_test(gelu_backward_matches_fd),
+        cmocka_unit_test(positions_backward_matches_fd),
         cmocka_unit_test(matmul_backward_matches_fd),
         cmocka_unit_test(rope_backward_matches_fd),
         cmocka_unit_test(rope_scaled_backward_matches_fd),
