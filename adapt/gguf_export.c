@@ -38,6 +38,7 @@ typedef struct {
     const lg_tensor_info *src;
     lg_ggml_type type;    /* stored type */
     int permute_heads;    /* 0: rows unchanged; else permute q/k rows for this many heads */
+    int transpose;        /* stored [in, out] (Conv1D): written as [out, in] */
     float *data;          /* instead of src: computed F32 data (rope_freqs) */
     int64_t n_data;
 } tensor_job;
@@ -56,8 +57,8 @@ static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
     if (nbytes != (size_t)n * lg_ggml_type_size(job->type))
         return lg_fail(err, "%s: %s: size mismatch", t->file, t->name);
     float *f = malloc((size_t)n * sizeof *f);
-    float *tmp = job->permute_heads ? malloc((size_t)n * sizeof *tmp) : NULL;
-    if (!f || (job->permute_heads && !tmp)) {
+    float *tmp = job->permute_heads || job->transpose ? malloc((size_t)n * sizeof *tmp) : NULL;
+    if (!f || ((job->permute_heads || job->transpose) && !tmp)) {
         free(f);
         free(tmp);
         return lg_fail(err, "%s: out of memory for %s", t->file, t->name);
@@ -66,6 +67,15 @@ static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
     if (rc == 0 && job->permute_heads) {
         int64_t rows = t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
         rc = lg_gguf_permute_qk(f, tmp, rows, cols, job->permute_heads, err);
+        float *swap = f;
+        f = tmp;
+        tmp = swap;
+    }
+    if (rc == 0 && job->transpose) {
+        const int64_t rows = t->shape[0], cols = t->shape[1];
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++)
+                tmp[j * rows + i] = f[i * cols + j];
         float *swap = f;
         f = tmp;
         tmp = swap;
@@ -97,8 +107,20 @@ typedef struct {
 
 /* Adds GGUF tensor `gguf_name` from HF tensor `hf_name`, whose shape must be
  * rows x cols (cols 0: a vector of rows). */
+static int export_tensor_t(exporter *x, const char *hf_name, const char *gguf_name,
+                           int64_t rows, int64_t cols, int permute_heads, int transpose,
+                           lg_error *err);
+
 static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name, int64_t rows,
                          int64_t cols, int permute_heads, lg_error *err)
+{
+    return export_tensor_t(x, hf_name, gguf_name, rows, cols, permute_heads, 0, err);
+}
+
+/* The same; transpose: the HF tensor is [in, out] (rows in), written as [out, in]. */
+static int export_tensor_t(exporter *x, const char *hf_name, const char *gguf_name,
+                           int64_t rows, int64_t cols, int permute_heads, int transpose,
+                           lg_error *err)
 {
     const lg_tensor_info *t = lg_weights_find(x->weights, hf_name);
     if (!t)
@@ -120,7 +142,12 @@ static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name
     /* Vectors (norms, biases) stay F32 as in llama.cpp's converter. */
     job->type = x->f16 && cols ? LG_GGML_F16 : LG_GGML_F32;
     job->permute_heads = permute_heads;
+    job->transpose = transpose && cols;
     int64_t dims[2] = {cols ? cols : rows, rows};
+    if (job->transpose) {   /* [out, in]: ggml's ne0 is the input dimension */
+        dims[0] = rows;
+        dims[1] = cols;
+    }
     return lg_gguf_add_tensor_fill(x->w, gguf_name, job->type, cols ? 2 : 1, dims, fill_tensor,
                                    job, err);
 }
@@ -162,17 +189,17 @@ static int export_layer(exporter *x, int l, lg_error *err)
     const lg_arch_desc *d = lg_arch_get(c->arch);
     char hf[256], gg[128];
     for (int r = 0; r < LG_NROLES; r++) {
-        if (!lg_role_present(c, (lg_role)r))
-            continue;
+        if (!lg_role_present(c, (lg_role)r) || d->roles[r].fused_into != LG_NROLES)
+            continue;   /* a part of a fused tensor goes with it */
         const lg_role_desc *role = &d->roles[r];
         int64_t rows, cols;
         lg_role_shape(c, (lg_role)r, &rows, &cols);
-        snprintf(hf, sizeof hf, "model.layers.%d.%s", l, role->hf);
+        snprintf(hf, sizeof hf, "%s%d.%s", d->layer_prefix, l, role->hf);
         snprintf(gg, sizeof gg, "blk.%d.%s", l, role->gguf);
         int heads = !d->gguf_permute_qk ? 0
                     : role->permute_heads == 'q' ? c->n_heads
                     : role->permute_heads == 'k' ? c->n_kv_heads : 0;
-        if (export_tensor(x, hf, gg, rows, cols, heads, err) < 0)
+        if (export_tensor_t(x, hf, gg, rows, cols, heads, role->in_out, err) < 0)
             return -1;
     }
     return 0;
@@ -192,7 +219,12 @@ static int check_all_used(exporter *x, lg_error *err)
             continue;
         if (x->cfg->tie_word_embeddings && strcmp(name, "lm_head.weight") == 0)
             continue;
-        return lg_fail(err, "%s: tensor %s has no place in a llama GGUF", x->model_dir, name);
+        if (x->cfg->arch == LG_ARCH_GPT2 && (strstr(name, ".attn.bias") ||
+                                             strstr(name, ".attn.masked_bias")) &&
+            !strstr(name, "c_attn"))
+            continue;   /* GPT-2's causal-mask buffers */
+        return lg_fail(err, "%s: tensor %s has no place in a %s GGUF", x->model_dir, name,
+                       lg_arch_get(x->cfg->arch)->gguf_arch);
     }
     return 0;
 }
@@ -303,6 +335,8 @@ static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, 
     for (int i = 0; i < 10; i++)
         if (lg_gguf_set_u32(w, k[i], u[i], err) < 0)
             return -1;
+    if (lg_arch_get(c->arch)->norm == LG_NORM_LAYER)
+        snprintf(k[10], sizeof k[10], "%s.attention.layer_norm_epsilon", arch);
     return lg_gguf_set_f32(w, k[10], c->rms_norm_eps, err) < 0 ||
            lg_gguf_set_f32(w, k[11], (float)c->rope_theta, err) < 0
                ? -1 : 0;
@@ -356,7 +390,7 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     if (!x.weights)
         goto done;
     x.w = lg_gguf_writer_new();
-    x.cap_jobs = 4 + LG_NROLES * cfg.n_layers;   /* embeddings, final norm, head, rope_freqs; a block's roles at most */
+    x.cap_jobs = 6 + LG_NROLES * cfg.n_layers;   /* embeddings, final norm, head, rope_freqs; a block's roles at most */
     x.jobs = calloc((size_t)x.cap_jobs, sizeof *x.jobs);
     x.used = calloc((size_t)lg_weights_count(x.weights) + 1, 1);
     if (!x.w || !x.jobs || !x.used) {
@@ -369,18 +403,25 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
         set_vocab(x.w, spm, spm_path, &cfg, err) < 0)
         goto done;
     int64_t V = cfg.vocab_size, C = cfg.hidden_size;
-    if (export_tensor(&x, "model.embed_tokens.weight", "token_embd.weight", V, C, 0, err) < 0)
+    const lg_arch_desc *desc = lg_arch_get(cfg.arch);
+    if (export_tensor(&x, desc->embed, "token_embd.weight", V, C, 0, err) < 0)
+        goto done;
+    if (desc->pos_embed && export_tensor(&x, desc->pos_embed, "position_embd.weight",
+                                         cfg.max_position_embeddings, C, 0, err) < 0)
         goto done;
     if (export_rope_freqs(&x, err) < 0)
         goto done;
     for (int l = 0; l < cfg.n_layers; l++)
         if (export_layer(&x, l, err) < 0)
             goto done;
-    if (export_tensor(&x, "model.norm.weight", "output_norm.weight", C, 0, 0, err) < 0)
+    if (export_tensor(&x, desc->norm_w, "output_norm.weight", C, 0, 0, err) < 0)
+        goto done;
+    if (desc->norm_bias &&
+        export_tensor(&x, desc->norm_bias, "output_norm.bias", C, 0, 0, err) < 0)
         goto done;
     /* Tied: llama.cpp reuses token_embd when output.weight is absent. */
     if (!cfg.tie_word_embeddings &&
-        export_tensor(&x, "lm_head.weight", "output.weight", V, C, 0, err) < 0)
+        export_tensor(&x, desc->head, "output.weight", V, C, 0, err) < 0)
         goto done;
     if (check_all_used(&x, err) < 0)
         goto done;
