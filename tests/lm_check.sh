@@ -60,6 +60,19 @@ cp "$FIX/llama-tiny/model.safetensors" "$T/nofield/"
 grep -v '"num_hidden_layers"' "$FIX/llama-tiny/config.json" >"$T/nofield/config.json"
 expect_error "num_hidden_layers" "$LM" info "$T/nofield"
 
+# head_dim × heads that does not match the projections: refused naming the tensor and shapes
+mkdir "$T/hd"
+cp "$FIX/llama-tiny/model.safetensors" "$T/hd/"
+sed 's/"head_dim": 16/"head_dim": 32/' "$FIX/llama-tiny/config.json" >"$T/hd/config.json"
+expect_error "q_proj.weight has shape \[64, 64\], expected \[128, 64\]" "$LM" check "$T/hd" \
+    "$FIX/llama-tiny/reference.safetensors"
+# RoPE parameters: yarn refused naming the field and value, llama3 without its factors
+sed 's/"rope_type": "default"/"rope_type": "yarn"/' "$FIX/llama-tiny/config.json" >"$T/hd/config.json"
+expect_error "rope_parameters.rope_type 'yarn'" "$LM" info "$T/hd"
+sed 's/"rope_type": "default"/"rope_type": "llama3", "factor": 8.0/' "$FIX/llama-tiny/config.json" \
+    >"$T/hd/config.json"
+expect_error "needs rope_parameters.low_freq_factor" "$LM" info "$T/hd"
+
 # what GPT-2 support does not cover is refused naming the field
 mkdir "$T/gpt2"
 cp "$FIX/gpt2-tiny/model.safetensors" "$T/gpt2/"
