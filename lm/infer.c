@@ -1,5 +1,6 @@
 /* Incremental inference: the forward pass of new tokens only, over a KV cache.
- * The same computation as lg_model_forward, restricted to the rows of the new tokens:
+ * The same computation as lg_model_forward (the same block, lg_block_forward), restricted
+ * to the rows of the new tokens:
  * their keys and values go into the cache (RoPE applied at their absolute positions) and
  * each query attends over every cached position up to its own (the last sliding_window
  * ones under a sliding window, whose cache is a ring of window + chunk - 1 rows). */
@@ -158,56 +159,52 @@ static void attend(lg_infer *s, int layer, int pos0, int n)
     }
 }
 
+/* Decoding's attention (lg_block_io.attend): the chunk's keys and values into the cache,
+ * position p at row p % slots, then every query over the cache. */
+typedef struct {
+    lg_infer *s;
+    int pos0;
+} decode_ctx;
+
+static void decode_attend(void *ctx, int l, float *q, float *k, float *v, float *atty, int n)
+{
+    const decode_ctx *d = ctx;
+    lg_infer *s = d->s;
+    const int KD = s->cache->kv_dim;
+    (void)q;
+    (void)atty;   /* attend() reads s->q and writes s->atty, the buffers given */
+    for (int i = 0; i < n; i++) {
+        const size_t row = (size_t)((d->pos0 + i) % s->cache->slots) * KD;
+        memcpy(s->cache->k[l] + row, k + (size_t)i * KD, sizeof(float) * (size_t)KD);
+        memcpy(s->cache->v[l] + row, v + (size_t)i * KD, sizeof(float) * (size_t)KD);
+    }
+    attend(s, l, d->pos0, n);
+}
+
 /* One pass over n <= max_chunk tokens. Logits: all n rows into `all` when given, else the
  * last row into s->logits when want_last. */
 static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int want_last)
 {
     const lg_model *m = s->m;
     const lg_config *c = &m->cfg;
-    const int C = c->hidden_size, F = c->intermediate_size;
-    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim, half = hd / 2;
-    const int KD = nkv * hd;
+    const int C = c->hidden_size, half = c->head_dim / 2;
     const int pos0 = s->cache->len;
     const float *cos_t = s->rope_cos + (size_t)pos0 * half, *sin_t = s->rope_sin + (size_t)pos0 * half;
     float *x = s->x, *xn = s->xn;
-    const lg_arch_desc *desc = lg_arch_get(c->arch);
     lg_embedding_forward_f32(x, ids, m->p.embed, n, C);
     if (m->p.pos_embed) /* GPT-2: learned positions pos0.. */
         lg_position_add_forward_f32(x, m->p.pos_embed, n, n, pos0, C);
-    for (int l = 0; l < c->n_layers; l++) {
-        const lg_layer_tensors *w = &m->p.layers[l];
-        float *kc = s->knew, *vc = s->vnew;
-        lg_block_norm(m, l, 0, xn, s->rstd, x, n);
-        lg_block_linear(m, l, LG_ROLE_Q, s->q, xn, n, 0);
-        lg_block_linear(m, l, LG_ROLE_K, kc, xn, n, 0);
-        lg_block_linear(m, l, LG_ROLE_V, vc, xn, n, 0);
-        if (w->q_norm) { /* qwen3: per-head RMSNorm, in place (row by row) */
-            lg_rmsnorm_forward_f32(s->q, s->rstd_qk, s->q, w->q_norm, n * nh, hd, c->rms_norm_eps);
-            lg_rmsnorm_forward_f32(kc, s->rstd_qk, kc, w->k_norm, n * nkv, hd, c->rms_norm_eps);
-        }
+    decode_ctx dctx = {s, pos0};
+    const lg_block_io io = {
+        .x = x, .mid = x, .out = x, /* in place: x += attention, x += MLP */
+        .ln1 = xn, .rstd1 = s->rstd, .ln2 = xn, .rstd2 = s->rstd,
+        .q = s->q, .k = s->knew, .v = s->vnew, .rstdq = s->rstd_qk, .rstdk = s->rstd_qk,
+        .atty = s->atty, .gate = s->gate, .up = s->up, .h = s->gate,
         /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
-        if (desc->pos == LG_POS_ROPE) {
-            lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
-            lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
-        }
-        /* into the cache: position p at row p % slots */
-        for (int i = 0; i < n; i++) {
-            const size_t row = (size_t)((pos0 + i) % s->cache->slots) * KD;
-            memcpy(s->cache->k[l] + row, kc + (size_t)i * KD, sizeof(float) * (size_t)KD);
-            memcpy(s->cache->v[l] + row, vc + (size_t)i * KD, sizeof(float) * (size_t)KD);
-        }
-        attend(s, l, pos0, n);
-        lg_block_linear(m, l, LG_ROLE_O, x, s->atty, n, 1);   /* x += o(...) */
-        lg_block_norm(m, l, 1, xn, s->rstd, x, n);
-        lg_block_linear(m, l, LG_ROLE_UP, s->up, xn, n, 0);
-        if (desc->act == LG_ACT_GELU_TANH) {
-            lg_gelu_forward_f32(s->gate, s->up, (long)n * F);
-        } else {
-            lg_block_linear(m, l, LG_ROLE_GATE, s->gate, xn, n, 0);
-            lg_swiglu_forward_f32(s->gate, s->gate, s->up, (long)n * F); /* in place */
-        }
-        lg_block_linear(m, l, LG_ROLE_DOWN, x, s->gate, n, 1); /* x += down(...) */
-    }
+        .rope_cos = cos_t, .rope_sin = sin_t, .rope_T = n,
+        .attend = decode_attend, .ctx = &dctx};
+    for (int l = 0; l < c->n_layers; l++)
+        lg_block_forward(m, l, &io, n);
     if (m->langsamp && m->tagged) /* LangSAMP: sequence 0's language/script vectors */
         for (int i = 0; i < 2; i++)
             lg_sequence_add_forward_f32(x, i ? m->langsamp->script : m->langsamp->lang,

@@ -755,6 +755,47 @@ void lg_block_norm_backward(lg_model *m, int l, int which, float *dx, const floa
         lg_rmsnorm_backward_f32(dx, dw, dout, x, w, rstd, n, C);
 }
 
+void lg_block_forward(const lg_model *m, int l, const lg_block_io *io, int n)
+{
+    const lg_config *c = &m->cfg;
+    const lg_arch_desc *desc = lg_arch_get(c->arch);
+    const lg_layer_tensors *w = &m->p.layers[l];
+    const int C = c->hidden_size, F = c->intermediate_size;
+    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    lg_block_norm(m, l, 0, io->ln1, io->rstd1, io->x, n);
+    if (w->q_norm) {
+        /* qwen3: RMSNorm over each head of q and k, before RoPE */
+        float *qr = io->qraw ? io->qraw : io->q, *kr = io->kraw ? io->kraw : io->k;
+        lg_block_linear(m, l, LG_ROLE_Q, qr, io->ln1, n, 0);
+        lg_block_linear(m, l, LG_ROLE_K, kr, io->ln1, n, 0);
+        lg_rmsnorm_forward_f32(io->q, io->rstdq, qr, w->q_norm, n * nh, hd, c->rms_norm_eps);
+        lg_rmsnorm_forward_f32(io->k, io->rstdk, kr, w->k_norm, n * nkv, hd, c->rms_norm_eps);
+    } else {
+        lg_block_linear(m, l, LG_ROLE_Q, io->q, io->ln1, n, 0);
+        lg_block_linear(m, l, LG_ROLE_K, io->k, io->ln1, n, 0);
+    }
+    lg_block_linear(m, l, LG_ROLE_V, io->v, io->ln1, n, 0);
+    if (desc->pos == LG_POS_ROPE) {
+        lg_rope_forward_f32(io->q, io->rope_cos, io->rope_sin, n, io->rope_T, nh, hd);
+        lg_rope_forward_f32(io->k, io->rope_cos, io->rope_sin, n, io->rope_T, nkv, hd);
+    }
+    io->attend(io->ctx, l, io->q, io->k, io->v, io->atty, n);
+    if (io->mid != io->x)
+        memcpy(io->mid, io->x, sizeof(float) * (size_t)n * C);
+    lg_block_linear(m, l, LG_ROLE_O, io->mid, io->atty, n, 1); /* mid = x + o(...) */
+    lg_block_norm(m, l, 1, io->ln2, io->rstd2, io->mid, n);
+    lg_block_linear(m, l, LG_ROLE_UP, io->up, io->ln2, n, 0);
+    if (desc->act == LG_ACT_GELU_TANH) {
+        lg_gelu_forward_f32(io->h, io->up, (long)n * F);
+    } else {
+        lg_block_linear(m, l, LG_ROLE_GATE, io->gate, io->ln2, n, 0);
+        lg_swiglu_forward_f32(io->h, io->gate, io->up, (long)n * F); /* h may be gate */
+    }
+    if (io->out != io->mid)
+        memcpy(io->out, io->mid, sizeof(float) * (size_t)n * C);
+    lg_block_linear(m, l, LG_ROLE_DOWN, io->out, io->h, n, 1); /* out = mid + down(...) */
+}
+
 void lg_head_linear(const lg_model *m, float *logits, const float *in, int n)
 {
     linear(logits, in, m->p.lm_head, NULL, n, m->cfg.hidden_size, m->cfg.vocab_size, 0);
@@ -832,6 +873,22 @@ static float *residual_stream(const lg_model *m, int l)
     return m->a.res + (size_t)(m->inference ? l % 2 : l) * NC;
 }
 
+/* Training and evaluation: causal attention within each of the batch's B sequences of T,
+ * keeping the probabilities for backward. */
+typedef struct {
+    lg_model *m;
+    int B, T;
+} train_attend_ctx;
+
+static void train_attend(void *ctx, int l, float *q, float *k, float *v, float *atty, int n)
+{
+    const train_attend_ctx *t = ctx;
+    const lg_config *c = &t->m->cfg;
+    (void)n;
+    lg_attention_forward_f32(atty, t->m->a.layers[l].att, q, k, v, t->B, t->T, c->n_heads,
+                             c->n_kv_heads, c->head_dim, c->sliding_window);
+}
+
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err)
 {
@@ -845,8 +902,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     if (T != m->T)
         lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
-    const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
-    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    const int N = B * T, C = c->hidden_size, V = c->vocab_size;
     for (int i = 0; i < N; i++)
         if (ids[i] < 0 || ids[i] >= V)
             return lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)",
@@ -855,44 +911,21 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     m->B = B;
     m->T = T;
-    const lg_arch_desc *desc = lg_arch_get(c->arch);
     lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
     if (m->p.pos_embed) /* GPT-2: learned positions */
         lg_position_add_forward_f32(m->a.res, m->p.pos_embed, N, T, 0, C);
+    train_attend_ctx actx = {m, B, T};
     for (int l = 0; l < c->n_layers; l++) {
-        const lg_layer_tensors *w = &m->p.layers[l];
         lg_layer_acts *a = &m->a.layers[l];
-        float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
-        lg_block_norm(m, l, 0, a->ln1, a->rstd1, x, N);
-        if (w->q_norm) {
-            /* qwen3: RMSNorm over each head of q and k, before RoPE */
-            lg_block_linear(m, l, LG_ROLE_Q, a->qraw, a->ln1, N, 0);
-            lg_block_linear(m, l, LG_ROLE_K, a->kraw, a->ln1, N, 0);
-            lg_rmsnorm_forward_f32(a->q, a->rstdq, a->qraw, w->q_norm, N * nh, hd, c->rms_norm_eps);
-            lg_rmsnorm_forward_f32(a->k, a->rstdk, a->kraw, w->k_norm, N * nkv, hd, c->rms_norm_eps);
-        } else {
-            lg_block_linear(m, l, LG_ROLE_Q, a->q, a->ln1, N, 0);
-            lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
-        }
-        lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
-        if (desc->pos == LG_POS_ROPE) {
-            lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
-            lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
-        }
-        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd,
-                                 c->sliding_window);
-        memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
-        lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
-        lg_block_norm(m, l, 1, a->ln2, a->rstd2, a->mid, N);
-        lg_block_linear(m, l, LG_ROLE_UP, a->up, a->ln2, N, 0);
-        if (desc->act == LG_ACT_GELU_TANH) {
-            lg_gelu_forward_f32(a->h, a->up, (long)N * F);
-        } else {
-            lg_block_linear(m, l, LG_ROLE_GATE, a->gate, a->ln2, N, 0);
-            lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
-        }
-        memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
-        lg_block_linear(m, l, LG_ROLE_DOWN, out, a->h, N, 1);
+        const lg_block_io io = {
+            .x = residual_stream(m, l), .mid = a->mid, .out = residual_stream(m, l + 1),
+            .ln1 = a->ln1, .rstd1 = a->rstd1, .ln2 = a->ln2, .rstd2 = a->rstd2,
+            .q = a->q, .k = a->k, .v = a->v, .qraw = a->qraw, .kraw = a->kraw,
+            .rstdq = a->rstdq, .rstdk = a->rstdk, .atty = a->atty,
+            .gate = a->gate, .up = a->up, .h = a->h,
+            .rope_cos = m->rope_cos, .rope_sin = m->rope_sin, .rope_T = T,
+            .attend = train_attend, .ctx = &actx};
+        lg_block_forward(m, l, &io, N);
     }
     float *last = residual_stream(m, c->n_layers);
     if (m->langsamp && m->tagged) {
