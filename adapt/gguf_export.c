@@ -367,7 +367,7 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     lg_config cfg;
     if (lg_config_load_dir(model_dir, &cfg, err) < 0)
         return -1;
-    if (cfg.head_dim % 2 != 0)
+    if (cfg.head_dim % 2 != 0 && lg_arch_get(cfg.arch)->pos == LG_POS_ROPE)
         return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", model_dir, cfg.head_dim);
     lg_spm *spm = lg_spm_load(spm_path, err);
     if (!spm)

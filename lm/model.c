@@ -171,7 +171,7 @@ static int check_config(const lg_config *c, lg_error *err)
     if (c->n_heads % c->n_kv_heads)
         return lg_fail(err, "config: %d attention heads are not a multiple of %d KV heads",
                        c->n_heads, c->n_kv_heads);
-    if (c->head_dim % 2)
+    if (c->head_dim % 2 && lg_arch_get(c->arch)->pos == LG_POS_ROPE)
         return lg_fail(err, "config: head_dim %d is odd; RoPE needs pairs", c->head_dim);
     return 0;
 }
