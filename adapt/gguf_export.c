@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_arch.h"
 #include "lg_io.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
@@ -40,18 +41,27 @@ typedef struct {
     const lg_tensor_info *src;
     lg_ggml_type type;    /* stored type */
     int permute_heads;    /* 0: rows unchanged; else permute q/k rows for this many heads */
+    int transpose;        /* stored [in, out] (Conv1D): written as [out, in] */
+    float *data;          /* instead of src: computed F32 data (rope_freqs) */
+    int64_t n_data;
 } tensor_job;
 
 static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
 {
     const tensor_job *job = ctx;
+    if (job->data) {
+        if (nbytes != (size_t)job->n_data * sizeof(float))
+            return lg_fail(err, "rope_freqs: size mismatch");
+        memcpy(dst, job->data, nbytes);
+        return 0;
+    }
     const lg_tensor_info *t = job->src;
     int64_t n = t->numel;
     if (nbytes != (size_t)n * lg_ggml_type_size(job->type))
         return lg_fail(err, "%s: %s: size mismatch", t->file, t->name);
     float *f = malloc((size_t)n * sizeof *f);
-    float *tmp = job->permute_heads ? malloc((size_t)n * sizeof *tmp) : NULL;
-    if (!f || (job->permute_heads && !tmp)) {
+    float *tmp = job->permute_heads || job->transpose ? malloc((size_t)n * sizeof *tmp) : NULL;
+    if (!f || ((job->permute_heads || job->transpose) && !tmp)) {
         free(f);
         free(tmp);
         return lg_fail(err, "%s: out of memory for %s", t->file, t->name);
@@ -60,6 +70,15 @@ static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
     if (rc == 0 && job->permute_heads) {
         int64_t rows = t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
         rc = lg_gguf_permute_qk(f, tmp, rows, cols, job->permute_heads, err);
+        float *swap = f;
+        f = tmp;
+        tmp = swap;
+    }
+    if (rc == 0 && job->transpose) {
+        const int64_t rows = t->shape[0], cols = t->shape[1];
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++)
+                tmp[j * rows + i] = f[i * cols + j];
         float *swap = f;
         f = tmp;
         tmp = swap;
@@ -91,8 +110,20 @@ typedef struct {
 
 /* Adds GGUF tensor `gguf_name` from HF tensor `hf_name`, whose shape must be
  * rows x cols (cols 0: a vector of rows). */
+static int export_tensor_t(exporter *x, const char *hf_name, const char *gguf_name,
+                           int64_t rows, int64_t cols, int permute_heads, int transpose,
+                           lg_error *err);
+
 static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name, int64_t rows,
                          int64_t cols, int permute_heads, lg_error *err)
+{
+    return export_tensor_t(x, hf_name, gguf_name, rows, cols, permute_heads, 0, err);
+}
+
+/* The same; transpose: the HF tensor is [in, out] (rows in), written as [out, in]. */
+static int export_tensor_t(exporter *x, const char *hf_name, const char *gguf_name,
+                           int64_t rows, int64_t cols, int permute_heads, int transpose,
+                           lg_error *err)
 {
     const lg_tensor_info *t = lg_weights_find(x->weights, hf_name);
     if (!t)
@@ -114,64 +145,66 @@ static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name
     /* Vectors (norms, biases) stay F32 as in llama.cpp's converter. */
     job->type = x->f16 && cols ? LG_GGML_F16 : LG_GGML_F32;
     job->permute_heads = permute_heads;
+    job->transpose = transpose && cols;
     int64_t dims[2] = {cols ? cols : rows, rows};
+    if (job->transpose) {   /* [out, in]: ggml's ne0 is the input dimension */
+        dims[0] = rows;
+        dims[1] = cols;
+    }
     return lg_gguf_add_tensor_fill(x->w, gguf_name, job->type, cols ? 2 : 1, dims, fill_tensor,
                                    job, err);
 }
 
+/* A scaled RoPE (linear, llama3) as llama.cpp reads it: rope_freqs.weight [head_dim/2],
+ * the factor each frequency is divided by (convert_hf_to_gguf.py writes 1 for high
+ * frequencies, factor for low ones and the blend between for llama3). The factors are
+ * the ratio of the default inverse frequencies to the config's scaled ones. */
+static int export_rope_freqs(exporter *x, lg_error *err)
+{
+    const lg_config *c = x->cfg;
+    if (c->rope_type == LG_ROPE_DEFAULT)
+        return 0;
+    if (!lg_arch_get(c->arch)->gguf_permute_qk)   /* llama.cpp reads rope_freqs in "llama" */
+        return lg_fail(err, "%s: RoPE scaling of a %s model cannot be exported to GGUF",
+                       x->model_dir, c->model_type);
+    const int half = c->head_dim / 2;
+    if (x->n_jobs == x->cap_jobs)
+        return lg_fail(err, "%s: more tensors than expected", x->model_dir);
+    tensor_job *job = &x->jobs[x->n_jobs++];
+    job->data = malloc(sizeof(float) * (size_t)half);
+    if (!job->data)
+        return lg_fail(err, "out of memory");
+    job->n_data = half;
+    job->type = LG_GGML_F32;
+    lg_config plain = *c;
+    plain.rope_type = LG_ROPE_DEFAULT;
+    for (int i = 0; i < half; i++)
+        job->data[i] = lg_rope_inv_freq_at(&plain, i) / lg_rope_inv_freq_at(c, i);
+    int64_t dims[1] = {half};
+    return lg_gguf_add_tensor_fill(x->w, "rope_freqs.weight", LG_GGML_F32, 1, dims, fill_tensor,
+                                   job, err);
+}
+
+/* A block's tensors, named and shaped by the architecture's roles (lg_arch.h). */
 static int export_layer(exporter *x, int l, lg_error *err)
 {
     const lg_config *c = x->cfg;
-    int64_t C = c->hidden_size, F = c->intermediate_size;
-    int64_t q_rows = (int64_t)c->n_heads * c->head_dim, kv_rows = (int64_t)c->n_kv_heads * c->head_dim;
+    const lg_arch_desc *d = lg_arch_get(c->arch);
     char hf[256], gg[128];
-#define PAIR(hf_suffix, gg_suffix) \
-    (snprintf(hf, sizeof hf, "model.layers.%d.%s", l, hf_suffix), \
-     snprintf(gg, sizeof gg, "blk.%d.%s", l, gg_suffix))
-    PAIR("input_layernorm.weight", "attn_norm.weight");
-    if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
-        return -1;
-    PAIR("self_attn.q_proj.weight", "attn_q.weight");
-    if (export_tensor(x, hf, gg, q_rows, C, c->n_heads, err) < 0)
-        return -1;
-    PAIR("self_attn.k_proj.weight", "attn_k.weight");
-    if (export_tensor(x, hf, gg, kv_rows, C, c->n_kv_heads, err) < 0)
-        return -1;
-    PAIR("self_attn.v_proj.weight", "attn_v.weight");
-    if (export_tensor(x, hf, gg, kv_rows, C, 0, err) < 0)
-        return -1;
-    if (c->qkv_bias) {
-        PAIR("self_attn.q_proj.bias", "attn_q.bias");
-        if (export_tensor(x, hf, gg, q_rows, 0, c->n_heads, err) < 0)
-            return -1;
-        PAIR("self_attn.k_proj.bias", "attn_k.bias");
-        if (export_tensor(x, hf, gg, kv_rows, 0, c->n_kv_heads, err) < 0)
-            return -1;
-        PAIR("self_attn.v_proj.bias", "attn_v.bias");
-        if (export_tensor(x, hf, gg, kv_rows, 0, 0, err) < 0)
+    for (int r = 0; r < LG_NROLES; r++) {
+        if (!lg_role_present(c, (lg_role)r) || d->roles[r].fused_into != LG_NROLES)
+            continue;   /* a part of a fused tensor goes with it */
+        const lg_role_desc *role = &d->roles[r];
+        int64_t rows, cols;
+        lg_role_shape(c, (lg_role)r, &rows, &cols);
+        snprintf(hf, sizeof hf, "%s%d.%s", d->layer_prefix, l, role->hf);
+        snprintf(gg, sizeof gg, "blk.%d.%s", l, role->gguf);
+        int heads = !d->gguf_permute_qk ? 0
+                    : role->permute_heads == 'q' ? c->n_heads
+                    : role->permute_heads == 'k' ? c->n_kv_heads : 0;
+        if (export_tensor_t(x, hf, gg, rows, cols, heads, role->in_out, err) < 0)
             return -1;
     }
-    PAIR("self_attn.o_proj.weight", "attn_output.weight");
-    if (export_tensor(x, hf, gg, C, q_rows, 0, err) < 0)
-        return -1;
-    if (c->o_bias) {
-        PAIR("self_attn.o_proj.bias", "attn_output.bias");
-        if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
-            return -1;
-    }
-    PAIR("post_attention_layernorm.weight", "ffn_norm.weight");
-    if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
-        return -1;
-    PAIR("mlp.gate_proj.weight", "ffn_gate.weight");
-    if (export_tensor(x, hf, gg, F, C, 0, err) < 0)
-        return -1;
-    PAIR("mlp.up_proj.weight", "ffn_up.weight");
-    if (export_tensor(x, hf, gg, F, C, 0, err) < 0)
-        return -1;
-    PAIR("mlp.down_proj.weight", "ffn_down.weight");
-    if (export_tensor(x, hf, gg, C, F, 0, err) < 0)
-        return -1;
-#undef PAIR
     return 0;
 }
 
@@ -189,7 +222,12 @@ static int check_all_used(exporter *x, lg_error *err)
             continue;
         if (x->cfg->tie_word_embeddings && strcmp(name, "lm_head.weight") == 0)
             continue;
-        return lg_fail(err, "%s: tensor %s has no place in a llama GGUF", x->model_dir, name);
+        if (x->cfg->arch == LG_ARCH_GPT2 && (strstr(name, ".attn.bias") ||
+                                             strstr(name, ".attn.masked_bias")) &&
+            !strstr(name, "c_attn"))
+            continue;   /* GPT-2's causal-mask buffers */
+        return lg_fail(err, "%s: tensor %s has no place in a %s GGUF", x->model_dir, name,
+                       lg_arch_get(x->cfg->arch)->gguf_arch);
     }
     return 0;
 }
@@ -484,29 +522,36 @@ done:
 static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, int f16,
                        lg_error *err)
 {
-    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32. */
-    return lg_gguf_set_str(w, "general.architecture", "llama", err) < 0 ||
-           lg_gguf_set_str(w, "general.name", name, err) < 0 ||
-           lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
-           /* llama_ftype: 0 all F32, 1 mostly F16 */
-           lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
-           lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.vocab_size", (uint32_t)c->vocab_size, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.context_length", (uint32_t)c->max_position_embeddings,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.embedding_length", (uint32_t)c->hidden_size, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.block_count", (uint32_t)c->n_layers, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)c->intermediate_size,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.key_length", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.value_length", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->rms_norm_eps,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_f32(w, "llama.rope.freq_base", (float)c->rope_theta, err) < 0
+    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32; the
+     * keys are prefixed with the architecture's GGUF name. */
+    const char *arch = lg_arch_get(c->arch)->gguf_arch;
+    char k[12][96];
+    static const char *const keys[12] = {
+        "vocab_size", "context_length", "embedding_length", "block_count",
+        "feed_forward_length", "attention.head_count", "attention.head_count_kv",
+        "attention.key_length", "attention.value_length", "rope.dimension_count",
+        "attention.layer_norm_rms_epsilon", "rope.freq_base"};
+    for (int i = 0; i < 12; i++)
+        snprintf(k[i], sizeof k[i], "%s.%s", arch, keys[i]);
+    const uint32_t u[10] = {
+        (uint32_t)c->vocab_size, (uint32_t)c->max_position_embeddings,
+        (uint32_t)c->hidden_size, (uint32_t)c->n_layers, (uint32_t)c->intermediate_size,
+        (uint32_t)c->n_heads, (uint32_t)c->n_kv_heads, (uint32_t)c->head_dim,
+        (uint32_t)c->head_dim, (uint32_t)c->head_dim};
+    if (lg_gguf_set_str(w, "general.architecture", arch, err) < 0 ||
+        lg_gguf_set_str(w, "general.name", name, err) < 0 ||
+        lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
+        /* llama_ftype: 0 all F32, 1 mostly F16 */
+        lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
+        lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0)
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (lg_gguf_set_u32(w, k[i], u[i], err) < 0)
+            return -1;
+    if (lg_arch_get(c->arch)->norm == LG_NORM_LAYER)
+        snprintf(k[10], sizeof k[10], "%s.attention.layer_norm_epsilon", arch);
+    return lg_gguf_set_f32(w, k[10], c->rms_norm_eps, err) < 0 ||
+           lg_gguf_set_f32(w, k[11], (float)c->rope_theta, err) < 0
                ? -1 : 0;
 }
 
@@ -535,7 +580,7 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     lg_config cfg;
     if (lg_config_load_dir(model_dir, &cfg, err) < 0)
         return -1;
-    if (cfg.head_dim % 2 != 0)
+    if (cfg.head_dim % 2 != 0 && lg_arch_get(cfg.arch)->pos == LG_POS_ROPE)
         return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", model_dir, cfg.head_dim);
     /* llama.cpp must turn text into the ids the model was trained on */
     char why[1024];
@@ -558,7 +603,7 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     if (!x.weights)
         goto done;
     x.w = lg_gguf_writer_new();
-    x.cap_jobs = 3 + 13 * cfg.n_layers;   /* embeddings, final norm, head; 13 per layer at most */
+    x.cap_jobs = 6 + LG_NROLES * cfg.n_layers;   /* embeddings, final norm, head, rope_freqs; a block's roles at most */
     x.jobs = calloc((size_t)x.cap_jobs, sizeof *x.jobs);
     x.used = calloc((size_t)lg_weights_count(x.weights) + 1, 1);
     if (!x.w || !x.jobs || !x.used) {
@@ -572,22 +617,33 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
              : set_vocab_bpe(x.w, tok, spm_path, &cfg, err)) < 0)
         goto done;
     int64_t V = cfg.vocab_size, C = cfg.hidden_size;
-    if (export_tensor(&x, "model.embed_tokens.weight", "token_embd.weight", V, C, 0, err) < 0)
+    const lg_arch_desc *desc = lg_arch_get(cfg.arch);
+    if (export_tensor(&x, desc->embed, "token_embd.weight", V, C, 0, err) < 0)
+        goto done;
+    if (desc->pos_embed && export_tensor(&x, desc->pos_embed, "position_embd.weight",
+                                         cfg.max_position_embeddings, C, 0, err) < 0)
+        goto done;
+    if (export_rope_freqs(&x, err) < 0)
         goto done;
     for (int l = 0; l < cfg.n_layers; l++)
         if (export_layer(&x, l, err) < 0)
             goto done;
-    if (export_tensor(&x, "model.norm.weight", "output_norm.weight", C, 0, 0, err) < 0)
+    if (export_tensor(&x, desc->norm_w, "output_norm.weight", C, 0, 0, err) < 0)
+        goto done;
+    if (desc->norm_bias &&
+        export_tensor(&x, desc->norm_bias, "output_norm.bias", C, 0, 0, err) < 0)
         goto done;
     /* Tied: llama.cpp reuses token_embd when output.weight is absent. */
     if (!cfg.tie_word_embeddings &&
-        export_tensor(&x, "lm_head.weight", "output.weight", V, C, 0, err) < 0)
+        export_tensor(&x, desc->head, "output.weight", V, C, 0, err) < 0)
         goto done;
     if (check_all_used(&x, err) < 0)
         goto done;
     rc = lg_gguf_writer_write(x.w, out_path, err);
 done:
     lg_gguf_writer_free(x.w);
+    for (int i = 0; x.jobs && i < x.n_jobs; i++)
+        free(x.jobs[i].data);
     free(x.jobs);
     free(x.used);
     lg_weights_close(x.weights);

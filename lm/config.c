@@ -1,6 +1,7 @@
 /* config.json of the Llama family: loading with HF's defaults and refusals of what the
  * core cannot compute faithfully; writing a config transformers loads. */
 #include "lg_model.h"
+#include "lg_arch.h"
 #include "lg_io.h"
 
 #include <cJSON.h>
@@ -12,18 +13,6 @@
 #include <string.h>
 
 
-static const struct {
-    const char *model_type;
-    lg_arch arch;
-    const char *architecture;      /* the HF class a writer names */
-    int max_position_embeddings;   /* HF config class defaults */
-    double rms_norm_eps;
-} arch_table[] = {
-    {"llama", LG_ARCH_LLAMA, "LlamaForCausalLM", 2048, 1e-6},
-    {"mistral", LG_ARCH_MISTRAL, "MistralForCausalLM", 4096 * 32, 1e-6},
-    {"qwen2", LG_ARCH_QWEN2, "Qwen2ForCausalLM", 32768, 1e-6},
-};
-#define N_ARCHS ((int)(sizeof arch_table / sizeof arch_table[0]))
 
 static const cJSON *field(const cJSON *root, const char *key)
 {
@@ -86,26 +75,6 @@ static int get_token_id(const char *name, const cJSON *root, const char *key, in
     return 0;
 }
 
-/* rope_scaling (older files) or rope_parameters (transformers 5): only the default RoPE. */
-static int check_rope_type(const char *name, const cJSON *obj, const char *key, lg_error *err)
-{
-    if (!present(obj))
-        return 0;
-    if (!cJSON_IsObject(obj))
-        return lg_fail(err, "%s: field '%s' must be an object", name, key);
-    const cJSON *type = field(obj, "rope_type");
-    if (!present(type))
-        type = field(obj, "type");
-    if (!present(type))
-        return 0;
-    if (!cJSON_IsString(type))
-        return lg_fail(err, "%s: %s.rope_type must be a string", name, key);
-    if (strcmp(type->valuestring, "default") != 0)
-        return lg_fail(err, "%s: unsupported RoPE scaling '%s' (%s); lingraft implements "
-                            "only the default RoPE", name, type->valuestring, key);
-    return 0;
-}
-
 static int get_double(const char *name, const cJSON *obj, const char *key, double *out,
                       lg_error *err)
 {
@@ -118,6 +87,64 @@ static int get_double(const char *name, const cJSON *obj, const char *key, doubl
     return 0;
 }
 
+/* rope_scaling (older files) or rope_parameters (transformers 5): the RoPE variant and its
+ * parameters. Anything else (yarn, longrope, dynamic, ...) is refused by name. */
+static int get_rope(const char *name, const cJSON *obj, const char *key, lg_config *cfg,
+                    lg_error *err)
+{
+    if (!present(obj))
+        return 0;
+    if (!cJSON_IsObject(obj))
+        return lg_fail(err, "%s: field '%s' must be an object", name, key);
+    const cJSON *type = field(obj, "rope_type");
+    const char *type_key = "rope_type";
+    if (!present(type)) {
+        type = field(obj, "type");
+        type_key = "type";
+    }
+    if (!present(type))
+        return 0;
+    if (!cJSON_IsString(type))
+        return lg_fail(err, "%s: %s.%s must be a string", name, key, type_key);
+    const char *t = type->valuestring;
+    if (!strcmp(t, "default"))
+        return 0;
+    char sub[96];
+    if (!strcmp(t, "linear") || !strcmp(t, "llama3")) {
+        double factor = 0;
+        snprintf(sub, sizeof sub, "%s.factor", key);
+        if (!present(field(obj, "factor")))
+            return lg_fail(err, "%s: %s.rope_type '%s' needs %s", name, key, t, sub);
+        if (get_double(name, obj, "factor", &factor, err) < 0)
+            return lg_fail(err, "%s: %s must be a positive number", name, sub);
+        cfg->rope_factor = factor;
+        cfg->rope_type = !strcmp(t, "linear") ? LG_ROPE_LINEAR : LG_ROPE_LLAMA3;
+        if (cfg->rope_type == LG_ROPE_LINEAR)
+            return 0;
+        static const char *const need[] = {"low_freq_factor", "high_freq_factor",
+                                           "original_max_position_embeddings"};
+        for (int i = 0; i < 3; i++)
+            if (!present(field(obj, need[i])))
+                return lg_fail(err, "%s: %s.rope_type 'llama3' needs %s.%s", name, key, key,
+                               need[i]);
+        if (get_double(name, obj, "low_freq_factor", &cfg->rope_low_freq_factor, err) < 0 ||
+            get_double(name, obj, "high_freq_factor", &cfg->rope_high_freq_factor, err) < 0)
+            return lg_fail(err, "%s: %s.low_freq_factor and high_freq_factor must be positive "
+                                "numbers", name, key);
+        if (get_int(name, obj, "original_max_position_embeddings", 1, 1,
+                    &cfg->rope_original_max_positions, err) < 0)
+            return lg_fail(err, "%s: %s.original_max_position_embeddings must be an integer "
+                                "≥ 1", name, key);
+        if (!(cfg->rope_high_freq_factor > cfg->rope_low_freq_factor))
+            return lg_fail(err, "%s: %s.high_freq_factor %g must be greater than "
+                                "low_freq_factor %g", name, key, cfg->rope_high_freq_factor,
+                           cfg->rope_low_freq_factor);
+        return 0;
+    }
+    return lg_fail(err, "%s: unsupported RoPE scaling %s.%s '%.32s'; lingraft implements "
+                        "default, linear and llama3", name, key, type_key, t);
+}
+
 /* Sliding-window attention as one window for every layer (0: none). HF Qwen2 slides on
  * layers i ≥ max_window_layers when use_sliding_window; layer_types, when written, says it. */
 static int get_sliding_window(const char *name, const cJSON *root, lg_config *cfg,
@@ -128,7 +155,7 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
         return -1;
     if (cfg->arch == LG_ARCH_LLAMA)
         window = 0;
-    if (cfg->arch == LG_ARCH_QWEN2) {
+    if (cfg->arch == LG_ARCH_QWEN2 || cfg->arch == LG_ARCH_QWEN3) {
         int use = 0, max_window_layers = 28;
         if (get_bool(name, root, "use_sliding_window", &use, err) != 0 ||
             get_int(name, root, "max_window_layers", 0, 0, &max_window_layers, err) != 0)
@@ -163,7 +190,59 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
         if (!sliding)
             window = 0;
     }
+    if (window > cfg->max_position_embeddings)
+        return lg_fail(err, "%s: sliding_window %d is larger than the context "
+                            "(max_position_embeddings %d)", name, window,
+                       cfg->max_position_embeddings);
     cfg->sliding_window = window;
+    return 0;
+}
+
+/* GPT-2's config.json (GPT2Config): its own field names, HF's defaults. Refused: an
+ * activation other than GELU with tanh, unscaled or per-layer-scaled attention. */
+static int parse_gpt2(const char *name, const cJSON *root, lg_config *cfg, lg_error *err)
+{
+    cfg->vocab_size = 50257;
+    cfg->hidden_size = 768;
+    cfg->n_layers = 12;
+    cfg->n_heads = 12;
+    cfg->max_position_embeddings = 1024;
+    int inner = 0;
+    if (get_int(name, root, "vocab_size", 0, 1, &cfg->vocab_size, err) ||
+        get_int(name, root, "n_embd", 0, 1, &cfg->hidden_size, err) ||
+        get_int(name, root, "n_layer", 0, 1, &cfg->n_layers, err) ||
+        get_int(name, root, "n_head", 0, 1, &cfg->n_heads, err) ||
+        get_int(name, root, "n_positions", 0, 1, &cfg->max_position_embeddings, err) ||
+        get_int(name, root, "n_inner", 0, 1, &inner, err))
+        return -1;
+    if (cfg->hidden_size % cfg->n_heads != 0)
+        return lg_fail(err, "%s: n_embd %d is not divisible by n_head %d", name,
+                       cfg->hidden_size, cfg->n_heads);
+    cfg->n_kv_heads = cfg->n_heads;
+    cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    cfg->intermediate_size = inner ? inner : 4 * cfg->hidden_size;
+    double eps = 1e-5;
+    if (get_double(name, root, "layer_norm_epsilon", &eps, err))
+        return -1;
+    cfg->rms_norm_eps = (float)eps;
+    cfg->rope_theta = 10000.0;   /* unused: positions are learned */
+    const cJSON *act = field(root, "activation_function");
+    if (present(act) && (!cJSON_IsString(act) || (strcmp(act->valuestring, "gelu_new") &&
+                                                  strcmp(act->valuestring, "gelu_pytorch_tanh"))))
+        return lg_fail(err, "%s: unsupported activation_function '%.64s' (only gelu_new, the "
+                            "tanh GELU)", name, cJSON_IsString(act) ? act->valuestring : "?");
+    int scale = 1, by_layer = 0;
+    if (get_bool(name, root, "scale_attn_weights", &scale, err) ||
+        get_bool(name, root, "scale_attn_by_inverse_layer_idx", &by_layer, err))
+        return -1;
+    if (!scale)
+        return lg_fail(err, "%s: scale_attn_weights false is not supported", name);
+    if (by_layer)
+        return lg_fail(err, "%s: scale_attn_by_inverse_layer_idx true is not supported", name);
+    cfg->qkv_bias = cfg->o_bias = 1;
+    cfg->tie_word_embeddings = 1;   /* GPT2Config: True */
+    if (get_bool(name, root, "tie_word_embeddings", &cfg->tie_word_embeddings, err))
+        return -1;
     return 0;
 }
 
@@ -177,14 +256,17 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
         return lg_fail(err, "%s: missing required field 'model_type'", name);
     if (!cJSON_IsString(mt))
         return lg_fail(err, "%s: field 'model_type' must be a string", name);
-    int a = 0;
-    while (a < N_ARCHS && strcmp(arch_table[a].model_type, mt->valuestring) != 0)
-        a++;
-    if (a == N_ARCHS)
-        return lg_fail(err, "%s: unsupported model_type '%.64s' (lingraft supports llama, "
-                            "mistral, qwen2)", name, mt->valuestring);
-    cfg->arch = arch_table[a].arch;
-    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", arch_table[a].model_type);
+    const lg_arch_desc *desc = lg_arch_find(mt->valuestring);
+    if (!desc)
+        return lg_fail(err, "%s: unsupported model_type '%.64s' (lingraft supports %s)", name,
+                       mt->valuestring, lg_arch_names());
+    cfg->arch = desc->arch;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", desc->model_type);
+    if (cfg->arch == LG_ARCH_GPT2) {
+        if (parse_gpt2(name, root, cfg, err))
+            return -1;
+        goto common;
+    }
 
     if (get_int(name, root, "vocab_size", 1, 1, &cfg->vocab_size, err) ||
         get_int(name, root, "hidden_size", 1, 1, &cfg->hidden_size, err) ||
@@ -210,18 +292,18 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
     }
     if (cfg->head_dim % 2 != 0)
         return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", name, cfg->head_dim);
-    cfg->max_position_embeddings = arch_table[a].max_position_embeddings;
+    cfg->max_position_embeddings = desc->max_position_embeddings;
     if (get_int(name, root, "max_position_embeddings", 0, 1, &cfg->max_position_embeddings,
                 err))
         return -1;
-    double eps = arch_table[a].rms_norm_eps;
+    double eps = desc->rms_norm_eps;
     if (get_double(name, root, "rms_norm_eps", &eps, err))
         return -1;
     cfg->rms_norm_eps = (float)eps;
 
     const cJSON *rope_params = field(root, "rope_parameters");
-    if (check_rope_type(name, field(root, "rope_scaling"), "rope_scaling", err) ||
-        check_rope_type(name, rope_params, "rope_parameters", err))
+    if (get_rope(name, field(root, "rope_scaling"), "rope_scaling", cfg, err) ||
+        get_rope(name, rope_params, "rope_parameters", cfg, err))
         return -1;
     cfg->rope_theta = 10000.0;
     if (get_double(name, root, "rope_theta", &cfg->rope_theta, err))
@@ -255,10 +337,27 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
         return -1;
     if (get_sliding_window(name, root, cfg, err))
         return -1;
+common:
+    if (cfg->arch == LG_ARCH_GPT2) {
+        /* GPT2Config's bos/eos default to 50256 whatever vocab_size is (small test models
+         * keep them): one outside the vocabulary is taken as absent */
+        static const char *const keys[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+        int *ids[] = {&cfg->bos_token_id, &cfg->eos_token_id, &cfg->pad_token_id};
+        for (int i = 0; i < 3; i++) {
+            *ids[i] = -1;
+            const cJSON *v = field(root, keys[i]);
+            if (cJSON_IsNumber(v) && v->valuedouble >= cfg->vocab_size)
+                continue;
+            if (get_token_id(name, root, keys[i], cfg->vocab_size, ids[i], err))
+                return -1;
+        }
+        goto dtype;
+    }
     if (get_token_id(name, root, "bos_token_id", cfg->vocab_size, &cfg->bos_token_id, err) ||
         get_token_id(name, root, "eos_token_id", cfg->vocab_size, &cfg->eos_token_id, err) ||
         get_token_id(name, root, "pad_token_id", cfg->vocab_size, &cfg->pad_token_id, err))
         return -1;
+dtype:;
     const cJSON *dt = field(root, "torch_dtype");
     if (!cJSON_IsString(dt))
         dt = field(root, "dtype");     /* transformers 5 writes "dtype" */
@@ -314,19 +413,22 @@ static long long add_ll(long long a, long long b)
 
 long long lg_config_param_count(const lg_config *cfg)
 {
-    long long C = cfg->hidden_size, V = cfg->vocab_size, I = cfg->intermediate_size;
-    long long q = mul_ll(cfg->n_heads, cfg->head_dim), kv = mul_ll(cfg->n_kv_heads,
-                                                                    cfg->head_dim);
-    long long layer = add_ll(mul_ll(C, q), mul_ll(2, mul_ll(C, kv)));     /* q, k, v */
-    layer = add_ll(layer, mul_ll(q, C));                                   /* o */
-    if (cfg->qkv_bias)
-        layer = add_ll(layer, add_ll(q, mul_ll(2, kv)));
-    if (cfg->o_bias)
-        layer = add_ll(layer, C);
-    layer = add_ll(layer, mul_ll(3, mul_ll(C, I)));                        /* gate, up, down */
-    layer = add_ll(layer, mul_ll(2, C));                                   /* two RMSNorms */
+    long long C = cfg->hidden_size, V = cfg->vocab_size;
+    long long layer = 0;
+    for (int r = 0; r < LG_NROLES; r++) {
+        if (!lg_role_present(cfg, (lg_role)r))
+            continue;
+        int64_t rows, cols;
+        lg_role_shape(cfg, (lg_role)r, &rows, &cols);
+        layer = add_ll(layer, mul_ll(rows, cols ? cols : 1));
+    }
+    const lg_arch_desc *d = lg_arch_get(cfg->arch);
     long long total = add_ll(mul_ll(V, C), mul_ll(cfg->n_layers, layer));
     total = add_ll(total, C);                                              /* final norm */
+    if (d && d->norm_bias)
+        total = add_ll(total, C);
+    if (d && d->pos_embed)                                    /* learned positions */
+        total = add_ll(total, mul_ll(cfg->max_position_embeddings, C));
     if (!cfg->tie_word_embeddings)
         total = add_ll(total, mul_ll(V, C));                               /* lm_head */
     return total;
@@ -367,21 +469,39 @@ static void add_token_id(cJSON *root, const char *key, int id)
 
 int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
 {
-    int a = 0;
-    while (a < N_ARCHS && arch_table[a].arch != cfg->arch)
-        a++;
-    if (a == N_ARCHS)
+    const lg_arch_desc *desc = lg_arch_get(cfg->arch);
+    if (!desc)
         return lg_fail(err, "%s: cannot write a config for an unknown architecture", path);
     if (cfg->arch == LG_ARCH_QWEN2 && (!cfg->qkv_bias || cfg->o_bias))
         return lg_fail(err, "%s: qwen2 has biases on q/k/v and none on o; this config "
                             "differs", path);
+    if (cfg->arch == LG_ARCH_GPT2 && (!cfg->qkv_bias || !cfg->o_bias || cfg->n_kv_heads !=
+                                      cfg->n_heads || cfg->head_dim * cfg->n_heads !=
+                                      cfg->hidden_size || cfg->rope_type != LG_ROPE_DEFAULT))
+        return lg_fail(err, "%s: gpt2 has biases everywhere, no GQA, head_dim = n_embd / "
+                            "n_head and no RoPE; this config differs", path);
     if (cfg->arch != LG_ARCH_QWEN2 && cfg->qkv_bias != cfg->o_bias)
         return lg_fail(err, "%s: %s has one attention_bias for q/k/v/o; this config "
-                            "differs", path, arch_table[a].model_type);
+                            "differs", path, desc->model_type);
     cJSON *root = cJSON_CreateObject();
     cJSON *archs = cJSON_AddArrayToObject(root, "architectures");
-    cJSON_AddItemToArray(archs, cJSON_CreateString(arch_table[a].architecture));
-    cJSON_AddStringToObject(root, "model_type", arch_table[a].model_type);
+    if (cfg->arch == LG_ARCH_GPT2) {
+        cJSON_AddItemToArray(archs, cJSON_CreateString(desc->hf_class));
+        cJSON_AddStringToObject(root, "model_type", "gpt2");
+        cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
+        cJSON_AddNumberToObject(root, "n_embd", cfg->hidden_size);
+        cJSON_AddNumberToObject(root, "n_layer", cfg->n_layers);
+        cJSON_AddNumberToObject(root, "n_head", cfg->n_heads);
+        cJSON_AddNumberToObject(root, "n_inner", cfg->intermediate_size);
+        cJSON_AddNumberToObject(root, "n_positions", cfg->max_position_embeddings);
+        cJSON_AddItemToObject(root, "layer_norm_epsilon", float_number(cfg->rms_norm_eps));
+        cJSON_AddStringToObject(root, "activation_function", "gelu_new");
+        cJSON_AddBoolToObject(root, "scale_attn_weights", 1);
+        cJSON_AddBoolToObject(root, "tie_word_embeddings", cfg->tie_word_embeddings != 0);
+        goto ids;
+    }
+    cJSON_AddItemToArray(archs, cJSON_CreateString(desc->hf_class));
+    cJSON_AddStringToObject(root, "model_type", desc->model_type);
     cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
     cJSON_AddNumberToObject(root, "hidden_size", cfg->hidden_size);
     cJSON_AddNumberToObject(root, "intermediate_size", cfg->intermediate_size);
@@ -392,10 +512,26 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
     cJSON_AddNumberToObject(root, "max_position_embeddings", cfg->max_position_embeddings);
     cJSON_AddItemToObject(root, "rms_norm_eps", float_number(cfg->rms_norm_eps));
     cJSON_AddItemToObject(root, "rope_theta", double_number(cfg->rope_theta));
-    cJSON_AddNullToObject(root, "rope_scaling");
+    if (cfg->rope_type == LG_ROPE_DEFAULT) {
+        cJSON_AddNullToObject(root, "rope_scaling");
+    } else {
+        cJSON *rs = cJSON_AddObjectToObject(root, "rope_scaling");
+        cJSON_AddStringToObject(rs, "rope_type",
+                                cfg->rope_type == LG_ROPE_LINEAR ? "linear" : "llama3");
+        cJSON_AddItemToObject(rs, "factor", double_number(cfg->rope_factor));
+        if (cfg->rope_type == LG_ROPE_LLAMA3) {
+            cJSON_AddItemToObject(rs, "low_freq_factor", double_number(cfg->rope_low_freq_factor));
+            cJSON_AddItemToObject(rs, "high_freq_factor",
+                                  double_number(cfg->rope_high_freq_factor));
+            cJSON_AddNumberToObject(rs, "original_max_position_embeddings",
+                                    cfg->rope_original_max_positions);
+        }
+    }
     cJSON_AddStringToObject(root, "hidden_act", "silu");
     cJSON_AddBoolToObject(root, "tie_word_embeddings", cfg->tie_word_embeddings != 0);
-    if (cfg->arch == LG_ARCH_QWEN2) {
+    if (cfg->arch == LG_ARCH_QWEN3)
+        cJSON_AddBoolToObject(root, "attention_bias", cfg->o_bias != 0);
+    if (cfg->arch == LG_ARCH_QWEN2 || cfg->arch == LG_ARCH_QWEN3) {
         cJSON_AddBoolToObject(root, "use_sliding_window", cfg->sliding_window > 0);
         if (cfg->sliding_window > 0) {
             cJSON_AddNumberToObject(root, "sliding_window", cfg->sliding_window);
@@ -413,6 +549,7 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
                 cJSON_AddNullToObject(root, "sliding_window");
         }
     }
+ids:
     add_token_id(root, "bos_token_id", cfg->bos_token_id);
     add_token_id(root, "eos_token_id", cfg->eos_token_id);
     add_token_id(root, "pad_token_id", cfg->pad_token_id);

@@ -42,10 +42,13 @@
     void lg_rope_backward_##SFX(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N, int T,   \
                                 int nh, int hd);                                                \
     /* causal softmax attention with grouped KV heads. q[B,T,nh*hd], k,v[B,T,nkv*hd];         \
-     * att[B,nh,T,T] keeps the probabilities; out[B,T,nh*hd] */                                 \
+     * att[B,nh,T,T] keeps the probabilities; out[B,T,nh*hd]. window > 0: each query sees     \
+     * only the last `window` positions, itself included (Mistral's sliding window) */         \
     void lg_attention_forward_##SFX(REAL *out, REAL *att, const REAL *q, const REAL *k,         \
-                                    const REAL *v, int B, int T, int nh, int nkv, int hd);      \
-    /* datt is scratch of att's size; dq, dk, dv accumulate */                                  \
+                                    const REAL *v, int B, int T, int nh, int nkv, int hd,       \
+                                    int window);                                                \
+    /* datt is scratch of att's size; dq, dk, dv accumulate (a window needs nothing here:     \
+     * the probabilities outside it are zero, and so are their gradients) */                   \
     void lg_attention_backward_##SFX(REAL *dq, REAL *dk, REAL *dv, REAL *datt, const REAL *dout, \
                                      const REAL *att, const REAL *q, const REAL *k,             \
                                      const REAL *v, int B, int T, int nh, int nkv, int hd);     \
@@ -59,6 +62,19 @@
                                        int T, int C);                                           \
     void lg_sequence_add_backward_##SFX(REAL *dtable, const REAL *dx, const int32_t *idx, int B, \
                                         int T, int C);                                          \
+    /* LayerNorm with bias (GPT-2): out = (x - mean)·rstd·w + b; keeps rstd[N] (backward      \
+     * recomputes the mean); dx, dw, db accumulate (each may be NULL) */                       \
+    void lg_layernorm_forward_##SFX(REAL *out, REAL *rstd, const REAL *x, const REAL *w,        \
+                                    const REAL *b, int N, int C, float eps);                   \
+    void lg_layernorm_backward_##SFX(REAL *dx, REAL *dw, REAL *db, const REAL *dout,            \
+                                     const REAL *x, const REAL *w, const REAL *rstd, int N,     \
+                                     int C);                                                    \
+    /* GELU, tanh approximation (gelu_new); backward WRITES dx (may alias dh) */               \
+    void lg_gelu_forward_##SFX(REAL *h, const REAL *x, long n);                                 \
+    void lg_gelu_backward_##SFX(REAL *dx, const REAL *dh, const REAL *x, long n);               \
+    /* learned positions: x[n] += wpe[pos0 + n % T]; backward dwpe[n % T] += dx[n] */          \
+    void lg_position_add_forward_##SFX(REAL *x, const REAL *wpe, int N, int T, int pos0, int C); \
+    void lg_position_add_backward_##SFX(REAL *dwpe, const REAL *dx, int N, int T, int C);       \
     /* out = a + b (out may alias a) */                                                         \
     void lg_residual_forward_##SFX(REAL *out, const REAL *a, const REAL *b, long n);            \
     /* Mean cross-entropy over rows whose target is not LG_IGNORE_INDEX. losses[N] gets the    \
@@ -77,5 +93,10 @@ LG_OPS_DECLARE(double, f64)
 /* RoPE tables as HF computes them: inv_freq[i] = theta^(-2i/hd), angle = pos * inv_freq. */
 void lg_rope_tables_f32(float *cos_t, float *sin_t, int T, int hd, double theta);
 void lg_rope_tables_f64(double *cos_t, double *sin_t, int T, int hd, double theta);
+/* The same from given inverse frequencies [hd/2] (scaled RoPE; NULL: theta's) */
+void lg_rope_tables_freq_f32(float *cos_t, float *sin_t, int T, int hd, double theta,
+                             const float *inv_freqs);
+void lg_rope_tables_freq_f64(double *cos_t, double *sin_t, int T, int hd, double theta,
+                             const float *inv_freqs);
 
 #endif

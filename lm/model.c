@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_arch.h"
+#include "lg_block.h"
 #include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
@@ -48,7 +50,8 @@ typedef struct {
 
 static int is_vocab_tensor(const char *name)
 {
-    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight");
+    return !strcmp(name, "model.embed_tokens.weight") || !strcmp(name, "lm_head.weight") ||
+           !strcmp(name, "transformer.wte.weight");
 }
 
 /* Index of the tensor named `name` in w (sorted by name), or -1. */
@@ -116,44 +119,45 @@ static void place(layout *ly, float **field, const char *name, int64_t rows, int
 static void walk_layout(layout *ly)
 {
     const lg_config *c = ly->c;
-    const int64_t C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
-    const int64_t QD = (int64_t)c->n_heads * c->head_dim, KD = (int64_t)c->n_kv_heads * c->head_dim;
+    const int64_t C = c->hidden_size, V = c->vocab_size;
+    const lg_arch_desc *d = lg_arch_get(c->arch);
     lg_tensors none;
     lg_layer_tensors none_layer;
     lg_tensors *t = ly->base ? ly->t : &none;
     char name[96];
-    place(ly, &t->embed, "model.embed_tokens.weight", V, C, 1);
+    place(ly, &t->embed, d->embed, V, C, 1);
+    if (d->pos_embed)
+        place(ly, &t->pos_embed, d->pos_embed, c->max_position_embeddings, C, 1);
     for (int l = 0; l < c->n_layers && !ly->failed; l++) {
         lg_layer_tensors *L = ly->base ? &t->layers[l] : &none_layer;
-#define LAYER(field, suffix, r, cc, mat)                                 \
-        snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);    \
-        place(ly, &L->field, name, r, cc, mat)
-        LAYER(attn_norm, "input_layernorm.weight", C, 0, 0);
-        LAYER(wq, "self_attn.q_proj.weight", QD, C, 1);
-        if (c->qkv_bias) { LAYER(bq, "self_attn.q_proj.bias", QD, 0, 0); }
-        LAYER(wk, "self_attn.k_proj.weight", KD, C, 1);
-        if (c->qkv_bias) { LAYER(bk, "self_attn.k_proj.bias", KD, 0, 0); }
-        LAYER(wv, "self_attn.v_proj.weight", KD, C, 1);
-        if (c->qkv_bias) { LAYER(bv, "self_attn.v_proj.bias", KD, 0, 0); }
-        LAYER(wo, "self_attn.o_proj.weight", C, QD, 1);
-        if (c->o_bias) { LAYER(bo, "self_attn.o_proj.bias", C, 0, 0); }
-        LAYER(mlp_norm, "post_attention_layernorm.weight", C, 0, 0);
-        LAYER(wgate, "mlp.gate_proj.weight", F, C, 1);
-        LAYER(wup, "mlp.up_proj.weight", F, C, 1);
-        LAYER(wdown, "mlp.down_proj.weight", C, F, 1);
-#undef LAYER
+        for (int r = 0; r < LG_NROLES; r++) {
+            if (!lg_role_present(c, (lg_role)r) || d->roles[r].fused_into != LG_NROLES)
+                continue;
+            int64_t rows, cols;
+            lg_role_shape(c, (lg_role)r, &rows, &cols);
+            snprintf(name, sizeof name, "%s%d.%s", d->layer_prefix, l, d->roles[r].hf);
+            place(ly, lg_layer_role(L, (lg_role)r), name, rows, cols, cols != 0);
+        }
+        /* parts of a fused tensor point at it (lg_block_linear offsets them) */
+        for (int r = 0; r < LG_NROLES && ly->base; r++)
+            if (lg_role_present(c, (lg_role)r) && d->roles[r].fused_into != LG_NROLES)
+                *lg_layer_role(L, (lg_role)r) = *lg_layer_role(L, d->roles[r].fused_into);
     }
-    place(ly, &t->norm, "model.norm.weight", C, 0, 0);
+    place(ly, &t->norm, d->norm_w, C, 0, 0);
+    if (d->norm_bias)
+        place(ly, &t->norm_b, d->norm_bias, C, 0, 0);
     if (c->tie_word_embeddings) {
         if (ly->base)
             t->lm_head = t->embed;
     } else {
-        place(ly, &t->lm_head, "lm_head.weight", V, C, 1);
+        place(ly, &t->lm_head, d->head, V, C, 1);
     }
 }
 
 static int check_config(const lg_config *c, lg_error *err)
 {
+    if (!lg_arch_get(c->arch))
+        return lg_fail(err, "config: unknown architecture");
     if (c->vocab_size <= 0 || c->hidden_size <= 0 || c->n_layers <= 0 || c->n_heads <= 0 ||
         c->n_kv_heads <= 0 || c->head_dim <= 0 || c->intermediate_size <= 0)
         return lg_fail(err, "config: sizes must be positive");
@@ -167,7 +171,7 @@ static int check_config(const lg_config *c, lg_error *err)
     if (c->n_heads % c->n_kv_heads)
         return lg_fail(err, "config: %d attention heads are not a multiple of %d KV heads",
                        c->n_heads, c->n_kv_heads);
-    if (c->head_dim % 2)
+    if (c->head_dim % 2 && lg_arch_get(c->arch)->pos == LG_POS_ROPE)
         return lg_fail(err, "config: head_dim %d is odd; RoPE needs pairs", c->head_dim);
     return 0;
 }
@@ -175,8 +179,12 @@ static int check_config(const lg_config *c, lg_error *err)
 /* The number of tensors the layout has, in 64 bits and without walking it. */
 static int64_t layout_entries(const lg_config *c)
 {
-    const int64_t per_layer = 9 + (c->qkv_bias ? 3 : 0) + (c->o_bias ? 1 : 0);
-    return 2 + (c->tie_word_embeddings ? 0 : 1) + (int64_t)c->n_layers * per_layer;
+    const lg_arch_desc *d = lg_arch_get(c->arch);
+    int64_t per_layer = 0;
+    for (int r = 0; r < LG_NROLES; r++)
+        per_layer += lg_role_present(c, (lg_role)r) && d->roles[r].fused_into == LG_NROLES;
+    return 2 + (c->tie_word_embeddings ? 0 : 1) + (d->pos_embed ? 1 : 0) +
+           (d->norm_bias ? 1 : 0) + (int64_t)c->n_layers * per_layer;
 }
 
 lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
@@ -355,6 +363,9 @@ static int ignorable_tensor(const lg_config *c, const char *name)
     size_t n = strlen(name);
     if (n > 9 && !strcmp(name + n - 9, ".inv_freq"))
         return 1; /* old checkpoints store the RoPE buffer */
+    if (c->arch == LG_ARCH_GPT2 && ((n > 10 && !strcmp(name + n - 10, ".attn.bias")) ||
+                                    (n > 17 && !strcmp(name + n - 17, ".attn.masked_bias"))))
+        return 1; /* GPT-2's causal-mask buffers */
     return c->tie_word_embeddings && !strcmp(name, "lm_head.weight");
 }
 
@@ -388,17 +399,19 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
     return 0;
 }
 
-/* The layer count the tensor names give: 1 + the largest N of "model.layers.N.", 0 when
+/* The layer count the tensor names give: 1 + the largest N of PREFIX "N." (the
+ * architecture's "model.layers."), 0 when
  * there are none; -1 (with *name) when N does not fit an int. */
-static int64_t index_layers(const lg_weights *w, const char **name)
+static int64_t index_layers(const lg_weights *w, const char *prefix, const char **name)
 {
+    const size_t k = strlen(prefix);
     int64_t n = 0;
     for (int i = 0; i < lg_weights_count(w); i++) {
         const char *s = lg_weights_tensor(w, i)->name;
-        if (strncmp(s, "model.layers.", 13) || s[13] < '0' || s[13] > '9')
+        if (strncmp(s, prefix, k) || s[k] < '0' || s[k] > '9')
             continue;
         char *end;
-        long long l = strtoll(s + 13, &end, 10);
+        long long l = strtoll(s + k, &end, 10);
         if (l >= INT32_MAX) {
             *name = s;
             return -1;
@@ -417,7 +430,7 @@ int lg_model_check_weights(const lg_config *cfg, const lg_weights *w, const char
     /* the layer count first: walking a config's 10^9 layers takes minutes, the index has
      * as many layers as its file has tensors at most */
     const char *odd = NULL;
-    const int64_t layers = index_layers(w, &odd);
+    const int64_t layers = index_layers(w, lg_arch_get(cfg->arch)->layer_prefix, &odd);
     if (layers < 0)
         return lg_fail(err, "%s: tensor %.96s names a layer beyond any model", where, odd);
     if (layers != cfg->n_layers)
@@ -505,17 +518,18 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     if (B <= m->cap_B && T <= m->cap_T && m->act_mem)
         return 0;
     const lg_config *c = &m->cfg;
-    if (c->sliding_window > 0 && T > c->sliding_window)
-        return lg_fail(err, "sequence length %d exceeds the sliding window %d, which is not "
-                            "implemented", T, c->sliding_window);
     const size_t N = (size_t)B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
     const size_t QD = (size_t)c->n_heads * c->head_dim, KD = (size_t)c->n_kv_heads * c->head_dim;
     const size_t ATT = (size_t)B * c->n_heads * T * T, L = c->n_layers;
+    const int qk_norm = lg_arch_get(c->arch)->qk_norm;
+    const size_t NH = N * (size_t)c->n_heads, NKV = N * (size_t)c->n_kv_heads;
+    const size_t qk_acts = qk_norm ? N * QD + N * KD + NH + NKV : 0;
     const size_t per_layer = N * C + N + N * QD + 2 * N * KD + ATT + N * QD + N * C + N * C + N +
-                             3 * N * F;
+                             3 * N * F + qk_acts;
     /* inference: every layer reuses one set of buffers, and there is no backward scratch */
     const size_t layer_sets = m->inference ? 1 : L;
-    const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
+    const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F +
+                                              (qk_norm ? N * QD + N * KD : 0);
     /* inference keeps two residual-stream buffers (a layer's input and output), not L + 1 */
     const size_t res_sets = m->inference ? 2 : L + 1;
     const size_t total = res_sets * N * C + layer_sets * per_layer + N * C + N + logit_rows(m, N) * V +
@@ -556,6 +570,13 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
         a->gate = TAKE(N * F);
         a->up = TAKE(N * F);
         a->h = TAKE(N * F);
+        a->qraw = a->kraw = a->rstdq = a->rstdk = NULL;
+        if (qk_norm) {
+            a->qraw = TAKE(N * QD);
+            a->kraw = TAKE(N * KD);
+            a->rstdq = TAKE(NH);
+            a->rstdk = TAKE(NKV);
+        }
     }
     m->a.lnf = TAKE(N * C);
     m->a.rstdf = TAKE(N);
@@ -576,12 +597,215 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.dgate = TAKE(N * F);
     m->a.dup = TAKE(N * F);
     m->a.dh = TAKE(N * F);
+    m->a.dqraw = qk_norm ? TAKE(N * QD) : NULL;
+    m->a.dkraw = qk_norm ? TAKE(N * KD) : NULL;
 tables:
 #undef TAKE
-    lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+    lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
     m->cap_B = B;
     m->cap_T = T;
     return 0;
+}
+
+/* ---- products with the weights (lg_block.h) ---- */
+
+/* out[n, OC] (add: +=) in[n, IC] · W^T + bias. One row is a matrix-vector product: sgemv
+ * reads W once, where OpenBLAS's sgemm would first copy (pack) all of W for a single row. */
+static void linear(float *out, const float *in, const float *W, const float *bias, int n,
+                   int IC, int OC, int add)
+{
+    if (n > 1) {
+        if (add)
+            lg_matmul_forward_add_f32(out, in, W, bias, n, IC, OC);
+        else
+            lg_matmul_forward_f32(out, in, W, bias, n, IC, OC);
+        return;
+    }
+    if (bias) {
+        if (add)
+            for (int o = 0; o < OC; o++)
+                out[o] += bias[o];
+        else
+            memcpy(out, bias, sizeof(float) * (size_t)OC);
+    }
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1, W, IC, in, 1, bias || add ? 1 : 0, out,
+                1);
+}
+
+static const float *role_tensor(const lg_tensors *t, int l, lg_role r)
+{
+    return r < LG_NROLES ? *lg_layer_role(&t->layers[l], r) : NULL;
+}
+
+/* A role's weight as its product reads it: [in, out] columns col0.. of rows ld wide
+ * (Conv1D, parts of a fused tensor) or nn.Linear's [out, in]; its bias from bias0. */
+typedef struct {
+    int IC, OC, in_out, ld, col0, bias0;
+    lg_role bias;
+} weight_view;
+
+static weight_view view_of(const lg_config *c, lg_role r)
+{
+    const lg_role_desc *d = &lg_arch_get(c->arch)->roles[r];
+    weight_view v = {.in_out = d->in_out, .bias = d->bias};
+    lg_role_dims(c, r, &v.IC, &v.OC);
+    if (v.in_out) {
+        int64_t rows, cols;
+        lg_role_shape(c, d->fused_into != LG_NROLES ? d->fused_into : r, &rows, &cols);
+        v.ld = (int)cols;
+        v.col0 = d->part * v.OC;
+    }
+    if (v.bias < LG_NROLES)
+        v.bias0 = lg_arch_get(c->arch)->roles[v.bias].part * v.OC;
+    return v;
+}
+
+/* out (+)= in · W[IC, cols col0..col0+OC) + bias, W rows ld wide (Conv1D layout) */
+static void linear_in_out(float *out, const float *in, const float *W, int ld, const float *bias,
+                          int n, int IC, int OC, int add)
+{
+    if (bias)
+        for (int i = 0; i < n; i++) {
+            float *o = out + (size_t)i * OC;
+            for (int j = 0; j < OC; j++)
+                o[j] = add ? o[j] + bias[j] : bias[j];
+        }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, OC, IC, 1, in, IC, W, ld,
+                bias || add ? 1 : 0, out, OC);
+}
+
+void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const float *in, int n,
+                     int add)
+{
+    const lg_role_desc *d = &lg_arch_get(m->cfg.arch)->roles[r];
+    const weight_view v = view_of(&m->cfg, r);
+    const float *W = role_tensor(&m->p, l, r), *b = role_tensor(&m->p, l, v.bias);
+    if (b)
+        b += v.bias0;
+    if (v.in_out)
+        linear_in_out(out, in, W + v.col0, v.ld, b, n, v.IC, v.OC, add);
+    else
+        linear(out, in, W, b, n, v.IC, v.OC, add);
+    if (m->lora && d->lora_target >= 0)
+        lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, v.IC, v.OC);
+}
+
+void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
+                              const float *in, int n)
+{
+    const lg_role_desc *d = &lg_arch_get(m->cfg.arch)->roles[r];
+    const weight_view v = view_of(&m->cfg, r);
+    const float *W = role_tensor(&m->p, l, r);
+    float *dW = (float *)role_tensor(&m->g, l, r), *db = (float *)role_tensor(&m->g, l, v.bias);
+    if (db)
+        db += v.bias0;
+    if (!v.in_out) {
+        lg_matmul_backward_f32(din, dW, db, dout, in, W, n, v.IC, v.OC);
+    } else {
+        if (din)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, v.IC, v.OC, 1, dout, v.OC,
+                        W + v.col0, v.ld, 1, din, v.IC);
+        if (dW)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, v.IC, v.OC, n, 1, in, v.IC,
+                        dout, v.OC, 1, dW + v.col0, v.ld);
+        if (db)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < v.OC; j++)
+                    db[j] += dout[(size_t)i * v.OC + j];
+    }
+    if (m->lora && d->lora_target >= 0)
+        lg_lora_backward(m->lora, l, (lg_lora_target)d->lora_target, din, dout, in, n, v.IC,
+                         v.OC);
+}
+
+static void norm_params(const lg_tensors *t, int l, int which, float **w, float **b)
+{
+    if (which == 2) {
+        *w = t->norm;
+        *b = t->norm_b;
+    } else {
+        const lg_layer_tensors *L = &t->layers[l];
+        *w = which ? L->mlp_norm : L->attn_norm;
+        *b = which ? L->mlp_norm_b : L->attn_norm_b;
+    }
+}
+
+void lg_block_norm(const lg_model *m, int l, int which, float *out, float *rstd, const float *x,
+                   int n)
+{
+    float *w, *b;
+    norm_params(&m->p, l, which, &w, &b);
+    const lg_config *c = &m->cfg;
+    if (lg_arch_get(c->arch)->norm == LG_NORM_LAYER)
+        lg_layernorm_forward_f32(out, rstd, x, w, b, n, c->hidden_size, c->rms_norm_eps);
+    else
+        lg_rmsnorm_forward_f32(out, rstd, x, w, n, c->hidden_size, c->rms_norm_eps);
+}
+
+void lg_block_norm_backward(lg_model *m, int l, int which, float *dx, const float *dout,
+                            const float *x, const float *rstd, int n)
+{
+    float *w, *b, *dw, *db;
+    norm_params(&m->p, l, which, &w, &b);
+    norm_params(&m->g, l, which, &dw, &db);
+    const int C = m->cfg.hidden_size;
+    if (lg_arch_get(m->cfg.arch)->norm == LG_NORM_LAYER)
+        lg_layernorm_backward_f32(dx, dw, db, dout, x, w, rstd, n, C);
+    else
+        lg_rmsnorm_backward_f32(dx, dw, dout, x, w, rstd, n, C);
+}
+
+void lg_block_forward(const lg_model *m, int l, const lg_block_io *io, int n)
+{
+    const lg_config *c = &m->cfg;
+    const lg_arch_desc *desc = lg_arch_get(c->arch);
+    const lg_layer_tensors *w = &m->p.layers[l];
+    const int C = c->hidden_size, F = c->intermediate_size;
+    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    lg_block_norm(m, l, 0, io->ln1, io->rstd1, io->x, n);
+    if (w->q_norm) {
+        /* qwen3: RMSNorm over each head of q and k, before RoPE */
+        float *qr = io->qraw ? io->qraw : io->q, *kr = io->kraw ? io->kraw : io->k;
+        lg_block_linear(m, l, LG_ROLE_Q, qr, io->ln1, n, 0);
+        lg_block_linear(m, l, LG_ROLE_K, kr, io->ln1, n, 0);
+        lg_rmsnorm_forward_f32(io->q, io->rstdq, qr, w->q_norm, n * nh, hd, c->rms_norm_eps);
+        lg_rmsnorm_forward_f32(io->k, io->rstdk, kr, w->k_norm, n * nkv, hd, c->rms_norm_eps);
+    } else {
+        lg_block_linear(m, l, LG_ROLE_Q, io->q, io->ln1, n, 0);
+        lg_block_linear(m, l, LG_ROLE_K, io->k, io->ln1, n, 0);
+    }
+    lg_block_linear(m, l, LG_ROLE_V, io->v, io->ln1, n, 0);
+    if (desc->pos == LG_POS_ROPE) {
+        lg_rope_forward_f32(io->q, io->rope_cos, io->rope_sin, n, io->rope_T, nh, hd);
+        lg_rope_forward_f32(io->k, io->rope_cos, io->rope_sin, n, io->rope_T, nkv, hd);
+    }
+    io->attend(io->ctx, l, io->q, io->k, io->v, io->atty, n);
+    if (io->mid != io->x)
+        memcpy(io->mid, io->x, sizeof(float) * (size_t)n * C);
+    lg_block_linear(m, l, LG_ROLE_O, io->mid, io->atty, n, 1); /* mid = x + o(...) */
+    lg_block_norm(m, l, 1, io->ln2, io->rstd2, io->mid, n);
+    lg_block_linear(m, l, LG_ROLE_UP, io->up, io->ln2, n, 0);
+    if (desc->act == LG_ACT_GELU_TANH) {
+        lg_gelu_forward_f32(io->h, io->up, (long)n * F);
+    } else {
+        lg_block_linear(m, l, LG_ROLE_GATE, io->gate, io->ln2, n, 0);
+        lg_swiglu_forward_f32(io->h, io->gate, io->up, (long)n * F); /* h may be gate */
+    }
+    if (io->out != io->mid)
+        memcpy(io->out, io->mid, sizeof(float) * (size_t)n * C);
+    lg_block_linear(m, l, LG_ROLE_DOWN, io->out, io->h, n, 1); /* out = mid + down(...) */
+}
+
+void lg_head_linear(const lg_model *m, float *logits, const float *in, int n)
+{
+    linear(logits, in, m->p.lm_head, NULL, n, m->cfg.hidden_size, m->cfg.vocab_size, 0);
+}
+
+void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,
+                             int n)
+{
+    lg_matmul_backward_f32(din, m->g.lm_head, NULL, dlogits, in, m->p.lm_head, n,
+                           m->cfg.hidden_size, m->cfg.vocab_size);
 }
 
 /* ---- forward ---- */
@@ -649,6 +873,22 @@ static float *residual_stream(const lg_model *m, int l)
     return m->a.res + (size_t)(m->inference ? l % 2 : l) * NC;
 }
 
+/* Training and evaluation: causal attention within each of the batch's B sequences of T,
+ * keeping the probabilities for backward. */
+typedef struct {
+    lg_model *m;
+    int B, T;
+} train_attend_ctx;
+
+static void train_attend(void *ctx, int l, float *q, float *k, float *v, float *atty, int n)
+{
+    const train_attend_ctx *t = ctx;
+    const lg_config *c = &t->m->cfg;
+    (void)n;
+    lg_attention_forward_f32(atty, t->m->a.layers[l].att, q, k, v, t->B, t->T, c->n_heads,
+                             c->n_kv_heads, c->head_dim, c->sliding_window);
+}
+
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err)
 {
@@ -661,10 +901,8 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     if (lg_model_reserve(m, B, T, err) < 0)
         return -1;
     if (T != m->T)
-        lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
-    const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
-    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
-    const int QD = nh * hd, KD = nkv * hd;
+        lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
+    const int N = B * T, C = c->hidden_size, V = c->vocab_size;
     for (int i = 0; i < N; i++)
         if (ids[i] < 0 || ids[i] >= V)
             return lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)",
@@ -673,39 +911,22 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     m->B = B;
     m->T = T;
-    lg_lora *lora = m->lora;
-#define LORA_FORWARD(t, out, in, IC, OC) \
-    if (lora)                             \
-    lg_lora_forward(lora, l, t, out, in, N, IC, OC)
     lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
+    if (m->p.pos_embed) /* GPT-2: learned positions */
+        lg_position_add_forward_f32(m->a.res, m->p.pos_embed, N, T, 0, C);
+    train_attend_ctx actx = {m, B, T};
     for (int l = 0; l < c->n_layers; l++) {
-        const lg_layer_tensors *w = &m->p.layers[l];
         lg_layer_acts *a = &m->a.layers[l];
-        float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
-        lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(a->q, a->ln1, w->wq, w->bq, N, C, QD);
-        LORA_FORWARD(LG_LORA_Q, a->q, a->ln1, C, QD);
-        lg_matmul_forward_f32(a->k, a->ln1, w->wk, w->bk, N, C, KD);
-        LORA_FORWARD(LG_LORA_K, a->k, a->ln1, C, KD);
-        lg_matmul_forward_f32(a->v, a->ln1, w->wv, w->bv, N, C, KD);
-        LORA_FORWARD(LG_LORA_V, a->v, a->ln1, C, KD);
-        lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
-        lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
-        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
-        memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
-        lg_matmul_forward_add_f32(a->mid, a->atty, w->wo, w->bo, N, QD, C);
-        LORA_FORWARD(LG_LORA_O, a->mid, a->atty, QD, C);
-        lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(a->gate, a->ln2, w->wgate, NULL, N, C, F);
-        LORA_FORWARD(LG_LORA_GATE, a->gate, a->ln2, C, F);
-        lg_matmul_forward_f32(a->up, a->ln2, w->wup, NULL, N, C, F);
-        LORA_FORWARD(LG_LORA_UP, a->up, a->ln2, C, F);
-        lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
-        memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
-        lg_matmul_forward_add_f32(out, a->h, w->wdown, NULL, N, F, C);
-        LORA_FORWARD(LG_LORA_DOWN, out, a->h, F, C);
+        const lg_block_io io = {
+            .x = residual_stream(m, l), .mid = a->mid, .out = residual_stream(m, l + 1),
+            .ln1 = a->ln1, .rstd1 = a->rstd1, .ln2 = a->ln2, .rstd2 = a->rstd2,
+            .q = a->q, .k = a->k, .v = a->v, .qraw = a->qraw, .kraw = a->kraw,
+            .rstdq = a->rstdq, .rstdk = a->rstdk, .atty = a->atty,
+            .gate = a->gate, .up = a->up, .h = a->h,
+            .rope_cos = m->rope_cos, .rope_sin = m->rope_sin, .rope_T = T,
+            .attend = train_attend, .ctx = &actx};
+        lg_block_forward(m, l, &io, N);
     }
-#undef LORA_FORWARD
     float *last = residual_stream(m, c->n_layers);
     if (m->langsamp && m->tagged) {
         if (expand_tags(m, B, err) < 0)
@@ -714,11 +935,11 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_sequence_add_forward_f32(last, m->langsamp->lang, m->tags, B, T, C);
         lg_sequence_add_forward_f32(last, m->langsamp->script, m->tags + m->tag_cap, B, T, C);
     }
-    lg_rmsnorm_forward_f32(m->a.lnf, m->a.rstdf, last, m->p.norm, N, C, c->rms_norm_eps);
+    lg_block_norm(m, 0, 2, m->a.lnf, m->a.rstdf, last, N);
     m->counted = 0;
     m->last_loss = NAN;
     if (!targets) {
-        lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
+        lg_head_linear(m, m->a.logits, m->a.lnf, N);
         return lg_logits_finite(m->a.logits, (size_t)N * V, V, err);
     }
     memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
@@ -728,7 +949,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     for (int r0 = 0; r0 < N; r0 += rows) {
         const int n = N - r0 < rows ? N - r0 : rows;
         int counted = 0;
-        lg_matmul_forward_f32(m->a.logits, m->a.lnf + (size_t)r0 * C, m->p.lm_head, NULL, n, C, V);
+        lg_head_linear(m, m->a.logits, m->a.lnf + (size_t)r0 * C, n);
         mean = lg_cross_entropy_forward_f32(NULL, m->a.lse + r0, m->a.logits, targets + r0,
                                                    n, V, &counted);
         total += mean * counted;
@@ -746,6 +967,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
 void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
 {
     const lg_config *c = &m->cfg;
+    const lg_arch_desc *desc = lg_arch_get(c->arch);
     const int B = m->B, T = m->T, N = B * T, C = c->hidden_size, V = c->vocab_size;
     const int F = c->intermediate_size, nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
     const int QD = nh * hd, KD = nkv * hd;
@@ -757,14 +979,10 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     lg_cross_entropy_backward_f32(dlogits, a->logits, a->lse, a->targets, N, V,
                                   (double)loss_scale / m->counted);
     memset(a->dln, 0, NC * sizeof(float));
-    lg_matmul_backward_f32(a->dln, m->g.lm_head, NULL, dlogits, a->lnf, m->p.lm_head, N, C, V);
+    lg_head_linear_backward(m, a->dln, dlogits, a->lnf, N);
     memset(a->dres, 0, NC * sizeof(float));
-    lg_lora *lora = m->lora;
-#define LORA_BACKWARD(t, din, dout, in, IC, OC) \
-    if (lora)                                    \
-    lg_lora_backward(lora, l, t, din, dout, in, N, IC, OC)
     float *last = a->res + (size_t)c->n_layers * NC;
-    lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
+    lg_block_norm_backward(m, 0, 2, a->dres, a->dln, last, a->rstdf, N);
     if (m->langsamp && m->tagged && m->langsamp->dlang) {
         lg_sequence_add_backward_f32(m->langsamp->dlang, a->dres, m->tags, B, T, C);
         lg_sequence_add_backward_f32(m->langsamp->dscript, a->dres, m->tags + m->tag_cap, B, T, C);
@@ -776,38 +994,49 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         const float *x = a->res + (size_t)l * NC;
         /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
-        lg_matmul_backward_f32(a->dh, g->wdown, NULL, a->dres, la->h, w->wdown, N, F, C);
-        LORA_BACKWARD(LG_LORA_DOWN, a->dh, a->dres, la->h, F, C);
-        lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
+        lg_block_linear_backward(m, l, LG_ROLE_DOWN, a->dh, a->dres, la->h, N);
         memset(a->dln, 0, NC * sizeof(float));
-        lg_matmul_backward_f32(a->dln, g->wgate, NULL, a->dgate, la->ln2, w->wgate, N, C, F);
-        LORA_BACKWARD(LG_LORA_GATE, a->dln, a->dgate, la->ln2, C, F);
-        lg_matmul_backward_f32(a->dln, g->wup, NULL, a->dup, la->ln2, w->wup, N, C, F);
-        LORA_BACKWARD(LG_LORA_UP, a->dln, a->dup, la->ln2, C, F);
-        lg_rmsnorm_backward_f32(a->dres, g->mlp_norm, a->dln, la->mid, w->mlp_norm, la->rstd2, N, C);
+        if (desc->act == LG_ACT_GELU_TANH) {
+            lg_gelu_backward_f32(a->dup, a->dh, la->up, (long)N * F);
+        } else {
+            lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
+            lg_block_linear_backward(m, l, LG_ROLE_GATE, a->dln, a->dgate, la->ln2, N);
+        }
+        lg_block_linear_backward(m, l, LG_ROLE_UP, a->dln, a->dup, la->ln2, N);
+        lg_block_norm_backward(m, l, 1, a->dres, a->dln, la->mid, la->rstd2, N);
         /* attention: mid = x + o(attention(rope(q), rope(k), v)); dres is now d(mid) */
         memset(a->datty, 0, (size_t)N * QD * sizeof(float));
-        lg_matmul_backward_f32(a->datty, g->wo, g->bo, a->dres, la->atty, w->wo, N, QD, C);
-        LORA_BACKWARD(LG_LORA_O, a->datty, a->dres, la->atty, QD, C);
+        lg_block_linear_backward(m, l, LG_ROLE_O, a->datty, a->dres, la->atty, N);
         memset(a->dq, 0, (size_t)N * QD * sizeof(float));
         memset(a->dk, 0, (size_t)N * KD * sizeof(float));
         memset(a->dv, 0, (size_t)N * KD * sizeof(float));
         lg_attention_backward_f32(a->dq, a->dk, a->dv, a->datt, a->datty, la->att, la->q, la->k,
                                   la->v, B, T, nh, nkv, hd);
-        lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
-        lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        if (desc->pos == LG_POS_ROPE) {
+            lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
+            lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        }
+        float *dq = a->dq, *dk = a->dk;
+        if (w->q_norm) {
+            memset(a->dqraw, 0, (size_t)N * QD * sizeof(float));
+            memset(a->dkraw, 0, (size_t)N * KD * sizeof(float));
+            lg_rmsnorm_backward_f32(a->dqraw, g->q_norm, a->dq, la->qraw, w->q_norm, la->rstdq,
+                                    N * nh, hd);
+            lg_rmsnorm_backward_f32(a->dkraw, g->k_norm, a->dk, la->kraw, w->k_norm, la->rstdk,
+                                    N * nkv, hd);
+            dq = a->dqraw;
+            dk = a->dkraw;
+        }
         memset(a->dln, 0, NC * sizeof(float));
-        lg_matmul_backward_f32(a->dln, g->wq, g->bq, a->dq, la->ln1, w->wq, N, C, QD);
-        LORA_BACKWARD(LG_LORA_Q, a->dln, a->dq, la->ln1, C, QD);
-        lg_matmul_backward_f32(a->dln, g->wk, g->bk, a->dk, la->ln1, w->wk, N, C, KD);
-        LORA_BACKWARD(LG_LORA_K, a->dln, a->dk, la->ln1, C, KD);
-        lg_matmul_backward_f32(a->dln, g->wv, g->bv, a->dv, la->ln1, w->wv, N, C, KD);
-        LORA_BACKWARD(LG_LORA_V, a->dln, a->dv, la->ln1, C, KD);
-        lg_rmsnorm_backward_f32(a->dres, g->attn_norm, a->dln, x, w->attn_norm, la->rstd1, N, C);
+        lg_block_linear_backward(m, l, LG_ROLE_Q, a->dln, dq, la->ln1, N);
+        lg_block_linear_backward(m, l, LG_ROLE_K, a->dln, dk, la->ln1, N);
+        lg_block_linear_backward(m, l, LG_ROLE_V, a->dln, a->dv, la->ln1, N);
+        lg_block_norm_backward(m, l, 0, a->dres, a->dln, x, la->rstd1, N);
     }
-#undef LORA_BACKWARD
     if (m->g.embed)
         lg_embedding_backward_f32(m->g.embed, a->dres, ids, N, C);
+    if (m->g.pos_embed)
+        lg_position_add_backward_f32(m->g.pos_embed, a->dres, N, T, C);
 }
 
 /* ---- saving ---- */

@@ -205,7 +205,7 @@ void FN(lg_rope_backward)(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N,
 #endif
 
 void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
-                              int B, int T, int nh, int nkv, int hd)
+                              int B, int T, int nh, int nkv, int hd, int window)
 {
     const int qd = nh * hd, kd = nkv * hd, group = nh / nkv;
     const REAL scale = (REAL)(1.0 / sqrt((double)hd));
@@ -224,20 +224,24 @@ void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k
                 GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, t1, hd, scale,
                      qh + (size_t)t0 * qd, qd, kg, kd, 0, Pb, T);
                 for (int t = t0; t < t1; t++) {
-                    REAL *p = P + (size_t)t * T, mx = p[0];
+                    /* keys lo..t: all before t, or the last `window` with a sliding window */
+                    const int lo = window > 0 && t - window + 1 > 0 ? t - window + 1 : 0;
+                    REAL *p = P + (size_t)t * T, mx = p[lo];
 #pragma omp simd reduction(max : mx)
-                    for (int s = 1; s <= t; s++)
+                    for (int s = lo + 1; s <= t; s++)
                         mx = p[s] > mx ? p[s] : mx;
                     double sum = 0;
 #pragma omp simd reduction(+ : sum)
-                    for (int s = 0; s <= t; s++) {
+                    for (int s = lo; s <= t; s++) {
                         p[s] = EXP(p[s] - mx);
                         sum += p[s];
                     }
                     REAL inv = (REAL)(1.0 / sum);
 #pragma omp simd
-                    for (int s = 0; s <= t; s++)
+                    for (int s = lo; s <= t; s++)
                         p[s] *= inv;
+                    for (int s = 0; s < lo; s++)
+                        p[s] = 0;
                     for (int s = t + 1; s < T; s++)
                         p[s] = 0;
                 }
@@ -434,6 +438,114 @@ void FN(lg_cross_entropy_backward)(REAL *dlogits, const REAL *logits, const REAL
         for (int j = 0; j < V; j++)
             d[j] = s * EXP(row[j] - row_lse);
         d[tgt[n]] -= s;
+    }
+}
+
+/* ---- GPT-2: LayerNorm with bias, GELU (tanh), learned positions ---- */
+
+void FN(lg_layernorm_forward)(REAL *out, REAL *rstd, const REAL *x, const REAL *w, const REAL *b,
+                              int N, int C, float eps)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *xr = x + (size_t)n * C;
+        REAL *o = out + (size_t)n * C;
+        double mean = 0, var = 0;
+        for (int c = 0; c < C; c++)
+            mean += xr[c];
+        mean /= C;
+        for (int c = 0; c < C; c++)
+            var += ((double)xr[c] - mean) * ((double)xr[c] - mean);
+        const double r = 1.0 / sqrt(var / C + (double)eps);
+        for (int c = 0; c < C; c++)
+            o[c] = (REAL)(((double)xr[c] - mean) * r) * w[c] + b[c];
+        rstd[n] = (REAL)r;
+    }
+}
+
+void FN(lg_layernorm_backward)(REAL *dx, REAL *dw, REAL *db, const REAL *dout, const REAL *x,
+                               const REAL *w, const REAL *rstd, int N, int C)
+{
+    if (dx) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++) {
+            const REAL *xr = x + (size_t)n * C, *d = dout + (size_t)n * C;
+            REAL *dxr = dx + (size_t)n * C;
+            double mean = 0;
+            for (int c = 0; c < C; c++)
+                mean += xr[c];
+            mean /= C;
+            const double r = rstd[n];
+            double sd = 0, sdx = 0;   /* mean of dxhat and of dxhat·xhat */
+            for (int c = 0; c < C; c++) {
+                const double g = (double)d[c] * w[c], xh = ((double)xr[c] - mean) * r;
+                sd += g;
+                sdx += g * xh;
+            }
+            sd /= C;
+            sdx /= C;
+            for (int c = 0; c < C; c++) {
+                const double g = (double)d[c] * w[c], xh = ((double)xr[c] - mean) * r;
+                dxr[c] += (REAL)(r * (g - sd - xh * sdx));
+            }
+        }
+    }
+    if (dw || db) {
+        for (int n = 0; n < N; n++) {
+            const REAL *xr = x + (size_t)n * C, *d = dout + (size_t)n * C;
+            double mean = 0;
+            for (int c = 0; c < C; c++)
+                mean += xr[c];
+            mean /= C;
+            for (int c = 0; c < C; c++) {
+                if (dw)
+                    dw[c] += (REAL)((double)d[c] * ((double)xr[c] - mean) * rstd[n]);
+                if (db)
+                    db[c] += d[c];
+            }
+        }
+    }
+}
+
+#define LG_GELU_K 0.7978845608028654 /* sqrt(2/pi) */
+void FN(lg_gelu_forward)(REAL *h, const REAL *x, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) {
+        const double v = x[i];
+        h[i] = (REAL)(0.5 * v * (1 + tanh(LG_GELU_K * (v + 0.044715 * v * v * v))));
+    }
+}
+
+void FN(lg_gelu_backward)(REAL *dx, const REAL *dh, const REAL *x, long n)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) {
+        const double v = x[i], t = tanh(LG_GELU_K * (v + 0.044715 * v * v * v));
+        const double d = 0.5 * (1 + t) +
+                         0.5 * v * (1 - t * t) * LG_GELU_K * (1 + 3 * 0.044715 * v * v);
+        dx[i] = (REAL)(dh[i] * d);
+    }
+}
+
+void FN(lg_position_add_forward)(REAL *x, const REAL *wpe, int N, int T, int pos0, int C)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const REAL *p = wpe + (size_t)(pos0 + n % T) * C;
+        REAL *xr = x + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            xr[c] += p[c];
+    }
+}
+
+void FN(lg_position_add_backward)(REAL *dwpe, const REAL *dx, int N, int T, int C)
+{
+    for (int n = 0; n < N; n++) {
+        REAL *p = dwpe + (size_t)(n % T) * C;
+        const REAL *d = dx + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            p[c] += d[c];
     }
 }
 

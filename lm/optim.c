@@ -14,7 +14,8 @@ lg_adamw_hparams lg_adamw_defaults(void)
 
 int lg_param_group(const lg_param_entry *e)
 {
-    if (!strcmp(e->name, "model.embed_tokens.weight") || !strcmp(e->name, "lm_head.weight"))
+    if (!strcmp(e->name, "model.embed_tokens.weight") || !strcmp(e->name, "lm_head.weight") ||
+        !strcmp(e->name, "transformer.wte.weight"))    /* GPT-2's token embeddings */
         return LG_GROUP_EMBED;
     return LG_GROUP_BODY;
 }

@@ -8,7 +8,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-for m in llama-tiny llama-tiny-tied-bf16-sharded qwen2-tiny; do
+for m in llama-tiny llama-tiny-tied-bf16-sharded qwen2-tiny gpt2-tiny; do
     "$LM" check "$FIX/$m" "$FIX/$m/reference.safetensors" >"$T/out" || { cat "$T/out"; fail "check $m"; }
     grep -q "check passed" "$T/out" || fail "check $m printed no verdict"
 done
@@ -60,8 +60,29 @@ cp "$FIX/llama-tiny/model.safetensors" "$T/nofield/"
 grep -v '"num_hidden_layers"' "$FIX/llama-tiny/config.json" >"$T/nofield/config.json"
 expect_error "num_hidden_layers" "$LM" info "$T/nofield"
 
+# head_dim × heads that does not match the projections: refused naming the tensor and shapes
+mkdir "$T/hd"
+cp "$FIX/llama-tiny/model.safetensors" "$T/hd/"
+sed 's/"head_dim": 16/"head_dim": 32/' "$FIX/llama-tiny/config.json" >"$T/hd/config.json"
+expect_error "q_proj.weight has shape \[64, 64\], expected \[128, 64\]" "$LM" check "$T/hd" \
+    "$FIX/llama-tiny/reference.safetensors"
+# RoPE parameters: yarn refused naming the field and value, llama3 without its factors
+sed 's/"rope_type": "default"/"rope_type": "yarn"/' "$FIX/llama-tiny/config.json" >"$T/hd/config.json"
+expect_error "rope_parameters.rope_type 'yarn'" "$LM" info "$T/hd"
+sed 's/"rope_type": "default"/"rope_type": "llama3", "factor": 8.0/' "$FIX/llama-tiny/config.json" \
+    >"$T/hd/config.json"
+expect_error "needs rope_parameters.low_freq_factor" "$LM" info "$T/hd"
+
+# what GPT-2 support does not cover is refused naming the field
 mkdir "$T/gpt2"
-expect_error "gpt2" "$LM" info "$FIX/gpt2-tiny"
+cp "$FIX/gpt2-tiny/model.safetensors" "$T/gpt2/"
+sed 's/"gelu_new"/"relu"/' "$FIX/gpt2-tiny/config.json" >"$T/gpt2/config.json"
+expect_error "activation_function 'relu'" "$LM" info "$T/gpt2"
+sed 's/"scale_attn_by_inverse_layer_idx": false/"scale_attn_by_inverse_layer_idx": true/' \
+    "$FIX/gpt2-tiny/config.json" >"$T/gpt2/config.json"
+expect_error "scale_attn_by_inverse_layer_idx" "$LM" info "$T/gpt2"
+sed 's/"model_type": "gpt2"/"model_type": "gemma"/' "$FIX/gpt2-tiny/config.json" >"$T/gpt2/config.json"
+expect_error "unsupported model_type 'gemma'" "$LM" info "$T/gpt2"
 
 expect_error "adapter_model.safetensors" "$LM" merge --model "$FIX/qwen2-tiny" --adapter "$FIX/llama-tiny-lora" -o "$T/bad"
 [ -e "$T/bad" ] && fail "a failed merge left output behind"

@@ -83,6 +83,94 @@ static void rmsnorm_backward_matches_fd(void **state)
     free(c.x); free(c.w); free(c.r); free(c.out); free(c.rstd); free(dx); free(dw);
 }
 
+/* ---- LayerNorm with bias (GPT-2) ---- */
+typedef struct { double *x, *w, *b, *r, *out, *rstd; } ln_ctx;
+static double ln_loss(void *p)
+{
+    ln_ctx *c = p;
+    lg_layernorm_forward_f64(c->out, c->rstd, c->x, c->w, c->b, N, C, 1e-5f);
+    return dotd(c->r, c->out, N * C);
+}
+static void layernorm_backward_matches_fd(void **state)
+{
+    (void)state;
+    ln_ctx c = {rand_vec(N * C), rand_vec(C), rand_vec(C), rand_vec(N * C), zeros(N * C),
+                zeros(N)};
+    double *dx = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+    ln_loss(&c);
+    /* each row normalised: mean (out - b) / w = 0 */
+    for (int n = 0; n < N; n++) {
+        double m = 0;
+        for (int k = 0; k < C; k++)
+            m += (c.out[n * C + k] - c.b[k]) / c.w[k];
+        assert_true(fabs(m / C) < 1e-12);
+    }
+    lg_layernorm_backward_f64(dx, dw, db, c.r, c.x, c.w, c.rstd, N, C);
+    check_grad("layernorm dx", ln_loss, &c, c.x, dx, N * C);
+    check_grad("layernorm dw", ln_loss, &c, c.w, dw, C);
+    check_grad("layernorm db", ln_loss, &c, c.b, db, C);
+    free(c.x); free(c.w); free(c.b); free(c.r); free(c.out); free(c.rstd);
+    free(dx); free(dw); free(db);
+}
+
+/* ---- GELU, tanh approximation (GPT-2) ---- */
+typedef struct { double *x, *h, *r; } gelu_ctx;
+static double gelu_loss(void *p)
+{
+    gelu_ctx *c = p;
+    lg_gelu_forward_f64(c->h, c->x, N * C);
+    return dotd(c->r, c->h, N * C);
+}
+static void gelu_backward_matches_fd(void **state)
+{
+    (void)state;
+    gelu_ctx c = {rand_vec(N * C), zeros(N * C), rand_vec(N * C)};
+    for (int i = 0; i < N * C; i++)
+        c.x[i] *= 3;                      /* both tails and the bend */
+    double *dx = zeros(N * C);
+    gelu_loss(&c);
+    /* gelu_new(1) as transformers computes it: 0.8411919906082768 */
+    double one = 1, h;
+    lg_gelu_forward_f64(&h, &one, 1);
+    assert_true(fabs(h - 0.8411919906082768) < 1e-12);
+    lg_gelu_backward_f64(dx, c.r, c.x, N * C);
+    check_grad("gelu dx", gelu_loss, &c, c.x, dx, N * C);
+    free(c.x); free(c.h); free(c.r); free(dx);
+}
+
+/* ---- learned positions (GPT-2) ---- */
+typedef struct { double *x, *wpe, *work, *r; } pos_ctx;
+enum { PB = 2, PT = 3 };
+static double pos_loss(void *p)
+{
+    pos_ctx *c = p;
+    memcpy(c->work, c->x, sizeof(double) * PB * PT * C);
+    lg_position_add_forward_f64(c->work, c->wpe, PB * PT, PT, 0, C);
+    double s = 0;
+    for (int i = 0; i < PB * PT * C; i++)
+        s += c->r[i] * c->work[i] * c->work[i];   /* non-linear in the positions */
+    return s;
+}
+static void positions_backward_matches_fd(void **state)
+{
+    (void)state;
+    const int n = PB * PT * C;
+    pos_ctx c = {rand_vec(n), rand_vec(5 * C), zeros(n), rand_vec(n)};
+    double *dwpe = zeros(5 * C), *dwork = zeros(n);
+    pos_loss(&c);
+    for (int i = 0; i < n; i++)
+        dwork[i] = 2 * c.r[i] * c.work[i];
+    lg_position_add_backward_f64(dwpe, dwork, PB * PT, PT, C);
+    check_grad("positions dwpe", pos_loss, &c, c.wpe, dwpe, 5 * C);
+    for (int i = PT * C; i < 5 * C; i++)   /* rows beyond T get nothing */
+        assert_true(dwpe[i] == 0);
+    /* an offset (KV-cache decoding): row n reads wpe[pos0 + n % T] */
+    double x[C] = {0};
+    lg_position_add_forward_f64(x, c.wpe, 1, 1, 4, C);
+    assert_memory_equal(x, c.wpe + 4 * C, sizeof x);
+    free(c.x); free(c.wpe); free(c.work); free(c.r); free(dwpe); free(dwork);
+}
+
 /* ---- matmul with bias ---- */
 enum { IC = 5, OC = 7 };
 typedef struct { double *in, *W, *b, *r, *out; } mm_ctx;
@@ -114,42 +202,59 @@ static double rope_loss(void *p)
     lg_rope_forward_f64(c->work, c->cos_t, c->sin_t, RB * RT, RT, NH, HD);
     return dotd(c->r, c->work, RB * RT * NH * HD);
 }
-static void rope_backward_matches_fd(void **state)
+/* inv_freqs NULL: the default tables; else scaled ones (linear, llama3) */
+static void rope_check(const float *inv_freqs)
 {
-    (void)state;
     size_t n = RB * RT * NH * HD;
     rope_ctx c = {rand_vec(n), zeros(n), zeros(RT * HD / 2), zeros(RT * HD / 2), rand_vec(n)};
-    lg_rope_tables_f64(c.cos_t, c.sin_t, RT, HD, 10000.0);
+    lg_rope_tables_freq_f64(c.cos_t, c.sin_t, RT, HD, 10000.0, inv_freqs);
     double *dx = zeros(n);
     memcpy(dx, c.r, sizeof(double) * n);
     lg_rope_backward_f64(dx, c.cos_t, c.sin_t, RB * RT, RT, NH, HD);
     check_grad("rope dx", rope_loss, &c, c.x, dx, n);
     free(c.x); free(c.work); free(c.cos_t); free(c.sin_t); free(c.r); free(dx);
 }
+static void rope_backward_matches_fd(void **state)
+{
+    (void)state;
+    rope_check(NULL);
+}
+/* RoPE scaling changes the angles only: backward with the scaled tables (a llama3-style
+ * set: kept, blended and divided frequencies, at positions where they differ) */
+static void rope_scaled_backward_matches_fd(void **state)
+{
+    (void)state;
+    float inv[HD / 2];
+    for (int i = 0; i < HD / 2; i++)
+        inv[i] = powf(10000.0f, -(float)(2 * i) / HD) / (i == 0 ? 1.0f : i == 1 ? 3.5f : 8.0f);
+    rope_check(inv);
+}
 
 /* ---- attention with GQA ---- */
-typedef struct { int B, T, nh, nkv, hd; double *q, *k, *v, *att, *out, *r; } att_ctx;
+typedef struct { int B, T, nh, nkv, hd, window; double *q, *k, *v, *att, *out, *r; } att_ctx;
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd);
+    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd,
+                             c->window);
     return dotd(c->r, c->out, (size_t)c->B * c->T * c->nh * c->hd);
 }
-static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
+static void attention_matches_fd(int B, int T, int nh, int nkv, int hd, int window)
 {
     size_t nq = (size_t)B * T * nh * hd, nk = (size_t)B * T * nkv * hd,
            na = (size_t)B * nh * T * T;
-    att_ctx c = {B, T, nh, nkv, hd, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
+    att_ctx c = {B, T, nh, nkv, hd, window, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
                  zeros(nq), rand_vec(nq)};
     att_loss(&c);
-    /* causal: probabilities above the diagonal are zero, each row sums to 1 */
+    /* causal: probabilities above the diagonal are zero, each row sums to 1; with a window,
+     * those of positions window or more before the query too, and the others are not */
     for (int row = 0; row < B * nh * T; row++) {
         int t = row % T;
         double s = 0;
         for (int j = 0; j < T; j++) {
             s += c.att[(size_t)row * T + j];
-            if (j > t)
-                assert_true(c.att[(size_t)row * T + j] == 0);
+            const int outside = j > t || (window > 0 && j <= t - window);
+            assert_true((c.att[(size_t)row * T + j] == 0) == outside);
         }
         assert_true(fabs(s - 1) < 1e-12);
     }
@@ -164,13 +269,20 @@ static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
 static void attention_backward_matches_fd(void **state)
 {
     (void)state;
-    attention_matches_fd(2, 5, 4, 2, 3);
+    attention_matches_fd(2, 5, 4, 2, 3, 0);
+}
+/* Mistral's sliding window: each query sees its last 3 positions */
+static void windowed_attention_matches_fd(void **state)
+{
+    (void)state;
+    attention_matches_fd(2, 7, 4, 2, 3, 3);
+    attention_matches_fd(1, 70, 2, 1, 2, 5);   /* across query blocks */
 }
 /* longer than one block of query rows (LG_ATTN_QBLOCK = 64), with a partial last block */
 static void attention_blocks_match_fd(void **state)
 {
     (void)state;
-    attention_matches_fd(1, 70, 2, 1, 2);
+    attention_matches_fd(1, 70, 2, 1, 2, 0);
 }
 
 /* ---- SwiGLU ---- */
@@ -290,10 +402,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rmsnorm_backward_matches_fd),
+        cmocka_unit_test(layernorm_backward_matches_fd),
+        cmocka_unit_test(gelu_backward_matches_fd),
+        cmocka_unit_test(positions_backward_matches_fd),
         cmocka_unit_test(matmul_backward_matches_fd),
         cmocka_unit_test(rope_backward_matches_fd),
+        cmocka_unit_test(rope_scaled_backward_matches_fd),
         cmocka_unit_test(attention_backward_matches_fd),
         cmocka_unit_test(attention_blocks_match_fd),
+        cmocka_unit_test(windowed_attention_matches_fd),
         cmocka_unit_test(swiglu_backward_matches_fd),
         cmocka_unit_test(cross_entropy_backward_matches_fd),
         cmocka_unit_test(cross_entropy_long_rows),
