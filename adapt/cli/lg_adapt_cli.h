@@ -8,6 +8,7 @@ int lg_adapt_pack(int argc, char **argv);
 int lg_adapt_info(int argc, char **argv);
 int lg_adapt_list(int argc, char **argv);
 int lg_adapt_eval(int argc, char **argv);
+int lg_adapt_mixture(int argc, char **argv);
 int lg_adapt_export(int argc, char **argv);
 
 #endif
