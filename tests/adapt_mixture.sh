@@ -68,6 +68,33 @@ for l in aaa bbb; do
         fail "eval of $l with its vectors"
 done
 
+# transfer init --source: rows from another language's table or trained adapter (issue 15).
+# Every piece of bpe301 is identical in the source's own tokenizer: hull copies each row.
+"$LG_BIN/transfer" init --base "$B" --source "$W/mix2/bbb/adapter/adapter_model.safetensors" \
+    --base-tokenizer "$TOK2" --tokenizer "$TOK2" --method hull -o "$W/from-bbb.safetensors" \
+    >/dev/null 2>&1 || fail "transfer init --source an adapter"
+"$LG_BIN/transfer" init --base "$B" --source "$W/t2.safetensors" --base-tokenizer "$TOK2" \
+    --tokenizer "$TOK2" --method hull -o "$W/from-t2.safetensors" >/dev/null 2>&1 ||
+    fail "transfer init --source a table"
+python3 - "$W" <<'PY' || fail "--source: the rows are not the source's"
+import json, struct, sys
+def tensors(p):
+    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])
+    return {k.replace('base_model.model.', ''): b[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]] for k, v in h.items() if k != '__metadata__'}
+w = sys.argv[1]
+for src, out in (('mix2/bbb/adapter/adapter_model.safetensors', 'from-bbb'), ('t2.safetensors', 'from-t2')):
+    a, b = tensors(w + '/' + src), tensors(w + '/' + out + '.safetensors')
+    for k in ('model.embed_tokens.weight', 'lm_head.weight'):
+        assert a[k] == b[k], (src, k)
+print('--source: every row copied from the source')
+PY
+"$LM" eval "$B" --pack "$W/from-bbb.safetensors" --text "$W/held.txt" --tokenizer "$TOK2" >/dev/null ||
+    fail "a table made from a source does not load over the base"
+rc=0; "$LG_BIN/transfer" init --base "$B" --source "$W/t2.safetensors" --base-tokenizer "$TOK" \
+    --tokenizer "$TOK2" --method hull -o "$W/x.safetensors" >/dev/null 2>"$W/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "base-tokenizer" "$W/err" || { cat "$W/err"; fail "--source with another tokenizer: exit $rc"; }
+[ -e "$W/x.safetensors" ] && fail "a refused init left its output"
+
 # refused: counts that do not match, a language twice, an adapter-less rank
 rc=0; "$ADAPT" mixture --base "$B" --lang aaa --lang bbb --pack "$W/t1.safetensors" --text "$TRAIN" -o "$W/x" >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "two --lang, one --pack: exit $rc"
