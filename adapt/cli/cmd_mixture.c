@@ -82,8 +82,8 @@ int lg_adapt_mixture(int argc, char **argv)
         {LG_FLAG(&o.quiet), .name = "quiet", .short_name = 'q', .help = "no summary lines"},
         {0}};
     lg_cli c = {.prog = "adapt", .name = "mixture", .opts = opts,
-                .usage = "--base DIR (--lang CODE --pack PACK --text FILE [--tokenizer SPM] "
-                         "[--eval-file FILE])... -o DIR [options]",
+                .usage = "--base DIR (--lang CODE --pack PACK --text FILE\n"
+                         "           [--tokenizer SPM] [--eval-file FILE])... -o DIR [options]",
                 .about = "Trains one LoRA adapter over a mixture of languages over one base: "
                          "each step\nreads --batch sequences of every language (in the order "
                          "lm train would\nread each alone with the same seed: the same tokens "
