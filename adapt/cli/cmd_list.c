@@ -82,7 +82,8 @@ static int list_dir(const char *base, const char *dir, int *n_packs)
     closedir(d);
     if (bad)
         fprintf(stderr, "adapt list: out of memory\n");
-    qsort(names, n, sizeof *names, by_name);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; i < n; i++) {
         bad |= list_one(base, names[i]);
         free(names[i]);
