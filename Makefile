@@ -99,7 +99,7 @@ $(BUILD)/obj/lm/dist.o: CFLAGS += $(MPI_CFLAGS)
 $(foreach m,$(MODULES),$(eval $(BUILD)/obj/$(m)/cli/%.o: CFLAGS += -I$(m) -Ilm/cli))
 $(BUILD)/obj/tests/%.o: CFLAGS += $(addprefix -I,$(MODULES)) -Ilm/cli
 
-.PHONY: all deps test test-unit test-asan clean help demo install uninstall
+.PHONY: all deps test test-unit test-asan clean help demo demo-multi install uninstall
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -117,6 +117,8 @@ help:
 	@echo "make bench-tokenizers  tokenizer.json encode MB/s against tokenizers@0.23.2"
 	@echo "make demo       the main job: English base model, then the Dutch pipeline and report"
 	@echo "make lang-LL    the pipeline for one language (nl, eu, fy); BASE=DIR for your model"
+	@echo "make demo-multi Dutch, Frisian and Basque packs over one base: separate against"
+	@echo "                shared LoRA, LangSAMP, extend vs replace, forgetting (out/multi)"
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
 	@echo "make bench-scale  training tok/s and alignment time: 1 rank x 1/2 threads, 2 ranks (MPI)"
@@ -295,6 +297,10 @@ bench-scale: $(BIN)/lm $(BIN)/transfer
 # The main job: the English base model (cached in models/) and the Dutch pipeline.
 demo: all
 	@tools/demo.sh
+
+# Several languages over one base (issue 15): out/multi/report.md
+demo-multi: all
+	@tools/adapt-languages nl fy eu
 
 # Any language with a corpus recipe: make lang-nl, make lang-fy BASE=path/to/hf-model
 lang-%: all

@@ -141,6 +141,107 @@ int lg_pack_check_tokenizer(const char *pack, const char *tokenizer_path, lg_err
     return rc;
 }
 
+/* The checks every use of a table makes before reading its data: an embedding matrix of
+ * the base's hidden size, a head when the base's is untied, the pack's checksums and base
+ * fingerprint, a vocabulary size that fits an int. */
+static int check_table(const lg_config *cfg, const lg_safetensors *st, const char *table,
+                       const char *base_dir, const char *pack, lg_error *err)
+{
+    const lg_tensor_info *e = lg_st_find(st, EMBED_NAME), *h = lg_st_find(st, HEAD_NAME);
+    if (!e || e->ndim != 2)
+        return lg_fail(err, "%s: no %s matrix: not an embedding table pack", table, EMBED_NAME);
+    if (e->shape[1] != cfg->hidden_size)
+        return lg_fail(err, "%s: rows have %lld values but the base model %s has hidden size %d",
+                       table, (long long)e->shape[1], base_dir, cfg->hidden_size);
+    if (!cfg->tie_word_embeddings && !h)
+        return lg_fail(err, "%s: has no %s but the base model %s has an untied head", table,
+                       HEAD_NAME, base_dir);
+    /* the shapes above say more than a fingerprint; the checksums come before any data */
+    if (verify_pack(base_dir, pack, table, st, err) < 0)
+        return -1;
+    if (e->shape[0] < 1 || e->shape[0] > INT32_MAX)
+        return lg_fail(err, "%s: %lld rows: not a vocabulary", table, (long long)e->shape[0]);
+    return 0;
+}
+
+int lg_pack_verify(const char *base_dir, const char *pack, lg_pack_summary *out, lg_error *err)
+{
+    char table[4096];
+    lg_pack_table_path(pack, table);
+    lg_config cfg;
+    if (lg_config_load_dir(base_dir, &cfg, err) < 0)
+        return -1;
+    lg_safetensors *st = lg_st_open(table, err);
+    if (!st)
+        return -1;
+    int rc = check_table(&cfg, st, table, base_dir, pack, err);
+    if (rc == 0 && out) {
+        memset(out, 0, sizeof *out);
+        const lg_tensor_info *e = lg_st_find(st, EMBED_NAME);
+        out->vocab_size = e->shape[0];
+        const char *v;
+        if ((v = lg_st_metadata(st, "language")))
+            snprintf(out->language, sizeof out->language, "%s", v);
+        if ((v = lg_st_metadata(st, "script")))
+            snprintf(out->script, sizeof out->script, "%s", v);
+        if ((v = lg_st_metadata(st, "method")))
+            snprintf(out->method, sizeof out->method, "%s", v);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/adapter/adapter_config.json", pack);
+        out->has_adapter = is_dir(pack) && is_file(path);
+        snprintf(path, sizeof path, "%s/langsamp.safetensors", pack);
+        out->has_vectors = (is_dir(pack) && is_file(path)) || lg_st_find(st, "lang_embed");
+        snprintf(path, sizeof path, "%s/pack.json", pack);
+        cJSON *j = is_dir(pack) ? lg_json_read(path, 1 << 20, err) : NULL;
+        if (j) { /* adapt pack's --lang/--script override the table's */
+            const char *keys[] = {"language", "script"};
+            char *dst[] = {out->language, out->script};
+            for (int i = 0; i < 2; i++) {
+                const cJSON *it = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
+                if (cJSON_IsString(it))
+                    snprintf(dst[i], sizeof out->language, "%s", it->valuestring);
+            }
+            cJSON_Delete(j);
+        } else if (is_dir(pack)) {
+            rc = -1;
+        }
+    }
+    lg_st_close(st);
+    return rc;
+}
+
+/* The pack's language/script vectors (in its table or beside it) and its adapter, into m
+ * whose embeddings and head already came from the table. */
+static int attach_pack_extras(lg_model *m, const char *pack, const lg_safetensors *st,
+                              const char *table, lg_error *err)
+{
+    const int C = m->cfg.hidden_size;
+    lg_langsamp *ls = lg_langsamp_from_file(st, table, C, err);
+    if (!ls && err && err->msg[0])
+        return -1;
+    if (ls)
+        lg_model_attach_langsamp(m, ls);
+    if (!is_dir(pack))
+        return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/langsamp.safetensors", pack);
+    if (is_file(path)) {
+        lg_safetensors *ls_st = lg_st_open(path, err);
+        lg_langsamp *lsv = ls_st ? lg_langsamp_from_file(ls_st, path, C, err) : NULL;
+        lg_st_close(ls_st);
+        if (!lsv) {
+            if (err && !err->msg[0])
+                lg_fail(err, "%s: holds no language/script vectors", path);
+            return -1;
+        }
+        lg_model_attach_langsamp(m, lsv);
+    }
+    snprintf(path, sizeof path, "%s/adapter", pack);
+    if (is_dir(path) && !lg_lora_load_peft(m, path, err))
+        return -1;
+    return 0;
+}
+
 lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
 {
     if (!pack)
@@ -155,28 +256,9 @@ lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
         return NULL;
     lg_model *m = NULL;
     lg_weights *w = NULL;
+    if (check_table(&cfg, st, table, base_dir, pack, err) < 0)
+        goto fail;
     const lg_tensor_info *e = lg_st_find(st, EMBED_NAME), *h = lg_st_find(st, HEAD_NAME);
-    if (!e || e->ndim != 2) {
-        lg_fail(err, "%s: no %s matrix: not an embedding table pack", table, EMBED_NAME);
-        goto fail;
-    }
-    if (e->shape[1] != cfg.hidden_size) {
-        lg_fail(err, "%s: rows have %lld values but the base model %s has hidden size %d", table,
-                (long long)e->shape[1], base_dir, cfg.hidden_size);
-        goto fail;
-    }
-    if (!cfg.tie_word_embeddings && !h) {
-        lg_fail(err, "%s: has no %s but the base model %s has an untied head", table, HEAD_NAME,
-                base_dir);
-        goto fail;
-    }
-    /* the shapes above say more than a fingerprint; the checksums come before any data */
-    if (verify_pack(base_dir, pack, table, st, err) < 0)
-        goto fail;
-    if (e->shape[0] < 1 || e->shape[0] > INT32_MAX) {
-        lg_fail(err, "%s: %lld rows: not a vocabulary", table, (long long)e->shape[0]);
-        goto fail;
-    }
     cfg.vocab_size = (int)e->shape[0];
     if (h)
         cfg.tie_word_embeddings = 0; /* the pack brings its own head */
@@ -194,33 +276,11 @@ lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
         goto fail;
     if (h && (lg_tensor_expect_shape(h, 2, e->shape, err) < 0 || lg_tensor_to_f32(h, m->p.lm_head, err) < 0))
         goto fail;
-    lg_langsamp *ls = lg_langsamp_from_file(st, table, cfg.hidden_size, err);
-    if (!ls && err && err->msg[0])
-        goto fail;
-    if (ls)
-        lg_model_attach_langsamp(m, ls);
     lg_weights_close(w);
     w = NULL;
+    if (attach_pack_extras(m, pack, st, table, err) < 0)
+        goto fail;
     lg_st_close(st);
-    st = NULL;
-    if (is_dir(pack)) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/langsamp.safetensors", pack);
-        if (is_file(path)) {
-            lg_safetensors *ls_st = lg_st_open(path, err);
-            lg_langsamp *lsv = ls_st ? lg_langsamp_from_file(ls_st, path, cfg.hidden_size, err) : NULL;
-            lg_st_close(ls_st);
-            if (!lsv) {
-                if (err && !err->msg[0])
-                    lg_fail(err, "%s: holds no language/script vectors", path);
-                goto fail;
-            }
-            lg_model_attach_langsamp(m, lsv);
-        }
-        snprintf(path, sizeof path, "%s/adapter", pack);
-        if (is_dir(path) && !lg_lora_load_peft(m, path, err))
-            goto fail;
-    }
     return m;
 fail:
     lg_weights_close(w);
@@ -228,6 +288,112 @@ fail:
         lg_st_close(st);
     lg_model_free(m);
     return NULL;
+}
+
+/* The vocabulary side of m back to nothing: no adapter, no vectors, no tags. */
+static void drop_pack(lg_model *m)
+{
+    lg_lora_free(m->lora);
+    m->lora = NULL;
+    lg_model_attach_langsamp(m, NULL);
+    lg_model_set_tags(m, NULL, NULL, 0, NULL);
+}
+
+/* Copies V × C of a tensor into dst, checking its shape first. */
+static int copy_rows(const lg_tensor_info *t, const char *name, const char *where, int V, int C,
+                     float *dst, lg_error *err)
+{
+    if (!t)
+        return lg_fail(err, "%s: no %s", where, name);
+    if (lg_tensor_expect_shape(t, 2, (int64_t[]){V, C}, err) < 0)
+        return lg_fail(err, "%s: %s: the vocabulary (%lld x %lld) is not the loaded model's "
+                            "(%d x %d): open it with lg_model_open instead of swapping",
+                       where, name, (long long)t->shape[0], (long long)(t->ndim > 1 ? t->shape[1] : 0), V, C);
+    return lg_tensor_to_f32(t, dst, err);
+}
+
+/* The base's own embeddings and head (its lm_head, or its embeddings when tied) into m. */
+static int load_base_vocab(lg_model *m, const char *base_dir, lg_error *err)
+{
+    lg_config cfg;
+    if (lg_config_load_dir(base_dir, &cfg, err) < 0)
+        return -1;
+    if (cfg.hidden_size != m->cfg.hidden_size)
+        return lg_fail(err, "%s: hidden size %d, but the loaded model has %d", base_dir,
+                       cfg.hidden_size, m->cfg.hidden_size);
+    if (!cfg.tie_word_embeddings && m->cfg.tie_word_embeddings)
+        return lg_fail(err, "%s: an untied head cannot be swapped into a model loaded with a "
+                            "tied one", base_dir);
+    lg_weights *w = lg_weights_open_dir(base_dir, err);
+    if (!w)
+        return -1;
+    const int V = m->cfg.vocab_size, C = m->cfg.hidden_size;
+    int rc = copy_rows(lg_weights_find(w, EMBED_NAME), EMBED_NAME, base_dir, V, C, m->p.embed, err);
+    if (rc == 0 && m->p.lm_head != m->p.embed)
+        rc = copy_rows(lg_weights_find(w, cfg.tie_word_embeddings ? EMBED_NAME : HEAD_NAME),
+                       cfg.tie_word_embeddings ? EMBED_NAME : HEAD_NAME, base_dir, V, C,
+                       m->p.lm_head, err);
+    lg_weights_close(w);
+    if (rc == 0) {
+        m->cfg.bos_token_id = cfg.bos_token_id;
+        m->cfg.eos_token_id = cfg.eos_token_id;
+        m->cfg.pad_token_id = cfg.pad_token_id;
+    }
+    return rc;
+}
+
+int lg_model_use_pack(lg_model *m, const char *base_dir, const char *pack, lg_error *err)
+{
+    drop_pack(m);
+    if (!pack)
+        return load_base_vocab(m, base_dir, err);
+    char table[4096];
+    lg_pack_table_path(pack, table);
+    lg_config cfg;
+    if (lg_config_load_dir(base_dir, &cfg, err) < 0)
+        return -1;
+    lg_safetensors *st = lg_st_open(table, err);
+    if (!st)
+        return -1;
+    int rc = check_table(&cfg, st, table, base_dir, pack, err);
+    const int V = m->cfg.vocab_size, C = m->cfg.hidden_size;
+    const lg_tensor_info *h = lg_st_find(st, HEAD_NAME);
+    if (rc == 0)
+        rc = copy_rows(lg_st_find(st, EMBED_NAME), EMBED_NAME, table, V, C, m->p.embed, err);
+    if (rc == 0 && h && m->p.lm_head == m->p.embed)
+        rc = lg_fail(err, "%s: brings its own head, but the loaded model's is tied to its "
+                          "embeddings: open it with lg_model_open", pack);
+    else if (rc == 0 && m->p.lm_head != m->p.embed)
+        rc = copy_rows(h ? h : lg_st_find(st, EMBED_NAME), h ? HEAD_NAME : EMBED_NAME, table,
+                       V, C, m->p.lm_head, err);
+    if (rc == 0) {
+        int *special[] = {&m->cfg.bos_token_id, &m->cfg.eos_token_id, &m->cfg.pad_token_id};
+        const int base[] = {cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id};
+        for (int i = 0; i < 3; i++)
+            *special[i] = base[i] < V ? base[i] : -1;
+        rc = attach_pack_extras(m, pack, st, table, err);
+    }
+    lg_st_close(st);
+    if (rc < 0) /* never half a pack: the base's own vocabulary back, or the error stands */
+        drop_pack(m);
+    return rc;
+}
+
+int lg_model_use_pack_layers(lg_model *m, const char *base_dir, const char *pack, lg_error *err)
+{
+    drop_pack(m);
+    if (lg_pack_verify(base_dir, pack, NULL, err) < 0)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/adapter", pack);
+    if (!is_dir(path))
+        return lg_fail(err, "%s: has no adapter: its layers are the base's", pack);
+    /* the adapter's modules_to_save (the pack's vocabulary) are read, then replaced */
+    if (!lg_lora_load_peft(m, path, err) || load_base_vocab(m, base_dir, err) < 0) {
+        drop_pack(m);
+        return -1;
+    }
+    return 0;
 }
 
 static int copy_file(const char *from, const char *to, lg_error *err)

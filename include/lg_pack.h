@@ -44,6 +44,34 @@ int lg_pack_tokenizer_path(const char *pack, char *out /* 4096 */);
  * vocabulary has them and dropped (-1) beyond it. */
 lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err);
 
+/* What lg_pack_verify read of a pack (pack.json's language/script over the table's). */
+typedef struct {
+    char language[32], script[32], method[32];
+    long long vocab_size;
+    int has_adapter, has_vectors;
+} lg_pack_summary;
+
+/* Every check lg_model_open makes of a pack before it reads the base's layers: the table's
+ * shapes against the base's config (hidden size, a head for an untied base), pack.json's
+ * checksums of every file and its base fingerprint, the table's own fingerprint. Reads no
+ * weights of the base. out (may be NULL) receives what the pack holds. */
+int lg_pack_verify(const char *base_dir, const char *pack, lg_pack_summary *out, lg_error *err);
+
+/* Switching packs without reloading the base: m was opened from base_dir (lg_model_open,
+ * with a pack or none). Drops m's adapter, vectors and tags, then swaps in the pack's
+ * embeddings, head, vectors and adapter, verified as lg_model_open verifies them; pack NULL
+ * puts the base's own embeddings and head back (read again from base_dir), so that the
+ * model is again the untouched base, bit for bit. Only the vocabulary side is read: the
+ * pack's vocabulary must have the loaded model's size (else an error: open it with
+ * lg_model_open instead), and a head that is tied stays tied. On failure m is left with
+ * no adapter or vectors and must be swapped again before use. */
+int lg_model_use_pack(lg_model *m, const char *base_dir, const char *pack, lg_error *err);
+
+/* The pack's adapter over the base's own embeddings and head: what a language's training
+ * did to the layers, seen through the base's vocabulary (forgetting). The pack must have an
+ * adapter; its trained embeddings, if it saves them, are replaced by the base's. */
+int lg_model_use_pack_layers(lg_model *m, const char *base_dir, const char *pack, lg_error *err);
+
 /* 0 when the tokenizer file is the one the pack's table was made for (its sha256 is the
  * table's tokenizer_sha256), else an error naming both. */
 int lg_pack_check_tokenizer(const char *pack, const char *tokenizer_path, lg_error *err);

@@ -147,4 +147,30 @@ void lg_train_defaults(lg_train_options *o);
  * tok encodes --text and --eval-file (NULL when the data are ids). m stays the caller's. */
 int lg_train_run(const lg_train_options *o, lg_model *m, const lg_tokenizer *tok, lg_error *err);
 
+/* ---- lg_train_mixture — one adapter over a mixture of languages (issue 15).
+ *
+ * ms[0..n) are one base model opened n times, each with a language's vocabulary swapped in
+ * (lg_model_open with its pack; no adapter or vectors yet), toks[i] that language's
+ * tokenizer. One LoRA adapter (o->lora_*, initialised from o->seed as lm train does) is
+ * shared by all; with vectors, one table of language and script vectors too (LangSAMP: the
+ * codes of parts[], each language's sequences tagged with its own). Each step reads
+ * o->batch sequences of o->seq_len tokens of every language (each language's order as lm
+ * train with the same seed would read its data alone, so each sees the same tokens as its
+ * separate run), forward and backward through that language's model, the mean of the
+ * languages' losses, then one clipped AdamW step over the adapter, the vectors and (with
+ * o->train_embeddings) every language's embeddings and head. Held-out bits per byte of
+ * each language every o->eval_every steps into o->log_path (JSON lines with "lang").
+ * Writes o->out_dir whole (atomically): LANG/adapter/ per language (PEFT: the shared
+ * adapter, that language's embeddings and head as modules_to_save) and, with vectors,
+ * langsamp.safetensors. No checkpoints or resume. The models stay the caller's, unchanged
+ * in what they own (the shared adapter and vectors are detached from ms[1..n)). */
+typedef struct {
+    const char *lang, *script;  /* codes: lang names OUT/LANG; both tag with vectors */
+    const char *text;           /* training text, one document a line */
+    const char *eval_text;      /* held-out text or NULL */
+} lg_mixture_part;
+
+int lg_train_mixture(const lg_train_options *o, lg_model **ms, const lg_tokenizer *const *toks,
+                     const lg_mixture_part *parts, int n, int vectors, lg_error *err);
+
 #endif

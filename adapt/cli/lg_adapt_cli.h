@@ -6,6 +6,9 @@
 int lg_adapt_langsamp(int argc, char **argv);
 int lg_adapt_pack(int argc, char **argv);
 int lg_adapt_info(int argc, char **argv);
+int lg_adapt_list(int argc, char **argv);
+int lg_adapt_eval(int argc, char **argv);
+int lg_adapt_mixture(int argc, char **argv);
 int lg_adapt_export(int argc, char **argv);
 
 #endif

@@ -19,7 +19,7 @@ int tr_cmd_init(int argc, char **argv)
     lg_init_opts o;
     lg_init_opts_default(&o);
     const char *base = NULL, *base_tok_path = NULL, *tok_path = NULL, *out = NULL, *table = NULL,
-               *dict = NULL, *lang = NULL, *script = NULL, *dtype_name = "base",
+               *dict = NULL, *source = NULL, *lang = NULL, *script = NULL, *dtype_name = "base",
                *method = lg_init_method_name(o.method);
     int threads = 0, verbose = 0;
     lg_opt opts[] = {
@@ -34,6 +34,11 @@ int tr_cmd_init(int argc, char **argv)
          .help = "alignment table of transfer align (src = base ids)"},
         {LG_INPUT(&dict), .name = "dict", .arg = "FILE",
          .help = "`english<TAB>translation` word list (--method dict)"},
+        {LG_INPUT(&source), .name = "source", .arg = "FILE",
+         .help = "take the rows from another language's table\nover the same base instead of "
+                 "the base's own\n(--base-tokenizer: that language's tokenizer):\na `transfer "
+                 "init` table (checked against\n--base and --base-tokenizer) or a trained\n"
+                 "adapter_model.safetensors (modules_to_save)"},
         {LG_SECTION("output")},
         {LG_OUTPUT(&out), .name = "out", .short_name = 'o', .flags = LG_OPT_REQUIRED,
          .arg = "PACK", .help = "the embedding table to write (.safetensors)"},
@@ -94,6 +99,7 @@ int tr_cmd_init(int argc, char **argv)
 
     lg_tokenizer *base_tok = NULL, *new_tok = NULL;
     lg_weights *w = NULL;
+    lg_safetensors *src = NULL;
     lg_align_result tab;
     memset(&tab, 0, sizeof tab);
     lg_init_plan plan;
@@ -149,21 +155,53 @@ int tr_cmd_init(int argc, char **argv)
             lg_fail_context(&err, "%s", table);
         goto done;
     }
-    if (!(w = lg_weights_open_dir(base, &err)))
-        goto done;
-    const lg_tensor_info *te = lg_weights_find(w, "model.embed_tokens.weight");
-    const lg_tensor_info *th = cfg.tie_word_embeddings ? NULL : lg_weights_find(w, "lm_head.weight");
+    const lg_tensor_info *te, *th;
+    const char *rows_from = source ? source : base;
+    if (source) { /* another language's rows over the same base (issue 15) */
+        if (!(src = lg_st_open(source, &err)))
+            goto done;
+        const int peft = !lg_st_find(src, "model.embed_tokens.weight");
+        te = lg_st_find(src, peft ? "base_model.model.model.embed_tokens.weight"
+                                  : "model.embed_tokens.weight");
+        th = cfg.tie_word_embeddings ? NULL
+                                     : lg_st_find(src, peft ? "base_model.model.lm_head.weight"
+                                                            : "lm_head.weight");
+        const char *fp = lg_st_metadata(src, "base_fingerprint");
+        const char *ts = lg_st_metadata(src, "tokenizer_sha256");
+        char have[65];
+        if (fp && (lg_base_fingerprint(base, have, &err) < 0 || strcmp(fp, have))) {
+            if (!err.msg[0] || strcmp(fp, have) != 0)
+                lg_fail(&err, "%s: made for a base model with fingerprint %.12s..., not %s's",
+                        source, fp, base);
+            goto done;
+        }
+        if (ts && strcmp(ts, base_sha)) {
+            lg_fail(&err, "%s: made for a tokenizer with sha256 %.12s..., but --base-tokenizer "
+                          "%s has %.12s...", source, ts, base_tok_path, base_sha);
+            goto done;
+        }
+        if (te && te->ndim == 2 && te->shape[0] != base_tok->ops->vocab_size(base_tok)) {
+            lg_fail(&err, "%s: %lld rows, but --base-tokenizer %s has %d pieces", source,
+                    (long long)te->shape[0], base_tok_path, base_tok->ops->vocab_size(base_tok));
+            goto done;
+        }
+    } else {
+        if (!(w = lg_weights_open_dir(base, &err)))
+            goto done;
+        te = lg_weights_find(w, "model.embed_tokens.weight");
+        th = cfg.tie_word_embeddings ? NULL : lg_weights_find(w, "lm_head.weight");
+    }
     if (!te) {
-        lg_fail(&err, "%s: no model.embed_tokens.weight", base);
+        lg_fail(&err, "%s: no model.embed_tokens.weight", rows_from);
         goto done;
     }
     if (!cfg.tie_word_embeddings && !th) {
-        lg_fail(&err, "%s: config.json says the head is untied but there is no lm_head.weight", base);
+        lg_fail(&err, "%s: config.json says the head is untied but there is no lm_head.weight", rows_from);
         goto done;
     }
     if (te->ndim != 2 || te->shape[1] != cfg.hidden_size ||
         (th && (th->ndim != 2 || th->shape[1] != cfg.hidden_size || th->shape[0] != te->shape[0]))) {
-        lg_fail(&err, "%s: embedding matrices do not match hidden size %d", base, cfg.hidden_size);
+        lg_fail(&err, "%s: embedding matrices do not match hidden size %d", rows_from, cfg.hidden_size);
         goto done;
     }
     if (dtype_from_base)
@@ -201,6 +239,8 @@ done:
     lg_init_plan_free(&plan);
     lg_align_result_free(&tab);
     lg_weights_close(w);
+    if (src)
+        lg_st_close(src);
     lg_tokenizer_free(base_tok);
     lg_tokenizer_free(new_tok);
     return lg_cli_finish(&c, rc < 0 ? lg_cli_fail(&c, &err) : 0);
