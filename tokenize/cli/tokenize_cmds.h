@@ -11,6 +11,7 @@
 #include "lg_error.h"
 
 int tok_cmd_train(int argc, char **argv);
+int tok_cmd_train_hf(int argc, char **argv); /* train --format hf-bpe */
 int tok_cmd_encode(int argc, char **argv);
 int tok_cmd_decode(int argc, char **argv);
 int tok_cmd_stats(int argc, char **argv);
