@@ -669,7 +669,7 @@ int lg_hf_trainer_train(lg_hf_trainer *t, char **json, char **config, lg_hf_trai
     *json = *config = NULL;
     memset(st, 0, sizeof *st);
     if (t->nw == 0)
-        return lg_fail(err, "no text to train on (every line was empty)");
+        return lg_fail(err, "no text to train on (every line is empty or blank)");
     int target = t->o.vocab_size - t->n_special;
     int rc = -1;
     pairs_t P = {0};

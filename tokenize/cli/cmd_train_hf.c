@@ -32,6 +32,15 @@ static int split_list(char *s, const char **v, int cap)
     return n;
 }
 
+/* Lines of spaces only carry nothing to learn (as SentencePiece training skips them). */
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ')
+            return 0;
+    return 1;
+}
+
 static int write_in(const char *dir, const char *name, const char *text, lg_error *err)
 {
     char path[4200];
@@ -51,7 +60,7 @@ int tok_cmd_train_hf(int argc, char **argv)
     lg_hf_train_options o;
     lg_hf_train_defaults(&o);
     const char *output = NULL, *format = "hf-bpe", *specials_arg = NULL;
-    int replace = 0, no_bos = 0, add_eos = 0;
+    int replace = 0, no_add_bos = 0, add_eos = 0, no_bos = 0, no_eos = 0;
     lg_cli_list corpora = {0};
     lg_opt opts[] = {
         {LG_OUTDIR(&output), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
@@ -70,12 +79,14 @@ int tok_cmd_train_hf(int argc, char **argv)
          .arg = "FORM", .help = "the file's normalizer (Llama-3: none, Qwen: nfc);\n"
                                 "training text goes through it too"},
         {LG_STRING(&o.bos), .name = "bos", .arg = "TOKEN",
-         .help = "BOS special token (\"\": none)"},
+         .help = "the BOS special token"},
+        {LG_FLAG(&no_bos), .name = "no-bos", .help = "no BOS token"},
         {LG_STRING(&o.eos), .name = "eos", .arg = "TOKEN",
-         .help = "EOS special token (\"\": none)"},
+         .help = "the EOS special token"},
+        {LG_FLAG(&no_eos), .name = "no-eos", .help = "no EOS token"},
         {LG_STRING(&specials_arg), .name = "special-tokens", .arg = "A,B,...",
          .help = "more special tokens, ids after BOS and EOS"},
-        {LG_FLAG(&no_bos), .name = "no-add-bos",
+        {LG_FLAG(&no_add_bos), .name = "no-add-bos",
          .help = "the post-processor adds no BOS (default: it does)"},
         {LG_FLAG(&add_eos), .name = "add-eos", .help = "the post-processor adds EOS"},
         {LG_FLAG(&replace), .name = "replace-invalid",
@@ -89,8 +100,9 @@ int tok_cmd_train_hf(int argc, char **argv)
                          "alphabet, the Split pre-tokenizer with their regex, a ByteLevel decoder)\n"
                          "on CORPUS files and writes DIR/tokenizer.json and tokenizer_config.json,\n"
                          "which lingraft and Hugging Face's tokenizers encode identically. Each\n"
-                         "line is cleaned (invalid UTF-8 is an error, control characters removed)\n"
-                         "and read through the written file's own normalizer and pre-tokenizer;\n"
+                         "line is cleaned (invalid UTF-8 is an error, control characters removed,\n"
+                         "lines of spaces only skipped) and read through the written file's own\n"
+                         "normalizer and pre-tokenizer;\n"
                          "merges are learned from the word counts, the most frequent pair first\n"
                          "(ties: the smaller left id, then the smaller right id; ids 0-255 are the\n"
                          "bytes in GPT-2's order). Special tokens get the ids after the merged\n"
@@ -111,15 +123,32 @@ int tok_cmd_train_hf(int argc, char **argv)
         o.specials = specials;
         o.n_specials = n;
     }
-    o.add_bos = !no_bos && o.bos && *o.bos;
+    if (no_bos)
+        o.bos = NULL;
+    if (no_eos)
+        o.eos = NULL;
+    o.add_bos = !no_add_bos && o.bos;
     o.add_eos = add_eos;
-    if (add_eos && !(o.eos && *o.eos)) {
+    if (add_eos && !o.eos) {
         free(spec_copy);
-        return lg_cli_finish(&c, lg_cli_usage(&c, "--add-eos: no EOS token (--eos is empty)"));
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--add-eos: no EOS token (--no-eos)"));
     }
-    int n_special = (o.bos && *o.bos) + (o.eos && *o.eos);
+    const char *all[1024 + 2];
+    int n_special = 0;
+    if (o.bos)
+        all[n_special++] = o.bos;
+    if (o.eos)
+        all[n_special++] = o.eos;
     for (int k = 0; k < o.n_specials; k++)
-        n_special += specials[k][0] != 0;
+        all[n_special++] = specials[k];
+    for (int k = 0; k < n_special; k++)
+        for (int j = 0; j < k; j++)
+            if (!strcmp(all[j], all[k])) {
+                rc = lg_cli_usage(&c, "special token \"%.60s\" is given twice (--bos, --eos, "
+                                      "--special-tokens)", all[k]);
+                free(spec_copy);
+                return lg_cli_finish(&c, rc);
+            }
     if (o.vocab_size < 256 + n_special) {
         free(spec_copy);
         return lg_cli_finish(&c, lg_cli_usage(&c, "--vocab-size: %d is smaller than the byte "
@@ -161,7 +190,7 @@ int tok_cmd_train_hf(int argc, char **argv)
             lines++;
             bytes += (int64_t)raw_len + 1;
             if (lg_text_clean(cl, raw, raw_len, &line, &len, &err) < 0 ||
-                lg_hf_trainer_add(tr, line, len, &err) < 0) {
+                (!blank(line, len) && lg_hf_trainer_add(tr, line, len, &err) < 0)) {
                 lg_fail_context(&err, "%s: line %lld", corpora.v[f],
                                 (long long)lg_corpus_line_number(r));
                 got = -1;
@@ -176,8 +205,8 @@ int tok_cmd_train_hf(int argc, char **argv)
     }
     lg_progress_finish(&progress);
     double t_read = now_s() - t0;
-    if (rc == 0)
-        rc = lg_hf_trainer_train(tr, &json, &config, &st, &err);
+    if (rc == 0 && (rc = lg_hf_trainer_train(tr, &json, &config, &st, &err)) < 0)
+        lg_fail_context(&err, "%s", corpora.n == 1 ? corpora.v[0] : "the corpora");
     if (rc == 0 && (write_in(d.tmp, "tokenizer.json", json, &err) < 0 ||
                     write_in(d.tmp, "tokenizer_config.json", config, &err) < 0))
         rc = lg_fail_context(&err, "%s", output);
