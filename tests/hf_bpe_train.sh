@@ -7,7 +7,8 @@
 # normalizer. The check is shown able to fail: tokenizers given the same file with its
 # merges in reverse order must differ on many lines. Then `tokenize encode --add-special`
 # against tokenizers' addSpecialTokens on the trained file and the four real tokenizers, and
-# the bad-input rules of hf-bpe training.
+# the bad-input rules of hf-bpe training. The merges themselves are checked against a naive
+# trainer's (tools/hf-tokenizers/bpe-naive.mjs).
 set -eu
 : "${LG_BIN:=bin}"
 export LG_BIN
@@ -28,6 +29,16 @@ cmp "$tmp/nl/tokenizer.json" "$tmp/nl2/tokenizer.json" || { echo "FAIL: not dete
 echo " de het van een" >"$tmp/words.txt"
 pieces=$("$tok" encode --pieces -m "$tmp/nl" "$tmp/words.txt")
 [ "$pieces" = "Ġde Ġhet Ġvan Ġeen" ] || { echo "FAIL: frequent words: $pieces"; exit 1; }
+
+# -- the merges are those of a naive trainer (tools/hf-tokenizers/bpe-naive.mjs: every pair
+# recounted after every merge, words from tokenizers' own pre-tokenizer), in the same order
+cat "$nl" tests/data/tokenize/ru.txt >"$tmp/nlru.txt"
+"$tok" train --format hf-bpe -v 1000 -o "$tmp/nlru" "$tmp/nlru.txt" 2>/dev/null
+node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+console.log(j.model.merges.join("\n"))' "$tmp/nlru/tokenizer.json" >"$tmp/merges.txt"
+node "$ref/bpe-naive.mjs" "$tmp/nlru/tokenizer.json" "$tmp/nlru.txt" "$(wc -l <"$tmp/merges.txt")" |
+    cmp - "$tmp/merges.txt" || { echo "FAIL: merges differ from the naive trainer's"; exit 1; }
+echo "merges: the naive trainer's $(wc -l <"$tmp/merges.txt"), in the same order"
 
 # -- the same ids as tokenizers, line by line; decode(encode(x)) = x
 tools/hf-parity -n 1500 -s 3 -t "$tmp/nl/tokenizer.json" "$nl" tests/data/tokenize/en.txt \
