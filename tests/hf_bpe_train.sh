@@ -57,6 +57,14 @@ for v in "qwen2 nfc" "gpt2 nfkc"; do
     tools/hf-parity -n 500 -s 4 -t "$tmp/$1/tokenizer.json" "$nl" tests/data/tokenize/ru.txt
 done
 
+# --like: a base's normalizer and pre-tokenizer (Qwen3's NFC and split), a non-byte-level
+# one refused
+"$tok" train --format hf-bpe -v 700 --like "$mods/tokenizer-qwen3/models" -o "$tmp/like" "$nl" \
+    2>"$tmp/like.log"
+grep -q "the pre-tokenizer and normalizer of $mods/tokenizer-qwen3/models" "$tmp/like.log" ||
+    { echo "FAIL: --like summary: $(cat "$tmp/like.log")"; exit 1; }
+tools/hf-parity -n 300 -s 6 -t "$tmp/like/tokenizer.json" "$nl"
+
 # -- negative control: the comparison sees a change of merge order
 node -e '
 const fs = require("fs");
@@ -125,6 +133,10 @@ expect 2 "special token \"<x>\" is given twice" \
     "$tok" train --format hf-bpe --special-tokens '<x>,<x>' -o "$tmp/dup" "$nl"
 expect 2 "--add-eos: no EOS token" "$tok" train --format hf-bpe --no-eos --add-eos -o "$tmp/e" "$nl"
 expect 2 "--pre-tokenizer" "$tok" train --format hf-bpe --pre-tokenizer bert -o "$tmp/e" "$nl"
+expect 1 "--like $mods/tokenizer-gemma3/models: the pre-tokenizer is not byte-level" \
+    "$tok" train --format hf-bpe --like "$mods/tokenizer-gemma3/models" -o "$tmp/g" "$nl"
+expect 2 "give neither --pre-tokenizer nor --normalizer" \
+    "$tok" train --format hf-bpe --like "$mods/tokenizer-qwen3/models" --normalizer nfc -o "$tmp/g" "$nl"
 "$tok" train -v 300 -o "$tmp/spm" "$nl" 2>/dev/null
 expect 2 "--add-special: $tmp/spm.model is a SentencePiece model" \
     "$tok" encode --add-special -m "$tmp/spm.model" "$tmp/words.txt"

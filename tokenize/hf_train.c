@@ -190,8 +190,12 @@ static char *document(const lg_hf_trainer *t, const hf_buf *tok_text, const size
     for (int k = 0; k < t->n_special; k++)
         put_item(added, t->special[k], model_n + k);
     cJSON_AddItemToObject(doc, "added_tokens", added);
-    cJSON_AddItemToObject(doc, "normalizer", normalizer_json(t->o.normalizer));
-    cJSON_AddItemToObject(doc, "pre_tokenizer", pre_tokenizer_json(t->o.pre_tokenizer));
+    cJSON_AddItemToObject(doc, "normalizer", t->o.normalizer_json
+                                                 ? cJSON_Parse(t->o.normalizer_json)
+                                                 : normalizer_json(t->o.normalizer));
+    cJSON_AddItemToObject(doc, "pre_tokenizer", t->o.pre_tokenizer_json
+                                                    ? cJSON_Parse(t->o.pre_tokenizer_json)
+                                                    : pre_tokenizer_json(t->o.pre_tokenizer));
     cJSON_AddItemToObject(doc, "post_processor", post_processor_json(t, model_n));
     cJSON_AddItemToObject(doc, "decoder", byte_level(1, 1, 1));
     cJSON_AddStringToObject(model, "type", "BPE");
@@ -266,6 +270,25 @@ static char *config_document(const lg_hf_trainer *t, int model_n)
     return out;
 }
 
+typedef struct {
+    size_t bytes;
+    int bad;
+} byte_probe;
+
+static int probe_word(void *ctx, const char *w, size_t n, lg_error *err)
+{
+    (void)err;
+    byte_probe *p = ctx;
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        if (hf_char_byte(hf_utf8_next((const unsigned char *)w + i, &k)) < 0)
+            p->bad = 1;
+        p->bytes++;
+        i += k;
+    }
+    return 0;
+}
+
 void lg_hf_train_defaults(lg_hf_train_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -296,12 +319,12 @@ void lg_hf_trainer_free(lg_hf_trainer *t)
 
 lg_hf_trainer *lg_hf_trainer_new(const lg_hf_train_options *o, lg_error *err)
 {
-    if (strcmp(o->pre_tokenizer, "llama3") && strcmp(o->pre_tokenizer, "qwen2") &&
-        strcmp(o->pre_tokenizer, "gpt2")) {
+    if (!o->pre_tokenizer_json && strcmp(o->pre_tokenizer, "llama3") &&
+        strcmp(o->pre_tokenizer, "qwen2") && strcmp(o->pre_tokenizer, "gpt2")) {
         lg_fail(err, "pre-tokenizer \"%s\": not one of llama3, qwen2, gpt2", o->pre_tokenizer);
         return NULL;
     }
-    if (strcmp(o->normalizer, "none") && strcmp(o->normalizer, "nfc") &&
+    if (!o->normalizer_json && strcmp(o->normalizer, "none") && strcmp(o->normalizer, "nfc") &&
         strcmp(o->normalizer, "nfkc")) {
         lg_fail(err, "normalizer \"%s\": not one of none, nfc, nfkc", o->normalizer);
         return NULL;
@@ -390,6 +413,19 @@ lg_hf_trainer *lg_hf_trainer_new(const lg_hf_train_options *o, lg_error *err)
     free(json);
     if (!t->skeleton)
         goto fail;
+    /* the pre-tokenizer must give byte-level words: every byte of the text as a character of
+     * the alphabet (a given one may lack ByteLevel) */
+    {
+        static const char probe[] = "Ab \xc3\xa9 12\t\xe2\x80\xa6";
+        byte_probe bp = {0};
+        if (lg_hf_pretokenize(t->skeleton, probe, sizeof probe - 1, probe_word, &bp, err) < 0)
+            goto fail;
+        if (bp.bad || bp.bytes == 0) {
+            lg_fail(err, "the pre-tokenizer is not byte-level (its words are not the ByteLevel "
+                         "alphabet's characters): a byte-level BPE needs a ByteLevel step");
+            goto fail;
+        }
+    }
     t->wcap = 1024;
     t->wmask = 4095;
     t->woff = malloc(t->wcap * sizeof *t->woff);

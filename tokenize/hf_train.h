@@ -24,6 +24,9 @@ typedef struct {
     int min_frequency;         /* pairs seen fewer times are never merged (>= 1) */
     const char *pre_tokenizer; /* "llama3", "qwen2" or "gpt2" */
     const char *normalizer;    /* "none", "nfc" or "nfkc" */
+    /* instead of those two: the normalizer and pre-tokenizer of another tokenizer.json (a
+     * base's), as JSON text ("null" for none); its pre-tokenizer must be byte-level */
+    const char *normalizer_json, *pre_tokenizer_json;
     const char *bos, *eos;     /* special tokens (NULL or "": none) */
     const char *const *specials; /* more special tokens, after BOS and EOS */
     int n_specials;
@@ -45,8 +48,9 @@ typedef struct {
 
 typedef struct lg_hf_trainer lg_hf_trainer;
 
-/* Checks the options (a vocabulary below 256 + specials, an unknown pre-tokenizer, a special
- * token given twice are errors) and builds the tokenizer the text is read through. */
+/* Checks the options (a vocabulary below 256 + specials, an unknown pre-tokenizer, one that
+ * is not byte-level, a special token given twice are errors) and builds the tokenizer the
+ * text is read through. */
 lg_hf_trainer *lg_hf_trainer_new(const lg_hf_train_options *o, lg_error *err);
 void lg_hf_trainer_free(lg_hf_trainer *t);
 /* Counts the words of len bytes of UTF-8 text (one line; invalid UTF-8 is an error). */

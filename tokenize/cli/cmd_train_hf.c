@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "hf_tokenizer.h"
@@ -12,6 +13,41 @@
 #include "lg_progress.h"
 #include "lg_text.h"
 #include "tokenize_cmds.h"
+
+#include <cJSON.h>
+
+/* The normalizer and pre-tokenizer of the tokenizer.json at path (or DIR/tokenizer.json) as
+ * JSON text ("null" when absent); the file must load as a tokenizer. */
+static int like_components(const char *path, char **norm, char **pre, lg_error *err)
+{
+    char file[4200];
+    struct stat st;
+    snprintf(file, sizeof file, stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "%s/tokenizer.json"
+                                                                            : "%s", path);
+    lg_hf *h = lg_hf_load(file, err);
+    if (!h)
+        return -1;
+    lg_hf_free(h);
+    size_t len;
+    char *text = lg_read_file(file, (size_t)1 << 30, &len, err);
+    if (!text)
+        return -1;
+    cJSON *doc = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!doc)
+        return lg_fail(err, "%s: out of memory", file);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, "normalizer");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "pre_tokenizer");
+    *norm = n ? cJSON_PrintUnformatted(n) : strdup("null");
+    *pre = p ? cJSON_PrintUnformatted(p) : strdup("null");
+    cJSON_Delete(doc);
+    if (!*norm || !*pre) {
+        free(*norm);
+        free(*pre);
+        return lg_fail(err, "%s: out of memory", file);
+    }
+    return 0;
+}
 
 static double now_s(void)
 {
@@ -59,7 +95,8 @@ int tok_cmd_train_hf(int argc, char **argv)
 {
     lg_hf_train_options o;
     lg_hf_train_defaults(&o);
-    const char *output = NULL, *format = "hf-bpe", *specials_arg = NULL;
+    const char *output = NULL, *format = "hf-bpe", *specials_arg = NULL, *like = NULL;
+    o.pre_tokenizer = o.normalizer = NULL; /* defaults below, unless --like */
     int replace = 0, no_add_bos = 0, add_eos = 0, no_bos = 0, no_eos = 0;
     lg_cli_list corpora = {0};
     lg_opt opts[] = {
@@ -73,11 +110,15 @@ int tok_cmd_train_hf(int argc, char **argv)
         {LG_INT(&o.min_frequency), .name = "min-frequency", .min = 1, .max = 2147483647,
          .arg = "N", .help = "never merge a pair seen fewer times"},
         {LG_CHOICE(&o.pre_tokenizer), .name = "pre-tokenizer", .choices = "llama3|qwen2|gpt2",
-         .arg = "NAME", .help = "Split regex + ByteLevel of Llama-3 or Qwen2/3,\n"
+         .def = "llama3", .arg = "NAME", .help = "Split regex + ByteLevel of Llama-3 or Qwen2/3,\n"
                                 "or GPT-2's ByteLevel"},
         {LG_CHOICE(&o.normalizer), .name = "normalizer", .choices = "none|nfc|nfkc",
-         .arg = "FORM", .help = "the file's normalizer (Llama-3: none, Qwen: nfc);\n"
-                                "training text goes through it too"},
+         .def = "none", .arg = "FORM",
+         .help = "the file's normalizer (Llama-3: none, Qwen: nfc);\n"
+                 "training text goes through it too"},
+        {LG_INPUT(&like), .name = "like", .arg = "BASE",
+         .help = "the normalizer and pre-tokenizer of BASE (a\n"
+                 "byte-level tokenizer.json or its directory)"},
         {LG_STRING(&o.bos), .name = "bos", .arg = "TOKEN",
          .help = "the BOS special token"},
         {LG_FLAG(&no_bos), .name = "no-bos", .help = "no BOS token"},
@@ -110,6 +151,14 @@ int tok_cmd_train_hf(int argc, char **argv)
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
+    if (like && (o.pre_tokenizer || o.normalizer))
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--like takes BASE's pre-tokenizer and "
+                                                  "normalizer: give neither --pre-tokenizer nor "
+                                                  "--normalizer with it"));
+    if (!o.pre_tokenizer)
+        o.pre_tokenizer = "llama3";
+    if (!o.normalizer)
+        o.normalizer = "none";
     const char *specials[1024];
     char *spec_copy = NULL;
     if (specials_arg) {
@@ -158,8 +207,19 @@ int tok_cmd_train_hf(int argc, char **argv)
 
     lg_error err;
     double t0 = now_s();
+    char *like_norm = NULL, *like_pre = NULL;
+    if (like && like_components(like, &like_norm, &like_pre, &err) < 0) {
+        free(spec_copy);
+        return lg_cli_finish(&c, lg_cli_fail(&c, &err));
+    }
+    o.normalizer_json = like_norm;
+    o.pre_tokenizer_json = like_pre;
     lg_hf_trainer *tr = lg_hf_trainer_new(&o, &err);
     if (!tr) {
+        if (like)
+            lg_fail_context(&err, "--like %s", like);
+        free(like_norm);
+        free(like_pre);
         free(spec_copy);
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
@@ -231,15 +291,18 @@ int tok_cmd_train_hf(int argc, char **argv)
     lg_text_cleaner_free(cl);
     lg_hf_trainer_free(tr);
     free(spec_copy);
+    free(like_norm);
+    free(like_pre);
     if (rc < 0)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     double secs = now_s() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     fprintf(stderr, "tokenize train: %s/tokenizer.json: %d ids (256 bytes, %d merged tokens, "
-            "%d special), %d merges; pre-tokenizer %s, normalizer %s\n",
+            "%d special), %d merges; %s%s%s%s\n",
             output, st.vocab_size, st.model_vocab - 256, st.vocab_size - st.model_vocab,
-            st.merges, o.pre_tokenizer, o.normalizer);
+            st.merges, like ? "the pre-tokenizer and normalizer of " : "pre-tokenizer ",
+            like ? like : o.pre_tokenizer, like ? "" : ", normalizer ", like ? "" : o.normalizer);
     if (st.vocab_size < o.vocab_size)
         fprintf(stderr, "tokenize train: note: %d ids, fewer than --vocab-size %d: no pair is seen "
                 "%d times or more after that\n", st.vocab_size, o.vocab_size, o.min_frequency);
