@@ -22,7 +22,9 @@ void lg_hf_new_pieces_free(lg_hf_new_piece *p, size_t n)
 static int unmeta(hf_buf *b, const char *s)
 {
     for (; *s; s++) {
-        if (!memcmp(s, "\xe2\x96\x81", 3)) {
+        /* byte by byte: s may end before three bytes */
+        if ((unsigned char)s[0] == 0xe2 && (unsigned char)s[1] == 0x96 &&
+            (unsigned char)s[2] == 0x81) {
             if (hf_buf_add(b, " ", 1) < 0)
                 return -1;
             s += 2;
