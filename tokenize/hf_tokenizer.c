@@ -714,6 +714,14 @@ struct lg_hf {
     trie raw, normed;    /* added tokens matched on the text / after normalizing */
     uint8_t raw_first[256], normed_first[256];
     int bos, eos, pad;
+    /* the post-processor's single template: ids before and after the text (--add-special);
+     * post_error: why it cannot be applied ("" when it can) */
+    int *tpl_pre, *tpl_post;
+    int n_tpl_pre, n_tpl_post;
+    char post_error[256];
+    /* lg_hf_pretokenize: each pre-tokenized word goes here instead of the BPE model */
+    int (*word_cb)(void *ctx, const char *word, size_t len, lg_error *err);
+    void *word_ctx;
 };
 
 void lg_hf_free(lg_hf *t)
@@ -732,6 +740,8 @@ void lg_hf_free(lg_hf *t)
     free(t->added_of_id);
     free(t->raw.v);
     free(t->normed.v);
+    free(t->tpl_pre);
+    free(t->tpl_post);
     free(t);
 }
 
@@ -860,6 +870,96 @@ static int find_named(const lg_hf *t, const char *const *names)
     return -1;
 }
 
+static int add_tpl_id(int **v, int *n, int id)
+{
+    int *g = realloc(*v, (size_t)(*n + 1) * sizeof *g);
+    if (!g)
+        return -1;
+    g[(*n)++] = id;
+    *v = g;
+    return 0;
+}
+
+/* The post-processor's "single" template as ids before and after the text (what
+ * tokenizers adds with add_special_tokens). ByteLevel changes offsets only; Sequence runs
+ * its processors in turn; TemplateProcessing adds its special tokens. Any other processor,
+ * or a template this cannot express, is recorded in post_error: refused only when
+ * --add-special asks for it. A malformed TemplateProcessing is an error. */
+static int parse_post(lg_hf *t, const cJSON *pp, const char *file, const char *field,
+                      lg_error *err)
+{
+    if (!pp || cJSON_IsNull(pp))
+        return 0;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(pp, "type");
+    if (!cJSON_IsObject(pp) || !cJSON_IsString(type))
+        return lg_fail(err, "%s: %s: not an object with a string \"type\"", file, field);
+    if (!strcmp(type->valuestring, "ByteLevel"))
+        return 0;
+    if (!strcmp(type->valuestring, "Sequence")) {
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(pp, "processors");
+        if (!cJSON_IsArray(ps))
+            return lg_fail(err, "%s: %s.processors: not an array", file, field);
+        int i = 0;
+        for (const cJSON *q = ps->child; q; q = q->next, i++) {
+            char sub[200];
+            snprintf(sub, sizeof sub, "%s.processors[%d]", field, i);
+            if (parse_post(t, q, file, sub, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (strcmp(type->valuestring, "TemplateProcessing")) {
+        if (!t->post_error[0])
+            snprintf(t->post_error, sizeof t->post_error,
+                     "%s: %s: \"%.40s\" is not supported for --add-special (only "
+                     "TemplateProcessing, ByteLevel and Sequence)", file, field, type->valuestring);
+        return 0;
+    }
+    const cJSON *single = cJSON_GetObjectItemCaseSensitive(pp, "single");
+    const cJSON *specials = cJSON_GetObjectItemCaseSensitive(pp, "special_tokens");
+    if (!cJSON_IsArray(single))
+        return lg_fail(err, "%s: %s.single: not an array", file, field);
+    if (t->n_tpl_pre || t->n_tpl_post) {
+        snprintf(t->post_error, sizeof t->post_error,
+                 "%s: %s: a second TemplateProcessing is not supported", file, field);
+        return 0;
+    }
+    int seen_a = 0, i = 0;
+    for (const cJSON *it = single->child; it; it = it->next, i++) {
+        const cJSON *seq = cJSON_GetObjectItemCaseSensitive(it, "Sequence");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "SpecialToken");
+        if (seq) {
+            const cJSON *sid = cJSON_GetObjectItemCaseSensitive(seq, "id");
+            if (!cJSON_IsString(sid) || strcmp(sid->valuestring, "A") || seen_a)
+                return lg_fail(err, "%s: %s.single[%d]: the single template takes sequence A once",
+                               file, field, i);
+            seen_a = 1;
+            continue;
+        }
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(st, "id");
+        if (!cJSON_IsString(sid))
+            return lg_fail(err, "%s: %s.single[%d]: neither a Sequence nor a SpecialToken with an id",
+                           file, field, i);
+        const cJSON *def = cJSON_GetObjectItemCaseSensitive(specials, sid->valuestring);
+        const cJSON *ids = cJSON_GetObjectItemCaseSensitive(def, "ids");
+        if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) == 0)
+            return lg_fail(err, "%s: %s.special_tokens[\"%.60s\"].ids: missing or empty", file,
+                           field, sid->valuestring);
+        for (const cJSON *x = ids->child; x; x = x->next) {
+            if (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble >= t->size ||
+                x->valuedouble != (double)(int)x->valuedouble)
+                return lg_fail(err, "%s: %s.special_tokens[\"%.60s\"].ids: not an id of the "
+                                    "vocabulary (0..%d)", file, field, sid->valuestring, t->size - 1);
+            if (add_tpl_id(seen_a ? &t->tpl_post : &t->tpl_pre,
+                           seen_a ? &t->n_tpl_post : &t->n_tpl_pre, (int)x->valuedouble) < 0)
+                return lg_fail(err, "%s: out of memory", file);
+        }
+    }
+    if (!seen_a)
+        return lg_fail(err, "%s: %s.single: no Sequence A", file, field);
+    return 0;
+}
+
 static lg_hf *load_doc(const cJSON *doc, const char *name, lg_error *err)
 {
     hf_unicode_init();
@@ -943,6 +1043,9 @@ static lg_hf *load_doc(const cJSON *doc, const char *name, lg_error *err)
             t->raw_first[(unsigned char)x->content[0]] = 1;
         }
     }
+    if (parse_post(t, cJSON_GetObjectItemCaseSensitive(doc, "post_processor"), name, "post_processor",
+                   err) < 0)
+        goto fail;
     /* BOS: the post-processor's first special token, else a known name */
     t->bos = -1;
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(doc, "post_processor");
@@ -1150,14 +1253,16 @@ static int encode_piece(lg_hf *t, const char *s, size_t n, int first, enc_scratc
     if (n == 0)
         return 0;
     if (!t->pretok)
-        return hf_bpe_word(t->model, s, n, out, err);
+        return t->word_cb ? t->word_cb(t->word_ctx, s, n, err) : hf_bpe_word(t->model, s, n, out, err);
     hf_pieces_clear(&w->a);
     if (hf_pieces_add(&w->a, s, n, first) < 0)
         return lg_fail(err, "out of memory");
     if (hf_pretok_run(t->pretok, &w->a, &w->b, err) < 0)
         return -1;
     for (size_t i = 0; i < w->b.n; i++)
-        if (hf_bpe_word(t->model, w->b.text.p + w->b.v[i].off, w->b.v[i].len, out, err) < 0)
+        if ((t->word_cb ? t->word_cb(t->word_ctx, w->b.text.p + w->b.v[i].off, w->b.v[i].len, err)
+                        : hf_bpe_word(t->model, w->b.text.p + w->b.v[i].off, w->b.v[i].len, out,
+                                      err)) < 0)
             return -1;
     return 0;
 }
@@ -1210,6 +1315,43 @@ oom:
 done:
     scratch_free(&w);
     return rc;
+}
+
+int lg_hf_pretokenize(lg_hf *t, const char *text, size_t len,
+                      int (*word)(void *ctx, const char *w, size_t n, lg_error *err), void *ctx,
+                      lg_error *err)
+{
+    lg_token_ids unused = {0};
+    t->word_cb = word;
+    t->word_ctx = ctx;
+    int rc = lg_hf_encode(t, text, len, &unused, err);
+    t->word_cb = NULL;
+    t->word_ctx = NULL;
+    lg_token_ids_free(&unused);
+    return rc;
+}
+
+int lg_hf_add_special(const lg_hf *t, lg_token_ids *ids, lg_error *err)
+{
+    if (t->post_error[0])
+        return lg_fail(err, "%s", t->post_error);
+    size_t n = ids->n + (size_t)t->n_tpl_pre + (size_t)t->n_tpl_post;
+    if (n > ids->cap) {
+        int *g = realloc(ids->ids, n * sizeof *g);
+        if (!g)
+            return lg_fail(err, "out of memory");
+        ids->ids = g;
+        ids->cap = n;
+    }
+    if (ids->n)
+        memmove(ids->ids + t->n_tpl_pre, ids->ids, ids->n * sizeof *ids->ids);
+    if (t->n_tpl_pre)
+        memcpy(ids->ids, t->tpl_pre, (size_t)t->n_tpl_pre * sizeof *ids->ids);
+    if (t->n_tpl_post)
+        memcpy(ids->ids + t->n_tpl_pre + ids->n, t->tpl_post,
+               (size_t)t->n_tpl_post * sizeof *ids->ids);
+    ids->n = n;
+    return 0;
 }
 
 char *lg_hf_decode(const lg_hf *t, const int *ids, size_t n, int skip_special, lg_error *err)

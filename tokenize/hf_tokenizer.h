@@ -44,6 +44,18 @@ int lg_hf_pad_id(const lg_hf *t);
 /* Encodes len bytes of UTF-8 (no special tokens added): ids appended to out after clearing
  * it. Invalid UTF-8 is an error ("invalid UTF-8 at byte N"). */
 int lg_hf_encode(lg_hf *t, const char *text, size_t len, lg_token_ids *out, lg_error *err);
+/* Runs the added-token split, normalizer and pre-tokenizer of t over len bytes of UTF-8 and
+ * calls word() for each pre-tokenized word (in the model's alphabet: byte-level strings for a
+ * ByteLevel pre-tokenizer) instead of the BPE model; added tokens are skipped. For a
+ * trainer: words counted this way are what encoding gives the model. Not thread-safe on one
+ * t. word returns 0, or -1 with err set (which stops the walk). */
+int lg_hf_pretokenize(lg_hf *t, const char *text, size_t len,
+                      int (*word)(void *ctx, const char *w, size_t n, lg_error *err), void *ctx,
+                      lg_error *err);
+/* The post-processor's special tokens for one sequence (TemplateProcessing's "single",
+ * inside a Sequence or not; ByteLevel adds none) put around ids, as tokenizers'
+ * add_special_tokens does. -1 when the post-processor is of another kind (named). */
+int lg_hf_add_special(const lg_hf *t, lg_token_ids *ids, lg_error *err);
 /* Decodes ids through the decoder (special tokens kept unless skip_special): malloc'd. */
 char *lg_hf_decode(const lg_hf *t, const int *ids, size_t n, int skip_special, lg_error *err);
 

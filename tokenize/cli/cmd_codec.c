@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lg_io.h"
+#include "hf_tokenizer.h"
 #include "lg_spm.h"
 #include "tokenize_cmds.h"
 
@@ -107,12 +108,15 @@ static int lb_id(line_buf *b, int id)
 
 /* One line encoded as its output text (without the newline) into b. */
 static int encode_one(const lg_tokenizer *tok, const char *line, size_t len, int ids_mode,
-                      lg_token_ids *ids, lg_spm_pieces *pieces, line_buf *b, lg_error *err)
+                      int add_special, lg_token_ids *ids, lg_spm_pieces *pieces, line_buf *b,
+                      lg_error *err)
 {
     const lg_spm *m = lg_tokenizer_spm(tok);
     b->n = 0;
     if (ids_mode || !m) {
         if (tok->ops->encode(tok, line, len, ids, err) < 0)
+            return -1;
+        if (add_special && lg_hf_add_special(lg_tokenizer_hf(tok), ids, err) < 0)
             return -1;
         for (size_t i = 0; i < ids->n; i++) {
             if (i && lb_add(b, " ", 1) < 0)
@@ -136,8 +140,8 @@ enum { BLOCK_LINES = 4096 };
 
 /* Every line of r encoded onto out in order, blocks of BLOCK_LINES lines spread over
  * `threads` threads. 0, or -1 with err naming the input and the first failing line. */
-static int encode_all(const lg_tokenizer *tok, lg_corpus_reader *r, int ids_mode, int threads,
-                      FILE *out, const char *input, lg_error *err)
+static int encode_all(const lg_tokenizer *tok, lg_corpus_reader *r, int ids_mode,
+                      int add_special, int threads, FILE *out, const char *input, lg_error *err)
 {
     line_buf text = {0};
     size_t *off = malloc((BLOCK_LINES + 1) * sizeof *off);
@@ -174,8 +178,8 @@ static int encode_all(const lg_tokenizer *tok, lg_corpus_reader *r, int ids_mode
             lg_error e;
 #pragma omp for schedule(dynamic, 16)
             for (int i = 0; i < n; i++) {
-                if (encode_one(tok, text.p + off[i], off[i + 1] - off[i] - 1, ids_mode, &ids,
-                               &pieces, &res[i], &e) < 0) {
+                if (encode_one(tok, text.p + off[i], off[i + 1] - off[i] - 1, ids_mode,
+                               add_special, &ids, &pieces, &res[i], &e) < 0) {
 #pragma omp critical(encode_error)
                     if (i < bad) {
                         bad = i;
@@ -210,7 +214,7 @@ static int encode_all(const lg_tokenizer *tok, lg_corpus_reader *r, int ids_mode
 static int codec(int argc, char **argv, int encode)
 {
     const char *model_path = NULL, *input = "-", *output = "-";
-    int ids_mode = 0, pieces_mode = 0, threads = 0;
+    int ids_mode = 0, pieces_mode = 0, threads = 0, add_special = 0;
     lg_opt opts[] = {
         {LG_INPUT(&model_path), .name = "model", .short_name = 'm', .flags = LG_OPT_REQUIRED,
          .arg = "MODEL",
@@ -218,14 +222,18 @@ static int codec(int argc, char **argv, int encode)
         {LG_FLAG(&ids_mode), .name = "ids", .help = "ids (default: pieces)"},
         {LG_FLAG(&pieces_mode), .name = "pieces", .help = "pieces"},
         LG_THREADS_OPT(&threads),
+        {LG_FLAG(&add_special), .name = "add-special",
+         .help = "a tokenizer.json: the special tokens its\n"
+                 "post-processor adds (TemplateProcessing's BOS/EOS),\n"
+                 "as tokenizers' addSpecialTokens"},
         {LG_OUTPUT(&output), .name = "output", .short_name = 'o', .flags = LG_OPT_STDIO,
          .arg = "FILE", .def = "-, standard output",
          .help = "where the lines go (a file is written whole or not\nat all)"},
         {LG_INPUT(&input), .name = "INPUT", .flags = LG_OPT_POSITIONAL | LG_OPT_STDIO,
          .def = "-, standard input", .help = "plain or gzip text"},
         {0}};
-    if (!encode) /* --threads is encode's only */
-        memmove(&opts[3], &opts[4], sizeof opts - 4 * sizeof *opts);
+    if (!encode) /* --threads and --add-special are encode's only */
+        memmove(&opts[3], &opts[5], sizeof opts - 5 * sizeof *opts);
     lg_cli c = {.prog = "tokenize", .name = encode ? "encode" : "decode", .opts = opts,
                 .about = encode
                              ? "Encodes text one line at a time into pieces or ids, exactly as\n"
@@ -247,6 +255,12 @@ static int codec(int argc, char **argv, int encode)
     if (!tok)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     const lg_spm *m = lg_tokenizer_spm(tok);
+    if (add_special && m) {
+        lg_tokenizer_free(tok);
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--add-special: %s is a SentencePiece model, "
+                                                  "which has no post-processor (only a "
+                                                  "tokenizer.json)", model_path));
+    }
     lg_corpus_reader *r = lg_corpus_open(input, &err);
     if (!r) {
         lg_tokenizer_free(tok);
@@ -271,7 +285,7 @@ static int codec(int argc, char **argv, int encode)
     size_t len;
     (void)m;
     if (encode)
-        rc = encode_all(tok, r, ids_mode, lg_cli_threads(threads), out, input, &err);
+        rc = encode_all(tok, r, ids_mode, add_special, lg_cli_threads(threads), out, input, &err);
     while (!encode && (rc = lg_corpus_next(r, &line, &len, &err)) > 0) {
         if ((rc = decode_line(tok, (char *)line /* ours until the next call */, ids_mode,
                                      &ids, &piece_ptrs, &piece_cap, out, input,

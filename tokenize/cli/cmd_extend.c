@@ -57,7 +57,7 @@ static int measure_change(const lg_spm *a, const lg_spm *b, const char *path, lg
 int tok_cmd_extend(int argc, char **argv)
 {
     const char *base_path = NULL, *target_path = NULL, *output = NULL, *map_path = NULL,
-               *measure = NULL, *score = "below";
+               *measure = NULL, *score = NULL;
     lg_opt opts[] = {
         {LG_INPUT(&base_path), .name = "BASE.model", .flags = LG_OPT_POSITIONAL | LG_OPT_REQUIRED,
          .help = "the model whose ids are kept"},
@@ -68,8 +68,10 @@ int tok_cmd_extend(int argc, char **argv)
         {LG_OUTPUT(&map_path), .name = "map", .arg = "FILE", .def = "MERGED.new-ids.tsv",
          .help = "the new ids: merged_id, piece, target_id, score"},
         {LG_CHOICE(&score), .name = "score", .choices = "below|zero", .arg = "POLICY",
+         .def = "below",
          .help = "below: new pieces score below every base piece, in\n"
-                 "the target's order; zero: score 0 (Chinese-LLaMA)"},
+                 "the target's order; zero: score 0 (Chinese-LLaMA);\n"
+                 "a .model base only"},
         {LG_INPUT(&measure), .name = "measure", .arg = "TEXT",
          .help = "report the share of TEXT's lines that encode\n"
                  "differently with MERGED than with BASE"},
@@ -79,10 +81,26 @@ int tok_cmd_extend(int argc, char **argv)
                          "after BASE's last piece: every BASE id keeps its piece, score and type, and\n"
                          "every other field of BASE's model is kept byte for byte (its normaliser\n"
                          "too: MERGED normalises text as BASE does, which it states). Writes\n"
-                         "MERGED.model, MERGED.vocab and a TSV of the new ids."};
+                         "MERGED.model, MERGED.vocab and a TSV of the new ids.\n"
+                         "A byte-level BPE tokenizer.json BASE (Llama-3, Qwen; a file or a model\n"
+                         "directory) takes TARGET's pieces (a .model or a tokenizer.json) as new\n"
+                         "tokens after BASE's last id, each with merges appended after BASE's that\n"
+                         "build it from what BASE's merges leave of it (intermediate tokens added\n"
+                         "where needed; pieces BASE's pre-tokenizer would split are left out);\n"
+                         "-o names a directory: tokenizer.json, BASE's tokenizer_config.json,\n"
+                         "new-ids.tsv (merged_id, piece, target_id, kind)."};
     int rc = lg_cli_parse(&c, argc, argv);
     if (rc != LG_CLI_RUN)
         return rc;
+    if (tok_is_tokenizer_json(base_path)) {
+        if (score)
+            return lg_cli_finish(&c, lg_cli_usage(&c, "--score: a tokenizer.json base has no "
+                                                      "scores (new tokens rank after its merges)"));
+        return lg_cli_finish(&c, tok_extend_hf(&c, base_path, target_path, output, map_path,
+                                               measure));
+    }
+    if (!score)
+        score = "below";
     tok_model_paths paths;
     char default_map[4200];
     if ((rc = tok_model_paths_of(&c, output, &paths)) != 0)

@@ -82,19 +82,39 @@ static int feed_next(void *ctx, const char **line, size_t *len, lg_error *err)
     }
 }
 
+/* 1 when argv asks for --format hf-bpe (that table is another command's: cmd_train_hf.c) */
+static int wants_hf(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if ((!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "hf-bpe")) ||
+            !strcmp(argv[i], "--format=hf-bpe"))
+            return 1;
+    }
+    return 0;
+}
+
 int tok_cmd_train(int argc, char **argv)
 {
+    if (wants_hf(argc, argv))
+        return tok_cmd_train_hf(argc, argv);
     lg_spm_train_options opt;
     lg_spm_train_defaults(&opt);
     /* SentencePiece keeps every training line in memory: sample big corpora by default. */
     long sample = 2000000;
-    const char *output = NULL, *type = "unigram", *user_symbols = NULL, *rule = "identity";
+    const char *output = NULL, *type = "unigram", *user_symbols = NULL, *rule = "identity",
+               *format = "sentencepiece";
     int nfc = 0, replace = 0, no_shuffle = 0, threads = 0;
     lg_cli_list corpora = {0};
     lg_opt opts[] = {
         {LG_STRING(&output), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
          .arg = "NAME", .help = "writes NAME.model and NAME.vocab (NAME.model names\n"
                                 "the same pair)"},
+        {LG_CHOICE(&format), .name = "format", .choices = "sentencepiece|hf-bpe", .arg = "FORMAT",
+         .help = "sentencepiece: NAME.model; hf-bpe: a byte-level\n"
+                 "BPE tokenizer.json (its own options: --format\n"
+                 "hf-bpe --help)"},
         {LG_CHOICE(&type), .name = "model-type", .short_name = 't', .choices = "unigram|bpe",
          .arg = "TYPE", .help = "unigram or bpe"},
         {LG_INT(&opt.vocab_size), .name = "vocab-size", .short_name = 'v', .min = 2,

@@ -11,10 +11,16 @@
 #include "lg_error.h"
 
 int tok_cmd_train(int argc, char **argv);
+int tok_cmd_train_hf(int argc, char **argv); /* train --format hf-bpe */
 int tok_cmd_encode(int argc, char **argv);
 int tok_cmd_decode(int argc, char **argv);
 int tok_cmd_stats(int argc, char **argv);
 int tok_cmd_extend(int argc, char **argv);
+/* extend with a tokenizer.json base (cmd_extend_hf.c): the exit status */
+int tok_extend_hf(lg_cli *c, const char *base_path, const char *target_path, const char *output,
+                  const char *map_path, const char *measure);
+/* 1 when path names a tokenizer.json (a directory, *.json, or JSON content) */
+int tok_is_tokenizer_json(const char *path);
 
 /* The model files of -o NAME: NAME.model and NAME.vocab; "x.model" names the prefix "x". */
 typedef struct {

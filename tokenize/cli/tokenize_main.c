@@ -4,11 +4,11 @@
 #include "tokenize_cmds.h"
 
 static const lg_cli_command commands[] = {
-    {"train", tok_cmd_train, "train a SentencePiece model (unigram or BPE) on a corpus"},
+    {"train", tok_cmd_train, "train a SentencePiece model or a byte-level BPE tokenizer.json"},
     {"encode", tok_cmd_encode, "text lines -> pieces or ids (as spm_encode)"},
     {"decode", tok_cmd_decode, "pieces or ids -> text lines (as spm_decode)"},
     {"stats", tok_cmd_stats, "fertility, characters per token, unknown/byte shares, scripts"},
-    {"extend", tok_cmd_extend, "append a target model's new pieces to a base model"},
+    {"extend", tok_cmd_extend, "append a target's new pieces to a base .model or tokenizer.json"},
 };
 
 int main(int argc, char **argv)

@@ -2,6 +2,7 @@
 // tokenizer.json reader is compared with (tests/hf_tokenizer_parity.sh, tools/hf-parity,
 // tools/bench-tokenizers).
 //   node reference.mjs encode TOKENIZER_JSON TEXT   ids of each line (no special tokens)
+//   node reference.mjs encode-special TOKENIZER_JSON TEXT   the same with addSpecialTokens
 //   node reference.mjs decode TOKENIZER_JSON IDS    text of each line of ids (specials kept)
 //   node reference.mjs bench TOKENIZER_JSON TEXT [REPEATS]
 //       encode throughput: one line at a time (one thread) and encodeBatch (its own
@@ -12,7 +13,7 @@ import { Tokenizer } from 'tokenizers';
 
 const [mode, tokPath, path, repeatsArg] = process.argv.slice(2);
 if (!mode || !tokPath || !path) {
-    console.error('usage: node reference.mjs encode|decode|bench TOKENIZER_JSON FILE');
+    console.error('usage: node reference.mjs encode|encode-special|decode|bench TOKENIZER_JSON FILE');
     process.exit(2);
 }
 const tok = Tokenizer.fromFile(tokPath);
@@ -20,9 +21,9 @@ const text = readFileSync(path, 'utf8');
 const lines = text.split('\n');
 if (lines.length && lines[lines.length - 1] === '') lines.pop();
 for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
-const opts = { addSpecialTokens: false };
+const opts = { addSpecialTokens: mode === 'encode-special' };
 const out = [];
-if (mode === 'encode') {
+if (mode === 'encode' || mode === 'encode-special') {
     for (const line of lines) out.push((await tok.encode(line, null, opts)).getIds().join(' '));
 } else if (mode === 'decode') {
     for (const line of lines) {
