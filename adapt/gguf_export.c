@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_arch.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
 #include "lg_spm.h"
@@ -116,59 +117,25 @@ static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name
                                    job, err);
 }
 
+/* A block's tensors, named and shaped by the architecture's roles (lg_arch.h). */
 static int export_layer(exporter *x, int l, lg_error *err)
 {
     const lg_config *c = x->cfg;
-    int64_t C = c->hidden_size, F = c->intermediate_size;
-    int64_t q_rows = (int64_t)c->n_heads * c->head_dim, kv_rows = (int64_t)c->n_kv_heads * c->head_dim;
+    const lg_arch_desc *d = lg_arch_get(c->arch);
     char hf[256], gg[128];
-#define PAIR(hf_suffix, gg_suffix) \
-    (snprintf(hf, sizeof hf, "model.layers.%d.%s", l, hf_suffix), \
-     snprintf(gg, sizeof gg, "blk.%d.%s", l, gg_suffix))
-    PAIR("input_layernorm.weight", "attn_norm.weight");
-    if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
-        return -1;
-    PAIR("self_attn.q_proj.weight", "attn_q.weight");
-    if (export_tensor(x, hf, gg, q_rows, C, c->n_heads, err) < 0)
-        return -1;
-    PAIR("self_attn.k_proj.weight", "attn_k.weight");
-    if (export_tensor(x, hf, gg, kv_rows, C, c->n_kv_heads, err) < 0)
-        return -1;
-    PAIR("self_attn.v_proj.weight", "attn_v.weight");
-    if (export_tensor(x, hf, gg, kv_rows, C, 0, err) < 0)
-        return -1;
-    if (c->qkv_bias) {
-        PAIR("self_attn.q_proj.bias", "attn_q.bias");
-        if (export_tensor(x, hf, gg, q_rows, 0, c->n_heads, err) < 0)
-            return -1;
-        PAIR("self_attn.k_proj.bias", "attn_k.bias");
-        if (export_tensor(x, hf, gg, kv_rows, 0, c->n_kv_heads, err) < 0)
-            return -1;
-        PAIR("self_attn.v_proj.bias", "attn_v.bias");
-        if (export_tensor(x, hf, gg, kv_rows, 0, 0, err) < 0)
+    for (int r = 0; r < LG_NROLES; r++) {
+        if (!lg_role_present(c, (lg_role)r))
+            continue;
+        const lg_role_desc *role = &d->roles[r];
+        int64_t rows, cols;
+        lg_role_shape(c, (lg_role)r, &rows, &cols);
+        snprintf(hf, sizeof hf, "model.layers.%d.%s", l, role->hf);
+        snprintf(gg, sizeof gg, "blk.%d.%s", l, role->gguf);
+        int heads = role->permute_heads == 'q' ? c->n_heads
+                    : role->permute_heads == 'k' ? c->n_kv_heads : 0;
+        if (export_tensor(x, hf, gg, rows, cols, heads, err) < 0)
             return -1;
     }
-    PAIR("self_attn.o_proj.weight", "attn_output.weight");
-    if (export_tensor(x, hf, gg, C, q_rows, 0, err) < 0)
-        return -1;
-    if (c->o_bias) {
-        PAIR("self_attn.o_proj.bias", "attn_output.bias");
-        if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
-            return -1;
-    }
-    PAIR("post_attention_layernorm.weight", "ffn_norm.weight");
-    if (export_tensor(x, hf, gg, C, 0, 0, err) < 0)
-        return -1;
-    PAIR("mlp.gate_proj.weight", "ffn_gate.weight");
-    if (export_tensor(x, hf, gg, F, C, 0, err) < 0)
-        return -1;
-    PAIR("mlp.up_proj.weight", "ffn_up.weight");
-    if (export_tensor(x, hf, gg, F, C, 0, err) < 0)
-        return -1;
-    PAIR("mlp.down_proj.weight", "ffn_down.weight");
-    if (export_tensor(x, hf, gg, C, F, 0, err) < 0)
-        return -1;
-#undef PAIR
     return 0;
 }
 
@@ -272,7 +239,7 @@ static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, 
                        lg_error *err)
 {
     /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32. */
-    return lg_gguf_set_str(w, "general.architecture", "llama", err) < 0 ||
+    return lg_gguf_set_str(w, "general.architecture", lg_arch_get(c->arch)->gguf_arch, err) < 0 ||
            lg_gguf_set_str(w, "general.name", name, err) < 0 ||
            lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
            /* llama_ftype: 0 all F32, 1 mostly F16 */
@@ -345,7 +312,7 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     if (!x.weights)
         goto done;
     x.w = lg_gguf_writer_new();
-    x.cap_jobs = 3 + 13 * cfg.n_layers;   /* embeddings, final norm, head; 13 per layer at most */
+    x.cap_jobs = 4 + LG_NROLES * cfg.n_layers;   /* embeddings, final norm, head, rope_freqs; a block's roles at most */
     x.jobs = calloc((size_t)x.cap_jobs, sizeof *x.jobs);
     x.used = calloc((size_t)lg_weights_count(x.weights) + 1, 1);
     if (!x.w || !x.jobs || !x.used) {

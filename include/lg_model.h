@@ -68,6 +68,7 @@ int lg_base_fingerprint(const char *base_dir, char hex[65], lg_error *err);
 
 typedef struct {
     float *attn_norm, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
+    float *q_norm, *k_norm;   /* qwen3: per-head RMSNorm of q and k (NULL otherwise) */
     float *mlp_norm, *wgate, *wup, *wdown;
 } lg_layer_tensors;
 

@@ -1,6 +1,7 @@
 /* config.json of the Llama family: loading with HF's defaults and refusals of what the
  * core cannot compute faithfully; writing a config transformers loads. */
 #include "lg_model.h"
+#include "lg_arch.h"
 #include "lg_io.h"
 
 #include <cJSON.h>
@@ -12,18 +13,6 @@
 #include <string.h>
 
 
-static const struct {
-    const char *model_type;
-    lg_arch arch;
-    const char *architecture;      /* the HF class a writer names */
-    int max_position_embeddings;   /* HF config class defaults */
-    double rms_norm_eps;
-} arch_table[] = {
-    {"llama", LG_ARCH_LLAMA, "LlamaForCausalLM", 2048, 1e-6},
-    {"mistral", LG_ARCH_MISTRAL, "MistralForCausalLM", 4096 * 32, 1e-6},
-    {"qwen2", LG_ARCH_QWEN2, "Qwen2ForCausalLM", 32768, 1e-6},
-};
-#define N_ARCHS ((int)(sizeof arch_table / sizeof arch_table[0]))
 
 static const cJSON *field(const cJSON *root, const char *key)
 {
@@ -177,14 +166,12 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
         return lg_fail(err, "%s: missing required field 'model_type'", name);
     if (!cJSON_IsString(mt))
         return lg_fail(err, "%s: field 'model_type' must be a string", name);
-    int a = 0;
-    while (a < N_ARCHS && strcmp(arch_table[a].model_type, mt->valuestring) != 0)
-        a++;
-    if (a == N_ARCHS)
-        return lg_fail(err, "%s: unsupported model_type '%.64s' (lingraft supports llama, "
-                            "mistral, qwen2)", name, mt->valuestring);
-    cfg->arch = arch_table[a].arch;
-    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", arch_table[a].model_type);
+    const lg_arch_desc *desc = lg_arch_find(mt->valuestring);
+    if (!desc)
+        return lg_fail(err, "%s: unsupported model_type '%.64s' (lingraft supports %s)", name,
+                       mt->valuestring, lg_arch_names());
+    cfg->arch = desc->arch;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", desc->model_type);
 
     if (get_int(name, root, "vocab_size", 1, 1, &cfg->vocab_size, err) ||
         get_int(name, root, "hidden_size", 1, 1, &cfg->hidden_size, err) ||
@@ -210,11 +197,11 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
     }
     if (cfg->head_dim % 2 != 0)
         return lg_fail(err, "%s: head_dim %d is odd; RoPE needs pairs", name, cfg->head_dim);
-    cfg->max_position_embeddings = arch_table[a].max_position_embeddings;
+    cfg->max_position_embeddings = desc->max_position_embeddings;
     if (get_int(name, root, "max_position_embeddings", 0, 1, &cfg->max_position_embeddings,
                 err))
         return -1;
-    double eps = arch_table[a].rms_norm_eps;
+    double eps = desc->rms_norm_eps;
     if (get_double(name, root, "rms_norm_eps", &eps, err))
         return -1;
     cfg->rms_norm_eps = (float)eps;
@@ -314,17 +301,15 @@ static long long add_ll(long long a, long long b)
 
 long long lg_config_param_count(const lg_config *cfg)
 {
-    long long C = cfg->hidden_size, V = cfg->vocab_size, I = cfg->intermediate_size;
-    long long q = mul_ll(cfg->n_heads, cfg->head_dim), kv = mul_ll(cfg->n_kv_heads,
-                                                                    cfg->head_dim);
-    long long layer = add_ll(mul_ll(C, q), mul_ll(2, mul_ll(C, kv)));     /* q, k, v */
-    layer = add_ll(layer, mul_ll(q, C));                                   /* o */
-    if (cfg->qkv_bias)
-        layer = add_ll(layer, add_ll(q, mul_ll(2, kv)));
-    if (cfg->o_bias)
-        layer = add_ll(layer, C);
-    layer = add_ll(layer, mul_ll(3, mul_ll(C, I)));                        /* gate, up, down */
-    layer = add_ll(layer, mul_ll(2, C));                                   /* two RMSNorms */
+    long long C = cfg->hidden_size, V = cfg->vocab_size;
+    long long layer = 0;
+    for (int r = 0; r < LG_NROLES; r++) {
+        if (!lg_role_present(cfg, (lg_role)r))
+            continue;
+        int64_t rows, cols;
+        lg_role_shape(cfg, (lg_role)r, &rows, &cols);
+        layer = add_ll(layer, mul_ll(rows, cols ? cols : 1));
+    }
     long long total = add_ll(mul_ll(V, C), mul_ll(cfg->n_layers, layer));
     total = add_ll(total, C);                                              /* final norm */
     if (!cfg->tie_word_embeddings)
@@ -367,21 +352,19 @@ static void add_token_id(cJSON *root, const char *key, int id)
 
 int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
 {
-    int a = 0;
-    while (a < N_ARCHS && arch_table[a].arch != cfg->arch)
-        a++;
-    if (a == N_ARCHS)
+    const lg_arch_desc *desc = lg_arch_get(cfg->arch);
+    if (!desc)
         return lg_fail(err, "%s: cannot write a config for an unknown architecture", path);
     if (cfg->arch == LG_ARCH_QWEN2 && (!cfg->qkv_bias || cfg->o_bias))
         return lg_fail(err, "%s: qwen2 has biases on q/k/v and none on o; this config "
                             "differs", path);
     if (cfg->arch != LG_ARCH_QWEN2 && cfg->qkv_bias != cfg->o_bias)
         return lg_fail(err, "%s: %s has one attention_bias for q/k/v/o; this config "
-                            "differs", path, arch_table[a].model_type);
+                            "differs", path, desc->model_type);
     cJSON *root = cJSON_CreateObject();
     cJSON *archs = cJSON_AddArrayToObject(root, "architectures");
-    cJSON_AddItemToArray(archs, cJSON_CreateString(arch_table[a].architecture));
-    cJSON_AddStringToObject(root, "model_type", arch_table[a].model_type);
+    cJSON_AddItemToArray(archs, cJSON_CreateString(desc->hf_class));
+    cJSON_AddStringToObject(root, "model_type", desc->model_type);
     cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
     cJSON_AddNumberToObject(root, "hidden_size", cfg->hidden_size);
     cJSON_AddNumberToObject(root, "intermediate_size", cfg->intermediate_size);

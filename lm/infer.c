@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_block.h"
 #include "lg_langsamp.h"
 #include "lg_ops.h"
 
@@ -103,20 +104,6 @@ void lg_infer_reset(lg_infer *s)
     lg_kv_cache_reset(s->cache);
 }
 
-/* out[n, OC] = in[n, IC] · W^T + bias. One row is a matrix-vector product: sgemv reads W
- * once, where OpenBLAS's sgemm would first copy (pack) all of W for a single row. */
-static void project(float *out, const float *in, const float *W, const float *bias, int n,
-                    int IC, int OC)
-{
-    if (n > 1) {
-        lg_matmul_forward_f32(out, in, W, bias, n, IC, OC);
-        return;
-    }
-    if (bias)
-        memcpy(out, bias, sizeof(float) * (size_t)OC);
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1, W, IC, in, 1, bias ? 1 : 0, out, 1);
-}
-
 /* atty[n, nh·hd] for the n queries of the chunk at positions pos0.., each over cached
  * positions 0..its own (causal), query head h reading KV head h / (nh / nkv). */
 static void attend(lg_infer *s, int layer, int pos0, int n)
@@ -166,9 +153,9 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
 {
     const lg_model *m = s->m;
     const lg_config *c = &m->cfg;
-    const int C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
+    const int C = c->hidden_size, F = c->intermediate_size;
     const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim, half = hd / 2;
-    const int QD = nh * hd, KD = nkv * hd;
+    const int KD = nkv * hd;
     const int pos0 = s->cache->len;
     const float *cos_t = s->rope_cos + (size_t)pos0 * half, *sin_t = s->rope_sin + (size_t)pos0 * half;
     float *x = s->x, *xn = s->xn;
@@ -177,21 +164,19 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
         const lg_layer_tensors *w = &m->p.layers[l];
         float *kc = s->cache->k[l] + (size_t)pos0 * KD, *vc = s->cache->v[l] + (size_t)pos0 * KD;
         lg_rmsnorm_forward_f32(xn, s->rstd, x, w->attn_norm, n, C, c->rms_norm_eps);
-        project(s->q, xn, w->wq, w->bq, n, C, QD);
-        project(kc, xn, w->wk, w->bk, n, C, KD);
-        project(vc, xn, w->wv, w->bv, n, C, KD);
+        lg_block_linear(m, l, LG_ROLE_Q, s->q, xn, n, 0);
+        lg_block_linear(m, l, LG_ROLE_K, kc, xn, n, 0);
+        lg_block_linear(m, l, LG_ROLE_V, vc, xn, n, 0);
         /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
         lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
         lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
         attend(s, l, pos0, n);
-        project(xn, s->atty, w->wo, w->bo, n, QD, C);
-        lg_residual_forward_f32(x, x, xn, (long)n * C);
+        lg_block_linear(m, l, LG_ROLE_O, x, s->atty, n, 1);   /* x += o(...) */
         lg_rmsnorm_forward_f32(xn, s->rstd, x, w->mlp_norm, n, C, c->rms_norm_eps);
-        project(s->gate, xn, w->wgate, NULL, n, C, F);
-        project(s->up, xn, w->wup, NULL, n, C, F);
+        lg_block_linear(m, l, LG_ROLE_GATE, s->gate, xn, n, 0);
+        lg_block_linear(m, l, LG_ROLE_UP, s->up, xn, n, 0);
         lg_swiglu_forward_f32(s->gate, s->gate, s->up, (long)n * F); /* element-wise: in place */
-        project(xn, s->gate, w->wdown, NULL, n, F, C);
-        lg_residual_forward_f32(x, x, xn, (long)n * C);
+        lg_block_linear(m, l, LG_ROLE_DOWN, x, s->gate, n, 1); /* x += down(...) */
     }
     if (m->langsamp && m->tagged) /* LangSAMP: sequence 0's language/script vectors */
         for (int i = 0; i < 2; i++)
@@ -200,12 +185,12 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
     s->cache->len += n;
     if (all) {
         lg_rmsnorm_forward_f32(xn, s->rstd, x, m->p.norm, n, C, c->rms_norm_eps);
-        project(all, xn, m->p.lm_head, NULL, n, C, V);
+        lg_head_linear(m, all, xn, n);
     } else if (want_last) {
         /* a prompt needs only its last token's prediction: skip the LM head elsewhere */
         lg_rmsnorm_forward_f32(xn, s->rstd, x + (size_t)(n - 1) * C, m->p.norm, 1, C,
                                c->rms_norm_eps);
-        project(s->logits, xn, m->p.lm_head, NULL, 1, C, V);
+        lg_head_linear(m, s->logits, xn, 1);
     }
 }
 

@@ -1,6 +1,7 @@
 /* LoRA adapters as PEFT defines them: parameters, forward/backward beside the frozen
  * linear layers, PEFT file I/O, merging. */
 #include "lg_lora.h"
+#include "lg_arch.h"
 
 #include <cJSON.h>
 #include <cblas.h>
@@ -46,27 +47,18 @@ int lg_lora_parse_targets(const char *list, unsigned *mask, lg_error *err)
     return 0;
 }
 
-/* in and out features of target t */
+/* in and out features of target t: its weight role's shape (lg_arch.h) */
 static void target_dims(const lg_config *c, lg_lora_target t, int *in, int *out)
 {
-    int C = c->hidden_size, F = c->intermediate_size;
-    int QD = c->n_heads * c->head_dim, KD = c->n_kv_heads * c->head_dim;
-    switch (t) {
-    case LG_LORA_Q: *in = C; *out = QD; break;
-    case LG_LORA_K: *in = C; *out = KD; break;
-    case LG_LORA_V: *in = C; *out = KD; break;
-    case LG_LORA_O: *in = QD; *out = C; break;
-    case LG_LORA_GATE: *in = C; *out = F; break;
-    case LG_LORA_UP: *in = C; *out = F; break;
-    default: *in = F; *out = C; break;
-    }
+    int64_t rows, cols;
+    lg_role_shape(c, lg_lora_role(t), &rows, &cols);
+    *in = (int)cols;
+    *out = (int)rows;
 }
 
 static float *base_weight(lg_model *m, int l, lg_lora_target t)
 {
-    lg_layer_tensors *L = &m->p.layers[l];
-    float *w[LG_LORA_NTARGETS] = {L->wq, L->wk, L->wv, L->wo, L->wgate, L->wup, L->wdown};
-    return w[t];
+    return *lg_layer_role(&m->p.layers[l], lg_lora_role(t));
 }
 
 void lg_lora_free(lg_lora *l)

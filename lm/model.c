@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_arch.h"
+#include "lg_block.h"
 #include "lg_io.h"
 #include "lg_langsamp.h"
 #include "lg_lora.h"
@@ -116,8 +118,8 @@ static void place(layout *ly, float **field, const char *name, int64_t rows, int
 static void walk_layout(layout *ly)
 {
     const lg_config *c = ly->c;
-    const int64_t C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
-    const int64_t QD = (int64_t)c->n_heads * c->head_dim, KD = (int64_t)c->n_kv_heads * c->head_dim;
+    const int64_t C = c->hidden_size, V = c->vocab_size;
+    const lg_arch_desc *d = lg_arch_get(c->arch);
     lg_tensors none;
     lg_layer_tensors none_layer;
     lg_tensors *t = ly->base ? ly->t : &none;
@@ -125,23 +127,14 @@ static void walk_layout(layout *ly)
     place(ly, &t->embed, "model.embed_tokens.weight", V, C, 1);
     for (int l = 0; l < c->n_layers && !ly->failed; l++) {
         lg_layer_tensors *L = ly->base ? &t->layers[l] : &none_layer;
-#define LAYER(field, suffix, r, cc, mat)                                 \
-        snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);    \
-        place(ly, &L->field, name, r, cc, mat)
-        LAYER(attn_norm, "input_layernorm.weight", C, 0, 0);
-        LAYER(wq, "self_attn.q_proj.weight", QD, C, 1);
-        if (c->qkv_bias) { LAYER(bq, "self_attn.q_proj.bias", QD, 0, 0); }
-        LAYER(wk, "self_attn.k_proj.weight", KD, C, 1);
-        if (c->qkv_bias) { LAYER(bk, "self_attn.k_proj.bias", KD, 0, 0); }
-        LAYER(wv, "self_attn.v_proj.weight", KD, C, 1);
-        if (c->qkv_bias) { LAYER(bv, "self_attn.v_proj.bias", KD, 0, 0); }
-        LAYER(wo, "self_attn.o_proj.weight", C, QD, 1);
-        if (c->o_bias) { LAYER(bo, "self_attn.o_proj.bias", C, 0, 0); }
-        LAYER(mlp_norm, "post_attention_layernorm.weight", C, 0, 0);
-        LAYER(wgate, "mlp.gate_proj.weight", F, C, 1);
-        LAYER(wup, "mlp.up_proj.weight", F, C, 1);
-        LAYER(wdown, "mlp.down_proj.weight", C, F, 1);
-#undef LAYER
+        for (int r = 0; r < LG_NROLES; r++) {
+            if (!lg_role_present(c, (lg_role)r))
+                continue;
+            int64_t rows, cols;
+            lg_role_shape(c, (lg_role)r, &rows, &cols);
+            snprintf(name, sizeof name, "model.layers.%d.%s", l, d->roles[r].hf);
+            place(ly, lg_layer_role(L, (lg_role)r), name, rows, cols, cols != 0);
+        }
     }
     place(ly, &t->norm, "model.norm.weight", C, 0, 0);
     if (c->tie_word_embeddings) {
@@ -154,6 +147,8 @@ static void walk_layout(layout *ly)
 
 static int check_config(const lg_config *c, lg_error *err)
 {
+    if (!lg_arch_get(c->arch))
+        return lg_fail(err, "config: unknown architecture");
     if (c->vocab_size <= 0 || c->hidden_size <= 0 || c->n_layers <= 0 || c->n_heads <= 0 ||
         c->n_kv_heads <= 0 || c->head_dim <= 0 || c->intermediate_size <= 0)
         return lg_fail(err, "config: sizes must be positive");
@@ -175,7 +170,9 @@ static int check_config(const lg_config *c, lg_error *err)
 /* The number of tensors the layout has, in 64 bits and without walking it. */
 static int64_t layout_entries(const lg_config *c)
 {
-    const int64_t per_layer = 9 + (c->qkv_bias ? 3 : 0) + (c->o_bias ? 1 : 0);
+    int64_t per_layer = 0;
+    for (int r = 0; r < LG_NROLES; r++)
+        per_layer += lg_role_present(c, (lg_role)r);
     return 2 + (c->tie_word_embeddings ? 0 : 1) + (int64_t)c->n_layers * per_layer;
 }
 
@@ -584,6 +581,75 @@ tables:
     return 0;
 }
 
+/* ---- products with the weights (lg_block.h) ---- */
+
+/* out[n, OC] (add: +=) in[n, IC] · W^T + bias. One row is a matrix-vector product: sgemv
+ * reads W once, where OpenBLAS's sgemm would first copy (pack) all of W for a single row. */
+static void linear(float *out, const float *in, const float *W, const float *bias, int n,
+                   int IC, int OC, int add)
+{
+    if (n > 1) {
+        if (add)
+            lg_matmul_forward_add_f32(out, in, W, bias, n, IC, OC);
+        else
+            lg_matmul_forward_f32(out, in, W, bias, n, IC, OC);
+        return;
+    }
+    if (bias) {
+        if (add)
+            for (int o = 0; o < OC; o++)
+                out[o] += bias[o];
+        else
+            memcpy(out, bias, sizeof(float) * (size_t)OC);
+    }
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1, W, IC, in, 1, bias || add ? 1 : 0, out,
+                1);
+}
+
+static const float *role_tensor(const lg_tensors *t, int l, lg_role r)
+{
+    return r < LG_NROLES ? *lg_layer_role(&t->layers[l], r) : NULL;
+}
+
+void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const float *in, int n,
+                     int add)
+{
+    const lg_role_desc *d = &lg_arch_get(m->cfg.arch)->roles[r];
+    int64_t OC, IC;
+    lg_role_shape(&m->cfg, r, &OC, &IC);
+    linear(out, in, role_tensor(&m->p, l, r), role_tensor(&m->p, l, d->bias), n, (int)IC,
+           (int)OC, add);
+    if (m->lora && d->lora_target >= 0)
+        lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, (int)IC,
+                        (int)OC);
+}
+
+void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
+                              const float *in, int n)
+{
+    const lg_role_desc *d = &lg_arch_get(m->cfg.arch)->roles[r];
+    int64_t OC, IC;
+    lg_role_shape(&m->cfg, r, &OC, &IC);
+    lg_matmul_backward_f32(din, (float *)role_tensor(&m->g, l, r),
+                           (float *)role_tensor(&m->g, l, d->bias), dout, in,
+                           role_tensor(&m->p, l, r), n, (int)IC, (int)OC);
+    if (m->lora && d->lora_target >= 0)
+        lg_lora_backward(m->lora, l, (lg_lora_target)d->lora_target, din, dout, in, n,
+                         (int)IC, (int)OC);
+}
+
+void lg_head_linear(const lg_model *m, float *logits, const float *in, int n)
+{
+    linear(logits, in, m->p.lm_head, NULL, n, m->cfg.hidden_size, m->cfg.vocab_size, 0);
+}
+
+void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,
+                             int n)
+{
+    lg_matmul_backward_f32(din, m->g.lm_head, NULL, dlogits, in, m->p.lm_head, n,
+                           m->cfg.hidden_size, m->cfg.vocab_size);
+}
+
 /* ---- forward ---- */
 
 int lg_logits_finite(const float *logits, size_t n, int V, lg_error *err)
@@ -664,7 +730,6 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
     const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
     const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
-    const int QD = nh * hd, KD = nkv * hd;
     for (int i = 0; i < N; i++)
         if (ids[i] < 0 || ids[i] >= V)
             return lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)",
@@ -673,39 +738,27 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     m->B = B;
     m->T = T;
-    lg_lora *lora = m->lora;
-#define LORA_FORWARD(t, out, in, IC, OC) \
-    if (lora)                             \
-    lg_lora_forward(lora, l, t, out, in, N, IC, OC)
     lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
         lg_layer_acts *a = &m->a.layers[l];
         float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
         lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(a->q, a->ln1, w->wq, w->bq, N, C, QD);
-        LORA_FORWARD(LG_LORA_Q, a->q, a->ln1, C, QD);
-        lg_matmul_forward_f32(a->k, a->ln1, w->wk, w->bk, N, C, KD);
-        LORA_FORWARD(LG_LORA_K, a->k, a->ln1, C, KD);
-        lg_matmul_forward_f32(a->v, a->ln1, w->wv, w->bv, N, C, KD);
-        LORA_FORWARD(LG_LORA_V, a->v, a->ln1, C, KD);
+        lg_block_linear(m, l, LG_ROLE_Q, a->q, a->ln1, N, 0);
+        lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
+        lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
         lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
         lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
         memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
-        lg_matmul_forward_add_f32(a->mid, a->atty, w->wo, w->bo, N, QD, C);
-        LORA_FORWARD(LG_LORA_O, a->mid, a->atty, QD, C);
+        lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
         lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
-        lg_matmul_forward_f32(a->gate, a->ln2, w->wgate, NULL, N, C, F);
-        LORA_FORWARD(LG_LORA_GATE, a->gate, a->ln2, C, F);
-        lg_matmul_forward_f32(a->up, a->ln2, w->wup, NULL, N, C, F);
-        LORA_FORWARD(LG_LORA_UP, a->up, a->ln2, C, F);
+        lg_block_linear(m, l, LG_ROLE_GATE, a->gate, a->ln2, N, 0);
+        lg_block_linear(m, l, LG_ROLE_UP, a->up, a->ln2, N, 0);
         lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
         memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
-        lg_matmul_forward_add_f32(out, a->h, w->wdown, NULL, N, F, C);
-        LORA_FORWARD(LG_LORA_DOWN, out, a->h, F, C);
+        lg_block_linear(m, l, LG_ROLE_DOWN, out, a->h, N, 1);
     }
-#undef LORA_FORWARD
     float *last = residual_stream(m, c->n_layers);
     if (m->langsamp && m->tagged) {
         if (expand_tags(m, B, err) < 0)
@@ -718,7 +771,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     m->counted = 0;
     m->last_loss = NAN;
     if (!targets) {
-        lg_matmul_forward_f32(m->a.logits, m->a.lnf, m->p.lm_head, NULL, N, C, V);
+        lg_head_linear(m, m->a.logits, m->a.lnf, N);
         return lg_logits_finite(m->a.logits, (size_t)N * V, V, err);
     }
     memcpy(m->a.targets, targets, sizeof(int32_t) * (size_t)N);
@@ -728,7 +781,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     for (int r0 = 0; r0 < N; r0 += rows) {
         const int n = N - r0 < rows ? N - r0 : rows;
         int counted = 0;
-        lg_matmul_forward_f32(m->a.logits, m->a.lnf + (size_t)r0 * C, m->p.lm_head, NULL, n, C, V);
+        lg_head_linear(m, m->a.logits, m->a.lnf + (size_t)r0 * C, n);
         mean = lg_cross_entropy_forward_f32(NULL, m->a.lse + r0, m->a.logits, targets + r0,
                                                    n, V, &counted);
         total += mean * counted;
@@ -757,12 +810,8 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     lg_cross_entropy_backward_f32(dlogits, a->logits, a->lse, a->targets, N, V,
                                   (double)loss_scale / m->counted);
     memset(a->dln, 0, NC * sizeof(float));
-    lg_matmul_backward_f32(a->dln, m->g.lm_head, NULL, dlogits, a->lnf, m->p.lm_head, N, C, V);
+    lg_head_linear_backward(m, a->dln, dlogits, a->lnf, N);
     memset(a->dres, 0, NC * sizeof(float));
-    lg_lora *lora = m->lora;
-#define LORA_BACKWARD(t, din, dout, in, IC, OC) \
-    if (lora)                                    \
-    lg_lora_backward(lora, l, t, din, dout, in, N, IC, OC)
     float *last = a->res + (size_t)c->n_layers * NC;
     lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
     if (m->langsamp && m->tagged && m->langsamp->dlang) {
@@ -776,19 +825,15 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         const float *x = a->res + (size_t)l * NC;
         /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
-        lg_matmul_backward_f32(a->dh, g->wdown, NULL, a->dres, la->h, w->wdown, N, F, C);
-        LORA_BACKWARD(LG_LORA_DOWN, a->dh, a->dres, la->h, F, C);
+        lg_block_linear_backward(m, l, LG_ROLE_DOWN, a->dh, a->dres, la->h, N);
         lg_swiglu_backward_f32(a->dgate, a->dup, a->dh, la->gate, la->up, (long)N * F);
         memset(a->dln, 0, NC * sizeof(float));
-        lg_matmul_backward_f32(a->dln, g->wgate, NULL, a->dgate, la->ln2, w->wgate, N, C, F);
-        LORA_BACKWARD(LG_LORA_GATE, a->dln, a->dgate, la->ln2, C, F);
-        lg_matmul_backward_f32(a->dln, g->wup, NULL, a->dup, la->ln2, w->wup, N, C, F);
-        LORA_BACKWARD(LG_LORA_UP, a->dln, a->dup, la->ln2, C, F);
+        lg_block_linear_backward(m, l, LG_ROLE_GATE, a->dln, a->dgate, la->ln2, N);
+        lg_block_linear_backward(m, l, LG_ROLE_UP, a->dln, a->dup, la->ln2, N);
         lg_rmsnorm_backward_f32(a->dres, g->mlp_norm, a->dln, la->mid, w->mlp_norm, la->rstd2, N, C);
         /* attention: mid = x + o(attention(rope(q), rope(k), v)); dres is now d(mid) */
         memset(a->datty, 0, (size_t)N * QD * sizeof(float));
-        lg_matmul_backward_f32(a->datty, g->wo, g->bo, a->dres, la->atty, w->wo, N, QD, C);
-        LORA_BACKWARD(LG_LORA_O, a->datty, a->dres, la->atty, QD, C);
+        lg_block_linear_backward(m, l, LG_ROLE_O, a->datty, a->dres, la->atty, N);
         memset(a->dq, 0, (size_t)N * QD * sizeof(float));
         memset(a->dk, 0, (size_t)N * KD * sizeof(float));
         memset(a->dv, 0, (size_t)N * KD * sizeof(float));
@@ -797,15 +842,11 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
         memset(a->dln, 0, NC * sizeof(float));
-        lg_matmul_backward_f32(a->dln, g->wq, g->bq, a->dq, la->ln1, w->wq, N, C, QD);
-        LORA_BACKWARD(LG_LORA_Q, a->dln, a->dq, la->ln1, C, QD);
-        lg_matmul_backward_f32(a->dln, g->wk, g->bk, a->dk, la->ln1, w->wk, N, C, KD);
-        LORA_BACKWARD(LG_LORA_K, a->dln, a->dk, la->ln1, C, KD);
-        lg_matmul_backward_f32(a->dln, g->wv, g->bv, a->dv, la->ln1, w->wv, N, C, KD);
-        LORA_BACKWARD(LG_LORA_V, a->dln, a->dv, la->ln1, C, KD);
+        lg_block_linear_backward(m, l, LG_ROLE_Q, a->dln, a->dq, la->ln1, N);
+        lg_block_linear_backward(m, l, LG_ROLE_K, a->dln, a->dk, la->ln1, N);
+        lg_block_linear_backward(m, l, LG_ROLE_V, a->dln, a->dv, la->ln1, N);
         lg_rmsnorm_backward_f32(a->dres, g->attn_norm, a->dln, x, w->attn_norm, la->rstd1, N, C);
     }
-#undef LORA_BACKWARD
     if (m->g.embed)
         lg_embedding_backward_f32(m->g.embed, a->dres, ids, N, C);
 }

@@ -14,7 +14,7 @@ cd "$root" || exit 2
 owner() {
     case "$1" in
     lg_error.h|lg_io.h|lg_progress.h|lg_rng.h|lg_safetensors.h|lg_model.h|lg_lora.h|\
-    lg_langsamp.h|lg_tokenizer.h|lg_train.h|lg_generate.h|lg_dist.h) echo lm ;;
+    lg_langsamp.h|lg_tokenizer.h|lg_train.h|lg_generate.h|lg_dist.h|lg_arch.h) echo lm ;;
     lg_spm.h|lg_text.h) echo tokenize ;;
     lg_transfer.h) echo transfer ;;
     lg_pack.h|lg_export.h) echo adapt ;;

@@ -1,0 +1,137 @@
+/* The architecture descriptions (lg_arch.h): one table of block tensors for the Llama
+ * family, one row per architecture. */
+#include "lg_arch.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "lg_lora.h"
+
+#define NOB LG_NROLES
+/* The Llama-family block, in HF order. GGUF names are llama.cpp's (llama-arch.cpp). */
+static const lg_role_desc llama_roles[LG_NROLES] = {
+    {LG_ROLE_ATTN_NORM, "input_layernorm.weight", "attn_norm.weight", LG_DIM_HIDDEN,
+     LG_DIM_NONE, LG_WHEN_ALWAYS, -1, 0, NOB},
+    {LG_ROLE_Q, "self_attn.q_proj.weight", "attn_q.weight", LG_DIM_Q, LG_DIM_HIDDEN,
+     LG_WHEN_ALWAYS, LG_LORA_Q, 'q', LG_ROLE_Q_BIAS},
+    {LG_ROLE_Q_BIAS, "self_attn.q_proj.bias", "attn_q.bias", LG_DIM_Q, LG_DIM_NONE,
+     LG_WHEN_QKV_BIAS, -1, 'q', NOB},
+    {LG_ROLE_K, "self_attn.k_proj.weight", "attn_k.weight", LG_DIM_KV, LG_DIM_HIDDEN,
+     LG_WHEN_ALWAYS, LG_LORA_K, 'k', LG_ROLE_K_BIAS},
+    {LG_ROLE_K_BIAS, "self_attn.k_proj.bias", "attn_k.bias", LG_DIM_KV, LG_DIM_NONE,
+     LG_WHEN_QKV_BIAS, -1, 'k', NOB},
+    {LG_ROLE_V, "self_attn.v_proj.weight", "attn_v.weight", LG_DIM_KV, LG_DIM_HIDDEN,
+     LG_WHEN_ALWAYS, LG_LORA_V, 0, LG_ROLE_V_BIAS},
+    {LG_ROLE_V_BIAS, "self_attn.v_proj.bias", "attn_v.bias", LG_DIM_KV, LG_DIM_NONE,
+     LG_WHEN_QKV_BIAS, -1, 0, NOB},
+    {LG_ROLE_O, "self_attn.o_proj.weight", "attn_output.weight", LG_DIM_HIDDEN, LG_DIM_Q,
+     LG_WHEN_ALWAYS, LG_LORA_O, 0, LG_ROLE_O_BIAS},
+    {LG_ROLE_O_BIAS, "self_attn.o_proj.bias", "attn_output.bias", LG_DIM_HIDDEN, LG_DIM_NONE,
+     LG_WHEN_O_BIAS, -1, 0, NOB},
+    {LG_ROLE_Q_NORM, "self_attn.q_norm.weight", "attn_q_norm.weight", LG_DIM_HEAD,
+     LG_DIM_NONE, LG_WHEN_QK_NORM, -1, 0, NOB},
+    {LG_ROLE_K_NORM, "self_attn.k_norm.weight", "attn_k_norm.weight", LG_DIM_HEAD,
+     LG_DIM_NONE, LG_WHEN_QK_NORM, -1, 0, NOB},
+    {LG_ROLE_MLP_NORM, "post_attention_layernorm.weight", "ffn_norm.weight", LG_DIM_HIDDEN,
+     LG_DIM_NONE, LG_WHEN_ALWAYS, -1, 0, NOB},
+    {LG_ROLE_GATE, "mlp.gate_proj.weight", "ffn_gate.weight", LG_DIM_FF, LG_DIM_HIDDEN,
+     LG_WHEN_ALWAYS, LG_LORA_GATE, 0, NOB},
+    {LG_ROLE_UP, "mlp.up_proj.weight", "ffn_up.weight", LG_DIM_FF, LG_DIM_HIDDEN,
+     LG_WHEN_ALWAYS, LG_LORA_UP, 0, NOB},
+    {LG_ROLE_DOWN, "mlp.down_proj.weight", "ffn_down.weight", LG_DIM_HIDDEN, LG_DIM_FF,
+     LG_WHEN_ALWAYS, LG_LORA_DOWN, 0, NOB},
+};
+
+static const lg_arch_desc arch_table[] = {
+    {LG_ARCH_LLAMA, "llama", "LlamaForCausalLM", "llama", 2048, 1e-6, LG_NORM_RMS,
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+    {LG_ARCH_MISTRAL, "mistral", "MistralForCausalLM", "llama", 4096 * 32, 1e-6, LG_NORM_RMS,
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+    {LG_ARCH_QWEN2, "qwen2", "Qwen2ForCausalLM", "llama", 32768, 1e-6, LG_NORM_RMS,
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+};
+#define N_ARCHS ((int)(sizeof arch_table / sizeof arch_table[0]))
+
+const lg_arch_desc *lg_arch_get(lg_arch arch)
+{
+    for (int i = 0; i < N_ARCHS; i++)
+        if (arch_table[i].arch == arch)
+            return &arch_table[i];
+    return NULL;
+}
+
+const lg_arch_desc *lg_arch_find(const char *model_type)
+{
+    for (int i = 0; i < N_ARCHS; i++)
+        if (!strcmp(arch_table[i].model_type, model_type))
+            return &arch_table[i];
+    return NULL;
+}
+
+const char *lg_arch_names(void)
+{
+    return "llama, mistral, qwen2";
+}
+
+int lg_role_present(const lg_config *c, lg_role r)
+{
+    const lg_arch_desc *d = lg_arch_get(c->arch);
+    if (!d || r < 0 || r >= LG_NROLES)
+        return 0;
+    switch (d->roles[r].when) {
+    case LG_WHEN_ALWAYS: return 1;
+    case LG_WHEN_QKV_BIAS: return c->qkv_bias != 0;
+    case LG_WHEN_O_BIAS: return c->o_bias != 0;
+    case LG_WHEN_QK_NORM: return d->qk_norm;
+    }
+    return 0;
+}
+
+static int64_t dim(const lg_config *c, lg_dim d)
+{
+    switch (d) {
+    case LG_DIM_NONE: return 0;
+    case LG_DIM_HIDDEN: return c->hidden_size;
+    case LG_DIM_Q: return (int64_t)c->n_heads * c->head_dim;
+    case LG_DIM_KV: return (int64_t)c->n_kv_heads * c->head_dim;
+    case LG_DIM_FF: return c->intermediate_size;
+    case LG_DIM_HEAD: return c->head_dim;
+    }
+    return 0;
+}
+
+void lg_role_shape(const lg_config *c, lg_role r, int64_t *rows, int64_t *cols)
+{
+    const lg_arch_desc *d = lg_arch_get(c->arch);
+    *rows = d ? dim(c, d->roles[r].rows) : 0;
+    *cols = d ? dim(c, d->roles[r].cols) : 0;
+}
+
+float **lg_layer_role(lg_layer_tensors *t, lg_role r)
+{
+    static const size_t offsets[LG_NROLES] = {
+        [LG_ROLE_ATTN_NORM] = offsetof(lg_layer_tensors, attn_norm),
+        [LG_ROLE_Q] = offsetof(lg_layer_tensors, wq),
+        [LG_ROLE_Q_BIAS] = offsetof(lg_layer_tensors, bq),
+        [LG_ROLE_K] = offsetof(lg_layer_tensors, wk),
+        [LG_ROLE_K_BIAS] = offsetof(lg_layer_tensors, bk),
+        [LG_ROLE_V] = offsetof(lg_layer_tensors, wv),
+        [LG_ROLE_V_BIAS] = offsetof(lg_layer_tensors, bv),
+        [LG_ROLE_O] = offsetof(lg_layer_tensors, wo),
+        [LG_ROLE_O_BIAS] = offsetof(lg_layer_tensors, bo),
+        [LG_ROLE_Q_NORM] = offsetof(lg_layer_tensors, q_norm),
+        [LG_ROLE_K_NORM] = offsetof(lg_layer_tensors, k_norm),
+        [LG_ROLE_MLP_NORM] = offsetof(lg_layer_tensors, mlp_norm),
+        [LG_ROLE_GATE] = offsetof(lg_layer_tensors, wgate),
+        [LG_ROLE_UP] = offsetof(lg_layer_tensors, wup),
+        [LG_ROLE_DOWN] = offsetof(lg_layer_tensors, wdown),
+    };
+    return (float **)((char *)t + offsets[r]);
+}
+
+lg_role lg_lora_role(int target)
+{
+    static const lg_role roles[LG_LORA_NTARGETS] = {
+        LG_ROLE_Q, LG_ROLE_K, LG_ROLE_V, LG_ROLE_O, LG_ROLE_GATE, LG_ROLE_UP, LG_ROLE_DOWN};
+    return target >= 0 && target < LG_LORA_NTARGETS ? roles[target] : LG_NROLES;
+}

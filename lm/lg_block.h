@@ -1,0 +1,23 @@
+/* lg_block — the products of a block with its weights, one function per product, shared by
+ * training (lm/model.c forward and backward), evaluation and KV-cache decoding (lm/infer.c).
+ * Every product of an input with a model weight goes through these functions, so how a
+ * weight is stored and multiplied is decided in one place (lm/model.c). */
+#ifndef LG_BLOCK_H
+#define LG_BLOCK_H
+
+#include "lg_arch.h"
+#include "lg_model.h"
+
+/* out[n, OC] = in[n, IC] · W^T + bias (add: out += ...) for weight role r of block l, with
+ * the attached LoRA adapter's term when it targets r. IC, OC: the role's shape. */
+void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const float *in, int n,
+                     int add);
+/* din += dout · W; the weight's and bias's gradients (when allocated) += ...; LoRA too. */
+void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
+                              const float *in, int n);
+/* logits[n, V] = in[n, C] · lm_head^T. */
+void lg_head_linear(const lg_model *m, float *logits, const float *in, int n);
+void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,
+                             int n);
+
+#endif
