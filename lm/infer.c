@@ -159,7 +159,7 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
     const int pos0 = s->cache->len;
     const float *cos_t = s->rope_cos + (size_t)pos0 * half, *sin_t = s->rope_sin + (size_t)pos0 * half;
     float *x = s->x, *xn = s->xn;
-    lg_embedding_forward_f32(x, ids, m->p.embed, n, C);
+    lg_model_embed(m, x, ids, n);
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
         float *kc = s->cache->k[l] + (size_t)pos0 * KD, *vc = s->cache->v[l] + (size_t)pos0 * KD;

@@ -15,6 +15,8 @@ void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const floa
 /* din += dout · W; the weight's and bias's gradients (when allocated) += ...; LoRA too. */
 void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
                               const float *in, int n);
+/* out[n, C] = the embeddings of ids (float32, whatever the table's stored dtype). */
+void lg_model_embed(const lg_model *m, float *out, const int32_t *ids, int n);
 /* logits[n, V] = in[n, C] · lm_head^T. */
 void lg_head_linear(const lg_model *m, float *logits, const float *in, int n);
 void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,

@@ -20,9 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lg_error.h"
 #include "lg_safetensors.h"
 
-typedef struct {
+typedef struct lg_wmat {
     lg_dtype dtype;     /* LG_DT_F32 or LG_DT_BF16 */
     const void *data;   /* [rows, cols] row-major: into a mapping, or memory owned elsewhere */
     int rows, cols;
@@ -52,6 +53,16 @@ void lg_wmat_forward_with(lg_wmat_kernel k, float *out, const float *in, const l
                           const float *bias, int N, int add);
 void lg_wmat_backward_in_with(lg_wmat_kernel k, float *din, const float *dout, const lg_wmat *W,
                               int N);
+
+/* out[n, cols] = row ids[n] of W, in float32 (an embedding lookup). */
+void lg_wmat_gather(float *out, const int32_t *ids, const lg_wmat *W, int N);
+
+/* Whether tensor t can be used where it lies: F32 or BF16, 2-D, aligned for its dtype in the
+ * mapping. */
+int lg_wmat_usable(const lg_tensor_info *t);
+/* The view of such a tensor, after checking every value is finite (as lg_tensor_to_f32 does
+ * for a converted tensor: an error names the tensor and the element). */
+int lg_wmat_from_tensor(lg_wmat *W, const lg_tensor_info *t, lg_error *err);
 
 /* Frees oneDNN's cached primitives (leak checks at exit). */
 void lg_wmat_release(void);

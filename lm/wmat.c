@@ -367,19 +367,92 @@ void lg_wmat_release(void)
 }
 #endif
 
+/* ---------------------------------------------------------------- views, lookups */
+
+int lg_wmat_usable(const lg_tensor_info *t)
+{
+    const size_t a = t->dtype == LG_DT_BF16 ? 2 : t->dtype == LG_DT_F32 ? 4 : 0;
+    return a && t->ndim == 2 && t->shape[0] > 0 && t->shape[0] <= INT32_MAX &&
+           t->shape[1] > 0 && t->shape[1] <= INT32_MAX && (uintptr_t)t->data % a == 0 &&
+           t->nbytes == (size_t)t->numel * a;
+}
+
+int lg_wmat_from_tensor(lg_wmat *W, const lg_tensor_info *t, lg_error *err)
+{
+    if (!lg_wmat_usable(t))
+        return lg_fail(err, "%s: tensor %s (%s) cannot be used as stored", t->file, t->name,
+                       lg_dtype_name(t->dtype));
+    const size_t n = (size_t)t->numel;
+    size_t bad = n;
+    if (t->dtype == LG_DT_BF16) {
+        const uint16_t *h = t->data;
+#pragma omp parallel for schedule(static) reduction(min : bad)
+        for (size_t i = 0; i < n; i++)
+            if ((h[i] & 0x7f80u) == 0x7f80u && i < bad)
+                bad = i;
+    } else {
+        const uint32_t *u = t->data;
+#pragma omp parallel for schedule(static) reduction(min : bad)
+        for (size_t i = 0; i < n; i++)
+            if ((u[i] & 0x7f800000u) == 0x7f800000u && i < bad)
+                bad = i;
+    }
+    if (bad < n)
+        return lg_fail(err, "%s: tensor %s has a NaN or infinite value at element %zu", t->file,
+                       t->name, bad);
+    W->dtype = t->dtype;
+    W->data = t->data;
+    W->rows = (int)t->shape[0];
+    W->cols = (int)t->shape[1];
+    return 0;
+}
+
+void lg_wmat_gather(float *out, const int32_t *ids, const lg_wmat *W, int N)
+{
+    const int C = W->cols;
+    if (W->dtype == LG_DT_F32) {
+        lg_embedding_forward_f32(out, ids, W->data, N, C);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const uint16_t *w = (const uint16_t *)W->data + (size_t)ids[n] * C;
+        float *o = out + (size_t)n * C;
+        for (int c = 0; c < C; c++)
+            o[c] = bf16f(w[c]);
+    }
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 /* auto: the kernel measured faster for the shape (README, "bf16 kernels"): */
 static lg_wmat_kernel auto_kernel(int N, int rows, int cols)
 {
+    /* oneDNN's AMX/AVX512_BF16 matmul was faster at every 1B-model shape measured (README),
+     * up to 2-4x the float32 sgemm; where it cannot run, dnnl_run fails and the tiled
+     * kernel runs instead */
     (void)N, (void)rows, (void)cols;
-    return LG_WK_TILED;
+    return LG_WK_ONEDNN;
 }
 
 void lg_wmat_forward_with(lg_wmat_kernel k, float *out, const float *in, const lg_wmat *W,
                           const float *bias, int N, int add)
 {
     const int rows = W->rows, cols = W->cols;
+    if (W->dtype == LG_DT_F32 && N == 1) {
+        /* a matrix-vector product: sgemv reads W once, where sgemm would first copy (pack)
+         * all of W for a single row */
+        if (bias) {
+            if (add)
+                for (int o = 0; o < rows; o++)
+                    out[o] += bias[o];
+            else
+                memcpy(out, bias, sizeof(float) * (size_t)rows);
+        }
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, rows, cols, 1, W->data, cols, in, 1,
+                    bias || add ? 1 : 0, out, 1);
+        return;
+    }
     if (W->dtype == LG_DT_F32) {
         if (add)
             lg_matmul_forward_add_f32(out, in, W->data, bias, N, cols, rows);
