@@ -64,6 +64,11 @@ int lg_wmat_usable(const lg_tensor_info *t);
  * for a converted tensor: an error names the tensor and the element). */
 int lg_wmat_from_tensor(lg_wmat *W, const lg_tensor_info *t, lg_error *err);
 
+/* One line on the bf16 kernels this build and CPU use, e.g. "oneDNN bf16 matmul
+ * (brg:avx512_core_amx_bf16), tiled bf16->f32 + OpenBLAS sgemm as fallback; rows of <= 8:
+ * converted in the dot product" (lm info, lm bench). */
+void lg_wmat_describe(char *buf, size_t n);
+
 /* Frees oneDNN's cached primitives (leak checks at exit). */
 void lg_wmat_release(void);
 

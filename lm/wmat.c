@@ -199,6 +199,8 @@ static void tiled_backward(float *din, const float *dout, const uint16_t *W, int
 /* ---------------------------------------------------------------- oneDNN */
 
 #ifdef LG_HAVE_DNNL
+static char dnnl_impl[64]; /* the implementation of the first primitive made */
+
 typedef struct {
     int M, K, Nn, backward, add;
     dnnl_primitive_t prim;
@@ -240,6 +242,8 @@ static dnnl_primitive_t dnnl_make(dnnl_entry *e, int M, int K, int Nn, int backw
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) || !impl ||
         strstr(impl, "ref"))
         goto done;
+    if (!dnnl_impl[0])
+        snprintf(dnnl_impl, sizeof dnnl_impl, "%s", impl);
     if (getenv("LG_WMAT_DEBUG"))
         fprintf(stderr, "wmat: oneDNN %dx%dx%d %s: %s\n", M, K, Nn, backward ? "bwd" : "fwd", impl);
     if (dnnl_primitive_create(&prim, pd))
@@ -366,6 +370,26 @@ void lg_wmat_release(void)
 {
 }
 #endif
+
+void lg_wmat_describe(char *buf, size_t n)
+{
+    const lg_wmat_kernel k = lg_wmat_get_kernel();
+    const int dnnl = k != LG_WK_TILED && lg_wmat_have_onednn();
+#ifdef LG_HAVE_DNNL
+    const char *impl = dnnl_impl;
+#else
+    const char *impl = "";
+#endif
+    if (dnnl)
+        snprintf(buf, n, "oneDNN bf16 matmul (%s), tiled bf16->f32 + OpenBLAS sgemm as "
+                         "fallback; <= %d rows: converted in the dot product", impl,
+                 LG_WMAT_ROWS_MAX);
+    else
+        snprintf(buf, n, "tiled bf16->f32 + OpenBLAS sgemm (%s); <= %d rows: converted in "
+                         "the dot product",
+                 k == LG_WK_TILED ? "LG_BF16_KERNEL=tiled" : "oneDNN not available",
+                 LG_WMAT_ROWS_MAX);
+}
 
 /* ---------------------------------------------------------------- views, lookups */
 

@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lg_lora.h"
+#include "lg_model.h"
+#include "lg_model_init.h"
 #include "lg_ops.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
@@ -176,12 +180,160 @@ static void f32_weights_are_the_f32_product(void **state)
     free_weights(&w);
 }
 
+/* ---- a model whose weights are kept as stored, against the same file read as float32 ---- */
+
+static char tmpdir[64];
+
+/* A micro llama (tied or not) written as BF16 into tmpdir/NAME; returns the path. */
+static const char *write_bf16_model(const char *name, int tied, char *path, size_t n)
+{
+    lg_config cfg;
+    lg_error err;
+    assert_int_equal(lg_config_preset("micro", 97, &cfg, &err), 0);
+    cfg.tie_word_embeddings = tied;
+    lg_model *m = lg_model_create(&cfg, &err);
+    assert_non_null(m);
+    lg_model_init_weights(m, 0.2f, 5);
+    snprintf(path, n, "%s/%s", tmpdir, name);
+    assert_int_equal(lg_model_save_dir(m, path, LG_DT_BF16, &err), 0);
+    lg_model_free(m);
+    return path;
+}
+
+/* Logits of both loads and LoRA gradients of both: the tiled kernel (exact products) within
+ * float32 rounding; the bf16 file read as float32 is the same values. */
+static void stored_model_matches_f32_load(void **state)
+{
+    (void)state;
+    for (int tied = 0; tied < 2; tied++) {
+        char path[128];
+        write_bf16_model(tied ? "tied" : "untied", tied, path, sizeof path);
+        lg_error err;
+        lg_model *f = lg_model_load_dir(path, &err);
+        lg_model *b = lg_model_load_dir_ex(path, LG_LOAD_STORED | LG_LOAD_STORED_VOCAB, &err);
+        assert_non_null(f);
+        if (!b)
+            fail_msg("%s", err.msg);
+        assert_string_equal(lg_model_weight_dtype(f), "f32");
+        assert_string_equal(lg_model_weight_dtype(b), "BF16");
+        assert_null(b->p.embed);
+        assert_null(b->p.layers[0].wq);
+        assert_non_null(b->p.layers[0].attn_norm);
+        assert_true(b->n_params < f->n_params / 10);
+        enum { B = 2, T = 12 };
+        int32_t ids[B * T], tgt[B * T];
+        for (int i = 0; i < B * T; i++)
+            ids[i] = (i * 37 + 5) % 97;
+        lg_shift_targets(tgt, ids, B, T);
+        lg_model *ms[2] = {f, b};
+        lg_lora_config lc = {.rank = 4, .alpha = 8, .target_mask = (1u << LG_LORA_NTARGETS) - 1};
+        for (int k = 0; k < 2; k++) {
+            assert_non_null(lg_lora_attach(ms[k], &lc, 3, &err));
+            for (size_t i = 0; i < ms[k]->lora->n_params; i++) /* B away from zero */
+                ms[k]->lora->param_mem[i] = 0.05f * (float)((i * 7919) % 13) - 0.3f;
+            assert_int_equal(lg_lora_alloc_grads(ms[k]->lora, &err), 0);
+            int *none = calloc((size_t)ms[k]->n_entries, sizeof *none);
+            assert_int_equal(lg_model_alloc_grads_for(ms[k], none, &err), 0);
+            free(none);
+            lg_model_zero_grads(ms[k]);
+            lg_wmat_set_kernel(LG_WK_TILED);
+            assert_int_equal(lg_model_forward(ms[k], ids, tgt, B, T, &err), 0);
+            lg_model_backward(ms[k], ids, 1.0f);
+        }
+        assert_float_equal(f->last_loss, b->last_loss, 1e-5 * fabs(f->last_loss));
+        double gmax = 0, gdiff = 0;
+        for (size_t i = 0; i < f->lora->n_params; i++) {
+            gmax = fmax(gmax, fabs(f->lora->grad_mem[i]));
+            gdiff = fmax(gdiff, fabs(f->lora->grad_mem[i] - b->lora->grad_mem[i]));
+        }
+        assert_true(gmax > 0);
+        if (!(gdiff <= 1e-4 * gmax))
+            fail_msg("LoRA gradients differ by %g (largest %g)", gdiff, gmax);
+        /* and oneDNN's products within the bf16 tolerance of the loss */
+        if (lg_wmat_have_onednn()) {
+            lg_wmat_set_kernel(LG_WK_ONEDNN);
+            assert_int_equal(lg_model_forward(b, ids, tgt, B, T, &err), 0);
+            assert_float_equal(f->last_loss, b->last_loss, 1e-2 * fabs(f->last_loss));
+        }
+        lg_wmat_set_kernel(LG_WK_AUTO);
+        /* frozen: a stored matrix cannot get a gradient */
+        assert_int_equal(lg_model_alloc_grads(b, &err), -1);
+        assert_non_null(strstr(err.msg, "kept as stored (BF16)"));
+        lg_model_free(f);
+        lg_model_free(b);
+        lg_wmat_release();
+    }
+}
+
+/* Rewrites tensor NAME's first value in PATH/model.safetensors with the bytes given. */
+static void patch_first_value(const char *path, const char *name, const void *bytes, size_t n)
+{
+    char file[256];
+    snprintf(file, sizeof file, "%s/model.safetensors", path);
+    lg_error err;
+    lg_safetensors *st = lg_st_open(file, &err);
+    assert_non_null(st);
+    const lg_tensor_info *t = lg_st_find(st, name);
+    assert_non_null(t);
+    FILE *fp = fopen(file, "r+b");
+    assert_non_null(fp);
+    lg_st_close(st);
+    uint64_t hlen;
+    assert_int_equal(fread(&hlen, 8, 1, fp), 1);
+    /* data offsets count from the data section: the tensor's, from its header entry */
+    char *hdr = malloc(hlen + 1);
+    assert_int_equal(fread(hdr, 1, hlen, fp), hlen);
+    hdr[hlen] = 0;
+    char key[160];
+    snprintf(key, sizeof key, "\"%s\"", name);
+    const char *at = strstr(hdr, key), *offs = at ? strstr(at, "data_offsets") : NULL;
+    assert_non_null(offs);
+    long begin = strtol(strchr(offs, '[') + 1, NULL, 10);
+    assert_int_equal(fseek(fp, (long)(8 + hlen) + begin, SEEK_SET), 0);
+    assert_int_equal(fwrite(bytes, 1, n, fp), n);
+    fclose(fp);
+    free(hdr);
+}
+
+/* A NaN in a weight kept as stored is refused, naming the tensor, as a converted one is. */
+static void stored_nan_names_the_tensor(void **state)
+{
+    (void)state;
+    char path[128];
+    write_bf16_model("nan", 0, path, sizeof path);
+    const uint16_t nan = 0x7fc0;
+    patch_first_value(path, "model.layers.1.mlp.up_proj.weight", &nan, 2);
+    lg_error err;
+    assert_null(lg_model_load_dir_ex(path, LG_LOAD_STORED, &err));
+    assert_non_null(strstr(err.msg, "model.layers.1.mlp.up_proj.weight"));
+    assert_non_null(strstr(err.msg, "NaN"));
+    assert_null(lg_model_load_dir(path, &err)); /* the same as the float32 load */
+    assert_non_null(strstr(err.msg, "model.layers.1.mlp.up_proj.weight"));
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_wmat.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tiled_matches_f32),
         cmocka_unit_test(onednn_matches_f32_within_bf16),
         cmocka_unit_test(f32_weights_are_the_f32_product),
+        cmocka_unit_test(stored_model_matches_f32_load),
+        cmocka_unit_test(stored_nan_names_the_tensor),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
