@@ -299,6 +299,15 @@ bench: $(BIN)/lm
 	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
 	LM=$(BIN)/lm tools/bench/run.sh
 
+# Weights kept as stored (issue 17), not part of `make test`: on a Llama-3.2-1B-shaped bf16
+# model (written once into build/bench/bf16/), lm eval / generate / one LoRA step as stored
+# against the float32 path, peak RSS, and the bf16 kernels per shape (tools/bench/bf16.sh).
+.PHONY: bench-bf16
+bench-bf16: $(BIN)/lm $(BUILD)/wmat_bench
+	@tools/bench/bf16.sh
+$(BUILD)/wmat_bench: tools/bench/wmat_bench.c $(LIB)
+	$(CC) $(CFLAGS) -Ilm $< $(LIB) -o $@ $(LDLIBS)
+
 # Scaling (issue 14), not part of `make test`: training tokens/s at the small shape and
 # alignment time on the nl ids (build/nl/, when present) for 1 rank x 1 thread (reference),
 # 1 rank x 2 threads and 2 MPI ranks x 1 thread, peak RSS, and MPI_Allreduce times of the
