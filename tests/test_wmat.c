@@ -311,6 +311,58 @@ static void stored_nan_names_the_tensor(void **state)
     assert_non_null(strstr(err.msg, "model.layers.1.mlp.up_proj.weight"));
 }
 
+/* Replaces `from` by `to` (the same length) in tensor NAME's header entry. */
+static void patch_header(const char *path, const char *name, const char *from, const char *to)
+{
+    assert_int_equal(strlen(from), strlen(to));
+    char file[256];
+    snprintf(file, sizeof file, "%s/model.safetensors", path);
+    FILE *fp = fopen(file, "r+b");
+    assert_non_null(fp);
+    uint64_t hlen;
+    assert_int_equal(fread(&hlen, 8, 1, fp), 1);
+    char *hdr = malloc(hlen + 1);
+    assert_int_equal(fread(hdr, 1, hlen, fp), hlen);
+    hdr[hlen] = 0;
+    char key[160];
+    snprintf(key, sizeof key, "\"%s\":{", name);
+    char *at = strstr(hdr, key), *end = at ? strchr(at, '}') : NULL, *hit = at ? strstr(at, from) : NULL;
+    assert_non_null(hit);
+    assert_true(hit < end);
+    memcpy(hit, to, strlen(to));
+    assert_int_equal(fseek(fp, 8, SEEK_SET), 0);
+    assert_int_equal(fwrite(hdr, 1, hlen, fp), hlen);
+    fclose(fp);
+    free(hdr);
+}
+
+/* A bf16 tensor whose shape does not match its bytes, and a weight of a dtype that is not a
+ * float: each refused by the loader that keeps weights as stored, naming the tensor. */
+static void stored_bad_tensors_are_named(void **state)
+{
+    (void)state;
+    char path[128];
+    lg_error err;
+    write_bf16_model("lying", 0, path, sizeof path);
+    const char *q = "model.layers.0.self_attn.q_proj.weight";
+    lg_model *ok = lg_model_load_dir(path, &err);
+    assert_non_null(ok);
+    char shape[64], lie[64];
+    snprintf(shape, sizeof shape, "[%d,%d]", ok->cfg.n_heads * ok->cfg.head_dim,
+             ok->cfg.hidden_size);
+    snprintf(lie, sizeof lie, "[%d,%d]", ok->cfg.n_heads * ok->cfg.head_dim,
+             ok->cfg.hidden_size + 1); /* 64 -> 65: same length */
+    lg_model_free(ok);
+    patch_header(path, q, shape, lie);
+    assert_null(lg_model_load_dir_ex(path, LG_LOAD_STORED | LG_LOAD_STORED_VOCAB, &err));
+    assert_non_null(strstr(err.msg, q));
+    write_bf16_model("int16", 0, path, sizeof path);
+    patch_header(path, q, "\"BF16\"", "\"I16\"\x20");
+    assert_null(lg_model_load_dir_ex(path, LG_LOAD_STORED | LG_LOAD_STORED_VOCAB, &err));
+    assert_non_null(strstr(err.msg, q));
+    assert_non_null(strstr(err.msg, "I16"));
+}
+
 static int setup_dir(void **state)
 {
     (void)state;
@@ -334,6 +386,7 @@ int main(void)
         cmocka_unit_test(f32_weights_are_the_f32_product),
         cmocka_unit_test(stored_model_matches_f32_load),
         cmocka_unit_test(stored_nan_names_the_tensor),
+        cmocka_unit_test(stored_bad_tensors_are_named),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
