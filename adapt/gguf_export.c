@@ -38,11 +38,19 @@ typedef struct {
     const lg_tensor_info *src;
     lg_ggml_type type;    /* stored type */
     int permute_heads;    /* 0: rows unchanged; else permute q/k rows for this many heads */
+    float *data;          /* instead of src: computed F32 data (rope_freqs) */
+    int64_t n_data;
 } tensor_job;
 
 static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
 {
     const tensor_job *job = ctx;
+    if (job->data) {
+        if (nbytes != (size_t)job->n_data * sizeof(float))
+            return lg_fail(err, "rope_freqs: size mismatch");
+        memcpy(dst, job->data, nbytes);
+        return 0;
+    }
     const lg_tensor_info *t = job->src;
     int64_t n = t->numel;
     if (nbytes != (size_t)n * lg_ggml_type_size(job->type))
@@ -117,6 +125,36 @@ static int export_tensor(exporter *x, const char *hf_name, const char *gguf_name
                                    job, err);
 }
 
+/* A scaled RoPE (linear, llama3) as llama.cpp reads it: rope_freqs.weight [head_dim/2],
+ * the factor each frequency is divided by (convert_hf_to_gguf.py writes 1 for high
+ * frequencies, factor for low ones and the blend between for llama3). The factors are
+ * the ratio of the default inverse frequencies to the config's scaled ones. */
+static int export_rope_freqs(exporter *x, lg_error *err)
+{
+    const lg_config *c = x->cfg;
+    if (c->rope_type == LG_ROPE_DEFAULT)
+        return 0;
+    if (!lg_arch_get(c->arch)->gguf_permute_qk)   /* llama.cpp reads rope_freqs in "llama" */
+        return lg_fail(err, "%s: RoPE scaling of a %s model cannot be exported to GGUF",
+                       x->model_dir, c->model_type);
+    const int half = c->head_dim / 2;
+    if (x->n_jobs == x->cap_jobs)
+        return lg_fail(err, "%s: more tensors than expected", x->model_dir);
+    tensor_job *job = &x->jobs[x->n_jobs++];
+    job->data = malloc(sizeof(float) * (size_t)half);
+    if (!job->data)
+        return lg_fail(err, "out of memory");
+    job->n_data = half;
+    job->type = LG_GGML_F32;
+    lg_config plain = *c;
+    plain.rope_type = LG_ROPE_DEFAULT;
+    for (int i = 0; i < half; i++)
+        job->data[i] = lg_rope_inv_freq_at(&plain, i) / lg_rope_inv_freq_at(c, i);
+    int64_t dims[1] = {half};
+    return lg_gguf_add_tensor_fill(x->w, "rope_freqs.weight", LG_GGML_F32, 1, dims, fill_tensor,
+                                   job, err);
+}
+
 /* A block's tensors, named and shaped by the architecture's roles (lg_arch.h). */
 static int export_layer(exporter *x, int l, lg_error *err)
 {
@@ -131,7 +169,8 @@ static int export_layer(exporter *x, int l, lg_error *err)
         lg_role_shape(c, (lg_role)r, &rows, &cols);
         snprintf(hf, sizeof hf, "model.layers.%d.%s", l, role->hf);
         snprintf(gg, sizeof gg, "blk.%d.%s", l, role->gguf);
-        int heads = role->permute_heads == 'q' ? c->n_heads
+        int heads = !d->gguf_permute_qk ? 0
+                    : role->permute_heads == 'q' ? c->n_heads
                     : role->permute_heads == 'k' ? c->n_kv_heads : 0;
         if (export_tensor(x, hf, gg, rows, cols, heads, err) < 0)
             return -1;
@@ -238,29 +277,34 @@ done:
 static int set_hparams(lg_gguf_writer *w, const lg_config *c, const char *name, int f16,
                        lg_error *err)
 {
-    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32. */
-    return lg_gguf_set_str(w, "general.architecture", lg_arch_get(c->arch)->gguf_arch, err) < 0 ||
-           lg_gguf_set_str(w, "general.name", name, err) < 0 ||
-           lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
-           /* llama_ftype: 0 all F32, 1 mostly F16 */
-           lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
-           lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.vocab_size", (uint32_t)c->vocab_size, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.context_length", (uint32_t)c->max_position_embeddings,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.embedding_length", (uint32_t)c->hidden_size, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.block_count", (uint32_t)c->n_layers, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)c->intermediate_size,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.key_length", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_u32(w, "llama.attention.value_length", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->rms_norm_eps,
-                           err) < 0 ||
-           lg_gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)c->head_dim, err) < 0 ||
-           lg_gguf_set_f32(w, "llama.rope.freq_base", (float)c->rope_theta, err) < 0
+    /* Types exactly as llama.cpp reads them: counts UINT32, epsilon and base FLOAT32; the
+     * keys are prefixed with the architecture's GGUF name. */
+    const char *arch = lg_arch_get(c->arch)->gguf_arch;
+    char k[12][96];
+    static const char *const keys[12] = {
+        "vocab_size", "context_length", "embedding_length", "block_count",
+        "feed_forward_length", "attention.head_count", "attention.head_count_kv",
+        "attention.key_length", "attention.value_length", "rope.dimension_count",
+        "attention.layer_norm_rms_epsilon", "rope.freq_base"};
+    for (int i = 0; i < 12; i++)
+        snprintf(k[i], sizeof k[i], "%s.%s", arch, keys[i]);
+    const uint32_t u[10] = {
+        (uint32_t)c->vocab_size, (uint32_t)c->max_position_embeddings,
+        (uint32_t)c->hidden_size, (uint32_t)c->n_layers, (uint32_t)c->intermediate_size,
+        (uint32_t)c->n_heads, (uint32_t)c->n_kv_heads, (uint32_t)c->head_dim,
+        (uint32_t)c->head_dim, (uint32_t)c->head_dim};
+    if (lg_gguf_set_str(w, "general.architecture", arch, err) < 0 ||
+        lg_gguf_set_str(w, "general.name", name, err) < 0 ||
+        lg_gguf_set_u32(w, "general.alignment", LG_GGUF_DEFAULT_ALIGNMENT, err) < 0 ||
+        /* llama_ftype: 0 all F32, 1 mostly F16 */
+        lg_gguf_set_u32(w, "general.file_type", f16 ? 1 : 0, err) < 0 ||
+        lg_gguf_set_u32(w, "general.quantization_version", 2, err) < 0)
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (lg_gguf_set_u32(w, k[i], u[i], err) < 0)
+            return -1;
+    return lg_gguf_set_f32(w, k[10], c->rms_norm_eps, err) < 0 ||
+           lg_gguf_set_f32(w, k[11], (float)c->rope_theta, err) < 0
                ? -1 : 0;
 }
 
@@ -327,6 +371,8 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     int64_t V = cfg.vocab_size, C = cfg.hidden_size;
     if (export_tensor(&x, "model.embed_tokens.weight", "token_embd.weight", V, C, 0, err) < 0)
         goto done;
+    if (export_rope_freqs(&x, err) < 0)
+        goto done;
     for (int l = 0; l < cfg.n_layers; l++)
         if (export_layer(&x, l, err) < 0)
             goto done;
@@ -341,6 +387,8 @@ int lg_gguf_export_hf(const char *model_dir, const char *spm_path, const char *o
     rc = lg_gguf_writer_write(x.w, out_path, err);
 done:
     lg_gguf_writer_free(x.w);
+    for (int i = 0; x.jobs && i < x.n_jobs; i++)
+        free(x.jobs[i].data);
     free(x.jobs);
     free(x.used);
     lg_weights_close(x.weights);

@@ -60,6 +60,8 @@ typedef struct {
     lg_act_kind act;
     lg_pos_kind pos;
     int qk_norm;                   /* q_norm/k_norm per head before RoPE */
+    int gguf_permute_qk;           /* the GGUF graph pairs adjacent elements (llama): q/k
+                                      rows are permuted per head; 0: it rotates halves */
     const lg_role_desc *roles;     /* LG_NROLES rows, indexed by role */
 } lg_arch_desc;
 
@@ -78,5 +80,9 @@ void lg_role_shape(const lg_config *c, lg_role r, int64_t *rows, int64_t *cols);
 float **lg_layer_role(lg_layer_tensors *t, lg_role r);
 /* The role LoRA target t (lg_lora_target) adapts. */
 lg_role lg_lora_role(int target);
+
+/* RoPE's inverse frequency i (of head_dim/2) for the config's rope_type, in float32 as
+ * transformers computes them (_compute_default/linear/llama3_parameters). */
+float lg_rope_inv_freq_at(const lg_config *c, int i);
 
 #endif

@@ -22,14 +22,19 @@
 
 typedef struct {
     int n_layers;
-    int max_T;          /* positions it holds */
+    int max_T;          /* positions a sequence may have */
+    int slots;          /* rows held per layer: position p is row p % slots (a rolling cache
+                           under a sliding window; max_T otherwise) */
     int kv_dim;         /* n_kv_heads · head_dim */
     int len;            /* positions filled: the next token goes at position len */
     float *mem;
-    float **k, **v;     /* per layer [max_T, kv_dim]; k after RoPE */
+    float **k, **v;     /* per layer [slots, kv_dim]; k after RoPE */
 } lg_kv_cache;
 
 lg_kv_cache *lg_kv_cache_create(const lg_config *cfg, int max_T, lg_error *err);
+/* The same holding only `slots` rows (1 <= slots <= max_T), reused in turn. */
+lg_kv_cache *lg_kv_cache_create_rolling(const lg_config *cfg, int max_T, int slots,
+                                        lg_error *err);
 /* Forgets every position (a new sequence); keeps the memory. */
 void lg_kv_cache_reset(lg_kv_cache *c);
 void lg_kv_cache_free(lg_kv_cache *c);
@@ -42,6 +47,8 @@ typedef struct {
     int max_chunk;              /* tokens per pass; longer inputs are split */
     /* scratch for max_chunk rows */
     float *x, *xn, *rstd, *q, *atty, *gate, *up;
+    float *rstd_qk;             /* [max_chunk × heads]: q/k-norm (qwen3) */
+    float *knew, *vnew;         /* [max_chunk, kv_dim]: the chunk's keys and values */
     float *scores;              /* [n_score_rows, max_T]: one row per OpenMP thread */
     int n_score_rows;
     float *rope_cos, *rope_sin; /* [max_T, head_dim/2] */
@@ -49,8 +56,8 @@ typedef struct {
 } lg_infer;
 
 /* State for sequences of up to max_T positions, fed max_chunk tokens per pass
- * (max_chunk <= 0: 32). max_T may not exceed max_position_embeddings (nor the sliding
- * window, which is not implemented). */
+ * (max_chunk <= 0: 32). max_T may not exceed max_position_embeddings. Under a sliding
+ * window the KV cache holds only window + max_chunk - 1 positions (rolling). */
 lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error *err);
 void lg_infer_free(lg_infer *s);
 /* Starts a new sequence at position 0. */

@@ -12,11 +12,16 @@
 
 #include "lg_error.h"
 
-typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2 } lg_arch;
+typedef enum { LG_ARCH_LLAMA, LG_ARCH_MISTRAL, LG_ARCH_QWEN2, LG_ARCH_QWEN3 } lg_arch;
+
+/* RoPE as rope_scaling / rope_parameters.rope_type says: default, linear (every inverse
+ * frequency divided by factor) or llama3 (low frequencies divided by factor, high ones
+ * kept, a smooth blend between; Llama 3.1-3.3). */
+typedef enum { LG_ROPE_DEFAULT, LG_ROPE_LINEAR, LG_ROPE_LLAMA3 } lg_rope_type;
 
 typedef struct {
     lg_arch arch;
-    char model_type[32];          /* as in the file: "llama", "mistral", "qwen2" */
+    char model_type[32];          /* as in the file: "llama", "mistral", "qwen2", "qwen3" */
     int vocab_size;
     int hidden_size;
     int n_layers;                 /* num_hidden_layers */
@@ -28,6 +33,10 @@ typedef struct {
     int sliding_window;           /* 0 when absent or null */
     float rms_norm_eps;
     double rope_theta;            /* rope_theta or rope_parameters.rope_theta (default 10000) */
+    lg_rope_type rope_type;
+    double rope_factor;           /* linear, llama3: factor */
+    double rope_low_freq_factor, rope_high_freq_factor; /* llama3 */
+    int rope_original_max_positions; /* llama3: original_max_position_embeddings */
     int tie_word_embeddings;      /* default: 0 for llama/mistral, as HF's classes */
     int qkv_bias;                 /* q/k/v projections have biases (qwen2 always; llama/mistral
                                      when attention_bias is true) */
@@ -93,6 +102,7 @@ typedef struct {
 /* Activations kept for backward, one set per layer. */
 typedef struct {
     float *ln1, *rstd1, *q, *k, *v, *att, *atty, *mid, *ln2, *rstd2, *gate, *up, *h;
+    float *qraw, *kraw, *rstdq, *rstdk; /* q/k-norm (qwen3): q and k before it; else NULL */
 } lg_layer_acts;
 
 typedef struct {
@@ -103,6 +113,7 @@ typedef struct {
     int32_t *targets;
     /* backward scratch, reused by every layer */
     float *dres, *dln, *dq, *dk, *dv, *datty, *datt, *dgate, *dup, *dh;
+    float *dqraw, *dkraw;  /* q/k-norm only */
 } lg_acts;
 
 typedef struct {

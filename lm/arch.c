@@ -2,9 +2,11 @@
  * family, one row per architecture. */
 #include "lg_arch.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "lg_block.h"
 #include "lg_lora.h"
 
 #define NOB LG_NROLES
@@ -44,11 +46,14 @@ static const lg_role_desc llama_roles[LG_NROLES] = {
 
 static const lg_arch_desc arch_table[] = {
     {LG_ARCH_LLAMA, "llama", "LlamaForCausalLM", "llama", 2048, 1e-6, LG_NORM_RMS,
-     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, 1, llama_roles},
     {LG_ARCH_MISTRAL, "mistral", "MistralForCausalLM", "llama", 4096 * 32, 1e-6, LG_NORM_RMS,
-     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, 1, llama_roles},
     {LG_ARCH_QWEN2, "qwen2", "Qwen2ForCausalLM", "llama", 32768, 1e-6, LG_NORM_RMS,
-     LG_ACT_SWIGLU, LG_POS_ROPE, 0, llama_roles},
+     LG_ACT_SWIGLU, LG_POS_ROPE, 0, 1, llama_roles},
+    /* q_norm/k_norm; llama.cpp's qwen3 graph rotates halves as HF does (NEOX) */
+    {LG_ARCH_QWEN3, "qwen3", "Qwen3ForCausalLM", "qwen3", 32768, 1e-6, LG_NORM_RMS,
+     LG_ACT_SWIGLU, LG_POS_ROPE, 1, 0, llama_roles},
 };
 #define N_ARCHS ((int)(sizeof arch_table / sizeof arch_table[0]))
 
@@ -70,7 +75,7 @@ const lg_arch_desc *lg_arch_find(const char *model_type)
 
 const char *lg_arch_names(void)
 {
-    return "llama, mistral, qwen2";
+    return "llama, mistral, qwen2, qwen3";
 }
 
 int lg_role_present(const lg_config *c, lg_role r)
@@ -134,4 +139,40 @@ lg_role lg_lora_role(int target)
     static const lg_role roles[LG_LORA_NTARGETS] = {
         LG_ROLE_Q, LG_ROLE_K, LG_ROLE_V, LG_ROLE_O, LG_ROLE_GATE, LG_ROLE_UP, LG_ROLE_DOWN};
     return target >= 0 && target < LG_LORA_NTARGETS ? roles[target] : LG_NROLES;
+}
+
+float lg_rope_inv_freq_at(const lg_config *c, int i)
+{
+    const int hd = c->head_dim;
+    const float f = 1.0f / powf((float)c->rope_theta, (float)(2 * i) / (float)hd);
+    if (c->rope_type == LG_ROPE_LINEAR)
+        return f / (float)c->rope_factor;
+    if (c->rope_type != LG_ROPE_LLAMA3)
+        return f;
+    /* transformers' _compute_llama3_parameters, element by element in float32 */
+    const float factor = (float)c->rope_factor, lo = (float)c->rope_low_freq_factor,
+                hi = (float)c->rope_high_freq_factor;
+    const double old = c->rope_original_max_positions;
+    const double low_wavelen = old / c->rope_low_freq_factor;
+    const double high_wavelen = old / c->rope_high_freq_factor;
+    const float wavelen = (float)(2 * M_PI) / f;
+    float scaled = wavelen > low_wavelen ? f / factor : f;
+    if (!(wavelen < high_wavelen) && !(wavelen > low_wavelen)) {
+        const float smooth = ((float)old / wavelen - lo) / (hi - lo);
+        scaled = (1 - smooth) * scaled / factor + smooth * scaled;
+    }
+    return scaled;
+}
+
+void lg_rope_tables_cfg(const lg_config *c, float *cos_t, float *sin_t, int T)
+{
+    const int half = c->head_dim / 2;
+    for (int i = 0; i < half; i++) {
+        const float inv_freq = lg_rope_inv_freq_at(c, i);
+        for (int t = 0; t < T; t++) {
+            const float angle = (float)t * inv_freq;
+            cos_t[(size_t)t * half + i] = cosf(angle);
+            sin_t[(size_t)t * half + i] = sinf(angle);
+        }
+    }
 }

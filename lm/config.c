@@ -75,26 +75,6 @@ static int get_token_id(const char *name, const cJSON *root, const char *key, in
     return 0;
 }
 
-/* rope_scaling (older files) or rope_parameters (transformers 5): only the default RoPE. */
-static int check_rope_type(const char *name, const cJSON *obj, const char *key, lg_error *err)
-{
-    if (!present(obj))
-        return 0;
-    if (!cJSON_IsObject(obj))
-        return lg_fail(err, "%s: field '%s' must be an object", name, key);
-    const cJSON *type = field(obj, "rope_type");
-    if (!present(type))
-        type = field(obj, "type");
-    if (!present(type))
-        return 0;
-    if (!cJSON_IsString(type))
-        return lg_fail(err, "%s: %s.rope_type must be a string", name, key);
-    if (strcmp(type->valuestring, "default") != 0)
-        return lg_fail(err, "%s: unsupported RoPE scaling '%s' (%s); lingraft implements "
-                            "only the default RoPE", name, type->valuestring, key);
-    return 0;
-}
-
 static int get_double(const char *name, const cJSON *obj, const char *key, double *out,
                       lg_error *err)
 {
@@ -107,6 +87,64 @@ static int get_double(const char *name, const cJSON *obj, const char *key, doubl
     return 0;
 }
 
+/* rope_scaling (older files) or rope_parameters (transformers 5): the RoPE variant and its
+ * parameters. Anything else (yarn, longrope, dynamic, ...) is refused by name. */
+static int get_rope(const char *name, const cJSON *obj, const char *key, lg_config *cfg,
+                    lg_error *err)
+{
+    if (!present(obj))
+        return 0;
+    if (!cJSON_IsObject(obj))
+        return lg_fail(err, "%s: field '%s' must be an object", name, key);
+    const cJSON *type = field(obj, "rope_type");
+    const char *type_key = "rope_type";
+    if (!present(type)) {
+        type = field(obj, "type");
+        type_key = "type";
+    }
+    if (!present(type))
+        return 0;
+    if (!cJSON_IsString(type))
+        return lg_fail(err, "%s: %s.%s must be a string", name, key, type_key);
+    const char *t = type->valuestring;
+    if (!strcmp(t, "default"))
+        return 0;
+    char sub[96];
+    if (!strcmp(t, "linear") || !strcmp(t, "llama3")) {
+        double factor = 0;
+        snprintf(sub, sizeof sub, "%s.factor", key);
+        if (!present(field(obj, "factor")))
+            return lg_fail(err, "%s: %s.rope_type '%s' needs %s", name, key, t, sub);
+        if (get_double(name, obj, "factor", &factor, err) < 0)
+            return lg_fail(err, "%s: %s must be a positive number", name, sub);
+        cfg->rope_factor = factor;
+        cfg->rope_type = !strcmp(t, "linear") ? LG_ROPE_LINEAR : LG_ROPE_LLAMA3;
+        if (cfg->rope_type == LG_ROPE_LINEAR)
+            return 0;
+        static const char *const need[] = {"low_freq_factor", "high_freq_factor",
+                                           "original_max_position_embeddings"};
+        for (int i = 0; i < 3; i++)
+            if (!present(field(obj, need[i])))
+                return lg_fail(err, "%s: %s.rope_type 'llama3' needs %s.%s", name, key, key,
+                               need[i]);
+        if (get_double(name, obj, "low_freq_factor", &cfg->rope_low_freq_factor, err) < 0 ||
+            get_double(name, obj, "high_freq_factor", &cfg->rope_high_freq_factor, err) < 0)
+            return lg_fail(err, "%s: %s.low_freq_factor and high_freq_factor must be positive "
+                                "numbers", name, key);
+        if (get_int(name, obj, "original_max_position_embeddings", 1, 1,
+                    &cfg->rope_original_max_positions, err) < 0)
+            return lg_fail(err, "%s: %s.original_max_position_embeddings must be an integer "
+                                "≥ 1", name, key);
+        if (!(cfg->rope_high_freq_factor > cfg->rope_low_freq_factor))
+            return lg_fail(err, "%s: %s.high_freq_factor %g must be greater than "
+                                "low_freq_factor %g", name, key, cfg->rope_high_freq_factor,
+                           cfg->rope_low_freq_factor);
+        return 0;
+    }
+    return lg_fail(err, "%s: unsupported RoPE scaling %s.%s '%.32s'; lingraft implements "
+                        "default, linear and llama3", name, key, type_key, t);
+}
+
 /* Sliding-window attention as one window for every layer (0: none). HF Qwen2 slides on
  * layers i ≥ max_window_layers when use_sliding_window; layer_types, when written, says it. */
 static int get_sliding_window(const char *name, const cJSON *root, lg_config *cfg,
@@ -117,7 +155,7 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
         return -1;
     if (cfg->arch == LG_ARCH_LLAMA)
         window = 0;
-    if (cfg->arch == LG_ARCH_QWEN2) {
+    if (cfg->arch == LG_ARCH_QWEN2 || cfg->arch == LG_ARCH_QWEN3) {
         int use = 0, max_window_layers = 28;
         if (get_bool(name, root, "use_sliding_window", &use, err) != 0 ||
             get_int(name, root, "max_window_layers", 0, 0, &max_window_layers, err) != 0)
@@ -152,6 +190,10 @@ static int get_sliding_window(const char *name, const cJSON *root, lg_config *cf
         if (!sliding)
             window = 0;
     }
+    if (window > cfg->max_position_embeddings)
+        return lg_fail(err, "%s: sliding_window %d is larger than the context "
+                            "(max_position_embeddings %d)", name, window,
+                       cfg->max_position_embeddings);
     cfg->sliding_window = window;
     return 0;
 }
@@ -207,8 +249,8 @@ static int parse_root(const char *name, const cJSON *root, lg_config *cfg, lg_er
     cfg->rms_norm_eps = (float)eps;
 
     const cJSON *rope_params = field(root, "rope_parameters");
-    if (check_rope_type(name, field(root, "rope_scaling"), "rope_scaling", err) ||
-        check_rope_type(name, rope_params, "rope_parameters", err))
+    if (get_rope(name, field(root, "rope_scaling"), "rope_scaling", cfg, err) ||
+        get_rope(name, rope_params, "rope_parameters", cfg, err))
         return -1;
     cfg->rope_theta = 10000.0;
     if (get_double(name, root, "rope_theta", &cfg->rope_theta, err))
@@ -375,10 +417,26 @@ int lg_config_write(const char *path, const lg_config *cfg, lg_error *err)
     cJSON_AddNumberToObject(root, "max_position_embeddings", cfg->max_position_embeddings);
     cJSON_AddItemToObject(root, "rms_norm_eps", float_number(cfg->rms_norm_eps));
     cJSON_AddItemToObject(root, "rope_theta", double_number(cfg->rope_theta));
-    cJSON_AddNullToObject(root, "rope_scaling");
+    if (cfg->rope_type == LG_ROPE_DEFAULT) {
+        cJSON_AddNullToObject(root, "rope_scaling");
+    } else {
+        cJSON *rs = cJSON_AddObjectToObject(root, "rope_scaling");
+        cJSON_AddStringToObject(rs, "rope_type",
+                                cfg->rope_type == LG_ROPE_LINEAR ? "linear" : "llama3");
+        cJSON_AddItemToObject(rs, "factor", double_number(cfg->rope_factor));
+        if (cfg->rope_type == LG_ROPE_LLAMA3) {
+            cJSON_AddItemToObject(rs, "low_freq_factor", double_number(cfg->rope_low_freq_factor));
+            cJSON_AddItemToObject(rs, "high_freq_factor",
+                                  double_number(cfg->rope_high_freq_factor));
+            cJSON_AddNumberToObject(rs, "original_max_position_embeddings",
+                                    cfg->rope_original_max_positions);
+        }
+    }
     cJSON_AddStringToObject(root, "hidden_act", "silu");
     cJSON_AddBoolToObject(root, "tie_word_embeddings", cfg->tie_word_embeddings != 0);
-    if (cfg->arch == LG_ARCH_QWEN2) {
+    if (cfg->arch == LG_ARCH_QWEN3)
+        cJSON_AddBoolToObject(root, "attention_bias", cfg->o_bias != 0);
+    if (cfg->arch == LG_ARCH_QWEN2 || cfg->arch == LG_ARCH_QWEN3) {
         cJSON_AddBoolToObject(root, "use_sliding_window", cfg->sliding_window > 0);
         if (cfg->sliding_window > 0) {
             cJSON_AddNumberToObject(root, "sliding_window", cfg->sliding_window);

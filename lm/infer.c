@@ -1,7 +1,8 @@
 /* Incremental inference: the forward pass of new tokens only, over a KV cache.
  * The same computation as lg_model_forward, restricted to the rows of the new tokens:
- * their keys and values go straight into the cache (RoPE applied in place at their
- * absolute positions) and each query attends over every cached position up to its own. */
+ * their keys and values go into the cache (RoPE applied at their absolute positions) and
+ * each query attends over every cached position up to its own (the last sliding_window
+ * ones under a sliding window, whose cache is a ring of window + chunk - 1 rows). */
 #include "lg_generate.h"
 
 #include <cblas.h>
@@ -33,11 +34,6 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
                 max_T, c->max_position_embeddings);
         return NULL;
     }
-    if (c->sliding_window > 0 && max_T > c->sliding_window) {
-        lg_fail(err, "%d positions exceed the sliding window %d, which is not implemented",
-                max_T, c->sliding_window);
-        return NULL;
-    }
     if (max_chunk <= 0)
         max_chunk = DEFAULT_CHUNK;
     if (max_chunk > max_T)
@@ -49,7 +45,12 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     }
     s->m = m;
     s->max_chunk = max_chunk;
-    s->cache = lg_kv_cache_create(c, max_T, err);
+    /* a sliding window needs the last `window` keys of every query of a chunk: the
+     * window plus the chunk's other rows */
+    int slots = max_T;
+    if (c->sliding_window > 0 && (long)c->sliding_window + max_chunk - 1 < max_T)
+        slots = c->sliding_window + max_chunk - 1;
+    s->cache = lg_kv_cache_create_rolling(c, max_T, slots, err);
     if (!s->cache) {
         free(s);
         return NULL;
@@ -60,6 +61,9 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     s->x = malloc(N * C * sizeof(float));
     s->xn = malloc(N * C * sizeof(float));
     s->rstd = malloc(N * sizeof(float));
+    s->rstd_qk = malloc(N * (size_t)c->n_heads * sizeof(float));
+    s->knew = malloc(N * (size_t)c->n_kv_heads * c->head_dim * sizeof(float));
+    s->vnew = malloc(N * (size_t)c->n_kv_heads * c->head_dim * sizeof(float));
     s->q = malloc(N * QD * sizeof(float));
     s->atty = malloc(N * QD * sizeof(float));
     s->gate = malloc(N * F * sizeof(float));
@@ -68,7 +72,7 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     s->rope_cos = malloc((size_t)max_T * half * sizeof(float));
     s->rope_sin = malloc((size_t)max_T * half * sizeof(float));
     s->logits = malloc((size_t)c->vocab_size * sizeof(float));
-    if (!s->x || !s->xn || !s->rstd || !s->q || !s->atty || !s->gate || !s->up || !s->scores ||
+    if (!s->x || !s->xn || !s->rstd || !s->rstd_qk || !s->knew || !s->vnew || !s->q || !s->atty || !s->gate || !s->up || !s->scores ||
         !s->rope_cos || !s->rope_sin || !s->logits) {
         lg_infer_free(s);
         lg_fail(err, "out of memory for inference buffers");
@@ -76,7 +80,7 @@ lg_infer *lg_infer_create(const lg_model *m, int max_T, int max_chunk, lg_error 
     }
     /* the angles depend on the position only, so one table of max_T rows serves every
      * chunk: rows pos0.. of it are the table of a chunk starting at pos0 */
-    lg_rope_tables_f32(s->rope_cos, s->rope_sin, max_T, c->head_dim, c->rope_theta);
+    lg_rope_tables_cfg(c, s->rope_cos, s->rope_sin, max_T);
     return s;
 }
 
@@ -88,6 +92,9 @@ void lg_infer_free(lg_infer *s)
     free(s->x);
     free(s->xn);
     free(s->rstd);
+    free(s->rstd_qk);
+    free(s->knew);
+    free(s->vnew);
     free(s->q);
     free(s->atty);
     free(s->gate);
@@ -105,41 +112,45 @@ void lg_infer_reset(lg_infer *s)
 }
 
 /* atty[n, nh·hd] for the n queries of the chunk at positions pos0.., each over cached
- * positions 0..its own (causal), query head h reading KV head h / (nh / nkv). */
+ * positions lo..its own (causal; lo = 0, or under a sliding window the first of its last
+ * `window` positions), query head h reading KV head h / (nh / nkv). Position j is row
+ * j % slots of the cache. */
 static void attend(lg_infer *s, int layer, int pos0, int n)
 {
     const lg_config *c = &s->m->cfg;
     const int nh = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads;
     const int qd = nh * hd, kd = s->cache->kv_dim, max_T = s->cache->max_T;
+    const int slots = s->cache->slots, window = c->sliding_window;
     const float *K = s->cache->k[layer], *V = s->cache->v[layer];
     const float scale = (float)(1.0 / sqrt((double)hd));
     const int tasks = n * nh;
 #pragma omp parallel for schedule(static) num_threads(s->n_score_rows)
     for (int task = 0; task < tasks; task++) {
         const int i = task / nh, h = task % nh, g = h / group, t = pos0 + i;
-        float *p = s->scores + (size_t)omp_get_thread_num() * max_T;
+        const int lo = window > 0 && t - window + 1 > 0 ? t - window + 1 : 0;
+        float *p = s->scores + (size_t)omp_get_thread_num() * max_T; /* p[j - lo] */
         const float *qt = s->q + (size_t)i * qd + (size_t)h * hd;
         float mx = -INFINITY;
-        for (int j = 0; j <= t; j++) {
-            const float *kj = K + (size_t)j * kd + (size_t)g * hd;
+        for (int j = lo; j <= t; j++) {
+            const float *kj = K + (size_t)(j % slots) * kd + (size_t)g * hd;
             float dot = 0;
 #pragma omp simd reduction(+ : dot)
             for (int d = 0; d < hd; d++)
                 dot += qt[d] * kj[d];
-            p[j] = dot * scale;
-            if (p[j] > mx)
-                mx = p[j];
+            p[j - lo] = dot * scale;
+            if (p[j - lo] > mx)
+                mx = p[j - lo];
         }
         double sum = 0;
-        for (int j = 0; j <= t; j++) {
-            p[j] = (float)exp((double)(p[j] - mx));
-            sum += p[j];
+        for (int j = lo; j <= t; j++) {
+            p[j - lo] = (float)exp((double)(p[j - lo] - mx));
+            sum += p[j - lo];
         }
         const float inv = (float)(1.0 / sum);
         float *ot = s->atty + (size_t)i * qd + (size_t)h * hd;
         memset(ot, 0, sizeof(float) * (size_t)hd);
-        for (int j = 0; j <= t; j++) {
-            const float w = p[j] * inv, *vj = V + (size_t)j * kd + (size_t)g * hd;
+        for (int j = lo; j <= t; j++) {
+            const float w = p[j - lo] * inv, *vj = V + (size_t)(j % slots) * kd + (size_t)g * hd;
 #pragma omp simd
             for (int d = 0; d < hd; d++)
                 ot[d] += w * vj[d];
@@ -162,14 +173,24 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
     lg_model_embed(m, x, ids, n);
     for (int l = 0; l < c->n_layers; l++) {
         const lg_layer_tensors *w = &m->p.layers[l];
-        float *kc = s->cache->k[l] + (size_t)pos0 * KD, *vc = s->cache->v[l] + (size_t)pos0 * KD;
+        float *kc = s->knew, *vc = s->vnew;
         lg_rmsnorm_forward_f32(xn, s->rstd, x, w->attn_norm, n, C, c->rms_norm_eps);
         lg_block_linear(m, l, LG_ROLE_Q, s->q, xn, n, 0);
         lg_block_linear(m, l, LG_ROLE_K, kc, xn, n, 0);
         lg_block_linear(m, l, LG_ROLE_V, vc, xn, n, 0);
+        if (w->q_norm) { /* qwen3: per-head RMSNorm, in place (row by row) */
+            lg_rmsnorm_forward_f32(s->q, s->rstd_qk, s->q, w->q_norm, n * nh, hd, c->rms_norm_eps);
+            lg_rmsnorm_forward_f32(kc, s->rstd_qk, kc, w->k_norm, n * nkv, hd, c->rms_norm_eps);
+        }
         /* the chunk's rows are positions pos0..pos0+n-1: a table of n rows from pos0 */
         lg_rope_forward_f32(s->q, cos_t, sin_t, n, n, nh, hd);
         lg_rope_forward_f32(kc, cos_t, sin_t, n, n, nkv, hd);
+        /* into the cache: position p at row p % slots */
+        for (int i = 0; i < n; i++) {
+            const size_t row = (size_t)((pos0 + i) % s->cache->slots) * KD;
+            memcpy(s->cache->k[l] + row, kc + (size_t)i * KD, sizeof(float) * (size_t)KD);
+            memcpy(s->cache->v[l] + row, vc + (size_t)i * KD, sizeof(float) * (size_t)KD);
+        }
         attend(s, l, pos0, n);
         lg_block_linear(m, l, LG_ROLE_O, x, s->atty, n, 1);   /* x += o(...) */
         lg_rmsnorm_forward_f32(xn, s->rstd, x, w->mlp_norm, n, C, c->rms_norm_eps);

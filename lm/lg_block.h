@@ -22,4 +22,8 @@ void lg_head_linear(const lg_model *m, float *logits, const float *in, int n);
 void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,
                              int n);
 
+/* cos/sin tables [T, head_dim/2] for the config (its scaling included), as
+ * lg_rope_tables_f32 computes them. */
+void lg_rope_tables_cfg(const lg_config *c, float *cos_t, float *sin_t, int T);
+
 #endif

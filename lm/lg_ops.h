@@ -42,10 +42,13 @@
     void lg_rope_backward_##SFX(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N, int T,   \
                                 int nh, int hd);                                                \
     /* causal softmax attention with grouped KV heads. q[B,T,nh*hd], k,v[B,T,nkv*hd];         \
-     * att[B,nh,T,T] keeps the probabilities; out[B,T,nh*hd] */                                 \
+     * att[B,nh,T,T] keeps the probabilities; out[B,T,nh*hd]. window > 0: each query sees     \
+     * only the last `window` positions, itself included (Mistral's sliding window) */         \
     void lg_attention_forward_##SFX(REAL *out, REAL *att, const REAL *q, const REAL *k,         \
-                                    const REAL *v, int B, int T, int nh, int nkv, int hd);      \
-    /* datt is scratch of att's size; dq, dk, dv accumulate */                                  \
+                                    const REAL *v, int B, int T, int nh, int nkv, int hd,       \
+                                    int window);                                                \
+    /* datt is scratch of att's size; dq, dk, dv accumulate (a window needs nothing here:     \
+     * the probabilities outside it are zero, and so are their gradients) */                   \
     void lg_attention_backward_##SFX(REAL *dq, REAL *dk, REAL *dv, REAL *datt, const REAL *dout, \
                                      const REAL *att, const REAL *q, const REAL *k,             \
                                      const REAL *v, int B, int T, int nh, int nkv, int hd);     \
@@ -77,5 +80,10 @@ LG_OPS_DECLARE(double, f64)
 /* RoPE tables as HF computes them: inv_freq[i] = theta^(-2i/hd), angle = pos * inv_freq. */
 void lg_rope_tables_f32(float *cos_t, float *sin_t, int T, int hd, double theta);
 void lg_rope_tables_f64(double *cos_t, double *sin_t, int T, int hd, double theta);
+/* The same from given inverse frequencies [hd/2] (scaled RoPE; NULL: theta's) */
+void lg_rope_tables_freq_f32(float *cos_t, float *sin_t, int T, int hd, double theta,
+                             const float *inv_freqs);
+void lg_rope_tables_freq_f64(double *cos_t, double *sin_t, int T, int hd, double theta,
+                             const float *inv_freqs);
 
 #endif

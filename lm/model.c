@@ -611,17 +611,18 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     if (B <= m->cap_B && T <= m->cap_T && m->act_mem)
         return 0;
     const lg_config *c = &m->cfg;
-    if (c->sliding_window > 0 && T > c->sliding_window)
-        return lg_fail(err, "sequence length %d exceeds the sliding window %d, which is not "
-                            "implemented", T, c->sliding_window);
     const size_t N = (size_t)B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
     const size_t QD = (size_t)c->n_heads * c->head_dim, KD = (size_t)c->n_kv_heads * c->head_dim;
     const size_t ATT = (size_t)B * c->n_heads * T * T, L = c->n_layers;
+    const int qk_norm = lg_arch_get(c->arch)->qk_norm;
+    const size_t NH = N * (size_t)c->n_heads, NKV = N * (size_t)c->n_kv_heads;
+    const size_t qk_acts = qk_norm ? N * QD + N * KD + NH + NKV : 0;
     const size_t per_layer = N * C + N + N * QD + 2 * N * KD + ATT + N * QD + N * C + N * C + N +
-                             3 * N * F;
+                             3 * N * F + qk_acts;
     /* inference: every layer reuses one set of buffers, and there is no backward scratch */
     const size_t layer_sets = m->inference ? 1 : L;
-    const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F;
+    const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F +
+                                              (qk_norm ? N * QD + N * KD : 0);
     /* inference keeps two residual-stream buffers (a layer's input and output), not L + 1 */
     const size_t res_sets = m->inference ? 2 : L + 1;
     const size_t total = res_sets * N * C + layer_sets * per_layer + N * C + N + logit_rows(m, N) * V +
@@ -662,6 +663,13 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
         a->gate = TAKE(N * F);
         a->up = TAKE(N * F);
         a->h = TAKE(N * F);
+        a->qraw = a->kraw = a->rstdq = a->rstdk = NULL;
+        if (qk_norm) {
+            a->qraw = TAKE(N * QD);
+            a->kraw = TAKE(N * KD);
+            a->rstdq = TAKE(NH);
+            a->rstdk = TAKE(NKV);
+        }
     }
     m->a.lnf = TAKE(N * C);
     m->a.rstdf = TAKE(N);
@@ -682,9 +690,11 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.dgate = TAKE(N * F);
     m->a.dup = TAKE(N * F);
     m->a.dh = TAKE(N * F);
+    m->a.dqraw = qk_norm ? TAKE(N * QD) : NULL;
+    m->a.dkraw = qk_norm ? TAKE(N * KD) : NULL;
 tables:
 #undef TAKE
-    lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+    lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
     m->cap_B = B;
     m->cap_T = T;
     return 0;
@@ -842,7 +852,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     if (lg_model_reserve(m, B, T, err) < 0)
         return -1;
     if (T != m->T)
-        lg_rope_tables_f32(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+        lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
     const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
     const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
     for (int i = 0; i < N; i++)
@@ -859,12 +869,21 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         lg_layer_acts *a = &m->a.layers[l];
         float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
         lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
-        lg_block_linear(m, l, LG_ROLE_Q, a->q, a->ln1, N, 0);
-        lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
+        if (w->q_norm) {
+            /* qwen3: RMSNorm over each head of q and k, before RoPE */
+            lg_block_linear(m, l, LG_ROLE_Q, a->qraw, a->ln1, N, 0);
+            lg_block_linear(m, l, LG_ROLE_K, a->kraw, a->ln1, N, 0);
+            lg_rmsnorm_forward_f32(a->q, a->rstdq, a->qraw, w->q_norm, N * nh, hd, c->rms_norm_eps);
+            lg_rmsnorm_forward_f32(a->k, a->rstdk, a->kraw, w->k_norm, N * nkv, hd, c->rms_norm_eps);
+        } else {
+            lg_block_linear(m, l, LG_ROLE_Q, a->q, a->ln1, N, 0);
+            lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
+        }
         lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
         lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
-        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd);
+        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd,
+                                 c->sliding_window);
         memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
         lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
         lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
@@ -956,9 +975,20 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
                                   la->v, B, T, nh, nkv, hd);
         lg_rope_backward_f32(a->dq, m->rope_cos, m->rope_sin, N, T, nh, hd);
         lg_rope_backward_f32(a->dk, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+        float *dq = a->dq, *dk = a->dk;
+        if (w->q_norm) {
+            memset(a->dqraw, 0, (size_t)N * QD * sizeof(float));
+            memset(a->dkraw, 0, (size_t)N * KD * sizeof(float));
+            lg_rmsnorm_backward_f32(a->dqraw, g->q_norm, a->dq, la->qraw, w->q_norm, la->rstdq,
+                                    N * nh, hd);
+            lg_rmsnorm_backward_f32(a->dkraw, g->k_norm, a->dk, la->kraw, w->k_norm, la->rstdk,
+                                    N * nkv, hd);
+            dq = a->dqraw;
+            dk = a->dkraw;
+        }
         memset(a->dln, 0, NC * sizeof(float));
-        lg_block_linear_backward(m, l, LG_ROLE_Q, a->dln, a->dq, la->ln1, N);
-        lg_block_linear_backward(m, l, LG_ROLE_K, a->dln, a->dk, la->ln1, N);
+        lg_block_linear_backward(m, l, LG_ROLE_Q, a->dln, dq, la->ln1, N);
+        lg_block_linear_backward(m, l, LG_ROLE_K, a->dln, dk, la->ln1, N);
         lg_block_linear_backward(m, l, LG_ROLE_V, a->dln, a->dv, la->ln1, N);
         lg_rmsnorm_backward_f32(a->dres, g->attn_norm, a->dln, x, w->attn_norm, la->rstd1, N, C);
     }

@@ -205,7 +205,7 @@ void FN(lg_rope_backward)(REAL *dx, const REAL *cos_t, const REAL *sin_t, int N,
 #endif
 
 void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
-                              int B, int T, int nh, int nkv, int hd)
+                              int B, int T, int nh, int nkv, int hd, int window)
 {
     const int qd = nh * hd, kd = nkv * hd, group = nh / nkv;
     const REAL scale = (REAL)(1.0 / sqrt((double)hd));
@@ -224,20 +224,24 @@ void FN(lg_attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k
                 GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, t1, hd, scale,
                      qh + (size_t)t0 * qd, qd, kg, kd, 0, Pb, T);
                 for (int t = t0; t < t1; t++) {
-                    REAL *p = P + (size_t)t * T, mx = p[0];
+                    /* keys lo..t: all before t, or the last `window` with a sliding window */
+                    const int lo = window > 0 && t - window + 1 > 0 ? t - window + 1 : 0;
+                    REAL *p = P + (size_t)t * T, mx = p[lo];
 #pragma omp simd reduction(max : mx)
-                    for (int s = 1; s <= t; s++)
+                    for (int s = lo + 1; s <= t; s++)
                         mx = p[s] > mx ? p[s] : mx;
                     double sum = 0;
 #pragma omp simd reduction(+ : sum)
-                    for (int s = 0; s <= t; s++) {
+                    for (int s = lo; s <= t; s++) {
                         p[s] = EXP(p[s] - mx);
                         sum += p[s];
                     }
                     REAL inv = (REAL)(1.0 / sum);
 #pragma omp simd
-                    for (int s = 0; s <= t; s++)
+                    for (int s = lo; s <= t; s++)
                         p[s] *= inv;
+                    for (int s = 0; s < lo; s++)
+                        p[s] = 0;
                     for (int s = t + 1; s < T; s++)
                         p[s] = 0;
                 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lg_arch.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
 
@@ -189,6 +190,32 @@ static void rope_llama3(cJSON *j)
     cJSON *r = cJSON_AddObjectToObject(j, "rope_scaling");
     cJSON_AddStringToObject(r, "rope_type", "llama3");
 }
+/* Llama 3.1's rope_scaling, with `drop` removed and high_freq_factor `high` */
+static void llama3_fields(cJSON *j, const char *drop, double high)
+{
+    cJSON_DeleteItemFromObject(j, "rope_parameters");
+    cJSON *r = cJSON_AddObjectToObject(j, "rope_scaling");
+    cJSON_AddStringToObject(r, "rope_type", "llama3");
+    cJSON_AddNumberToObject(r, "factor", 8.0);
+    cJSON_AddNumberToObject(r, "low_freq_factor", 1.0);
+    cJSON_AddNumberToObject(r, "high_freq_factor", high);
+    cJSON_AddNumberToObject(r, "original_max_position_embeddings", 8192);
+    if (drop)
+        cJSON_DeleteItemFromObject(r, drop);
+}
+static void rope_llama3_full(cJSON *j) { llama3_fields(j, NULL, 4.0); }
+static void rope_llama3_no_orig(cJSON *j)
+{
+    llama3_fields(j, "original_max_position_embeddings", 4.0);
+}
+static void rope_llama3_high_low(cJSON *j) { llama3_fields(j, NULL, 1.0); }
+static void rope_dynamic(cJSON *j)
+{
+    cJSON_DeleteItemFromObject(j, "rope_parameters");
+    cJSON *r = cJSON_AddObjectToObject(j, "rope_scaling");
+    cJSON_AddStringToObject(r, "type", "dynamic");
+    cJSON_AddNumberToObject(r, "factor", 2.0);
+}
 static void act_gelu(cJSON *j)
 {
     cJSON_ReplaceItemInObject(j, "hidden_act", cJSON_CreateString("gelu"));
@@ -201,6 +228,11 @@ static void kv_3(cJSON *j)
 static void vocab_string(cJSON *j)
 {
     cJSON_ReplaceItemInObject(j, "vocab_size", cJSON_CreateString("301"));
+}
+static void window_beyond_context(cJSON *j)
+{
+    cJSON_ReplaceItemInObject(j, "model_type", cJSON_CreateString("mistral"));
+    cJSON_AddNumberToObject(j, "sliding_window", 4096);   /* max_position_embeddings 128 */
 }
 static void mixed_layers(cJSON *j)
 {
@@ -218,18 +250,25 @@ static void refusals_name_file_and_problem(void **state)
     expect_refusal(edited(fx, "qwen2-tiny", "no_layers", del_layers),
                    "missing required field 'num_hidden_layers'");
     expect_refusal(FIX "/gpt2-tiny/config.json", "unsupported model_type 'gpt2'");
-    expect_refusal(edited(fx, "llama-tiny", "linear", rope_linear),
-                   "unsupported RoPE scaling 'linear'");
     expect_refusal(edited(fx, "llama-tiny", "yarn", rope_yarn),
-                   "unsupported RoPE scaling 'yarn'");
+                   "unsupported RoPE scaling rope_parameters.rope_type 'yarn'");
+    expect_refusal(edited(fx, "llama-tiny", "dynamic", rope_dynamic),
+                   "unsupported RoPE scaling rope_scaling.type 'dynamic'");
     expect_refusal(edited(fx, "llama-tiny", "llama3", rope_llama3),
-                   "unsupported RoPE scaling 'llama3'");
+                   "rope_type 'llama3' needs rope_scaling.factor");
+    expect_refusal(edited(fx, "llama-tiny", "llama3_no_orig", rope_llama3_no_orig),
+                   "needs rope_scaling.original_max_position_embeddings");
+    expect_refusal(edited(fx, "llama-tiny", "llama3_high_low", rope_llama3_high_low),
+                   "rope_scaling.high_freq_factor 1 must be greater than low_freq_factor 1");
     expect_refusal(edited(fx, "llama-tiny", "gelu", act_gelu), "unsupported hidden_act 'gelu'");
     expect_refusal(edited(fx, "llama-tiny", "mlp_bias", mlp_bias), "mlp_bias");
     expect_refusal(edited(fx, "llama-tiny", "kv3", kv_3), "not a multiple");
     expect_refusal(edited(fx, "llama-tiny", "vocab_string", vocab_string),
                    "'vocab_size' must be an integer");
     expect_refusal(edited(fx, "qwen2-tiny", "mixed", mixed_layers), "only some layers");
+    expect_refusal(edited(fx, "llama-tiny", "window", window_beyond_context),
+                   "sliding_window 4096 is larger than the context (max_position_embeddings "
+                   "128)");
     char path[128];
     snprintf(path, sizeof path, "%s/broken.json", fx->dir);
     FILE *f = fopen(path, "wb");
@@ -311,6 +350,74 @@ static void write_then_load_is_identity(void **state)
     assert_int_equal(lg_config_load_dir(FIX "/llama-tiny", &c, &err), 0);
     assert_int_equal(lg_config_write("build/no/such/dir/config.json", &c, &err), -1);
     assert_non_null(strstr(err.msg, "build/no/such/dir/config.json"));
+}
+
+/* linear and llama3 RoPE scaling: read, written back, and the inverse frequencies as
+ * transformers' _compute_llama3_parameters gives them */
+static void rope_scaling_read_written_applied(void **state)
+{
+    fixture *fx = *state;
+    lg_config c, b;
+    lg_error err = {{0}};
+    if (lg_config_load(edited(fx, "llama-tiny", "l3", rope_llama3_full), &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.rope_type, LG_ROPE_LLAMA3);
+    assert_true(c.rope_factor == 8.0 && c.rope_low_freq_factor == 1.0 &&
+                c.rope_high_freq_factor == 4.0 && c.rope_original_max_positions == 8192);
+    char dst[256];
+    snprintf(dst, sizeof dst, "%s/l3-written.json", fx->dir);
+    assert_int_equal(lg_config_write(dst, &c, &err), 0);
+    assert_int_equal(lg_config_load(dst, &b, &err), 0);
+    memcpy(b.torch_dtype, c.torch_dtype, sizeof b.torch_dtype);
+    assert_memory_equal(&c, &b, sizeof c);
+    /* head_dim 16, theta 10000, wavelengths 2π·10000^(i/8): 6.3 .. 19869; original
+     * context 8192 → low-frequency wavelength 8192, high 2048: only i = 7 (19869) is
+     * divided by 8, i = 6 (6283) is blended, the others are kept. */
+    lg_config plain = c;
+    plain.rope_type = LG_ROPE_DEFAULT;
+    for (int i = 0; i < 6; i++)
+        assert_true(lg_rope_inv_freq_at(&c, i) == lg_rope_inv_freq_at(&plain, i));
+    assert_float_equal(lg_rope_inv_freq_at(&c, 7), lg_rope_inv_freq_at(&plain, 7) / 8, 1e-12);
+    const double f6 = lg_rope_inv_freq_at(&plain, 6), wavelen = 2 * M_PI / f6;
+    const double smooth = (8192 / wavelen - 1) / (4 - 1);
+    assert_float_equal(lg_rope_inv_freq_at(&c, 6), (1 - smooth) * f6 / 8 + smooth * f6, 1e-9);
+    assert_true(smooth > 0 && smooth < 1);
+    if (lg_config_load(edited(fx, "llama-tiny", "linear", rope_linear), &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.rope_type, LG_ROPE_LINEAR);
+    for (int i = 0; i < 8; i++)
+        assert_true(lg_rope_inv_freq_at(&c, i) == lg_rope_inv_freq_at(&plain, i) / 2.0f);
+}
+
+/* Qwen3: q/k-norm, explicit head_dim, no q/k/v bias unless attention_bias; read and
+ * written back */
+static void qwen3_read_and_written(void **state)
+{
+    fixture *fx = *state;
+    const char *json =
+        "{\"model_type\":\"qwen3\",\"vocab_size\":151936,\"hidden_size\":1024,"
+        "\"intermediate_size\":3072,\"num_hidden_layers\":28,\"num_attention_heads\":16,"
+        "\"num_key_value_heads\":8,\"head_dim\":128,\"max_position_embeddings\":40960,"
+        "\"rms_norm_eps\":1e-06,\"rope_theta\":1000000,\"attention_bias\":false,"
+        "\"use_sliding_window\":false,\"sliding_window\":null,\"max_window_layers\":28,"
+        "\"tie_word_embeddings\":true,\"hidden_act\":\"silu\"}";
+    lg_config c, b;
+    lg_error err = {{0}};
+    if (lg_config_parse(json, strlen(json), "qwen3.json", &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.arch, LG_ARCH_QWEN3);
+    assert_int_equal(c.head_dim, 128);      /* ≠ 1024 / 16 */
+    assert_int_equal(c.qkv_bias, 0);
+    assert_int_equal(c.tie_word_embeddings, 1);
+    assert_true(lg_role_present(&c, LG_ROLE_Q_NORM) && lg_role_present(&c, LG_ROLE_K_NORM));
+    /* Qwen3-0.6B: 596,049,920 parameters (tied), as transformers counts them */
+    assert_int_equal(lg_config_param_count(&c), 596049920LL);
+    char dst[256];
+    snprintf(dst, sizeof dst, "%s/qwen3-written.json", fx->dir);
+    assert_int_equal(lg_config_write(dst, &c, &err), 0);
+    assert_int_equal(lg_config_load(dst, &b, &err), 0);
+    memcpy(b.torch_dtype, c.torch_dtype, sizeof b.torch_dtype);
+    assert_memory_equal(&c, &b, sizeof c);
 }
 
 /* bos/eos/pad ids must be tokens of the vocabulary (an eos beyond it trained as loss 0). */
@@ -430,6 +537,8 @@ int main(void)
         cmocka_unit_test(refusals_name_file_and_problem),
         cmocka_unit_test(older_and_variant_fields),
         cmocka_unit_test(write_then_load_is_identity),
+        cmocka_unit_test(rope_scaling_read_written_applied),
+        cmocka_unit_test(qwen3_read_and_written),
         cmocka_unit_test(special_ids_outside_the_vocabulary),
         cmocka_unit_test(config_against_the_weights_index),
         cmocka_unit_test(absurd_sizes_are_refused_at_once),

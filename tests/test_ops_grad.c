@@ -114,42 +114,59 @@ static double rope_loss(void *p)
     lg_rope_forward_f64(c->work, c->cos_t, c->sin_t, RB * RT, RT, NH, HD);
     return dotd(c->r, c->work, RB * RT * NH * HD);
 }
-static void rope_backward_matches_fd(void **state)
+/* inv_freqs NULL: the default tables; else scaled ones (linear, llama3) */
+static void rope_check(const float *inv_freqs)
 {
-    (void)state;
     size_t n = RB * RT * NH * HD;
     rope_ctx c = {rand_vec(n), zeros(n), zeros(RT * HD / 2), zeros(RT * HD / 2), rand_vec(n)};
-    lg_rope_tables_f64(c.cos_t, c.sin_t, RT, HD, 10000.0);
+    lg_rope_tables_freq_f64(c.cos_t, c.sin_t, RT, HD, 10000.0, inv_freqs);
     double *dx = zeros(n);
     memcpy(dx, c.r, sizeof(double) * n);
     lg_rope_backward_f64(dx, c.cos_t, c.sin_t, RB * RT, RT, NH, HD);
     check_grad("rope dx", rope_loss, &c, c.x, dx, n);
     free(c.x); free(c.work); free(c.cos_t); free(c.sin_t); free(c.r); free(dx);
 }
+static void rope_backward_matches_fd(void **state)
+{
+    (void)state;
+    rope_check(NULL);
+}
+/* RoPE scaling changes the angles only: backward with the scaled tables (a llama3-style
+ * set: kept, blended and divided frequencies, at positions where they differ) */
+static void rope_scaled_backward_matches_fd(void **state)
+{
+    (void)state;
+    float inv[HD / 2];
+    for (int i = 0; i < HD / 2; i++)
+        inv[i] = powf(10000.0f, -(float)(2 * i) / HD) / (i == 0 ? 1.0f : i == 1 ? 3.5f : 8.0f);
+    rope_check(inv);
+}
 
 /* ---- attention with GQA ---- */
-typedef struct { int B, T, nh, nkv, hd; double *q, *k, *v, *att, *out, *r; } att_ctx;
+typedef struct { int B, T, nh, nkv, hd, window; double *q, *k, *v, *att, *out, *r; } att_ctx;
 static double att_loss(void *p)
 {
     att_ctx *c = p;
-    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd);
+    lg_attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->nh, c->nkv, c->hd,
+                             c->window);
     return dotd(c->r, c->out, (size_t)c->B * c->T * c->nh * c->hd);
 }
-static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
+static void attention_matches_fd(int B, int T, int nh, int nkv, int hd, int window)
 {
     size_t nq = (size_t)B * T * nh * hd, nk = (size_t)B * T * nkv * hd,
            na = (size_t)B * nh * T * T;
-    att_ctx c = {B, T, nh, nkv, hd, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
+    att_ctx c = {B, T, nh, nkv, hd, window, rand_vec(nq), rand_vec(nk), rand_vec(nk), zeros(na),
                  zeros(nq), rand_vec(nq)};
     att_loss(&c);
-    /* causal: probabilities above the diagonal are zero, each row sums to 1 */
+    /* causal: probabilities above the diagonal are zero, each row sums to 1; with a window,
+     * those of positions window or more before the query too, and the others are not */
     for (int row = 0; row < B * nh * T; row++) {
         int t = row % T;
         double s = 0;
         for (int j = 0; j < T; j++) {
             s += c.att[(size_t)row * T + j];
-            if (j > t)
-                assert_true(c.att[(size_t)row * T + j] == 0);
+            const int outside = j > t || (window > 0 && j <= t - window);
+            assert_true((c.att[(size_t)row * T + j] == 0) == outside);
         }
         assert_true(fabs(s - 1) < 1e-12);
     }
@@ -164,13 +181,20 @@ static void attention_matches_fd(int B, int T, int nh, int nkv, int hd)
 static void attention_backward_matches_fd(void **state)
 {
     (void)state;
-    attention_matches_fd(2, 5, 4, 2, 3);
+    attention_matches_fd(2, 5, 4, 2, 3, 0);
+}
+/* Mistral's sliding window: each query sees its last 3 positions */
+static void windowed_attention_matches_fd(void **state)
+{
+    (void)state;
+    attention_matches_fd(2, 7, 4, 2, 3, 3);
+    attention_matches_fd(1, 70, 2, 1, 2, 5);   /* across query blocks */
 }
 /* longer than one block of query rows (LG_ATTN_QBLOCK = 64), with a partial last block */
 static void attention_blocks_match_fd(void **state)
 {
     (void)state;
-    attention_matches_fd(1, 70, 2, 1, 2);
+    attention_matches_fd(1, 70, 2, 1, 2, 0);
 }
 
 /* ---- SwiGLU ---- */
@@ -292,8 +316,10 @@ int main(void)
         cmocka_unit_test(rmsnorm_backward_matches_fd),
         cmocka_unit_test(matmul_backward_matches_fd),
         cmocka_unit_test(rope_backward_matches_fd),
+        cmocka_unit_test(rope_scaled_backward_matches_fd),
         cmocka_unit_test(attention_backward_matches_fd),
         cmocka_unit_test(attention_blocks_match_fd),
+        cmocka_unit_test(windowed_attention_matches_fd),
         cmocka_unit_test(swiglu_backward_matches_fd),
         cmocka_unit_test(cross_entropy_backward_matches_fd),
         cmocka_unit_test(cross_entropy_long_rows),

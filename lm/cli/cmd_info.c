@@ -60,6 +60,12 @@ int lg_cmd_info(int argc, char **argv)
     printf("max positions  %d\n", c.max_position_embeddings);
     printf("RMSNorm eps    %g\n", c.rms_norm_eps);
     printf("RoPE theta     %g\n", c.rope_theta);
+    if (c.rope_type == LG_ROPE_LINEAR)
+        printf("RoPE scaling   linear, factor %g\n", c.rope_factor);
+    else if (c.rope_type == LG_ROPE_LLAMA3)
+        printf("RoPE scaling   llama3, factor %g, low/high frequency factors %g/%g, original "
+               "context %d\n", c.rope_factor, c.rope_low_freq_factor, c.rope_high_freq_factor,
+               c.rope_original_max_positions);
     printf("tied embedding %s\n", c.tie_word_embeddings ? "yes" : "no");
     printf("q/k/v bias     %s%s\n", c.qkv_bias ? "yes" : "no", c.o_bias ? " (and o_proj)" : "");
     if (c.sliding_window)

@@ -33,8 +33,8 @@ int lg_cmd_init(int argc, char **argv)
     uint64_t seed = 0;
     lg_opt opts[] = {
         {LG_INPUT(&config), .name = "config", .arg = "FILE",
-         .help = "an HF config.json (llama, mistral, qwen2); its\ninitializer_range is used "
-                 "when present (else\n0.02)"},
+         .help = "an HF config.json (llama, mistral, qwen2,\nqwen3; RoPE scaling llama3/linear); "
+                 "its\ninitializer_range is used when present (else\n0.02)"},
         {LG_CHOICE(&preset), .name = "preset", .choices = "micro|tiny|small", .arg = "NAME",
          .help = "llama sizes: micro (hidden 64, 2 layers), tiny\n(256, 4 layers, 4 heads, "
                  "2 KV heads,\nintermediate 688), small (512, 8)"},
