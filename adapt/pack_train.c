@@ -29,6 +29,9 @@ int lg_pack_train(const lg_train_options *o, lg_error *err)
     const unsigned flags =
         o->lora_rank > 0 ? LG_LOAD_STORED | (embeddings ? 0 : LG_LOAD_STORED_VOCAB) : 0;
     lg_model *m = lg_model_open_ex(o->model_dir, o->pack, flags, err);
+    /* LoRA: one layer's activations, each block's remade in backward (lg_model.h) */
+    if (m && o->lora_rank > 0)
+        lg_model_set_recompute(m, 1);
     int rc = m ? lg_train_run(o, m, tok, err) : -1;
     if (m)
         lg_model_free(m);

@@ -144,6 +144,7 @@ typedef struct {
      * tensor (lm/lg_wmat.h); a view with data NULL is the float32 parameter. */
     struct lg_weights *held;
     struct lg_wmat *stored;
+    int recompute;      /* lg_model_set_recompute */
 } lg_model;
 
 /* A model with the config's shapes and all parameters zero. */
@@ -189,6 +190,12 @@ int lg_model_alloc_grads(lg_model *m, lg_error *err);
 int lg_model_alloc_grads_for(lg_model *m, const int *trainable, lg_error *err);
 void lg_model_zero_grads(lg_model *m);
 int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
+
+/* Training with recomputation: one layer's activations are kept instead of every layer's;
+ * backward runs each block's forward again from its input (kept) just before its backward:
+ * about a third more compute, and activation memory that does not grow with depth (the
+ * same gradients). Changing it drops the activations. */
+void lg_model_set_recompute(lg_model *m, int on);
 
 /* Inference only (evaluation, logits, generation): the layers share one set of activation
  * buffers and no backward scratch is kept, so memory does not grow with depth; backward is

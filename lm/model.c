@@ -587,6 +587,16 @@ static void set_modes(lg_model *m, int inference, size_t loss_chunk)
     m->cap_B = m->cap_T = 0;
 }
 
+void lg_model_set_recompute(lg_model *m, int on)
+{
+    if (!on == !m->recompute)
+        return;
+    m->recompute = on != 0;
+    free(m->act_mem); /* the next forward reserves again */
+    m->act_mem = NULL;
+    m->cap_B = m->cap_T = 0;
+}
+
 void lg_model_set_inference(lg_model *m, int on)
 {
     set_modes(m, !!on, 0);
@@ -620,7 +630,8 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     const size_t per_layer = N * C + N + N * QD + 2 * N * KD + ATT + N * QD + N * C + N * C + N +
                              3 * N * F + qk_acts;
     /* inference: every layer reuses one set of buffers, and there is no backward scratch */
-    const size_t layer_sets = m->inference ? 1 : L;
+    /* (recomputation: one set too, each block's remade in backward from its input) */
+    const size_t layer_sets = m->inference || m->recompute ? 1 : L;
     const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F +
                                               (qk_norm ? N * QD + N * KD : 0);
     /* inference keeps two residual-stream buffers (a layer's input and output), not L + 1 */
@@ -646,7 +657,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.res = TAKE(res_sets * N * C);
     for (size_t l = 0; l < L; l++) {
         lg_layer_acts *a = &m->a.layers[l];
-        if (m->inference && l > 0) {
+        if ((m->inference || m->recompute) && l > 0) {
             *a = m->a.layers[0];
             continue;
         }
@@ -840,6 +851,42 @@ static float *residual_stream(const lg_model *m, int l)
     return m->a.res + (size_t)(m->inference ? l % 2 : l) * NC;
 }
 
+/* Block l forward: residual stream l -> l + 1, its activations into m->a.layers[l] (and the
+ * adapter's); B, T as the forward's. Backward with recomputation calls it again. */
+static void block_forward(lg_model *m, int l, int B, int T)
+{
+    const lg_config *c = &m->cfg;
+    const int N = B * T, C = c->hidden_size, F = c->intermediate_size;
+    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    const lg_layer_tensors *w = &m->p.layers[l];
+    lg_layer_acts *a = &m->a.layers[l];
+    float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
+    lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
+    if (w->q_norm) {
+        /* qwen3: RMSNorm over each head of q and k, before RoPE */
+        lg_block_linear(m, l, LG_ROLE_Q, a->qraw, a->ln1, N, 0);
+        lg_block_linear(m, l, LG_ROLE_K, a->kraw, a->ln1, N, 0);
+        lg_rmsnorm_forward_f32(a->q, a->rstdq, a->qraw, w->q_norm, N * nh, hd, c->rms_norm_eps);
+        lg_rmsnorm_forward_f32(a->k, a->rstdk, a->kraw, w->k_norm, N * nkv, hd, c->rms_norm_eps);
+    } else {
+        lg_block_linear(m, l, LG_ROLE_Q, a->q, a->ln1, N, 0);
+        lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
+    }
+    lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
+    lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
+    lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
+    lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd,
+                             c->sliding_window);
+    memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
+    lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
+    lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
+    lg_block_linear(m, l, LG_ROLE_GATE, a->gate, a->ln2, N, 0);
+    lg_block_linear(m, l, LG_ROLE_UP, a->up, a->ln2, N, 0);
+    lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
+    memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
+    lg_block_linear(m, l, LG_ROLE_DOWN, out, a->h, N, 1);
+}
+
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err)
 {
@@ -853,8 +900,7 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     if (T != m->T)
         lg_rope_tables_cfg(c, m->rope_cos, m->rope_sin, T);
-    const int N = B * T, C = c->hidden_size, V = c->vocab_size, F = c->intermediate_size;
-    const int nh = c->n_heads, nkv = c->n_kv_heads, hd = c->head_dim;
+    const int N = B * T, C = c->hidden_size, V = c->vocab_size;
     for (int i = 0; i < N; i++)
         if (ids[i] < 0 || ids[i] >= V)
             return lg_fail(err, "token id %d at position %d is outside the vocabulary (%d)",
@@ -864,35 +910,8 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
     m->B = B;
     m->T = T;
     lg_model_embed(m, m->a.res, ids, N);
-    for (int l = 0; l < c->n_layers; l++) {
-        const lg_layer_tensors *w = &m->p.layers[l];
-        lg_layer_acts *a = &m->a.layers[l];
-        float *x = residual_stream(m, l), *out = residual_stream(m, l + 1);
-        lg_rmsnorm_forward_f32(a->ln1, a->rstd1, x, w->attn_norm, N, C, c->rms_norm_eps);
-        if (w->q_norm) {
-            /* qwen3: RMSNorm over each head of q and k, before RoPE */
-            lg_block_linear(m, l, LG_ROLE_Q, a->qraw, a->ln1, N, 0);
-            lg_block_linear(m, l, LG_ROLE_K, a->kraw, a->ln1, N, 0);
-            lg_rmsnorm_forward_f32(a->q, a->rstdq, a->qraw, w->q_norm, N * nh, hd, c->rms_norm_eps);
-            lg_rmsnorm_forward_f32(a->k, a->rstdk, a->kraw, w->k_norm, N * nkv, hd, c->rms_norm_eps);
-        } else {
-            lg_block_linear(m, l, LG_ROLE_Q, a->q, a->ln1, N, 0);
-            lg_block_linear(m, l, LG_ROLE_K, a->k, a->ln1, N, 0);
-        }
-        lg_block_linear(m, l, LG_ROLE_V, a->v, a->ln1, N, 0);
-        lg_rope_forward_f32(a->q, m->rope_cos, m->rope_sin, N, T, nh, hd);
-        lg_rope_forward_f32(a->k, m->rope_cos, m->rope_sin, N, T, nkv, hd);
-        lg_attention_forward_f32(a->atty, a->att, a->q, a->k, a->v, B, T, nh, nkv, hd,
-                                 c->sliding_window);
-        memcpy(a->mid, x, sizeof(float) * (size_t)N * C); /* mid = x + o(...) */
-        lg_block_linear(m, l, LG_ROLE_O, a->mid, a->atty, N, 1);
-        lg_rmsnorm_forward_f32(a->ln2, a->rstd2, a->mid, w->mlp_norm, N, C, c->rms_norm_eps);
-        lg_block_linear(m, l, LG_ROLE_GATE, a->gate, a->ln2, N, 0);
-        lg_block_linear(m, l, LG_ROLE_UP, a->up, a->ln2, N, 0);
-        lg_swiglu_forward_f32(a->h, a->gate, a->up, (long)N * F);
-        memcpy(out, a->mid, sizeof(float) * (size_t)N * C); /* out = mid + down(...) */
-        lg_block_linear(m, l, LG_ROLE_DOWN, out, a->h, N, 1);
-    }
+    for (int l = 0; l < c->n_layers; l++)
+        block_forward(m, l, B, T);
     float *last = residual_stream(m, c->n_layers);
     if (m->langsamp && m->tagged) {
         if (expand_tags(m, B, err) < 0)
@@ -957,6 +976,8 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         lg_layer_tensors *g = &m->g.layers[l];
         lg_layer_acts *la = &a->layers[l];
         const float *x = a->res + (size_t)l * NC;
+        if (m->recompute) /* the block's activations again, from its input */
+            block_forward(m, l, B, T);
         /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
         lg_block_linear_backward(m, l, LG_ROLE_DOWN, a->dh, a->dres, la->h, N);

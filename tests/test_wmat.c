@@ -265,6 +265,63 @@ static void stored_model_matches_f32_load(void **state)
     }
 }
 
+/* Backward with recomputation gives the gradients backward gives from kept activations:
+ * every parameter trainable, and a LoRA adapter on a model kept as stored. */
+static void recompute_gives_the_same_gradients(void **state)
+{
+    (void)state;
+    char path[128];
+    write_bf16_model("recompute", 0, path, sizeof path);
+    enum { B = 2, T = 10 };
+    int32_t ids[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++)
+        ids[i] = (i * 31 + 7) % 97;
+    lg_shift_targets(tgt, ids, B, T);
+    lg_error err;
+    for (int stored = 0; stored < 2; stored++) {
+        float *g[2] = {NULL, NULL};
+        size_t n = 0;
+        for (int rc = 0; rc < 2; rc++) {
+            lg_model *m = stored ? lg_model_load_dir_ex(path, LG_LOAD_STORED, &err)
+                                 : lg_model_load_dir(path, &err);
+            assert_non_null(m);
+            lg_model_set_recompute(m, rc);
+            if (stored) {
+                lg_lora_config lc = {.rank = 2, .alpha = 4, .target_mask = 0x7f};
+                assert_non_null(lg_lora_attach(m, &lc, 1, &err));
+                for (size_t i = 0; i < m->lora->n_params; i++)
+                    m->lora->param_mem[i] = 0.01f * (float)(i % 17) - 0.08f;
+                assert_int_equal(lg_lora_alloc_grads(m->lora, &err), 0);
+                int *none = calloc((size_t)m->n_entries, sizeof *none);
+                assert_int_equal(lg_model_alloc_grads_for(m, none, &err), 0);
+                free(none);
+            } else {
+                assert_int_equal(lg_model_alloc_grads(m, &err), 0);
+            }
+            lg_model_zero_grads(m);
+            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
+            lg_model_backward(m, ids, 1.0f);
+            const float *src = stored ? m->lora->grad_mem : m->grad_mem;
+            n = stored ? m->lora->n_params : m->n_grads;
+            g[rc] = malloc(n * sizeof(float));
+            memcpy(g[rc], src, n * sizeof(float));
+            lg_model_free(m);
+        }
+        double big = 0, diff = 0;
+        for (size_t i = 0; i < n; i++) {
+            big = fmax(big, fabs(g[0][i]));
+            diff = fmax(diff, fabs(g[0][i] - g[1][i]));
+        }
+        assert_true(big > 0);
+        if (!(diff <= 1e-6 * big))
+            fail_msg("%s: gradients differ by %g (largest %g)", stored ? "LoRA" : "full", diff,
+                     big);
+        free(g[0]);
+        free(g[1]);
+    }
+    lg_wmat_release();
+}
+
 /* Rewrites tensor NAME's first value in PATH/model.safetensors with the bytes given. */
 static void patch_first_value(const char *path, const char *name, const void *bytes, size_t n)
 {
@@ -387,6 +444,7 @@ int main(void)
         cmocka_unit_test(stored_model_matches_f32_load),
         cmocka_unit_test(stored_nan_names_the_tensor),
         cmocka_unit_test(stored_bad_tensors_are_named),
+        cmocka_unit_test(recompute_gives_the_same_gradients),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
