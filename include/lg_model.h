@@ -194,7 +194,9 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
 /* Training with recomputation: one layer's activations are kept instead of every layer's;
  * backward runs each block's forward again from its input (kept) just before its backward:
  * about a third more compute, and activation memory that does not grow with depth (the
- * same gradients). Changing it drops the activations. */
+ * same gradients). The LM head and the loss run over chunks of rows as in loss-only mode
+ * (forward needs targets), each chunk's logits made again in backward. Changing it drops
+ * the activations. */
 void lg_model_set_recompute(lg_model *m, int on);
 
 /* Inference only (evaluation, logits, generation): the layers share one set of activation

@@ -610,9 +610,10 @@ void lg_model_set_loss_only(lg_model *m, size_t chunk_floats)
 /* Rows of logits held at once: all N, or as many as fit the loss-only chunk. */
 static size_t logit_rows(const lg_model *m, size_t N)
 {
-    if (!m->loss_chunk)
+    /* recomputation: the LM head too runs over chunks, in forward and again in backward */
+    if (!m->loss_chunk && !m->recompute)
         return N;
-    size_t rows = m->loss_chunk / (size_t)m->cfg.vocab_size;
+    size_t rows = (m->loss_chunk ? m->loss_chunk : LG_LOSS_CHUNK_FLOATS) / (size_t)m->cfg.vocab_size;
     return rows < 1 ? 1 : rows > N ? N : rows;
 }
 
@@ -891,8 +892,9 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
                      lg_error *err)
 {
     const lg_config *c = &m->cfg;
-    if (m->loss_chunk && !targets)
-        return lg_fail(err, "the model is in loss-only mode: forward needs targets");
+    if ((m->loss_chunk || m->recompute) && !targets)
+        return lg_fail(err, "the model is in loss-only or recomputation mode: forward needs "
+                            "targets");
     if (T > c->max_position_embeddings && c->max_position_embeddings > 0)
         return lg_fail(err, "sequence length %d exceeds the model's maximum %d", T,
                        c->max_position_embeddings);
@@ -959,11 +961,19 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     const size_t NC = (size_t)N * C;
     if (m->counted == 0 || m->inference)
         return; /* nothing to learn from, or no activations kept for it */
-    float *dlogits = a->logits; /* in place */
-    lg_cross_entropy_backward_f32(dlogits, a->logits, a->lse, a->targets, N, V,
-                                  (double)loss_scale / m->counted);
+    /* the head over the forward's chunks of rows: all N at once unless recomputing, when each
+     * chunk's logits are made again; dlogits in place */
     memset(a->dln, 0, NC * sizeof(float));
-    lg_head_linear_backward(m, a->dln, dlogits, a->lnf, N);
+    const int rows = (int)logit_rows(m, (size_t)N);
+    for (int r0 = 0; r0 < N; r0 += rows) {
+        const int n = N - r0 < rows ? N - r0 : rows;
+        if (rows < N)
+            lg_head_linear(m, a->logits, a->lnf + (size_t)r0 * C, n);
+        lg_cross_entropy_backward_f32(a->logits, a->logits, a->lse + r0, a->targets + r0, n, V,
+                                      (double)loss_scale / m->counted);
+        lg_head_linear_backward(m, a->dln + (size_t)r0 * C, a->logits, a->lnf + (size_t)r0 * C,
+                                n);
+    }
     memset(a->dres, 0, NC * sizeof(float));
     float *last = a->res + (size_t)c->n_layers * NC;
     lg_rmsnorm_backward_f32(a->dres, m->g.norm, a->dln, last, m->p.norm, a->rstdf, N, C);
