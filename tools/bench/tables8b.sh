@@ -35,8 +35,8 @@ hi = bytes((0x3c | (b & 0x80)) for b in range(256))
 with open(sys.argv[1], "wb") as f:
     f.write(struct.pack("<Q", len(h)) + h)
     for _ in names:
-        for _ in range(V // 1024):
-            block = bytearray(os.urandom(1024 * C * 2))
+        for r in range(0, V, 1024):
+            block = bytearray(os.urandom(min(1024, V - r) * C * 2))
             block[1::2] = bytes(block[1::2]).translate(hi)
             f.write(block)
 PY
