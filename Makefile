@@ -135,6 +135,7 @@ help:
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
 	@echo "make bench-scale  training tok/s and alignment time: 1 rank x 1/2 threads, 2 ranks (MPI)"
+	@echo "make bench-bf16   1B-shaped bf16 model: eval/generate/LoRA step as stored vs float32, bf16 kernels"
 	@echo "make corpora LANG=nl   corpus from Debian packages (nl, en, fy, eu) into corpora/build/LANG/"
 
 deps:
