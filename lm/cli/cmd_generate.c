@@ -271,7 +271,8 @@ int lg_cmd_generate(int argc, char **argv)
     const lg_config *c = &cfg;
     if (o.pack) {
         /* a pack brings its own vocabulary: its shapes are known only once loaded */
-        if (!(r.m = lg_model_open_ex(o.model, o.pack, o.adapter ? 0 : LG_LOAD_STORED, &err)))
+        /* float32: the pack's adapter, if it has one, is merged into the weights below */
+        if (!(r.m = lg_model_open(o.model, o.pack, &err)))
             goto fail;
         cfg = r.m->cfg;
         cfg.eos_token_id = -1; /* the base's id means nothing in the pack's vocabulary */
