@@ -21,7 +21,7 @@ WFLAGS  := -Wall -Wextra $(if $(WERROR),-Werror,)
 # Missing libraries are installed before their flags are read (tools/deps.sh),
 # so a fresh Debian machine needs no step by hand.
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-  DEPS_STATUS := $(shell $(if $(filter 0,$(MPI)),LG_DEPS_NO_MPI=1) tools/deps.sh >&2; echo $$?)
+  DEPS_STATUS := $(shell $(if $(filter 0,$(MPI)),LG_DEPS_NO_MPI=1) $(if $(filter 0,$(DNNL)),LG_DEPS_NO_DNNL=1) tools/deps.sh >&2; echo $$?)
   ifneq ($(DEPS_STATUS),0)
     $(error missing dependencies could not be installed; see the message above)
   endif
@@ -43,11 +43,21 @@ ifeq ($(MPI),1)
   MPI_LIBS   := $(shell pkg-config --libs ompi-c 2>/dev/null)
 endif
 
+# oneDNN (issue 17): the bf16 matmul on AVX512_BF16/AMX CPUs (lm/wmat.c), built in when
+# its header is there (tools/deps.sh installs libdnnl-dev; Debian ships no pkg-config file);
+# DNNL=0 builds without (the tiled bf16 kernel alone).
+ifeq ($(origin DNNL),undefined)
+  DNNL := $(if $(wildcard /usr/include/dnnl.h),1,0)
+endif
+ifeq ($(DNNL),1)
+  DNNL_LIBS := -ldnnl
+endif
+
 CFLAGS   ?= $(OPT) $(ARCH) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -fno-math-errno -fno-trapping-math $(WFLAGS) -fopenmp -Iinclude $(PKG_CFLAGS)
 CXXFLAGS ?= $(OPT) $(ARCH) -g
 CXXFLAGS += -std=c++17 $(WFLAGS) -Iinclude $(PKG_CFLAGS)
-LDLIBS   := $(PKG_LIBS) $(MPI_LIBS) -lstdc++ -lgomp -lm -lpthread
+LDLIBS   := $(PKG_LIBS) $(MPI_LIBS) $(DNNL_LIBS) -lstdc++ -lgomp -lm -lpthread
 
 # The sanitizer build lives in its own tree: build/asan/...
 SAN ?=
@@ -93,6 +103,11 @@ $(BUILD)/mpi.stamp: FORCE
 	@echo '$(MPI)' | cmp -s - $@ || echo '$(MPI)' >$@
 $(BUILD)/obj/lm/dist.o: $(BUILD)/mpi.stamp
 $(BUILD)/obj/lm/dist.o: CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/dnnl.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DNNL)' | cmp -s - $@ || echo '$(DNNL)' >$@
+$(BUILD)/obj/lm/wmat.o: $(BUILD)/dnnl.stamp
+$(BUILD)/obj/lm/wmat.o: CFLAGS += $(if $(filter 1,$(DNNL)),-DLG_HAVE_DNNL,)
 
 # Command code sees its own module's private headers and the kit's; the tests see every
 # module's private headers (they test internals).
@@ -122,6 +137,7 @@ help:
 	@echo "make fuzz       libFuzzer runs of every file parser, FUZZ_SECONDS each (60); FUZZ=NAME for one"
 	@echo "make bench      lingraft against PyTorch (tuned and as installed): tok/s, RSS, % of sgemm peak"
 	@echo "make bench-scale  training tok/s and alignment time: 1 rank x 1/2 threads, 2 ranks (MPI)"
+	@echo "make bench-bf16   1B-shaped bf16 model: eval/generate/LoRA step as stored vs float32, bf16 kernels"
 	@echo "make corpora LANG=nl   corpus from Debian packages (nl, en, fy, eu) into corpora/build/LANG/"
 
 deps:
@@ -285,6 +301,15 @@ bench: $(BIN)/lm
 	        $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	            apt-get install -y --no-install-recommends python3-torch python3-numpy; }; }
 	LM=$(BIN)/lm tools/bench/run.sh
+
+# Weights kept as stored (issue 17), not part of `make test`: on a Llama-3.2-1B-shaped bf16
+# model (written once into build/bench/bf16/), lm eval / generate / one LoRA step as stored
+# against the float32 path, peak RSS, and the bf16 kernels per shape (tools/bench/bf16.sh).
+.PHONY: bench-bf16
+bench-bf16: $(BIN)/lm $(BUILD)/wmat_bench
+	@tools/bench/bf16.sh
+$(BUILD)/wmat_bench: tools/bench/wmat_bench.c $(LIB)
+	$(CC) $(CFLAGS) -Ilm $< $(LIB) -o $@ $(LDLIBS)
 
 # Scaling (issue 14), not part of `make test`: training tokens/s at the small shape and
 # alignment time on the nl ids (build/nl/, when present) for 1 rank x 1 thread (reference),

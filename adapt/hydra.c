@@ -244,8 +244,14 @@ static int attach_pack_extras(lg_model *m, const char *pack, const lg_safetensor
 
 lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
 {
+    return lg_model_open_ex(base_dir, pack, 0, err);
+}
+
+lg_model *lg_model_open_ex(const char *base_dir, const char *pack, unsigned flags,
+                           lg_error *err)
+{
     if (!pack)
-        return lg_model_load_dir(base_dir, err);
+        return lg_model_load_dir_ex(base_dir, flags, err);
     char table[4096];
     lg_pack_table_path(pack, table);
     lg_config cfg;
@@ -269,8 +275,12 @@ lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err)
             *special[i] = -1;
     /* the base's config against its weights (the vocabulary aside) before allocating */
     if (!(w = lg_weights_open_dir(base_dir, err)) ||
-        lg_model_check_weights(&cfg, w, base_dir, 1, err) < 0 ||
-        !(m = lg_model_create(&cfg, err)) || lg_model_load_weights_ex(m, w, base_dir, 1, err) < 0)
+        lg_model_check_weights(&cfg, w, base_dir, 1, err) < 0)
+        goto fail;
+    /* the pack's tables are float32; the base's block matrices may stay as stored */
+    m = lg_model_from_weights(&cfg, w, flags & LG_LOAD_STORED, 1, base_dir, err);
+    w = NULL; /* taken over */
+    if (!m)
         goto fail;
     if (lg_tensor_to_f32(e, m->p.embed, err) < 0)
         goto fail;

@@ -23,7 +23,15 @@ int lg_pack_train(const lg_train_options *o, lg_error *err)
     if ((o->data_text || o->eval_text || o->tokenizer) &&
         !(tok = lg_pack_tokenizer(o->tokenizer, o->pack, err)))
         return -1;
-    lg_model *m = lg_model_open(o->model_dir, o->pack, err);
+    /* under LoRA the base's matrices are frozen: they stay as stored (and its tables too
+     * unless the embeddings are trained); full training needs them as float32 */
+    const int embeddings = o->train_embeddings || o->train_rows_from >= 0;
+    const unsigned flags =
+        o->lora_rank > 0 ? LG_LOAD_STORED | (embeddings ? 0 : LG_LOAD_STORED_VOCAB) : 0;
+    lg_model *m = lg_model_open_ex(o->model_dir, o->pack, flags, err);
+    /* LoRA: one layer's activations, each block's remade in backward (lg_model.h) */
+    if (m && o->lora_rank > 0)
+        lg_model_set_recompute(m, 1);
     int rc = m ? lg_train_run(o, m, tok, err) : -1;
     if (m)
         lg_model_free(m);

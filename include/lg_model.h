@@ -143,6 +143,12 @@ typedef struct {
     size_t loss_chunk;        /* lg_model_set_loss_only: logits floats held at once, or 0 */
     float last_loss;
     int counted;        /* targets counted by the last forward */
+    /* Weights kept as stored (lg_model_load_dir_ex): the open weights set they lie in, and
+     * [n_layers × LG_NROLES] block matrices then embed_tokens and lm_head, each a view of its
+     * tensor (lm/lg_wmat.h); a view with data NULL is the float32 parameter. */
+    struct lg_weights *held;
+    struct lg_wmat *stored;
+    int recompute;      /* lg_model_set_recompute */
 } lg_model;
 
 /* A model with the config's shapes and all parameters zero. */
@@ -150,6 +156,20 @@ lg_model *lg_model_create(const lg_config *cfg, lg_error *err);
 /* Loads DIR/config.json and the weights (single file or sharded; F32/F16/BF16), checked
  * against each other (lg_model_check_weights) before the model is allocated. */
 lg_model *lg_model_load_dir(const char *dir, lg_error *err);
+/* lg_model_load_dir_ex's flags: LG_LOAD_STORED keeps the blocks' weight matrices in their
+ * stored dtype (F32 or BF16), read where the file is mapped, instead of converting them to
+ * float32 parameters (their param is then NULL: they are frozen; F16/F64 tensors are still
+ * converted); LG_LOAD_STORED_VOCAB keeps embed_tokens and lm_head so too. */
+#define LG_LOAD_STORED 1u
+#define LG_LOAD_STORED_VOCAB 2u
+lg_model *lg_model_load_dir_ex(const char *dir, unsigned flags, lg_error *err);
+/* A model of config cfg from an open weights set w (checked by lg_model_check_weights), which
+ * it takes over: closed at once, or kept open while weights are kept as stored (flags as
+ * above); embed_tokens and lm_head left at zero when skip_vocab. NULL on failure (w closed). */
+lg_model *lg_model_from_weights(const lg_config *cfg, struct lg_weights *w, unsigned flags,
+                                int skip_vocab, const char *where, lg_error *err);
+/* The dtype a block's weight is computed in: "BF16", "F32" (as stored) or "f32" (converted). */
+const char *lg_model_weight_dtype(const lg_model *m);
 /* Fills the parameters from an open weights set, checking every name and shape. */
 struct lg_weights;
 int lg_model_load_weights(lg_model *m, const struct lg_weights *w, const char *where,
@@ -174,6 +194,14 @@ int lg_model_alloc_grads(lg_model *m, lg_error *err);
 int lg_model_alloc_grads_for(lg_model *m, const int *trainable, lg_error *err);
 void lg_model_zero_grads(lg_model *m);
 int lg_model_reserve(lg_model *m, int B, int T, lg_error *err);
+
+/* Training with recomputation: one layer's activations are kept instead of every layer's;
+ * backward runs each block's forward again from its input (kept) just before its backward:
+ * about a third more compute, and activation memory that does not grow with depth (the
+ * same gradients). The LM head and the loss run over chunks of rows as in loss-only mode
+ * (forward needs targets), each chunk's logits made again in backward. Changing it drops
+ * the activations. */
+void lg_model_set_recompute(lg_model *m, int on);
 
 /* Inference only (evaluation, logits, generation): the layers share one set of activation
  * buffers and no backward scratch is kept, so memory does not grow with depth; backward is

@@ -43,6 +43,11 @@ int lg_pack_tokenizer_path(const char *pack, char *out /* 4096 */);
  * needs a head in the pack). The base's special token ids are kept where the pack's
  * vocabulary has them and dropped (-1) beyond it. */
 lg_model *lg_model_open(const char *base_dir, const char *pack, lg_error *err);
+/* The same, with lg_model_load_dir_ex's flags (LG_LOAD_STORED: the base's block matrices kept
+ * in their stored dtype; LG_LOAD_STORED_VOCAB: the base's embed_tokens/lm_head too, without
+ * a pack). */
+lg_model *lg_model_open_ex(const char *base_dir, const char *pack, unsigned flags,
+                           lg_error *err);
 
 /* What lg_pack_verify read of a pack (pack.json's language/script over the table's). */
 typedef struct {

@@ -225,6 +225,11 @@ void lg_init_plan_free(lg_init_plan *plan);
  * streaming pass for the statistics when a draw needs them. */
 int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, const lg_init_opts *o,
                         float *out, lg_error *err);
+/* The same into out of dtype F32, BF16 or F16 (each row computed in float32, then rounded
+ * to nearest even as the safetensors writer does): a table written as bf16 is never held
+ * as float32 whole. */
+int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
+                           const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err);
 
 /* Reads one row of a 2-D float tensor as float. */
 void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst);
@@ -255,6 +260,9 @@ typedef struct {
  * atomically. Rows that are not finite numbers are refused. */
 int lg_pack_write(const char *path, const float *embed, const float *head, int32_t n, int hidden,
                   lg_dtype dtype, const lg_pack_meta *meta, lg_error *err);
+/* The same from rows already in `dtype` (F32, F16 or BF16: lg_init_materialize_as). */
+int lg_pack_write_as(const char *path, const void *embed, const void *head, int32_t n,
+                     int hidden, lg_dtype dtype, const lg_pack_meta *meta, lg_error *err);
 
 /* Checks that a pack fits a tokenizer file (sha256 in the metadata) and a base model
  * directory (its base fingerprint, hidden size, tied or untied head): a message naming the

@@ -191,7 +191,7 @@ static void run_chunk(lg_infer *s, const int32_t *ids, int n, float *all, int wa
     const int pos0 = s->cache->len;
     const float *cos_t = s->rope_cos + (size_t)pos0 * half, *sin_t = s->rope_sin + (size_t)pos0 * half;
     float *x = s->x, *xn = s->xn;
-    lg_embedding_forward_f32(x, ids, m->p.embed, n, C);
+    lg_model_embed(m, x, ids, n);
     if (m->p.pos_embed) /* GPT-2: learned positions pos0.. */
         lg_position_add_forward_f32(x, m->p.pos_embed, n, n, pos0, C);
     decode_ctx dctx = {s, pos0};

@@ -44,6 +44,8 @@ typedef struct {
 } lg_block_io;
 void lg_block_forward(const lg_model *m, int l, const lg_block_io *io, int n);
 
+/* out[n, C] = the embeddings of ids (float32, whatever the table's stored dtype). */
+void lg_model_embed(const lg_model *m, float *out, const int32_t *ids, int n);
 /* logits[n, V] = in[n, C] · lm_head^T. */
 void lg_head_linear(const lg_model *m, float *logits, const float *in, int n);
 void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,

@@ -18,6 +18,7 @@
 #include "lg_lora.h"
 #include "lg_ops.h"
 #include "lg_safetensors.h"
+#include "lg_wmat.h"
 
 void lg_set_threads(int n)
 {
@@ -96,9 +97,10 @@ static void place(layout *ly, float **field, const char *name, int64_t rows, int
     }
     size_t numel = (size_t)rows * (size_t)(cols ? cols : 1);
     int keep = !ly->trainable || ly->trainable[ly->n];
-    if (ly->base) {
+    if (ly->base)
         *field = keep ? ly->base + ly->offset : NULL;
-        if (ly->entries) {
+    if (ly->entries) { /* entries without base: names and shapes, no storage */
+        {
             lg_param_entry *e = &ly->entries[ly->n];
             snprintf(e->name, sizeof e->name, "%s", name);
             e->ndim = cols ? 2 : 1;
@@ -107,7 +109,7 @@ static void place(layout *ly, float **field, const char *name, int64_t rows, int
             e->numel = numel;
             e->offset = ly->offset;
             e->is_matrix = is_matrix;
-            e->param = *field;
+            e->param = ly->base && keep ? ly->base + ly->offset : NULL;
             e->grad = NULL;
         }
     }
@@ -187,7 +189,8 @@ static int64_t layout_entries(const lg_config *c)
            (d->norm_bias ? 1 : 0) + (int64_t)c->n_layers * per_layer;
 }
 
-lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
+/* keep[i] == 0: entry i has no float32 storage (a weight kept as stored), or NULL: all */
+static lg_model *create(const lg_config *cfg, const int *keep, lg_error *err)
 {
     if (check_config(cfg, err) < 0)
         return NULL;
@@ -209,17 +212,23 @@ lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
     m->cfg = *cfg;
     m->n_params = (size_t)n_params;
     m->n_entries = (int)n_entries;
+    if (keep) {
+        layout count = {.c = cfg, .trainable = keep};
+        walk_layout(&count);
+        m->n_params = count.offset;
+    }
     m->param_mem = calloc(m->n_params, sizeof(float));
     m->entries = calloc((size_t)m->n_entries, sizeof *m->entries);
     m->p.layers = calloc((size_t)cfg->n_layers, sizeof *m->p.layers);
     m->g.layers = calloc((size_t)cfg->n_layers, sizeof *m->g.layers);
     if (!m->param_mem || !m->entries || !m->p.layers || !m->g.layers) {
         lg_model_free(m);
-        lg_fail(err, "out of memory for %lld parameters (%.1f GiB)", n_params,
-                (double)n_params * 4 / (1 << 30));
+        lg_fail(err, "out of memory for %zu parameters (%.1f GiB)", m->n_params,
+                (double)m->n_params * 4 / (1 << 30));
         return NULL;
     }
-    layout ly = {.c = cfg, .base = m->param_mem, .t = &m->p, .entries = m->entries};
+    layout ly = {.c = cfg, .base = m->param_mem, .t = &m->p, .entries = m->entries,
+                 .trainable = keep};
     walk_layout(&ly);
     if (ly.offset != m->n_params || ly.n != m->n_entries) { /* the two counts disagree */
         lg_model_free(m);
@@ -230,10 +239,17 @@ lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
     return m;
 }
 
+lg_model *lg_model_create(const lg_config *cfg, lg_error *err)
+{
+    return create(cfg, NULL, err);
+}
+
 void lg_model_free(lg_model *m)
 {
     if (!m)
         return;
+    lg_weights_close(m->held);
+    free(m->stored);
     free(m->param_mem);
     free(m->grad_mem);
     free(m->entries);
@@ -264,6 +280,11 @@ int lg_model_alloc_grads(lg_model *m, lg_error *err)
 
 int lg_model_alloc_grads_for(lg_model *m, const int *trainable, lg_error *err)
 {
+    for (int i = 0; i < m->n_entries; i++)
+        if (!m->entries[i].param && (!trainable || trainable[i]))
+            return lg_fail(err, "%s is kept as stored (%s) and cannot be trained; full "
+                                "training loads the weights as float32", m->entries[i].name,
+                           lg_model_weight_dtype(m));
     layout count = {.c = &m->cfg, .trainable = trainable};
     walk_layout(&count);
     free(m->grad_mem);
@@ -386,7 +407,7 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
             return lg_fail(err, "%s: tensor %s is missing", where, e->name);
         if (lg_tensor_expect_shape(t, e->ndim, e->shape, err) < 0)
             return -1;
-        if (lg_tensor_to_f32(t, e->param, err) < 0)
+        if (e->param && lg_tensor_to_f32(t, e->param, err) < 0)
             return -1;
     }
     for (int i = 0; i < lg_weights_count(w); i++) {
@@ -455,7 +476,60 @@ int lg_model_check_weights(const lg_config *cfg, const lg_weights *w, const char
     return ly.failed ? -1 : 0;
 }
 
+/* The stored views' slots: block l role r, then embed_tokens, then lm_head. */
+#define STORED_EMBED(m) ((size_t)(m)->cfg.n_layers * LG_NROLES)
+#define STORED_HEAD(m) (STORED_EMBED(m) + 1)
+
+static int stored_candidate(const lg_tensor_info *t, const char *name, unsigned flags)
+{
+    if (!t || !lg_wmat_usable(t))
+        return 0;
+    return is_vocab_tensor(name) ? (flags & LG_LOAD_STORED_VOCAB) != 0
+                                 : (flags & LG_LOAD_STORED) != 0;
+}
+
+/* Points m->stored at every matrix whose parameter create() left out (param NULL). */
+static int keep_views(lg_model *m, const lg_weights *w, lg_error *err)
+{
+    const size_t n = STORED_HEAD(m) + 1;
+    if (!(m->stored = calloc(n, sizeof *m->stored)))
+        return lg_fail(err, "out of memory");
+    const lg_arch_desc *a = lg_arch_get(m->cfg.arch);
+    char name[160];
+    for (size_t slot = 0; slot < n; slot++) {
+        if (slot < STORED_EMBED(m)) {
+            const int l = (int)(slot / LG_NROLES), r = (int)(slot % LG_NROLES);
+            if (!lg_role_present(&m->cfg, (lg_role)r) || a->roles[r].cols == LG_DIM_NONE)
+                continue;
+            snprintf(name, sizeof name, "model.layers.%d.%s", l, a->roles[r].hf);
+        } else {
+            snprintf(name, sizeof name, "%s",
+                     slot == STORED_EMBED(m) || m->cfg.tie_word_embeddings
+                         ? "model.embed_tokens.weight" : "lm_head.weight");
+        }
+        const lg_param_entry *e = lg_model_find(m, name);
+        if (!e || e->param)
+            continue;
+        if (lg_wmat_from_tensor(&m->stored[slot], lg_weights_find(w, name), err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 lg_model *lg_model_load_dir(const char *dir, lg_error *err)
+{
+    return lg_model_load_dir_ex(dir, 0, err);
+}
+
+const char *lg_model_weight_dtype(const lg_model *m)
+{
+    for (size_t i = 0; m->stored && i < STORED_EMBED(m); i++)
+        if (m->stored[i].data)
+            return lg_dtype_name(m->stored[i].dtype);
+    return "f32";
+}
+
+lg_model *lg_model_load_dir_ex(const char *dir, unsigned flags, lg_error *err)
 {
     lg_config cfg;
     if (lg_config_load_dir(dir, &cfg, err) < 0)
@@ -466,18 +540,57 @@ lg_model *lg_model_load_dir(const char *dir, lg_error *err)
         lg_weights_close(w);
         return NULL;
     }
-    lg_model *m = lg_model_create(&cfg, err);
-    if (!m) {
+    lg_model *m = lg_model_from_weights(&cfg, w, flags, 0, dir, err);
+    if (!m)
         lg_fail_context(err, "%s", dir);
+    return m;
+}
+
+lg_model *lg_model_from_weights(const lg_config *cfg, lg_weights *w, unsigned flags,
+                                int skip_vocab, const char *where, lg_error *err)
+{
+    int *keep = NULL;
+    const char *f32 = getenv("LG_F32_WEIGHTS"); /* measurement: the float32 path */
+    if (f32 && *f32 && strcmp(f32, "0"))
+        flags = 0;
+    /* weights as stored are nn.Linear [out, in] matrices under model.layers.N (Llama, Mistral,
+     * Qwen); GPT-2's Conv1D [in, out] and fused c_attn are read as float32 */
+    if (strcmp(lg_arch_get(cfg->arch)->layer_prefix, "model.layers."))
+        flags = 0;
+    if (flags) { /* the entries' names first, then which of them stay where they are */
+        const int64_t ne = layout_entries(cfg);
+        lg_param_entry *names = calloc((size_t)ne, sizeof *names);
+        keep = calloc((size_t)ne, sizeof *keep);
+        if (!names || !keep) {
+            free(names);
+            free(keep);
+            lg_weights_close(w);
+            lg_fail(err, "out of memory");
+            return NULL;
+        }
+        layout ly = {.c = cfg, .entries = names};
+        walk_layout(&ly);
+        for (int64_t i = 0; i < ne; i++)
+            keep[i] = !(names[i].is_matrix && !(skip_vocab && is_vocab_tensor(names[i].name)) &&
+                        stored_candidate(lg_weights_find(w, names[i].name), names[i].name, flags));
+        free(names);
+    }
+    lg_model *m = create(cfg, keep, err);
+    free(keep);
+    if (!m) {
         lg_weights_close(w);
         return NULL;
     }
-    if (lg_model_load_weights(m, w, dir, err) < 0) {
+    if (lg_model_load_weights_ex(m, w, where, skip_vocab, err) < 0 ||
+        (flags && keep_views(m, w, err) < 0)) {
         lg_weights_close(w);
         lg_model_free(m);
         return NULL;
     }
-    lg_weights_close(w);
+    if (flags)
+        m->held = w; /* the views point into its mapping */
+    else
+        lg_weights_close(w);
     return m;
 }
 
@@ -490,6 +603,16 @@ static void set_modes(lg_model *m, int inference, size_t loss_chunk)
     m->inference = inference;
     m->loss_chunk = loss_chunk;
     free(m->act_mem);
+    m->act_mem = NULL;
+    m->cap_B = m->cap_T = 0;
+}
+
+void lg_model_set_recompute(lg_model *m, int on)
+{
+    if (!on == !m->recompute)
+        return;
+    m->recompute = on != 0;
+    free(m->act_mem); /* the next forward reserves again */
     m->act_mem = NULL;
     m->cap_B = m->cap_T = 0;
 }
@@ -507,9 +630,10 @@ void lg_model_set_loss_only(lg_model *m, size_t chunk_floats)
 /* Rows of logits held at once: all N, or as many as fit the loss-only chunk. */
 static size_t logit_rows(const lg_model *m, size_t N)
 {
-    if (!m->loss_chunk)
+    /* recomputation: the LM head too runs over chunks, in forward and again in backward */
+    if (!m->loss_chunk && !m->recompute)
         return N;
-    size_t rows = m->loss_chunk / (size_t)m->cfg.vocab_size;
+    size_t rows = (m->loss_chunk ? m->loss_chunk : LG_LOSS_CHUNK_FLOATS) / (size_t)m->cfg.vocab_size;
     return rows < 1 ? 1 : rows > N ? N : rows;
 }
 
@@ -527,7 +651,8 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     const size_t per_layer = N * C + N + N * QD + 2 * N * KD + ATT + N * QD + N * C + N * C + N +
                              3 * N * F + qk_acts;
     /* inference: every layer reuses one set of buffers, and there is no backward scratch */
-    const size_t layer_sets = m->inference ? 1 : L;
+    /* (recomputation: one set too, each block's remade in backward from its input) */
+    const size_t layer_sets = m->inference || m->recompute ? 1 : L;
     const size_t scratch = m->inference ? 0 : N * C * 2 + N * QD * 2 + N * KD * 2 + ATT + 3 * N * F +
                                               (qk_norm ? N * QD + N * KD : 0);
     /* inference keeps two residual-stream buffers (a layer's input and output), not L + 1 */
@@ -553,7 +678,7 @@ int lg_model_reserve(lg_model *m, int B, int T, lg_error *err)
     m->a.res = TAKE(res_sets * N * C);
     for (size_t l = 0; l < L; l++) {
         lg_layer_acts *a = &m->a.layers[l];
-        if (m->inference && l > 0) {
+        if ((m->inference || m->recompute) && l > 0) {
             *a = m->a.layers[0];
             continue;
         }
@@ -609,29 +734,6 @@ tables:
 
 /* ---- products with the weights (lg_block.h) ---- */
 
-/* out[n, OC] (add: +=) in[n, IC] · W^T + bias. One row is a matrix-vector product: sgemv
- * reads W once, where OpenBLAS's sgemm would first copy (pack) all of W for a single row. */
-static void linear(float *out, const float *in, const float *W, const float *bias, int n,
-                   int IC, int OC, int add)
-{
-    if (n > 1) {
-        if (add)
-            lg_matmul_forward_add_f32(out, in, W, bias, n, IC, OC);
-        else
-            lg_matmul_forward_f32(out, in, W, bias, n, IC, OC);
-        return;
-    }
-    if (bias) {
-        if (add)
-            for (int o = 0; o < OC; o++)
-                out[o] += bias[o];
-        else
-            memcpy(out, bias, sizeof(float) * (size_t)OC);
-    }
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1, W, IC, in, 1, bias || add ? 1 : 0, out,
-                1);
-}
-
 static const float *role_tensor(const lg_tensors *t, int l, lg_role r)
 {
     return r < LG_NROLES ? *lg_layer_role(&t->layers[l], r) : NULL;
@@ -674,6 +776,23 @@ static void linear_in_out(float *out, const float *in, const float *W, int ld, c
                 bias || add ? 1 : 0, out, OC);
 }
 
+/* The weight of block l's role r (slot < STORED_EMBED) or of embed/head: as stored, or the
+ * float32 parameter. */
+static lg_wmat stored_or_param(const lg_model *m, size_t slot, const float *param, int64_t rows,
+                           int64_t cols)
+{
+    if (m->stored && m->stored[slot].data)
+        return m->stored[slot];
+    return (lg_wmat){LG_DT_F32, param, (int)rows, (int)cols};
+}
+
+void lg_model_embed(const lg_model *m, float *out, const int32_t *ids, int n)
+{
+    const lg_wmat W = stored_or_param(m, STORED_EMBED(m), m->p.embed, m->cfg.vocab_size,
+                                  m->cfg.hidden_size);
+    lg_wmat_gather(out, ids, &W, n);
+}
+
 void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const float *in, int n,
                      int add)
 {
@@ -682,10 +801,12 @@ void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const floa
     const float *W = role_tensor(&m->p, l, r), *b = role_tensor(&m->p, l, v.bias);
     if (b)
         b += v.bias0;
-    if (v.in_out)
+    if (v.in_out) {
         linear_in_out(out, in, W + v.col0, v.ld, b, n, v.IC, v.OC, add);
-    else
-        linear(out, in, W, b, n, v.IC, v.OC, add);
+    } else { /* [out, in]: as stored (lg_wmat) or the float32 parameter */
+        const lg_wmat Wm = stored_or_param(m, (size_t)l * LG_NROLES + r, W, v.OC, v.IC);
+        lg_wmat_forward(out, in, &Wm, b, n, add);
+    }
     if (m->lora && d->lora_target >= 0)
         lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, v.IC, v.OC);
 }
@@ -699,7 +820,11 @@ void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const f
     float *dW = (float *)role_tensor(&m->g, l, r), *db = (float *)role_tensor(&m->g, l, v.bias);
     if (db)
         db += v.bias0;
-    if (!v.in_out) {
+    const size_t slot = (size_t)l * LG_NROLES + r;
+    if (!v.in_out && m->stored && m->stored[slot].data) { /* frozen: no weight gradient */
+        lg_wmat_backward_in(din, dout, &m->stored[slot], n);
+        lg_matmul_backward_f32(NULL, NULL, db, dout, in, NULL, n, v.IC, v.OC);
+    } else if (!v.in_out) {
         lg_matmul_backward_f32(din, dW, db, dout, in, W, n, v.IC, v.OC);
     } else {
         if (din)
@@ -798,12 +923,18 @@ void lg_block_forward(const lg_model *m, int l, const lg_block_io *io, int n)
 
 void lg_head_linear(const lg_model *m, float *logits, const float *in, int n)
 {
-    linear(logits, in, m->p.lm_head, NULL, n, m->cfg.hidden_size, m->cfg.vocab_size, 0);
+    const lg_wmat W = stored_or_param(m, STORED_HEAD(m), m->p.lm_head, m->cfg.vocab_size,
+                                  m->cfg.hidden_size);
+    lg_wmat_forward(logits, in, &W, NULL, n, 0);
 }
 
 void lg_head_linear_backward(lg_model *m, float *din, const float *dlogits, const float *in,
                              int n)
 {
+    if (m->stored && m->stored[STORED_HEAD(m)].data) {
+        lg_wmat_backward_in(din, dlogits, &m->stored[STORED_HEAD(m)], n);
+        return;
+    }
     lg_matmul_backward_f32(din, m->g.lm_head, NULL, dlogits, in, m->p.lm_head, n,
                            m->cfg.hidden_size, m->cfg.vocab_size);
 }
@@ -889,12 +1020,30 @@ static void train_attend(void *ctx, int l, float *q, float *k, float *v, float *
                              c->n_kv_heads, c->head_dim, c->sliding_window);
 }
 
+/* Block l forward: residual stream l -> l + 1, its activations into m->a.layers[l] (and the
+ * adapter's); B, T as the forward's. Backward with recomputation calls it again. */
+static void block_forward(lg_model *m, int l, int B, int T)
+{
+    train_attend_ctx actx = {m, B, T};
+    lg_layer_acts *a = &m->a.layers[l];
+    const lg_block_io io = {
+        .x = residual_stream(m, l), .mid = a->mid, .out = residual_stream(m, l + 1),
+        .ln1 = a->ln1, .rstd1 = a->rstd1, .ln2 = a->ln2, .rstd2 = a->rstd2,
+        .q = a->q, .k = a->k, .v = a->v, .qraw = a->qraw, .kraw = a->kraw,
+        .rstdq = a->rstdq, .rstdk = a->rstdk, .atty = a->atty,
+        .gate = a->gate, .up = a->up, .h = a->h,
+        .rope_cos = m->rope_cos, .rope_sin = m->rope_sin, .rope_T = T,
+        .attend = train_attend, .ctx = &actx};
+    lg_block_forward(m, l, &io, B * T);
+}
+
 int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                      lg_error *err)
 {
     const lg_config *c = &m->cfg;
-    if (m->loss_chunk && !targets)
-        return lg_fail(err, "the model is in loss-only mode: forward needs targets");
+    if ((m->loss_chunk || m->recompute) && !targets)
+        return lg_fail(err, "the model is in loss-only or recomputation mode: forward needs "
+                            "targets");
     if (T > c->max_position_embeddings && c->max_position_embeddings > 0)
         return lg_fail(err, "sequence length %d exceeds the model's maximum %d", T,
                        c->max_position_embeddings);
@@ -911,22 +1060,11 @@ int lg_model_forward(lg_model *m, const int32_t *ids, const int32_t *targets, in
         return -1;
     m->B = B;
     m->T = T;
-    lg_embedding_forward_f32(m->a.res, ids, m->p.embed, N, C);
+    lg_model_embed(m, m->a.res, ids, N);
     if (m->p.pos_embed) /* GPT-2: learned positions */
         lg_position_add_forward_f32(m->a.res, m->p.pos_embed, N, T, 0, C);
-    train_attend_ctx actx = {m, B, T};
-    for (int l = 0; l < c->n_layers; l++) {
-        lg_layer_acts *a = &m->a.layers[l];
-        const lg_block_io io = {
-            .x = residual_stream(m, l), .mid = a->mid, .out = residual_stream(m, l + 1),
-            .ln1 = a->ln1, .rstd1 = a->rstd1, .ln2 = a->ln2, .rstd2 = a->rstd2,
-            .q = a->q, .k = a->k, .v = a->v, .qraw = a->qraw, .kraw = a->kraw,
-            .rstdq = a->rstdq, .rstdk = a->rstdk, .atty = a->atty,
-            .gate = a->gate, .up = a->up, .h = a->h,
-            .rope_cos = m->rope_cos, .rope_sin = m->rope_sin, .rope_T = T,
-            .attend = train_attend, .ctx = &actx};
-        lg_block_forward(m, l, &io, N);
-    }
+    for (int l = 0; l < c->n_layers; l++)
+        block_forward(m, l, B, T);
     float *last = residual_stream(m, c->n_layers);
     if (m->langsamp && m->tagged) {
         if (expand_tags(m, B, err) < 0)
@@ -975,11 +1113,19 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
     const size_t NC = (size_t)N * C;
     if (m->counted == 0 || m->inference)
         return; /* nothing to learn from, or no activations kept for it */
-    float *dlogits = a->logits; /* in place */
-    lg_cross_entropy_backward_f32(dlogits, a->logits, a->lse, a->targets, N, V,
-                                  (double)loss_scale / m->counted);
+    /* the head over the forward's chunks of rows: all N at once unless recomputing, when each
+     * chunk's logits are made again; dlogits in place */
     memset(a->dln, 0, NC * sizeof(float));
-    lg_head_linear_backward(m, a->dln, dlogits, a->lnf, N);
+    const int rows = (int)logit_rows(m, (size_t)N);
+    for (int r0 = 0; r0 < N; r0 += rows) {
+        const int n = N - r0 < rows ? N - r0 : rows;
+        if (rows < N)
+            lg_head_linear(m, a->logits, a->lnf + (size_t)r0 * C, n);
+        lg_cross_entropy_backward_f32(a->logits, a->logits, a->lse + r0, a->targets + r0, n, V,
+                                      (double)loss_scale / m->counted);
+        lg_head_linear_backward(m, a->dln + (size_t)r0 * C, a->logits, a->lnf + (size_t)r0 * C,
+                                n);
+    }
     memset(a->dres, 0, NC * sizeof(float));
     float *last = a->res + (size_t)c->n_layers * NC;
     lg_block_norm_backward(m, 0, 2, a->dres, a->dln, last, a->rstdf, N);
@@ -992,6 +1138,8 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
         lg_layer_tensors *g = &m->g.layers[l];
         lg_layer_acts *la = &a->layers[l];
         const float *x = a->res + (size_t)l * NC;
+        if (m->recompute) /* the block's activations again, from its input */
+            block_forward(m, l, B, T);
         /* MLP: out = mid + down(swiglu(gate(ln2), up(ln2))); dres is d(out) = d(mid) so far */
         memset(a->dh, 0, (size_t)N * F * sizeof(float));
         lg_block_linear_backward(m, l, LG_ROLE_DOWN, a->dh, a->dres, la->h, N);
@@ -1051,8 +1199,10 @@ int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype, lg_e
     lg_st_writer *w = lg_st_writer_new();
     for (int i = 0; i < m->n_entries; i++) {
         const lg_param_entry *e = &m->entries[i];
-        if (lg_st_writer_add_f32(w, e->name, (lg_dtype)stored_dtype, e->ndim, e->shape, e->param,
-                                 err) < 0)
+        const lg_tensor_info *t = e->param ? NULL : lg_weights_find(m->held, e->name);
+        if (t ? lg_st_writer_add(w, e->name, t->dtype, e->ndim, e->shape, t->data, err) < 0 /* as stored */
+              : lg_st_writer_add_f32(w, e->name, (lg_dtype)stored_dtype, e->ndim, e->shape,
+                                     e->param, err) < 0)
             goto done;
     }
     snprintf(path, sizeof path, "%s/model.safetensors", d.tmp);

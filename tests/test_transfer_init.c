@@ -493,6 +493,33 @@ static void extend_keeps_base_rows(void **state)
     assert_non_null(strstr(err.msg, "not an extension"));
 }
 
+/* Rows made straight into bf16/f16 are the float32 rows rounded as the writer rounds them
+ * (a bf16 table is never held as float32 whole); every kind of row (mean, random draws). */
+static void rows_made_in_the_written_dtype(void **state)
+{
+    (void)state;
+    lg_init_opts o;
+    lg_init_opts_default(&o);
+    o.method = LG_INIT_RANDOM;
+    lg_init_plan plan;
+    lg_error err;
+    assert_int_equal(lg_init_plan_build(fx.base_t, fx.new_t, NULL, &o, &plan, &err), 0);
+    const size_t cells = (size_t)plan.n_new * HIDDEN;
+    float *f = malloc(cells * sizeof *f);
+    uint16_t *h = malloc(cells * sizeof *h);
+    assert_int_equal(lg_init_materialize(&plan, fx.embed, &o, f, &err), 0);
+    const lg_dtype dts[2] = {LG_DT_BF16, LG_DT_F16};
+    for (int d = 0; d < 2; d++) {
+        assert_int_equal(lg_init_materialize_as(&plan, fx.embed, &o, h, dts[d], &err), 0);
+        for (size_t i = 0; i < cells; i++)
+            assert_int_equal(h[i], d ? lg_f32_to_f16(f[i]) : lg_f32_to_bf16(f[i]));
+    }
+    assert_int_equal(lg_init_materialize_as(&plan, fx.embed, &o, h, LG_DT_I32, &err), -1);
+    free(f);
+    free(h);
+    lg_init_plan_free(&plan);
+}
+
 static void table_for_another_tokenizer_is_refused(void **state)
 {
     (void)state;
@@ -600,6 +627,7 @@ int main(void)
         cmocka_unit_test(trie_finds_longer_aligned_pieces),
         cmocka_unit_test(baselines_follow_base_statistics),
         cmocka_unit_test(extend_keeps_base_rows),
+        cmocka_unit_test(rows_made_in_the_written_dtype),
         cmocka_unit_test(table_for_another_tokenizer_is_refused),
         cmocka_unit_test(pack_round_trip_and_checks),
     };

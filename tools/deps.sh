@@ -27,6 +27,9 @@ if [ -z "${LG_DEPS_NO_MPI:-}" ]; then
 fi
 
 missing=""
+# oneDNN's bf16 matmul (lm/wmat.c): no pkg-config file in Debian, so its header is checked;
+# LG_DEPS_NO_DNNL=1 (make DNNL=0) leaves it out
+[ -n "${LG_DEPS_NO_DNNL:-}" ] || [ -f /usr/include/dnnl.h ] || missing="$missing libdnnl-dev"
 for pair in $LIBS; do
     pc=${pair%%:*}; pkg=${pair#*:}
     command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$pc" 2>/dev/null && continue

@@ -131,6 +131,27 @@ static int cholesky(double *a, int C, lg_error *err)
 int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, const lg_init_opts *o,
                         float *out, lg_error *err)
 {
+    return lg_init_materialize_as(plan, base, o, out, LG_DT_F32, err);
+}
+
+/* Row t of out (of dtype dt) from the float row v. */
+static void store_row(void *out, lg_dtype dt, int32_t t, int C, const float *v)
+{
+    if (dt == LG_DT_F32) {
+        memcpy((float *)out + (size_t)t * C, v, (size_t)C * sizeof *v);
+        return;
+    }
+    uint16_t *h = (uint16_t *)out + (size_t)t * C;
+    for (int c = 0; c < C; c++)
+        h[c] = dt == LG_DT_BF16 ? lg_f32_to_bf16(v[c]) : lg_f32_to_f16(v[c]);
+}
+
+int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
+                           const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err)
+{
+    if (out_dtype != LG_DT_F32 && out_dtype != LG_DT_BF16 && out_dtype != LG_DT_F16)
+        return lg_fail(err, "tables are made as F32, BF16 or F16, not %s",
+                       lg_dtype_name(out_dtype));
     if (base->ndim != 2)
         return lg_fail(err, "%s: %s is not a matrix", base->file, base->name);
     if (base->dtype != LG_DT_F32 && base->dtype != LG_DT_F16 && base->dtype != LG_DT_BF16 &&
@@ -176,15 +197,15 @@ int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, co
         float *row = malloc((size_t)C * sizeof *row);
         double *acc = malloc((size_t)C * sizeof *acc);
         double *z = malloc((size_t)C * sizeof *z);
-        if (!row || !acc || !z) {
+        float *dst = malloc((size_t)C * sizeof *dst); /* the row made, then stored */
+        if (!row || !acc || !z || !dst) {
             #pragma omp atomic write
             failed = 1;
         }
         #pragma omp for schedule(dynamic, 64)
         for (int32_t t = 0; t < plan->n_new; t++) {
-            if (!row || !acc || !z)
+            if (!row || !acc || !z || !dst)
                 continue;
-            float *dst = out + (size_t)t * C;
             if (plan->off[t + 1] > plan->off[t]) {
                 memset(acc, 0, (size_t)C * sizeof *acc);
                 for (int64_t k = plan->off[t]; k < plan->off[t + 1]; k++) {
@@ -195,6 +216,7 @@ int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, co
                 }
                 for (int c = 0; c < C; c++)
                     dst[c] = (float)acc[c];
+                store_row(out, out_dtype, t, C, dst);
                 continue;
             }
             /* a draw: its own generator per token, so threads do not change the result */
@@ -220,7 +242,9 @@ int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, co
                 for (int c = 0; c < C; c++)
                     dst[c] = (float)mean[c];
             }
+            store_row(out, out_dtype, t, C, dst);
         }
+        free(dst);
         free(row);
         free(acc);
         free(z);

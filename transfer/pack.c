@@ -13,19 +13,55 @@
 #define EMBED_NAME "model.embed_tokens.weight"
 #define HEAD_NAME "lm_head.weight"
 
+static int write_pack(const char *path, const void *embed, const void *head, int32_t n,
+                      int hidden, int from_f32, lg_dtype dtype, const lg_pack_meta *meta,
+                      lg_error *err);
+
 int lg_pack_write(const char *path, const float *embed, const float *head, int32_t n, int hidden,
                   lg_dtype dtype, const lg_pack_meta *meta, lg_error *err)
+{
+    return write_pack(path, embed, head, n, hidden, 1, dtype, meta, err);
+}
+
+int lg_pack_write_as(const char *path, const void *embed, const void *head, int32_t n,
+                     int hidden, lg_dtype dtype, const lg_pack_meta *meta, lg_error *err)
+{
+    return write_pack(path, embed, head, n, hidden, 0, dtype, meta, err);
+}
+
+/* The first cell that is not a finite number, or cells. */
+static size_t first_nonfinite(const void *v, size_t cells, lg_dtype dt)
+{
+    size_t bad = cells;
+    if (dt == LG_DT_F32) {
+        const float *f = v;
+#pragma omp parallel for schedule(static) reduction(min : bad)
+        for (size_t i = 0; i < cells; i++)
+            if (!isfinite(f[i]) && i < bad)
+                bad = i;
+    } else {
+        const uint16_t *h = v, mask = dt == LG_DT_BF16 ? 0x7f80 : 0x7c00;
+#pragma omp parallel for schedule(static) reduction(min : bad)
+        for (size_t i = 0; i < cells; i++)
+            if ((h[i] & mask) == mask && i < bad)
+                bad = i;
+    }
+    return bad;
+}
+
+static int write_pack(const char *path, const void *embed, const void *head, int32_t n,
+                      int hidden, int from_f32, lg_dtype dtype, const lg_pack_meta *meta,
+                      lg_error *err)
 {
     if (dtype != LG_DT_F32 && dtype != LG_DT_F16 && dtype != LG_DT_BF16)
         return lg_fail(err, "%s: packs are stored as F32, F16 or BF16, not %s", path,
                        lg_dtype_name(dtype));
     const size_t cells = (size_t)n * (size_t)hidden;
     for (int k = 0; k < (head ? 2 : 1); k++) {
-        const float *v = k ? head : embed;
-        for (size_t i = 0; i < cells; i++)
-            if (!isfinite(v[i]))
-                return lg_fail(err, "%s: row %zu of %s is not finite: nothing written", path,
-                               i / (size_t)hidden, k ? HEAD_NAME : EMBED_NAME);
+        const size_t i = first_nonfinite(k ? head : embed, cells, from_f32 ? LG_DT_F32 : dtype);
+        if (i < cells)
+            return lg_fail(err, "%s: row %zu of %s is not finite: nothing written", path,
+                           i / (size_t)hidden, k ? HEAD_NAME : EMBED_NAME);
     }
     char fingerprint[65];
     const char *fp = meta->base_fingerprint;
@@ -42,9 +78,11 @@ int lg_pack_write(const char *path, const float *embed, const float *head, int32
         return lg_fail(err, "out of memory");
     int64_t shape[2] = {n, hidden};
     char buf[64];
-    int rc = lg_st_writer_add_f32(w, EMBED_NAME, dtype, 2, shape, embed, err);
+    int rc = from_f32 ? lg_st_writer_add_f32(w, EMBED_NAME, dtype, 2, shape, embed, err)
+                      : lg_st_writer_add(w, EMBED_NAME, dtype, 2, shape, embed, err);
     if (rc == 0 && head)
-        rc = lg_st_writer_add_f32(w, HEAD_NAME, dtype, 2, shape, head, err);
+        rc = from_f32 ? lg_st_writer_add_f32(w, HEAD_NAME, dtype, 2, shape, head, err)
+                      : lg_st_writer_add(w, HEAD_NAME, dtype, 2, shape, head, err);
     struct {
         const char *key, *value;
     } kv[] = {

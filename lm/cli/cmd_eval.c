@@ -72,7 +72,9 @@ int lg_cmd_eval(int argc, char **argv)
     lg_model *m = NULL;
     lg_tokenizer *spm = NULL;
     lg_dataset *ds = NULL;
-    if (!(m = lg_model_open(dir, pack, &err)))
+    /* frozen weights stay as stored; an adapter may bring its own embed_tokens/lm_head */
+    if (!(m = lg_model_open_ex(dir, pack,
+                               LG_LOAD_STORED | (adapter ? 0 : LG_LOAD_STORED_VOCAB), &err)))
         goto fail;
     if (adapter && !lg_lora_load_peft(m, adapter, &err))
         goto fail;

@@ -297,6 +297,7 @@ int lg_cmd_generate(int argc, char **argv)
     const lg_config *c = &cfg;
     if (o.pack) {
         /* a pack brings its own vocabulary: its shapes are known only once loaded */
+        /* float32: the pack's adapter, if it has one, is merged into the weights below */
         if (!(r.m = lg_model_open(o.model, o.pack, &err)))
             goto fail;
         cfg = r.m->cfg;
@@ -318,7 +319,9 @@ int lg_cmd_generate(int argc, char **argv)
         goto fail;
     if (!(r.sampler = lg_sampler_create(c->vocab_size, &o.sampling, o.seed, &err)))
         goto fail;
-    if (!r.m && !(r.m = lg_model_load_dir(o.model, &err)))
+    /* frozen weights stay as stored, unless an adapter is merged into them below */
+    if (!r.m && !(r.m = lg_model_load_dir_ex(
+                      o.model, o.adapter ? 0 : LG_LOAD_STORED | LG_LOAD_STORED_VOCAB, &err)))
         goto fail;
     if (o.adapter && !lg_lora_load_peft(r.m, o.adapter, &err))
         goto fail;

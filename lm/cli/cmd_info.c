@@ -5,6 +5,7 @@
 #include "lg_cli.h"
 #include "lm_cmds.h"
 #include "lg_model.h"
+#include "lg_wmat.h"
 #include "lg_safetensors.h"
 
 static void human(char *buf, size_t n, double bytes)
@@ -75,13 +76,24 @@ int lg_cmd_info(int argc, char **argv)
         if (stored[d])
             printf(" %s: %lld", lg_dtype_name((lg_dtype)d), stored[d]);
     printf("\n");
-    char a[32], b[32], d[32];
+    /* frozen matrices usable as stored are read where the file maps them (lg_wmat.h) */
+    double as_stored = 0;
+    for (int i = 0; i < lg_weights_count(w); i++) {
+        const lg_tensor_info *t = lg_weights_tensor(w, i);
+        as_stored += lg_wmat_usable(t) ? (double)t->nbytes : 4.0 * (double)t->numel;
+    }
+    char a[32], b[32], d[32], e[32], kern[256];
+    human(e, sizeof e, as_stored);
+    lg_wmat_describe(kern, sizeof kern);
     human(a, sizeof a, stored_bytes);
     human(b, sizeof b, params * 4.0);
     /* full training: parameters, gradients, AdamW's two moments */
     human(d, sizeof d, params * 16.0);
     printf("on disk        %s\n", a);
     printf("in memory      %s as float32 (inference, plus activations)\n", b);
+    printf("frozen, stored %s (eval, generate, LoRA: F32/BF16 matrices read where the\n"
+           "               file maps them, the rest float32; plus activations)\n", e);
+    printf("bf16 products  %s\n", kern);
     printf("full training  %s (weights, gradients, AdamW moments; plus activations)\n", d);
     lg_weights_close(w);
     return lg_cli_finish(&cli, 0);

@@ -28,6 +28,7 @@ static float initializer_range(const char *path)
 int lg_cmd_init(int argc, char **argv)
 {
     const char *config = NULL, *preset = NULL, *tokenizer = NULL, *out = NULL;
+    const char *dtype = "f32";
     int vocab = 0, tie = 0;
     uint64_t seed = 0;
     lg_opt opts[] = {
@@ -43,6 +44,8 @@ int lg_cmd_init(int argc, char **argv)
          .help = "vocabulary size (when no tokenizer is given)"},
         {LG_FLAG(&tie), .name = "tie-embeddings",
          .help = "share embed_tokens with lm_head (presets are\nuntied)"},
+        {LG_CHOICE(&dtype), .name = "dtype", .choices = "f32|bf16", .arg = "TYPE",
+         .help = "how the weights are stored: float32 or\nbfloat16 (rounded to nearest even)"},
         {LG_U64(&seed), .name = "seed", .min = 0, .max = 1.8446744073709552e19, .arg = "N",
          .help = "random seed"},
         {LG_OUTDIR(&out), .name = "output", .short_name = 'o', .flags = LG_OPT_REQUIRED,
@@ -50,7 +53,7 @@ int lg_cmd_init(int argc, char **argv)
         {0}};
     lg_cli c = {.prog = "lm", .name = "init", .opts = opts,
                 .usage = "(--config FILE | --preset NAME) -o DIR [options]",
-                .about = "Writes DIR/config.json and DIR/model.safetensors (float32) with Hugging "
+                .about = "Writes DIR/config.json and DIR/model.safetensors (--dtype) with Hugging "
                          "Face's\ninitialisation: linear and embedding weights normal(0, "
                          "initializer_range),\nRMSNorm weights 1, biases 0. The same --seed gives "
                          "the same weights."};
@@ -93,7 +96,7 @@ int lg_cmd_init(int argc, char **argv)
     if (!m)
         goto fail;
     lg_model_init_weights(m, range, seed);
-    rc = lg_model_save_dir(m, out, LG_DT_F32, &err);
+    rc = lg_model_save_dir(m, out, strcmp(dtype, "bf16") ? LG_DT_F32 : LG_DT_BF16, &err);
     lg_model_free(m);
     if (rc < 0)
         goto fail;

@@ -51,7 +51,9 @@ int lg_cmd_logits(int argc, char **argv)
         goto done;
     }
     int B, T;
-    if (!(m = lg_model_open(dir, pack, &err)) ||
+    /* frozen weights stay as stored, unless a pack may bring an adapter to merge into them */
+    if (!(m = lg_model_open_ex(dir, pack, pack ? 0 : LG_LOAD_STORED | LG_LOAD_STORED_VOCAB,
+                               &err)) ||
         !(ids = lg_check_read_ids(t, m->cfg.vocab_size, input, &B, &T, &ids64, &err)))
         goto done;
     lg_lora_merge(m);

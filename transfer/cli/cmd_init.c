@@ -104,7 +104,7 @@ int tr_cmd_init(int argc, char **argv)
     memset(&tab, 0, sizeof tab);
     lg_init_plan plan;
     memset(&plan, 0, sizeof plan);
-    float *embed = NULL, *head = NULL;
+    void *embed = NULL, *head = NULL; /* rows in the dtype written */
     char base_sha[65], new_sha[65], table_sha[65] = "";
     int have_table = 0;
     rc = -1;
@@ -206,26 +206,28 @@ int tr_cmd_init(int argc, char **argv)
     }
     if (dtype_from_base)
         dtype = te->dtype == LG_DT_BF16 || te->dtype == LG_DT_F16 ? te->dtype : LG_DT_F32;
-    size_t cells = (size_t)plan.n_new * (size_t)cfg.hidden_size;
-    embed = malloc(cells * sizeof *embed);
-    head = th ? malloc(cells * sizeof *head) : NULL;
+    /* the rows are made in the dtype they are written in: a bf16 table is never held as
+     * float32 whole */
+    size_t cells = (size_t)plan.n_new * (size_t)cfg.hidden_size, cell = lg_dtype_size(dtype);
+    embed = malloc(cells * cell);
+    head = th ? malloc(cells * cell) : NULL;
     if (!embed || (th && !head)) {
         lg_fail(&err, "out of memory for %d x %d rows", plan.n_new, cfg.hidden_size);
         goto done;
     }
-    if (lg_init_materialize(&plan, te, &o, embed, &err) < 0)
+    if (lg_init_materialize_as(&plan, te, &o, embed, dtype, &err) < 0)
         goto done;
     if (th) {
         lg_init_opts oh = o;
         oh.seed = o.seed + 1; /* independent draws for the head */
-        if (lg_init_materialize(&plan, th, &oh, head, &err) < 0)
+        if (lg_init_materialize_as(&plan, th, &oh, head, dtype, &err) < 0)
             goto done;
     }
     lg_pack_meta meta = {
         .base_model = base, .tokenizer_sha256 = new_sha, .base_tokenizer_sha256 = base_sha,
         .language = lang, .script = script, .method = lg_init_method_name(o.method),
         .table_sha256 = table_sha[0] ? table_sha : NULL, .counts = plan.counts};
-    if (lg_pack_write(out, embed, head, plan.n_new, cfg.hidden_size, dtype, &meta, &err) < 0)
+    if (lg_pack_write_as(out, embed, head, plan.n_new, cfg.hidden_size, dtype, &meta, &err) < 0)
         goto done;
     fprintf(stderr, "init: %d rows (%s):", plan.n_new, lg_init_method_name(o.method));
     for (int s = 0; s < LG_ROW_KINDS; s++)
