@@ -106,6 +106,9 @@ int lg_spm_llama_cpp_check(const lg_spm *m, char *why, size_t why_len, lg_error 
 /* The tokenizer at path behind the core's interface (lg_tokenizer.h): a SentencePiece
  * .model. Free it with lg_tokenizer_free. */
 lg_tokenizer *lg_tokenizer_load(const char *path, lg_error *err);
+/* 1 when the file at path is a tokenizer.json by name (*.json) or content (its first
+ * non-blank byte is '{'; a SentencePiece .model is protobuf), else 0. */
+int lg_tokenizer_file_is_json(const char *path);
 /* The SentencePiece model behind t, or NULL when t is of another kind. */
 const lg_spm *lg_tokenizer_spm(const lg_tokenizer *t);
 

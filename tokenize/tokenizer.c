@@ -59,6 +59,21 @@ static const lg_tokenizer_ops spm_ops = {
     .piece_to_id = spm_piece_to_id,
 };
 
+int lg_tokenizer_file_is_json(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 5 && !strcmp(path + n - 5, ".json"))
+        return 1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    int c;
+    while ((c = getc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
+        ;
+    fclose(f);
+    return c == '{';
+}
+
 /* A tokenizer.json by name or content: a directory holding one, a file named *.json, or
  * a file whose first non-blank byte is '{' (a SentencePiece .model is protobuf). */
 static int is_hf_json(const char *path, char *file, size_t cap)
@@ -73,17 +88,7 @@ static int is_hf_json(const char *path, char *file, size_t cap)
         return 0;
     }
     snprintf(file, cap, "%s", path);
-    size_t n = strlen(path);
-    if (n >= 5 && !strcmp(path + n - 5, ".json"))
-        return 1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    int c;
-    while ((c = getc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
-        ;
-    fclose(f);
-    return c == '{';
+    return lg_tokenizer_file_is_json(path);
 }
 
 lg_tokenizer *lg_tokenizer_load(const char *path, lg_error *err)

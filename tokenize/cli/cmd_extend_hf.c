@@ -16,17 +16,7 @@ int tok_is_tokenizer_json(const char *path)
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return 1;
-    size_t n = strlen(path);
-    if (n >= 5 && !strcmp(path + n - 5, ".json"))
-        return 1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    int c;
-    while ((c = getc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
-        ;
-    fclose(f);
-    return c == '{';
+    return lg_tokenizer_file_is_json(path);
 }
 
 static int write_text(const char *path, const char *shown, const char *text, size_t n,
