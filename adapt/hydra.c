@@ -164,18 +164,31 @@ static int check_table(const lg_config *cfg, const lg_safetensors *st, const cha
     return 0;
 }
 
+/* The pack's table (its path into table), opened and checked against the base, whose
+ * config goes into cfg; NULL on error. */
+static lg_safetensors *open_table(const char *base_dir, const char *pack, char *table,
+                                  lg_config *cfg, lg_error *err)
+{
+    lg_pack_table_path(pack, table);
+    if (lg_config_load_dir(base_dir, cfg, err) < 0)
+        return NULL;
+    lg_safetensors *st = lg_st_open(table, err);
+    if (st && check_table(cfg, st, table, base_dir, pack, err) < 0) {
+        lg_st_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 int lg_pack_verify(const char *base_dir, const char *pack, lg_pack_summary *out, lg_error *err)
 {
     char table[4096];
-    lg_pack_table_path(pack, table);
     lg_config cfg;
-    if (lg_config_load_dir(base_dir, &cfg, err) < 0)
-        return -1;
-    lg_safetensors *st = lg_st_open(table, err);
+    lg_safetensors *st = open_table(base_dir, pack, table, &cfg, err);
     if (!st)
         return -1;
-    int rc = check_table(&cfg, st, table, base_dir, pack, err);
-    if (rc == 0 && out) {
+    int rc = 0;
+    if (out) {
         memset(out, 0, sizeof *out);
         const lg_tensor_info *e = lg_st_find(st, EMBED_NAME);
         out->vocab_size = e->shape[0];
@@ -253,17 +266,12 @@ lg_model *lg_model_open_ex(const char *base_dir, const char *pack, unsigned flag
     if (!pack)
         return lg_model_load_dir_ex(base_dir, flags, err);
     char table[4096];
-    lg_pack_table_path(pack, table);
     lg_config cfg;
-    if (lg_config_load_dir(base_dir, &cfg, err) < 0)
-        return NULL;
-    lg_safetensors *st = lg_st_open(table, err);
+    lg_safetensors *st = open_table(base_dir, pack, table, &cfg, err);
     if (!st)
         return NULL;
     lg_model *m = NULL;
     lg_weights *w = NULL;
-    if (check_table(&cfg, st, table, base_dir, pack, err) < 0)
-        goto fail;
     const lg_tensor_info *e = lg_st_find(st, EMBED_NAME), *h = lg_st_find(st, HEAD_NAME);
     cfg.vocab_size = (int)e->shape[0];
     if (h)
@@ -358,14 +366,11 @@ int lg_model_use_pack(lg_model *m, const char *base_dir, const char *pack, lg_er
     if (!pack)
         return load_base_vocab(m, base_dir, err);
     char table[4096];
-    lg_pack_table_path(pack, table);
     lg_config cfg;
-    if (lg_config_load_dir(base_dir, &cfg, err) < 0)
-        return -1;
-    lg_safetensors *st = lg_st_open(table, err);
+    lg_safetensors *st = open_table(base_dir, pack, table, &cfg, err);
     if (!st)
         return -1;
-    int rc = check_table(&cfg, st, table, base_dir, pack, err);
+    int rc = 0;
     const int V = m->cfg.vocab_size, C = m->cfg.hidden_size;
     const lg_tensor_info *h = lg_st_find(st, HEAD_NAME);
     if (rc == 0)
