@@ -243,6 +243,7 @@ struct lg_safetensors {
     char *path;
     void *map;              /* mmap of the whole file, or NULL for lg_st_open_memory */
     size_t map_len;
+    int fd;                 /* the file, open for lg_tensor_read; -1 for lg_st_open_memory */
     int n;
     lg_tensor_info *tensors; /* in data order */
     int *by_name;            /* indices into tensors, sorted by name */
@@ -266,6 +267,8 @@ void lg_st_close(lg_safetensors *st)
     free(st->by_name);
     if (st->map)
         munmap(st->map, st->map_len);
+    if (st->fd >= 0)
+        close(st->fd);
     free(st->path);
     free(st);
 }
@@ -482,6 +485,7 @@ static int parse_file(lg_safetensors *st, const unsigned char *bytes, size_t len
         *t = pending[i].info;
         t->data = data + pending[i].begin;
         t->file = st->path;
+        t->owner = st;
         if (!(t->name = strdup(pending[i].info.name))) {
             lg_fail(err, "%s: out of memory", path);
             goto out;
@@ -511,6 +515,7 @@ lg_safetensors *lg_st_open_memory(const void *bytes, size_t len, const char *nam
         lg_fail(err, "%s: out of memory", name);
         return NULL;
     }
+    st->fd = -1;
     if (parse_file(st, bytes, len, err) != 0) {
         lg_st_close(st);
         return NULL;
@@ -538,13 +543,13 @@ lg_safetensors *lg_st_open(const char *path, lg_error *err)
         lg_fail(err, "%s: out of memory", path);
         return NULL;
     }
+    st->fd = fd; /* kept for lg_tensor_read; closed by lg_st_close */
     size_t len = (size_t)sb.st_size;
     const unsigned char *bytes = (const unsigned char *)"";
     if (len > 0) {
         void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             lg_fail(err, "%s: cannot map: %s", path, strerror(errno));
-            close(fd);
             lg_st_close(st);
             return NULL;
         }
@@ -552,12 +557,40 @@ lg_safetensors *lg_st_open(const char *path, lg_error *err)
         st->map_len = len;
         bytes = map;
     }
-    close(fd);
     if (parse_file(st, bytes, len, err) != 0) {
         lg_st_close(st);
         return NULL;
     }
     return st;
+}
+
+int lg_tensor_read(const lg_tensor_info *t, size_t at, size_t n, void *dst, lg_error *err)
+{
+    if (at > t->nbytes || n > t->nbytes - at)
+        return lg_fail(err, "%s: %s: bytes %zu..%zu lie outside its %zu bytes", t->file,
+                       t->name, at, at + n, t->nbytes);
+    const lg_safetensors *st = t->owner;
+    if (!st || st->fd < 0 || !st->map) {
+        if (n)
+            memcpy(dst, (const unsigned char *)t->data + at, n);
+        return 0;
+    }
+    off_t off = (off_t)((const unsigned char *)t->data - (const unsigned char *)st->map) + (off_t)at;
+    unsigned char *p = dst;
+    while (n > 0) {
+        ssize_t got = pread(st->fd, p, n, off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return lg_fail(err, "%s: reading %s: %s", t->file, t->name, strerror(errno));
+        if (got == 0)
+            return lg_fail(err, "%s: reading %s: the file ended early (changed since it was "
+                                "opened?)", t->file, t->name);
+        p += got;
+        off += got;
+        n -= (size_t)got;
+    }
+    return 0;
 }
 
 int lg_st_count(const lg_safetensors *st)

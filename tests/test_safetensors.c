@@ -679,6 +679,67 @@ static void open_memory_matches_file(void **state)
     free(b);
 }
 
+/* lg_tensor_read gives the bytes the mapping holds, for every tensor of a sharded set and
+ * of a file, at any offset, from a file (pread) and from memory alike; a range outside the
+ * tensor and a file cut short since it was opened are errors naming file and tensor. */
+static void tensor_read_matches_the_mapping(void **state)
+{
+    fixture *fx = *state;
+    lg_error err = {{0}};
+    lg_weights *w = lg_weights_open_dir(SHARDED, &err);
+    assert_non_null(w);
+    for (int i = 0; i < lg_weights_count(w); i++) {
+        const lg_tensor_info *t = lg_weights_tensor(w, i);
+        assert_non_null(t->owner);
+        unsigned char *buf = malloc(t->nbytes + 1);
+        assert_int_equal(lg_tensor_read(t, 0, t->nbytes, buf, &err), 0);
+        assert_memory_equal(buf, t->data, t->nbytes);
+        size_t at = t->nbytes / 3, n = t->nbytes / 2 - t->nbytes / 3;
+        memset(buf, 0xa5, n);
+        assert_int_equal(lg_tensor_read(t, at, n, buf, &err), 0);
+        assert_memory_equal(buf, (const unsigned char *)t->data + at, n);
+        assert_int_equal(lg_tensor_read(t, t->nbytes, 0, buf, &err), 0);
+        assert_int_equal(lg_tensor_read(t, t->nbytes - 1, 2, buf, &err), -1);
+        assert_non_null(strstr(err.msg, t->name));
+        assert_non_null(strstr(err.msg, t->file));
+        free(buf);
+    }
+    lg_weights_close(w);
+    /* from memory: the same bytes */
+    size_t len;
+    unsigned char *b = slurp(LLAMA "/model.safetensors", &len);
+    lg_safetensors *m = lg_st_open_memory(b, len, "in-memory", &err);
+    lg_safetensors *f = lg_st_open(LLAMA "/model.safetensors", &err);
+    assert_non_null(m);
+    assert_non_null(f);
+    for (int i = 0; i < lg_st_count(f); i++) {
+        const lg_tensor_info *a = lg_st_tensor(f, i), *c = lg_st_tensor(m, i);
+        unsigned char *x = malloc(a->nbytes + 1), *y = malloc(c->nbytes + 1);
+        assert_int_equal(lg_tensor_read(a, 1, a->nbytes - 1, x, &err), 0);
+        assert_int_equal(lg_tensor_read(c, 1, c->nbytes - 1, y, &err), 0);
+        assert_memory_equal(x, y, a->nbytes - 1);
+        free(x);
+        free(y);
+    }
+    lg_st_close(f);
+    lg_st_close(m);
+    /* a copy cut short after it was opened: the read fails (the mapping would fault) */
+    char path[128];
+    snprintf(path, sizeof path, "%s/cut.safetensors", fx->dir);
+    spit(path, b, len);
+    free(b);
+    lg_safetensors *cut = lg_st_open(path, &err);
+    assert_non_null(cut);
+    const lg_tensor_info *last = lg_st_tensor(cut, lg_st_count(cut) - 1);
+    assert_int_equal(truncate(path, (off_t)(len - 4)), 0);
+    unsigned char tail[8];
+    assert_int_equal(lg_tensor_read(last, last->nbytes - 8, 4, tail, &err), 0);
+    assert_int_equal(lg_tensor_read(last, last->nbytes - 8, 8, tail, &err), -1);
+    assert_non_null(strstr(err.msg, "ended early"));
+    assert_non_null(strstr(err.msg, path));
+    lg_st_close(cut);
+}
+
 /* A NaN or an infinity in stored weights is refused as the tensor is converted, naming the
  * tensor and the element, in every float dtype (a finite F64 beyond float's range too). */
 static void non_finite_values_are_refused(void **state)
@@ -746,6 +807,7 @@ int main(void)
         cmocka_unit_test(refuses_broken_sharded_dirs),
         cmocka_unit_test(open_memory_matches_file),
         cmocka_unit_test(non_finite_values_are_refused),
+        cmocka_unit_test(tensor_read_matches_the_mapping),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
