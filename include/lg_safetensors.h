@@ -89,6 +89,13 @@ int lg_st_writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim
 /* Adds float data stored as F32, F16 or BF16 (converted, round-to-nearest-even, at write). */
 int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, int ndim,
                          const int64_t *shape, const float *data, lg_error *err);
+/* A tensor whose bytes are made while the file is written, never held whole:
+ * fill(ctx, at, n, dst, err) puts bytes at .. at+n-1 of its data into dst. It is asked in
+ * order, for whole rows (of the last dimension) about 4 MiB at a time. A fill that fails
+ * (returns < 0, err set) stops the write with its message: nothing is written. */
+typedef int (*lg_st_fill_fn)(void *ctx, size_t at, size_t n, void *dst, lg_error *err);
+int lg_st_writer_add_fill(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
+                          const int64_t *shape, lg_st_fill_fn fill, void *ctx, lg_error *err);
 int lg_st_writer_set_metadata(lg_st_writer *w, const char *key, const char *value, lg_error *err);
 int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err);
 

@@ -218,51 +218,95 @@ static int combine_row(const lg_init_plan *plan, const lg_tensor_info *base, int
     return 0;
 }
 
-int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
-                           const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err)
+struct lg_init_rows {
+    const lg_init_plan *plan;
+    const lg_tensor_info *base;
+    lg_init_opts o;
+    int have_stats;
+    double *mean, *std, *cov; /* the draws' statistics, made at the first rows asked */
+};
+
+lg_init_rows *lg_init_rows_new(const lg_init_plan *plan, const lg_tensor_info *base,
+                               const lg_init_opts *o, lg_error *err)
+{
+    if (base->ndim != 2) {
+        lg_fail(err, "%s: %s is not a matrix", base->file, base->name);
+        return NULL;
+    }
+    if (base->dtype != LG_DT_F32 && base->dtype != LG_DT_F16 && base->dtype != LG_DT_BF16 &&
+        base->dtype != LG_DT_F64) {
+        lg_fail(err, "%s: %s has dtype %s, not a float type", base->file, base->name,
+                lg_dtype_name(base->dtype));
+        return NULL;
+    }
+    if (base->shape[0] < plan->n_base) {
+        lg_fail(err, "%s: %s has %lld rows but the base tokenizer has %d pieces", base->file,
+                base->name, (long long)base->shape[0], plan->n_base);
+        return NULL;
+    }
+    lg_init_rows *r = calloc(1, sizeof *r);
+    if (!r) {
+        lg_fail(err, "out of memory");
+        return NULL;
+    }
+    r->plan = plan;
+    r->base = base;
+    r->o = *o;
+    return r;
+}
+
+void lg_init_rows_free(lg_init_rows *r)
+{
+    if (!r)
+        return;
+    free(r->mean);
+    free(r->std);
+    free(r->cov);
+    free(r);
+}
+
+/* The statistics the plan's draws need, once. */
+static int rows_stats(lg_init_rows *r, lg_error *err)
+{
+    const lg_init_plan *plan = r->plan;
+    const int C = (int)r->base->shape[1];
+    int need_mean = plan->counts[LG_ROW_MEAN] || plan->counts[LG_ROW_RANDOM] || plan->counts[LG_ROW_MVN];
+    int need_cov = plan->counts[LG_ROW_MVN] > 0;
+    r->have_stats = 1;
+    if (!need_mean)
+        return 0;
+    r->mean = malloc((size_t)C * sizeof *r->mean);
+    r->std = malloc((size_t)C * sizeof *r->std);
+    r->cov = need_cov ? malloc((size_t)C * C * sizeof *r->cov) : NULL;
+    if (!r->mean || !r->std || (need_cov && !r->cov))
+        return lg_fail(err, "out of memory for embedding statistics");
+    /* statistics of the rows the base tokenizer uses (padding rows are often untrained) */
+    if (base_stats(r->base, plan->n_base, r->mean, r->std, r->cov, err) < 0)
+        return -1;
+    if (need_cov) {
+        for (size_t i = 0; i < (size_t)C * C; i++)
+            r->cov[i] *= r->o.mvn_scale;
+        if (cholesky(r->cov, C, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int lg_init_rows_make(lg_init_rows *r, int32_t t0, int32_t t1, void *out, lg_dtype out_dtype,
+                      lg_error *err)
 {
     if (out_dtype != LG_DT_F32 && out_dtype != LG_DT_BF16 && out_dtype != LG_DT_F16)
         return lg_fail(err, "tables are made as F32, BF16 or F16, not %s",
                        lg_dtype_name(out_dtype));
-    if (base->ndim != 2)
-        return lg_fail(err, "%s: %s is not a matrix", base->file, base->name);
-    if (base->dtype != LG_DT_F32 && base->dtype != LG_DT_F16 && base->dtype != LG_DT_BF16 &&
-        base->dtype != LG_DT_F64)
-        return lg_fail(err, "%s: %s has dtype %s, not a float type", base->file, base->name,
-                       lg_dtype_name(base->dtype));
-    int64_t rows = base->shape[0];
-    int C = (int)base->shape[1];
-    if (rows < plan->n_base)
-        return lg_fail(err, "%s: %s has %lld rows but the base tokenizer has %d pieces", base->file,
-                       base->name, (long long)rows, plan->n_base);
-    int need_mean = plan->counts[LG_ROW_MEAN] || plan->counts[LG_ROW_RANDOM] || plan->counts[LG_ROW_MVN];
-    int need_cov = plan->counts[LG_ROW_MVN] > 0;
-    double *mean = NULL, *std = NULL, *cov = NULL;
-    if (need_mean) {
-        mean = malloc((size_t)C * sizeof *mean);
-        std = malloc((size_t)C * sizeof *std);
-        cov = need_cov ? malloc((size_t)C * C * sizeof *cov) : NULL;
-        /* statistics of the rows the base tokenizer uses (padding rows are often untrained) */
-        if (!mean || !std || (need_cov && !cov) ||
-            base_stats(base, plan->n_base, mean, std, cov, err) < 0) {
-            if (!mean || !std || (need_cov && !cov))
-                lg_fail(err, "out of memory for embedding statistics");
-            free(mean);
-            free(std);
-            free(cov);
-            return -1;
-        }
-        if (need_cov) {
-            for (size_t i = 0; i < (size_t)C * C; i++)
-                cov[i] *= o->mvn_scale;
-            if (cholesky(cov, C, err) < 0) {
-                free(mean);
-                free(std);
-                free(cov);
-                return -1;
-            }
-        }
-    }
+    if (t0 < 0 || t1 < t0 || t1 > r->plan->n_new)
+        return lg_fail(err, "rows %d..%d asked of a plan of %d", t0, t1, r->plan->n_new);
+    if (!r->have_stats && rows_stats(r, err) < 0)
+        return -1;
+    const lg_init_plan *plan = r->plan;
+    const lg_tensor_info *base = r->base;
+    const lg_init_opts *o = &r->o;
+    const int C = (int)base->shape[1];
+    const double *mean = r->mean, *std = r->std, *cov = r->cov;
     int failed = 0, read_failed = 0;
     #pragma omp parallel
     {
@@ -277,7 +321,7 @@ int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
             failed = 1;
         }
         #pragma omp for schedule(dynamic, 64)
-        for (int32_t t = 0; t < plan->n_new; t++) {
+        for (int32_t t = t0; t < t1; t++) {
             int stop;
             #pragma omp atomic read
             stop = read_failed;
@@ -294,7 +338,7 @@ int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
                     }
                     continue;
                 }
-                store_row(out, out_dtype, t, C, dst);
+                store_row(out, out_dtype, t - t0, C, dst);
                 continue;
             }
             /* a draw: its own generator per token, so threads do not change the result */
@@ -308,19 +352,19 @@ int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
             case LG_ROW_MVN:
                 for (int c = 0; c < C; c++)
                     z[c] = lg_rng_normal(&rng);
-                for (int r = 0; r < C; r++) {
-                    double v = mean[r];
-                    const double *l = cov + (size_t)r * C;
-                    for (int c = 0; c <= r; c++)
+                for (int i = 0; i < C; i++) {
+                    double v = mean[i];
+                    const double *l = cov + (size_t)i * C;
+                    for (int c = 0; c <= i; c++)
                         v += l[c] * z[c];
-                    dst[r] = (float)v;
+                    dst[i] = (float)v;
                 }
                 break;
             default:
                 for (int c = 0; c < C; c++)
                     dst[c] = (float)mean[c];
             }
-            store_row(out, out_dtype, t, C, dst);
+            store_row(out, out_dtype, t - t0, C, dst);
         }
         free(dst);
         free(row);
@@ -328,12 +372,23 @@ int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
         free(acc);
         free(z);
     }
-    free(mean);
-    free(std);
-    free(cov);
     if (read_failed)
         return -1;
     if (failed)
         return lg_fail(err, "out of memory for embedding rows");
     return 0;
+}
+
+int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
+                           const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err)
+{
+    if (out_dtype != LG_DT_F32 && out_dtype != LG_DT_BF16 && out_dtype != LG_DT_F16)
+        return lg_fail(err, "tables are made as F32, BF16 or F16, not %s",
+                       lg_dtype_name(out_dtype));
+    lg_init_rows *r = lg_init_rows_new(plan, base, o, err);
+    if (!r)
+        return -1;
+    int rc = lg_init_rows_make(r, 0, plan->n_new, out, out_dtype, err);
+    lg_init_rows_free(r);
+    return rc;
 }
