@@ -21,6 +21,8 @@ typedef enum {
 
 #define LG_MAX_DIMS 8
 
+typedef struct lg_safetensors lg_safetensors;
+
 typedef struct {
     const char *name;
     lg_dtype dtype;
@@ -30,14 +32,15 @@ typedef struct {
     const void *data;   /* points into the mapping; valid while the file is open */
     size_t nbytes;
     const char *file;   /* path of the file holding it, for messages */
+    const lg_safetensors *owner; /* the open file it was read from (lg_tensor_read), NULL
+                                  * for bytes given in memory or an info made by hand */
 } lg_tensor_info;
 
 size_t lg_dtype_size(lg_dtype dt);
 const char *lg_dtype_name(lg_dtype dt);        /* "F32", "BF16", ... */
 int lg_dtype_parse(const char *name, lg_dtype *dt);
 
-/* One file. */
-typedef struct lg_safetensors lg_safetensors;
+/* One file (kept open for lg_tensor_read until lg_st_close). */
 lg_safetensors *lg_st_open(const char *path, lg_error *err);
 /* Parses safetensors bytes already in memory (not copied: they must outlive the
  * result); `name` stands for the file in messages. Used by the fuzz harness. */
@@ -54,6 +57,13 @@ const char *lg_st_metadata(const lg_safetensors *st, const char *key);
  * an error naming the tensor and the element (checked block by block as it is converted):
  * no computation starts from weights that cannot give a number. */
 int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err);
+/* Copies n bytes of a tensor's data from byte `at` into dst. A tensor of an open file is
+ * read with pread, not through the mapping: what is read this way never becomes resident
+ * in the process (file pages touched through a mapping stay counted in its RSS until it is
+ * unmapped), so rows read one by one from a large table cost only the caller's buffer.
+ * Other tensors (lg_st_open_memory, made by hand) are copied from data. Errors: a range
+ * outside the tensor, a read error or a file shorter than when it was opened. */
+int lg_tensor_read(const lg_tensor_info *t, size_t at, size_t n, void *dst, lg_error *err);
 /* Converts I64/I32 to int64 (dst holds numel values). */
 int lg_tensor_to_i64(const lg_tensor_info *t, int64_t *dst, lg_error *err);
 /* Checks a tensor's shape, e.g. lg_tensor_expect_shape(t, 2, (int64_t[]){V, C}, err):
@@ -79,6 +89,13 @@ int lg_st_writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim
 /* Adds float data stored as F32, F16 or BF16 (converted, round-to-nearest-even, at write). */
 int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, int ndim,
                          const int64_t *shape, const float *data, lg_error *err);
+/* A tensor whose bytes are made while the file is written, never held whole:
+ * fill(ctx, at, n, dst, err) puts bytes at .. at+n-1 of its data into dst. It is asked in
+ * order, for whole rows (of the last dimension) about 4 MiB at a time. A fill that fails
+ * (returns < 0, err set) stops the write with its message: nothing is written. */
+typedef int (*lg_st_fill_fn)(void *ctx, size_t at, size_t n, void *dst, lg_error *err);
+int lg_st_writer_add_fill(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
+                          const int64_t *shape, lg_st_fill_fn fill, void *ctx, lg_error *err);
 int lg_st_writer_set_metadata(lg_st_writer *w, const char *key, const char *value, lg_error *err);
 int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err);
 

@@ -231,6 +231,17 @@ int lg_init_materialize(const lg_init_plan *plan, const lg_tensor_info *base, co
 int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
                            const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err);
 
+/* The same rows made range by range (a pack streamed as it is written holds one range):
+ * a plan bound to one base matrix (checked as above), the statistics its draws need made
+ * once, at the first range asked. lg_init_rows_make writes rows t0 .. t1-1 into out (row t
+ * at out's row t - t0); every range gives the bytes lg_init_materialize_as gives for it. */
+typedef struct lg_init_rows lg_init_rows;
+lg_init_rows *lg_init_rows_new(const lg_init_plan *plan, const lg_tensor_info *base,
+                               const lg_init_opts *o, lg_error *err);
+int lg_init_rows_make(lg_init_rows *r, int32_t t0, int32_t t1, void *out, lg_dtype out_dtype,
+                      lg_error *err);
+void lg_init_rows_free(lg_init_rows *r);
+
 /* Reads one row of a 2-D float tensor as float. */
 void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst);
 
@@ -263,6 +274,15 @@ int lg_pack_write(const char *path, const float *embed, const float *head, int32
 /* The same from rows already in `dtype` (F32, F16 or BF16: lg_init_materialize_as). */
 int lg_pack_write_as(const char *path, const void *embed, const void *head, int32_t n,
                      int hidden, lg_dtype dtype, const lg_pack_meta *meta, lg_error *err);
+/* The same with the rows made as they are written, never held whole:
+ * rows(ctx, head, t0, t1, dst, err) puts rows t0 .. t1-1 of the embedding (head 0), then of
+ * the LM head (head 1, when has_head), in `dtype` into dst, a few MiB at a time. Each range
+ * is checked finite as it comes; an error (the maker's, or a row not finite) leaves nothing
+ * written. */
+typedef int (*lg_pack_rows_fn)(void *ctx, int head, int32_t t0, int32_t t1, void *dst,
+                               lg_error *err);
+int lg_pack_write_rows(const char *path, int32_t n, int hidden, int has_head, lg_dtype dtype,
+                       lg_pack_rows_fn rows, void *ctx, const lg_pack_meta *meta, lg_error *err);
 
 /* Checks that a pack fits a tokenizer file (sha256 in the metadata) and a base model
  * directory (its base fingerprint, hidden size, tied or untied head): a message naming the

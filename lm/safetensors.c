@@ -243,6 +243,7 @@ struct lg_safetensors {
     char *path;
     void *map;              /* mmap of the whole file, or NULL for lg_st_open_memory */
     size_t map_len;
+    int fd;                 /* the file, open for lg_tensor_read; -1 for lg_st_open_memory */
     int n;
     lg_tensor_info *tensors; /* in data order */
     int *by_name;            /* indices into tensors, sorted by name */
@@ -266,6 +267,8 @@ void lg_st_close(lg_safetensors *st)
     free(st->by_name);
     if (st->map)
         munmap(st->map, st->map_len);
+    if (st->fd >= 0)
+        close(st->fd);
     free(st->path);
     free(st);
 }
@@ -482,6 +485,7 @@ static int parse_file(lg_safetensors *st, const unsigned char *bytes, size_t len
         *t = pending[i].info;
         t->data = data + pending[i].begin;
         t->file = st->path;
+        t->owner = st;
         if (!(t->name = strdup(pending[i].info.name))) {
             lg_fail(err, "%s: out of memory", path);
             goto out;
@@ -511,6 +515,7 @@ lg_safetensors *lg_st_open_memory(const void *bytes, size_t len, const char *nam
         lg_fail(err, "%s: out of memory", name);
         return NULL;
     }
+    st->fd = -1;
     if (parse_file(st, bytes, len, err) != 0) {
         lg_st_close(st);
         return NULL;
@@ -538,13 +543,13 @@ lg_safetensors *lg_st_open(const char *path, lg_error *err)
         lg_fail(err, "%s: out of memory", path);
         return NULL;
     }
+    st->fd = fd; /* kept for lg_tensor_read; closed by lg_st_close */
     size_t len = (size_t)sb.st_size;
     const unsigned char *bytes = (const unsigned char *)"";
     if (len > 0) {
         void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             lg_fail(err, "%s: cannot map: %s", path, strerror(errno));
-            close(fd);
             lg_st_close(st);
             return NULL;
         }
@@ -552,12 +557,40 @@ lg_safetensors *lg_st_open(const char *path, lg_error *err)
         st->map_len = len;
         bytes = map;
     }
-    close(fd);
     if (parse_file(st, bytes, len, err) != 0) {
         lg_st_close(st);
         return NULL;
     }
     return st;
+}
+
+int lg_tensor_read(const lg_tensor_info *t, size_t at, size_t n, void *dst, lg_error *err)
+{
+    if (at > t->nbytes || n > t->nbytes - at)
+        return lg_fail(err, "%s: %s: bytes %zu..%zu lie outside its %zu bytes", t->file,
+                       t->name, at, at + n, t->nbytes);
+    const lg_safetensors *st = t->owner;
+    if (!st || st->fd < 0 || !st->map) {
+        if (n)
+            memcpy(dst, (const unsigned char *)t->data + at, n);
+        return 0;
+    }
+    off_t off = (off_t)((const unsigned char *)t->data - (const unsigned char *)st->map) + (off_t)at;
+    unsigned char *p = dst;
+    while (n > 0) {
+        ssize_t got = pread(st->fd, p, n, off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return lg_fail(err, "%s: reading %s: %s", t->file, t->name, strerror(errno));
+        if (got == 0)
+            return lg_fail(err, "%s: reading %s: the file ended early (changed since it was "
+                                "opened?)", t->file, t->name);
+        p += got;
+        off += got;
+        n -= (size_t)got;
+    }
+    return 0;
 }
 
 int lg_st_count(const lg_safetensors *st)
@@ -789,6 +822,8 @@ typedef struct {
     size_t nbytes;
     const void *data;
     int from_f32;          /* data are floats to convert to dtype at write */
+    lg_st_fill_fn fill;    /* or the bytes are made at write (lg_st_writer_add_fill) */
+    void *fill_ctx;
 } writer_entry;
 
 struct lg_st_writer {
@@ -820,7 +855,8 @@ void lg_st_writer_free(lg_st_writer *w)
 }
 
 static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
-                      const int64_t *shape, const void *data, int from_f32, lg_error *err)
+                      const int64_t *shape, const void *data, int from_f32, lg_st_fill_fn fill,
+                      void *fill_ctx, lg_error *err)
 {
     if (!name || !name[0] || strcmp(name, "__metadata__") == 0)
         return lg_fail(err, "safetensors writer: invalid tensor name '%s'", name ? name : "");
@@ -838,7 +874,7 @@ static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndi
             return lg_fail(err, "safetensors writer: %s: invalid shape", name);
         numel *= shape[i];
     }
-    if (numel > 0 && !data)
+    if (numel > 0 && !data && !fill)
         return lg_fail(err, "safetensors writer: %s: no data", name);
     if (w->n == w->cap) {
         int cap = w->cap ? 2 * w->cap : 16;
@@ -859,6 +895,8 @@ static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndi
     e->nbytes = (size_t)numel * lg_dtype_size(dtype);
     e->data = data;
     e->from_f32 = from_f32;
+    e->fill = fill;
+    e->fill_ctx = fill_ctx;
     w->n++;
     return 0;
 }
@@ -866,7 +904,7 @@ static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndi
 int lg_st_writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
                      const int64_t *shape, const void *data, lg_error *err)
 {
-    return writer_add(w, name, dtype, ndim, shape, data, 0, err);
+    return writer_add(w, name, dtype, ndim, shape, data, 0, NULL, NULL, err);
 }
 
 int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, int ndim,
@@ -875,7 +913,16 @@ int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, 
     if (stored_as != LG_DT_F32 && stored_as != LG_DT_F16 && stored_as != LG_DT_BF16)
         return lg_fail(err, "safetensors writer: %s: floats can be stored as F32, F16 or BF16, "
                             "not %s", name, lg_dtype_name(stored_as));
-    return writer_add(w, name, stored_as, ndim, shape, data, stored_as != LG_DT_F32, err);
+    return writer_add(w, name, stored_as, ndim, shape, data, stored_as != LG_DT_F32, NULL, NULL,
+                      err);
+}
+
+int lg_st_writer_add_fill(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
+                          const int64_t *shape, lg_st_fill_fn fill, void *ctx, lg_error *err)
+{
+    if (!fill)
+        return lg_fail(err, "safetensors writer: %s: no fill function", name ? name : "");
+    return writer_add(w, name, dtype, ndim, shape, NULL, 0, fill, ctx, err);
 }
 
 int lg_st_writer_set_metadata(lg_st_writer *w, const char *key, const char *value, lg_error *err)
@@ -984,6 +1031,37 @@ static int write_converted(FILE *fp, const writer_entry *e)
     return 0;
 }
 
+/* A filled entry's bytes, made and written chunk by chunk: whole rows (the last dimension)
+ * of about 4 MiB. Returns 0, -1 on a write error (errno), -2 when fill failed (err set). */
+static int write_filled(FILE *fp, const writer_entry *e, lg_error *err)
+{
+    if (!e->nbytes)
+        return 0;
+    size_t row = lg_dtype_size(e->dtype);
+    if (e->ndim > 0 && e->shape[e->ndim - 1] > 0)
+        row *= (size_t)e->shape[e->ndim - 1];
+    size_t chunk = (4u << 20) / row * row;
+    if (chunk == 0)
+        chunk = row;
+    if (chunk > e->nbytes)
+        chunk = e->nbytes;
+    unsigned char *buf = malloc(chunk);
+    if (!buf) {
+        lg_fail(err, "safetensors writer: %s: out of memory", e->name);
+        return -2;
+    }
+    int rc = 0;
+    for (size_t at = 0; at < e->nbytes && rc == 0; at += chunk) {
+        const size_t n = e->nbytes - at < chunk ? e->nbytes - at : chunk;
+        if (e->fill(e->fill_ctx, at, n, buf, err) < 0)
+            rc = -2;
+        else if (fwrite(buf, 1, n, fp) != n)
+            rc = -1;
+    }
+    free(buf);
+    return rc;
+}
+
 int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err)
 {
     strbuf h = {0};
@@ -1041,7 +1119,14 @@ int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err)
     free(h.s);
     for (int i = 0; i < w->n && !bad; i++) {
         const writer_entry *e = &w->entries[i];
-        if (e->from_f32)
+        if (e->fill) {
+            const int r = write_filled(af.fp, e, err);
+            if (r == -2) { /* the maker's error, as it said it */
+                lg_atomic_abort(&af);
+                return -1;
+            }
+            bad = r != 0;
+        } else if (e->from_f32)
             bad = write_converted(af.fp, e) != 0;
         else if (e->nbytes)
             bad = fwrite(e->data, 1, e->nbytes, af.fp) != e->nbytes;

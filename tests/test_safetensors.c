@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cJSON.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
@@ -478,6 +479,96 @@ static void writer_failure_leaves_nothing(void **state)
     lg_st_writer_free(w);
 }
 
+/* A filled tensor's maker: bytes of `src` from `at`, recording what it was asked. */
+typedef struct {
+    const unsigned char *src;
+    size_t next, largest, row;
+    int calls, fail_at; /* fail on this call (0: never) */
+} filler;
+
+static int fill_from(void *ctx, size_t at, size_t n, void *dst, lg_error *err)
+{
+    filler *f = ctx;
+    assert_int_equal(at, f->next); /* in order */
+    assert_int_equal(at % f->row, 0); /* whole rows */
+    assert_int_equal(n % f->row, 0);
+    f->next = at + n;
+    f->largest = n > f->largest ? n : f->largest;
+    if (++f->calls == f->fail_at)
+        return lg_fail(err, "the maker failed at byte %zu", at);
+    memcpy(dst, f->src + at, n);
+    return 0;
+}
+
+/* Tensors made while the file is written give the file that the same bytes added whole
+ * give; a 6 MiB tensor is asked for in pieces of at most 4 MiB, in order, whole rows; a
+ * maker's failure leaves nothing, with its message. */
+static void writer_fills_stream_the_same_file(void **state)
+{
+    fixture *fx = *state;
+    enum { ROWS = 1536, COLS = 1023 }; /* 6 MiB of F32; rows that do not divide 4 MiB */
+    float *big = malloc((size_t)ROWS * COLS * sizeof *big);
+    for (size_t i = 0; i < (size_t)ROWS * COLS; i++)
+        big[i] = (float)((i * 2654435761u) % 1000003) * 1e-3f;
+    uint16_t small[10];
+    for (int i = 0; i < 10; i++)
+        small[i] = lg_f32_to_bf16((float)i - 4.5f);
+    char whole[128], filled[128];
+    snprintf(whole, sizeof whole, "%s/whole.safetensors", fx->dir);
+    snprintf(filled, sizeof filled, "%s/filled.safetensors", fx->dir);
+    lg_error err = {{0}};
+    for (int k = 0; k < 2; k++) {
+        lg_st_writer *w = lg_st_writer_new();
+        filler fb = {.src = (const unsigned char *)big, .row = COLS * 4};
+        filler fs = {.src = (const unsigned char *)small, .row = 5 * 2};
+        if (k) {
+            assert_int_equal(lg_st_writer_add_fill(w, "big", LG_DT_F32, 2,
+                                                   (int64_t[]){ROWS, COLS}, fill_from, &fb, &err), 0);
+            assert_int_equal(lg_st_writer_add_fill(w, "small", LG_DT_BF16, 2, (int64_t[]){2, 5},
+                                                   fill_from, &fs, &err), 0);
+        } else {
+            assert_int_equal(lg_st_writer_add(w, "big", LG_DT_F32, 2, (int64_t[]){ROWS, COLS}, big,
+                                              &err), 0);
+            assert_int_equal(lg_st_writer_add(w, "small", LG_DT_BF16, 2, (int64_t[]){2, 5}, small,
+                                              &err), 0);
+        }
+        assert_int_equal(lg_st_writer_add(w, "after", LG_DT_BF16, 1, (int64_t[]){10}, small, &err), 0);
+        assert_int_equal(lg_st_writer_set_metadata(w, "kind", "test", &err), 0);
+        assert_int_equal(lg_st_writer_write(w, k ? filled : whole, &err), 0);
+        lg_st_writer_free(w);
+        if (k) {
+            assert_int_equal(fb.next, (size_t)ROWS * COLS * 4);
+            assert_true(fb.calls > 1 && fb.largest <= 4u << 20);
+            assert_int_equal(fs.next, sizeof small);
+        }
+    }
+    size_t la, lb;
+    unsigned char *a = slurp(whole, &la), *b = slurp(filled, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+    /* the maker fails on its second call: nothing is written, its message comes back */
+    remove(filled);
+    lg_st_writer *w = lg_st_writer_new();
+    filler fb = {.src = (const unsigned char *)big, .row = COLS * 4, .fail_at = 2};
+    assert_int_equal(lg_st_writer_add_fill(w, "big", LG_DT_F32, 2, (int64_t[]){ROWS, COLS},
+                                           fill_from, &fb, &err), 0);
+    assert_int_equal(lg_st_writer_write(w, filled, &err), -1);
+    assert_non_null(strstr(err.msg, "the maker failed at byte"));
+    assert_int_equal(access(filled, F_OK), -1);
+    DIR *d = opendir(fx->dir); /* and no temporary is left */
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d));)
+        if (strstr(de->d_name, ".tmp"))
+            fail_msg("%s left in %s", de->d_name, fx->dir);
+    closedir(d);
+    assert_int_equal(lg_st_writer_add_fill(w, "none", LG_DT_F32, 1, (int64_t[]){1}, NULL, NULL,
+                                           &err), -1);
+    lg_st_writer_free(w);
+    free(big);
+}
+
 /* ------------------------------------------------------------ bad input */
 
 static void refuses_truncated_and_lying_files(void **state)
@@ -679,6 +770,67 @@ static void open_memory_matches_file(void **state)
     free(b);
 }
 
+/* lg_tensor_read gives the bytes the mapping holds, for every tensor of a sharded set and
+ * of a file, at any offset, from a file (pread) and from memory alike; a range outside the
+ * tensor and a file cut short since it was opened are errors naming file and tensor. */
+static void tensor_read_matches_the_mapping(void **state)
+{
+    fixture *fx = *state;
+    lg_error err = {{0}};
+    lg_weights *w = lg_weights_open_dir(SHARDED, &err);
+    assert_non_null(w);
+    for (int i = 0; i < lg_weights_count(w); i++) {
+        const lg_tensor_info *t = lg_weights_tensor(w, i);
+        assert_non_null(t->owner);
+        unsigned char *buf = malloc(t->nbytes + 1);
+        assert_int_equal(lg_tensor_read(t, 0, t->nbytes, buf, &err), 0);
+        assert_memory_equal(buf, t->data, t->nbytes);
+        size_t at = t->nbytes / 3, n = t->nbytes / 2 - t->nbytes / 3;
+        memset(buf, 0xa5, n);
+        assert_int_equal(lg_tensor_read(t, at, n, buf, &err), 0);
+        assert_memory_equal(buf, (const unsigned char *)t->data + at, n);
+        assert_int_equal(lg_tensor_read(t, t->nbytes, 0, buf, &err), 0);
+        assert_int_equal(lg_tensor_read(t, t->nbytes - 1, 2, buf, &err), -1);
+        assert_non_null(strstr(err.msg, t->name));
+        assert_non_null(strstr(err.msg, t->file));
+        free(buf);
+    }
+    lg_weights_close(w);
+    /* from memory: the same bytes */
+    size_t len;
+    unsigned char *b = slurp(LLAMA "/model.safetensors", &len);
+    lg_safetensors *m = lg_st_open_memory(b, len, "in-memory", &err);
+    lg_safetensors *f = lg_st_open(LLAMA "/model.safetensors", &err);
+    assert_non_null(m);
+    assert_non_null(f);
+    for (int i = 0; i < lg_st_count(f); i++) {
+        const lg_tensor_info *a = lg_st_tensor(f, i), *c = lg_st_tensor(m, i);
+        unsigned char *x = malloc(a->nbytes + 1), *y = malloc(c->nbytes + 1);
+        assert_int_equal(lg_tensor_read(a, 1, a->nbytes - 1, x, &err), 0);
+        assert_int_equal(lg_tensor_read(c, 1, c->nbytes - 1, y, &err), 0);
+        assert_memory_equal(x, y, a->nbytes - 1);
+        free(x);
+        free(y);
+    }
+    lg_st_close(f);
+    lg_st_close(m);
+    /* a copy cut short after it was opened: the read fails (the mapping would fault) */
+    char path[128];
+    snprintf(path, sizeof path, "%s/cut.safetensors", fx->dir);
+    spit(path, b, len);
+    free(b);
+    lg_safetensors *cut = lg_st_open(path, &err);
+    assert_non_null(cut);
+    const lg_tensor_info *last = lg_st_tensor(cut, lg_st_count(cut) - 1);
+    assert_int_equal(truncate(path, (off_t)(len - 4)), 0);
+    unsigned char tail[8];
+    assert_int_equal(lg_tensor_read(last, last->nbytes - 8, 4, tail, &err), 0);
+    assert_int_equal(lg_tensor_read(last, last->nbytes - 8, 8, tail, &err), -1);
+    assert_non_null(strstr(err.msg, "ended early"));
+    assert_non_null(strstr(err.msg, path));
+    lg_st_close(cut);
+}
+
 /* A NaN or an infinity in stored weights is refused as the tensor is converted, naming the
  * tensor and the element, in every float dtype (a finite F64 beyond float's range too). */
 static void non_finite_values_are_refused(void **state)
@@ -746,6 +898,8 @@ int main(void)
         cmocka_unit_test(refuses_broken_sharded_dirs),
         cmocka_unit_test(open_memory_matches_file),
         cmocka_unit_test(non_finite_values_are_refused),
+        cmocka_unit_test(tensor_read_matches_the_mapping),
+        cmocka_unit_test(writer_fills_stream_the_same_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -600,6 +600,227 @@ static void pack_round_trip_and_checks(void **state)
     lg_init_plan_free(&plan);
 }
 
+/* Resident kB of this process's mappings of the file `path` (/proc/self/smaps). */
+static long mapped_rss_kb(const char *path)
+{
+    char real[4096];
+    assert_non_null(realpath(path, real));
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[8192];
+    int in = 0;
+    long total = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx ", &a, &b) == 2) { /* a mapping's first line ends in its path */
+            line[strcspn(line, "\n")] = 0;
+            size_t n = strlen(line), k = strlen(real);
+            in = n >= k && !strcmp(line + n - k, real);
+        } else if (in && !strncmp(line, "Rss:", 4)) {
+            total += strtol(line + 4, NULL, 10);
+        }
+    }
+    fclose(f);
+    return total;
+}
+
+/* Expected cells of a plan over stored values v (rows x C floats): each combination row
+ * Σ w·v in double in the plan's order, each mean row the mean of the base tokenizer's
+ * rows, rounded to float; independent of the reader (v comes from the values written). */
+static float *expected_rows(const lg_init_plan *plan, const float *v, int C)
+{
+    float *want = malloc((size_t)plan->n_new * C * sizeof *want);
+    double *acc = malloc((size_t)C * sizeof *acc), *mean = calloc((size_t)C, sizeof *mean);
+    for (int r = 0; r < plan->n_base; r++)
+        for (int c = 0; c < C; c++)
+            mean[c] += v[(size_t)r * C + c];
+    for (int c = 0; c < C; c++)
+        mean[c] /= (double)plan->n_base;
+    for (int t = 0; t < plan->n_new; t++) {
+        float *w = want + (size_t)t * C;
+        if (plan->off[t + 1] == plan->off[t]) {
+            assert_int_equal(plan->source[t], LG_ROW_MEAN);
+            for (int c = 0; c < C; c++)
+                w[c] = (float)mean[c];
+            continue;
+        }
+        memset(acc, 0, (size_t)C * sizeof *acc);
+        for (int64_t k = plan->off[t]; k < plan->off[t + 1]; k++)
+            for (int c = 0; c < C; c++)
+                acc[c] += (double)plan->weight[k] * v[(size_t)plan->base_id[k] * C + c];
+        for (int c = 0; c < C; c++)
+            w[c] = (float)acc[c];
+    }
+    free(acc);
+    free(mean);
+    return want;
+}
+
+/* A bf16 base of 4 KiB rows: the rows made (trans with its mean rows, and mean) are exactly
+ * the sums of the stored values, in float32 and bf16, and reading them leaves the base's
+ * mapping unresident (rows are read with pread; reading them through the mapping, the
+ * control at the end, makes them resident). */
+static void base_rows_read_exactly_and_not_kept_mapped(void **state)
+{
+    (void)state;
+    enum { C = 2048 };
+    const int rows = fx.n_base + 4;
+    float *e = malloc((size_t)rows * C * sizeof *e), *v = malloc((size_t)rows * C * sizeof *v);
+    lg_rng rng;
+    lg_rng_seed(&rng, 7);
+    for (size_t i = 0; i < (size_t)rows * C; i++) {
+        e[i] = (float)(0.02 * lg_rng_normal(&rng) + 0.001 * (double)(i % 97));
+        v[i] = lg_bf16_to_f32(lg_f32_to_bf16(e[i])); /* the value the file stores */
+    }
+    const char *path = DIR "/base-bf16.safetensors";
+    lg_error err = {{0}};
+    lg_st_writer *wr = lg_st_writer_new();
+    int64_t shape[2] = {rows, C};
+    assert_int_equal(lg_st_writer_add_f32(wr, "model.embed_tokens.weight", LG_DT_BF16, 2, shape, e,
+                                          &err), 0);
+    assert_int_equal(lg_st_writer_write(wr, path, &err), 0);
+    lg_st_writer_free(wr);
+    lg_safetensors *st = lg_st_open(path, &err);
+    assert_non_null(st);
+    const lg_tensor_info *base = lg_st_find(st, "model.embed_tokens.weight");
+    assert_non_null(base);
+    const long before = mapped_rss_kb(path);
+
+    lg_align_result tab;
+    align_corpus(&tab);
+    const lg_init_method ms[2] = {LG_INIT_TRANS, LG_INIT_MEAN};
+    for (int mi = 0; mi < 2; mi++) {
+        lg_init_opts o;
+        lg_init_opts_default(&o);
+        o.method = ms[mi];
+        lg_init_plan plan;
+        assert_int_equal(lg_init_plan_build(fx.base_t, fx.new_t, &tab, &o, &plan, &err), 0);
+        if (ms[mi] == LG_INIT_MEAN) /* base statistics read too */
+            assert_true(plan.counts[LG_ROW_MEAN] > 0);
+        const size_t cells = (size_t)plan.n_new * C;
+        float *f = malloc(cells * sizeof *f), *want = expected_rows(&plan, v, C);
+        uint16_t *h = malloc(cells * sizeof *h);
+        assert_int_equal(lg_init_materialize(&plan, base, &o, f, &err), 0);
+        assert_int_equal(lg_init_materialize_as(&plan, base, &o, h, LG_DT_BF16, &err), 0);
+        for (size_t i = 0; i < cells; i++) {
+            if (memcmp(&f[i], &want[i], sizeof *f))
+                fail_msg("method %s, row %zu, cell %zu: %.9g, expected %.9g",
+                         lg_init_method_name(ms[mi]), i / C, i % C, f[i], want[i]);
+            assert_int_equal(h[i], lg_f32_to_bf16(want[i]));
+        }
+        free(f);
+        free(want);
+        free(h);
+        lg_init_plan_free(&plan);
+    }
+    lg_align_result_free(&tab);
+    /* the table is 1.2 MiB; only the header's pages (and the kernel's fault-around next to
+     * them) are mapped in */
+    const long table_kb = (long)(base->nbytes / 1024), after = mapped_rss_kb(path);
+    if (after > before + 16 || after > 128)
+        fail_msg("%ld kB of the %ld kB base mapped in after the rows were made (%ld before)",
+                 after, table_kb, before);
+    /* control: the same rows through the mapping are counted */
+    float *row = malloc(C * sizeof *row);
+    for (int r = 0; r < rows; r++)
+        lg_tensor_row_f32(base, r, row);
+    const long touched = mapped_rss_kb(path);
+    if (touched < table_kb)
+        fail_msg("the control: %ld kB mapped in after reading all %ld kB through the mapping",
+                 touched, table_kb);
+    free(row);
+    lg_st_close(st);
+    free(e);
+    free(v);
+}
+
+typedef struct {
+    lg_init_rows *rows[2];
+    int32_t nan_row; /* of the head: made NaN (-1: none) */
+} stream_ctx;
+
+static int stream_rows(void *ctx, int head, int32_t t0, int32_t t1, void *dst, lg_error *err)
+{
+    stream_ctx *s = ctx;
+    if (lg_init_rows_make(s->rows[head], t0, t1, dst, LG_DT_BF16, err) < 0)
+        return -1;
+    if (head && s->nan_row >= t0 && s->nan_row < t1)
+        ((uint16_t *)dst)[(size_t)(s->nan_row - t0) * HIDDEN + 3] = 0x7fc0;
+    return 0;
+}
+
+/* Rows made range by range (any ranges, draws included) are the rows made whole, and a pack
+ * streamed from them is the file written from the whole tables, byte for byte; a row that is
+ * not finite in a streamed range is named and nothing is written. */
+static void streamed_rows_and_pack_match_the_whole(void **state)
+{
+    (void)state;
+    const lg_tensor_info *head = lg_weights_find(fx.w, "lm_head.weight");
+    assert_non_null(head);
+    static const lg_init_method ms[] = {LG_INIT_HULL, LG_INIT_RANDOM, LG_INIT_MVN};
+    for (int mi = 0; mi < 3; mi++) {
+        lg_init_opts o, oh;
+        lg_init_opts_default(&o);
+        o.method = ms[mi];
+        oh = o;
+        oh.seed = o.seed + 1;
+        lg_init_plan plan;
+        lg_error err = {{0}};
+        assert_int_equal(lg_init_plan_build(fx.base_t, fx.new_t, NULL, &o, &plan, &err), 0);
+        const int32_t n = plan.n_new;
+        const size_t cells = (size_t)n * HIDDEN;
+        uint16_t *e = malloc(cells * 2), *h = malloc(cells * 2), *part = malloc(cells * 2);
+        assert_int_equal(lg_init_materialize_as(&plan, fx.embed, &o, e, LG_DT_BF16, &err), 0);
+        assert_int_equal(lg_init_materialize_as(&plan, head, &oh, h, LG_DT_BF16, &err), 0);
+        lg_init_rows *r = lg_init_rows_new(&plan, fx.embed, &o, &err);
+        assert_non_null(r);
+        for (int32_t t0 = 0; t0 < n; t0 += 37) {
+            const int32_t t1 = t0 + 37 < n ? t0 + 37 : n;
+            assert_int_equal(lg_init_rows_make(r, t0, t1, part + (size_t)t0 * HIDDEN, LG_DT_BF16,
+                                               &err), 0);
+        }
+        assert_memory_equal(part, e, cells * 2);
+        assert_int_equal(lg_init_rows_make(r, 5, n + 1, part, LG_DT_BF16, &err), -1);
+        lg_init_rows_free(r);
+
+        char sha[65];
+        assert_int_equal(lg_sha256_file(fx.new_path, sha, &err), 0);
+        lg_pack_meta meta = {.base_model = DIR "/base", .tokenizer_sha256 = sha,
+                             .method = lg_init_method_name(ms[mi]), .counts = plan.counts};
+        const char *whole = DIR "/whole.safetensors", *streamed = DIR "/streamed.safetensors";
+        assert_int_equal(lg_pack_write_as(whole, e, h, n, HIDDEN, LG_DT_BF16, &meta, &err), 0);
+        stream_ctx sc = {{lg_init_rows_new(&plan, fx.embed, &o, &err),
+                          lg_init_rows_new(&plan, head, &oh, &err)}, -1};
+        assert_int_equal(lg_pack_write_rows(streamed, n, HIDDEN, 1, LG_DT_BF16, stream_rows, &sc,
+                                            &meta, &err), 0);
+        FILE *fa = fopen(whole, "rb"), *fb = fopen(streamed, "rb");
+        assert_non_null(fa);
+        assert_non_null(fb);
+        for (int ca, cb;;) {
+            ca = fgetc(fa);
+            cb = fgetc(fb);
+            assert_int_equal(ca, cb);
+            if (ca == EOF)
+                break;
+        }
+        fclose(fa);
+        fclose(fb);
+        /* a NaN in the head's row 17: named, nothing written */
+        remove(streamed);
+        sc.nan_row = 17;
+        assert_int_equal(lg_pack_write_rows(streamed, n, HIDDEN, 1, LG_DT_BF16, stream_rows, &sc,
+                                            &meta, &err), -1);
+        assert_non_null(strstr(err.msg, "row 17 of lm_head.weight is not finite: nothing written"));
+        assert_int_equal(access(streamed, F_OK), -1);
+        lg_init_rows_free(sc.rows[0]);
+        lg_init_rows_free(sc.rows[1]);
+        free(e);
+        free(h);
+        free(part);
+        lg_init_plan_free(&plan);
+    }
+}
+
 static void sha256_known_answers(void **state)
 {
     (void)state;
@@ -630,6 +851,8 @@ int main(void)
         cmocka_unit_test(rows_made_in_the_written_dtype),
         cmocka_unit_test(table_for_another_tokenizer_is_refused),
         cmocka_unit_test(pack_round_trip_and_checks),
+        cmocka_unit_test(base_rows_read_exactly_and_not_kept_mapped),
+        cmocka_unit_test(streamed_rows_and_pack_match_the_whole),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,4 +1,8 @@
-/* Materialising a plan: weighted sums of streamed base rows, or draws from base statistics. */
+/* Materialising a plan: weighted sums of base rows, or draws from base statistics.
+ * Base rows are read with lg_tensor_read (pread), never through the file's mapping: an
+ * 8B base's 1 GiB embedding and head tables read row by row would otherwise stay resident
+ * (every mapped page touched counts in the RSS, with the kernel's fault-around 64 KiB per
+ * row), so the peak is the tables written plus a few rows per thread. */
 #include "lg_transfer.h"
 
 #include <cblas.h>
@@ -40,18 +44,57 @@ void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst)
     }
 }
 
+/* Stored values of one row (raw, C cells of t's dtype) as float: the same values as
+ * lg_tensor_row_f32's. */
+static void raw_to_f32(lg_dtype dt, const void *raw, int C, float *dst)
+{
+    const unsigned char *p = raw;
+    switch (dt) {
+    case LG_DT_F32:
+        memcpy(dst, p, (size_t)C * sizeof(float));
+        break;
+    case LG_DT_F64:
+        for (int c = 0; c < C; c++) {
+            double v;
+            memcpy(&v, p + 8 * c, 8);
+            dst[c] = (float)v;
+        }
+        break;
+    case LG_DT_BF16: /* inline (the widening is exact: the bits moved up), so it vectorises */
+        for (int c = 0; c < C; c++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * c, 2);
+            const uint32_t u = (uint32_t)h << 16;
+            memcpy(&dst[c], &u, 4);
+        }
+        break;
+    case LG_DT_F16:
+        for (int c = 0; c < C; c++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * c, 2);
+            dst[c] = lg_f16_to_f32(h);
+        }
+        break;
+    default:
+        memset(dst, 0, (size_t)C * sizeof(float));
+    }
+}
+
 /* Mean, per-dimension std and (when cov is not NULL) covariance of rows 0..n-1, in double,
- * one streaming pass in blocks. */
+ * one streaming pass in blocks read with pread. */
 static int base_stats(const lg_tensor_info *t, int64_t n, double *mean, double *std, double *cov,
                       lg_error *err)
 {
     int C = (int)t->shape[1];
     enum { BLOCK = 256 };
+    const size_t row_bytes = (size_t)C * lg_dtype_size(t->dtype);
     float *row = malloc((size_t)C * sizeof *row);
+    unsigned char *raw = malloc((size_t)BLOCK * row_bytes);
     double *blk = cov ? malloc((size_t)BLOCK * C * sizeof *blk) : NULL;
     double *sq = calloc((size_t)C, sizeof *sq);
-    if (!row || !sq || (cov && !blk)) {
+    if (!row || !raw || !sq || (cov && !blk)) {
         free(row);
+        free(raw);
         free(blk);
         free(sq);
         return lg_fail(err, "out of memory for embedding statistics");
@@ -61,8 +104,15 @@ static int base_stats(const lg_tensor_info *t, int64_t n, double *mean, double *
         memset(cov, 0, (size_t)C * C * sizeof *cov);
     for (int64_t r0 = 0; r0 < n; r0 += BLOCK) {
         int nb = (int)(n - r0 < BLOCK ? n - r0 : BLOCK);
+        if (lg_tensor_read(t, (size_t)r0 * row_bytes, (size_t)nb * row_bytes, raw, err) < 0) {
+            free(row);
+            free(raw);
+            free(blk);
+            free(sq);
+            return -1;
+        }
         for (int i = 0; i < nb; i++) {
-            lg_tensor_row_f32(t, r0 + i, row);
+            raw_to_f32(t->dtype, raw + (size_t)i * row_bytes, C, row);
             for (int c = 0; c < C; c++) {
                 mean[c] += row[c];
                 sq[c] += (double)row[c] * row[c];
@@ -88,6 +138,7 @@ static int base_stats(const lg_tensor_info *t, int64_t n, double *mean, double *
                 cov[(size_t)j * C + i] = v;
             }
     free(row);
+    free(raw);
     free(blk);
     free(sq);
     return 0;
@@ -146,77 +197,148 @@ static void store_row(void *out, lg_dtype dt, int32_t t, int C, const float *v)
         h[c] = dt == LG_DT_BF16 ? lg_f32_to_bf16(v[c]) : lg_f32_to_f16(v[c]);
 }
 
-int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
-                           const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err)
+/* Row t of a combination plan into dst: Σ weight[k] * row[base_id[k]] in double, in the
+ * plan's order, each row read with pread into raw and widened to float in row. */
+static int combine_row(const lg_init_plan *plan, const lg_tensor_info *base, int32_t t, void *raw,
+                       float *row, double *acc, float *dst, lg_error *err)
+{
+    const int C = (int)base->shape[1];
+    const size_t row_bytes = (size_t)C * lg_dtype_size(base->dtype);
+    memset(acc, 0, (size_t)C * sizeof *acc);
+    for (int64_t k = plan->off[t]; k < plan->off[t + 1]; k++) {
+        if (lg_tensor_read(base, (size_t)plan->base_id[k] * row_bytes, row_bytes, raw, err) < 0)
+            return -1;
+        raw_to_f32(base->dtype, raw, C, row);
+        double w = plan->weight[k];
+        for (int c = 0; c < C; c++)
+            acc[c] += w * row[c];
+    }
+    for (int c = 0; c < C; c++)
+        dst[c] = (float)acc[c];
+    return 0;
+}
+
+struct lg_init_rows {
+    const lg_init_plan *plan;
+    const lg_tensor_info *base;
+    lg_init_opts o;
+    int have_stats;
+    double *mean, *std, *cov; /* the draws' statistics, made at the first rows asked */
+};
+
+lg_init_rows *lg_init_rows_new(const lg_init_plan *plan, const lg_tensor_info *base,
+                               const lg_init_opts *o, lg_error *err)
+{
+    if (base->ndim != 2) {
+        lg_fail(err, "%s: %s is not a matrix", base->file, base->name);
+        return NULL;
+    }
+    if (base->dtype != LG_DT_F32 && base->dtype != LG_DT_F16 && base->dtype != LG_DT_BF16 &&
+        base->dtype != LG_DT_F64) {
+        lg_fail(err, "%s: %s has dtype %s, not a float type", base->file, base->name,
+                lg_dtype_name(base->dtype));
+        return NULL;
+    }
+    if (base->shape[0] < plan->n_base) {
+        lg_fail(err, "%s: %s has %lld rows but the base tokenizer has %d pieces", base->file,
+                base->name, (long long)base->shape[0], plan->n_base);
+        return NULL;
+    }
+    lg_init_rows *r = calloc(1, sizeof *r);
+    if (!r) {
+        lg_fail(err, "out of memory");
+        return NULL;
+    }
+    r->plan = plan;
+    r->base = base;
+    r->o = *o;
+    return r;
+}
+
+void lg_init_rows_free(lg_init_rows *r)
+{
+    if (!r)
+        return;
+    free(r->mean);
+    free(r->std);
+    free(r->cov);
+    free(r);
+}
+
+/* The statistics the plan's draws need, once. */
+static int rows_stats(lg_init_rows *r, lg_error *err)
+{
+    const lg_init_plan *plan = r->plan;
+    const int C = (int)r->base->shape[1];
+    int need_mean = plan->counts[LG_ROW_MEAN] || plan->counts[LG_ROW_RANDOM] || plan->counts[LG_ROW_MVN];
+    int need_cov = plan->counts[LG_ROW_MVN] > 0;
+    r->have_stats = 1;
+    if (!need_mean)
+        return 0;
+    r->mean = malloc((size_t)C * sizeof *r->mean);
+    r->std = malloc((size_t)C * sizeof *r->std);
+    r->cov = need_cov ? malloc((size_t)C * C * sizeof *r->cov) : NULL;
+    if (!r->mean || !r->std || (need_cov && !r->cov))
+        return lg_fail(err, "out of memory for embedding statistics");
+    /* statistics of the rows the base tokenizer uses (padding rows are often untrained) */
+    if (base_stats(r->base, plan->n_base, r->mean, r->std, r->cov, err) < 0)
+        return -1;
+    if (need_cov) {
+        for (size_t i = 0; i < (size_t)C * C; i++)
+            r->cov[i] *= r->o.mvn_scale;
+        if (cholesky(r->cov, C, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int lg_init_rows_make(lg_init_rows *r, int32_t t0, int32_t t1, void *out, lg_dtype out_dtype,
+                      lg_error *err)
 {
     if (out_dtype != LG_DT_F32 && out_dtype != LG_DT_BF16 && out_dtype != LG_DT_F16)
         return lg_fail(err, "tables are made as F32, BF16 or F16, not %s",
                        lg_dtype_name(out_dtype));
-    if (base->ndim != 2)
-        return lg_fail(err, "%s: %s is not a matrix", base->file, base->name);
-    if (base->dtype != LG_DT_F32 && base->dtype != LG_DT_F16 && base->dtype != LG_DT_BF16 &&
-        base->dtype != LG_DT_F64)
-        return lg_fail(err, "%s: %s has dtype %s, not a float type", base->file, base->name,
-                       lg_dtype_name(base->dtype));
-    int64_t rows = base->shape[0];
-    int C = (int)base->shape[1];
-    if (rows < plan->n_base)
-        return lg_fail(err, "%s: %s has %lld rows but the base tokenizer has %d pieces", base->file,
-                       base->name, (long long)rows, plan->n_base);
-    int need_mean = plan->counts[LG_ROW_MEAN] || plan->counts[LG_ROW_RANDOM] || plan->counts[LG_ROW_MVN];
-    int need_cov = plan->counts[LG_ROW_MVN] > 0;
-    double *mean = NULL, *std = NULL, *cov = NULL;
-    if (need_mean) {
-        mean = malloc((size_t)C * sizeof *mean);
-        std = malloc((size_t)C * sizeof *std);
-        cov = need_cov ? malloc((size_t)C * C * sizeof *cov) : NULL;
-        /* statistics of the rows the base tokenizer uses (padding rows are often untrained) */
-        if (!mean || !std || (need_cov && !cov) ||
-            base_stats(base, plan->n_base, mean, std, cov, err) < 0) {
-            if (!mean || !std || (need_cov && !cov))
-                lg_fail(err, "out of memory for embedding statistics");
-            free(mean);
-            free(std);
-            free(cov);
-            return -1;
-        }
-        if (need_cov) {
-            for (size_t i = 0; i < (size_t)C * C; i++)
-                cov[i] *= o->mvn_scale;
-            if (cholesky(cov, C, err) < 0) {
-                free(mean);
-                free(std);
-                free(cov);
-                return -1;
-            }
-        }
-    }
-    int failed = 0;
+    if (t0 < 0 || t1 < t0 || t1 > r->plan->n_new)
+        return lg_fail(err, "rows %d..%d asked of a plan of %d", t0, t1, r->plan->n_new);
+    if (!r->have_stats && rows_stats(r, err) < 0)
+        return -1;
+    const lg_init_plan *plan = r->plan;
+    const lg_tensor_info *base = r->base;
+    const lg_init_opts *o = &r->o;
+    const int C = (int)base->shape[1];
+    const double *mean = r->mean, *std = r->std, *cov = r->cov;
+    int failed = 0, read_failed = 0;
     #pragma omp parallel
     {
         float *row = malloc((size_t)C * sizeof *row);
+        void *raw = malloc((size_t)C * lg_dtype_size(base->dtype)); /* a stored row */
         double *acc = malloc((size_t)C * sizeof *acc);
         double *z = malloc((size_t)C * sizeof *z);
         float *dst = malloc((size_t)C * sizeof *dst); /* the row made, then stored */
-        if (!row || !acc || !z || !dst) {
+        lg_error rerr = {{0}};
+        if (!row || !raw || !acc || !z || !dst) {
             #pragma omp atomic write
             failed = 1;
         }
         #pragma omp for schedule(dynamic, 64)
-        for (int32_t t = 0; t < plan->n_new; t++) {
-            if (!row || !acc || !z || !dst)
+        for (int32_t t = t0; t < t1; t++) {
+            int stop;
+            #pragma omp atomic read
+            stop = read_failed;
+            if (!row || !raw || !acc || !z || !dst || stop)
                 continue;
             if (plan->off[t + 1] > plan->off[t]) {
-                memset(acc, 0, (size_t)C * sizeof *acc);
-                for (int64_t k = plan->off[t]; k < plan->off[t + 1]; k++) {
-                    lg_tensor_row_f32(base, plan->base_id[k], row);
-                    double w = plan->weight[k];
-                    for (int c = 0; c < C; c++)
-                        acc[c] += w * row[c];
+                if (combine_row(plan, base, t, raw, row, acc, dst, &rerr) < 0) {
+                    #pragma omp critical(lg_materialize_err)
+                    {
+                        if (!read_failed)
+                            *err = rerr;
+                        #pragma omp atomic write
+                        read_failed = 1;
+                    }
+                    continue;
                 }
-                for (int c = 0; c < C; c++)
-                    dst[c] = (float)acc[c];
-                store_row(out, out_dtype, t, C, dst);
+                store_row(out, out_dtype, t - t0, C, dst);
                 continue;
             }
             /* a draw: its own generator per token, so threads do not change the result */
@@ -230,29 +352,43 @@ int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
             case LG_ROW_MVN:
                 for (int c = 0; c < C; c++)
                     z[c] = lg_rng_normal(&rng);
-                for (int r = 0; r < C; r++) {
-                    double v = mean[r];
-                    const double *l = cov + (size_t)r * C;
-                    for (int c = 0; c <= r; c++)
+                for (int i = 0; i < C; i++) {
+                    double v = mean[i];
+                    const double *l = cov + (size_t)i * C;
+                    for (int c = 0; c <= i; c++)
                         v += l[c] * z[c];
-                    dst[r] = (float)v;
+                    dst[i] = (float)v;
                 }
                 break;
             default:
                 for (int c = 0; c < C; c++)
                     dst[c] = (float)mean[c];
             }
-            store_row(out, out_dtype, t, C, dst);
+            store_row(out, out_dtype, t - t0, C, dst);
         }
         free(dst);
         free(row);
+        free(raw);
         free(acc);
         free(z);
     }
-    free(mean);
-    free(std);
-    free(cov);
+    if (read_failed)
+        return -1;
     if (failed)
         return lg_fail(err, "out of memory for embedding rows");
     return 0;
+}
+
+int lg_init_materialize_as(const lg_init_plan *plan, const lg_tensor_info *base,
+                           const lg_init_opts *o, void *out, lg_dtype out_dtype, lg_error *err)
+{
+    if (out_dtype != LG_DT_F32 && out_dtype != LG_DT_BF16 && out_dtype != LG_DT_F16)
+        return lg_fail(err, "tables are made as F32, BF16 or F16, not %s",
+                       lg_dtype_name(out_dtype));
+    lg_init_rows *r = lg_init_rows_new(plan, base, o, err);
+    if (!r)
+        return -1;
+    int rc = lg_init_rows_make(r, 0, plan->n_new, out, out_dtype, err);
+    lg_init_rows_free(r);
+    return rc;
 }

@@ -13,20 +13,38 @@
 #define EMBED_NAME "model.embed_tokens.weight"
 #define HEAD_NAME "lm_head.weight"
 
-static int write_pack(const char *path, const void *embed, const void *head, int32_t n,
-                      int hidden, int from_f32, lg_dtype dtype, const lg_pack_meta *meta,
-                      lg_error *err);
+/* The tables: in memory (embed, head; floats to convert when from_f32), or made as they are
+ * written (rows). */
+typedef struct {
+    const void *embed, *head;
+    int from_f32;
+    lg_pack_rows_fn rows;
+    void *ctx;
+    int has_head;
+} pack_tables;
+
+static int write_pack(const char *path, const pack_tables *tb, int32_t n, int hidden,
+                      lg_dtype dtype, const lg_pack_meta *meta, lg_error *err);
 
 int lg_pack_write(const char *path, const float *embed, const float *head, int32_t n, int hidden,
                   lg_dtype dtype, const lg_pack_meta *meta, lg_error *err)
 {
-    return write_pack(path, embed, head, n, hidden, 1, dtype, meta, err);
+    pack_tables tb = {.embed = embed, .head = head, .from_f32 = 1, .has_head = head != NULL};
+    return write_pack(path, &tb, n, hidden, dtype, meta, err);
 }
 
 int lg_pack_write_as(const char *path, const void *embed, const void *head, int32_t n,
                      int hidden, lg_dtype dtype, const lg_pack_meta *meta, lg_error *err)
 {
-    return write_pack(path, embed, head, n, hidden, 0, dtype, meta, err);
+    pack_tables tb = {.embed = embed, .head = head, .has_head = head != NULL};
+    return write_pack(path, &tb, n, hidden, dtype, meta, err);
+}
+
+int lg_pack_write_rows(const char *path, int32_t n, int hidden, int has_head, lg_dtype dtype,
+                       lg_pack_rows_fn rows, void *ctx, const lg_pack_meta *meta, lg_error *err)
+{
+    pack_tables tb = {.rows = rows, .ctx = ctx, .has_head = has_head};
+    return write_pack(path, &tb, n, hidden, dtype, meta, err);
 }
 
 /* The first cell that is not a finite number, or cells. */
@@ -49,16 +67,38 @@ static size_t first_nonfinite(const void *v, size_t cells, lg_dtype dt)
     return bad;
 }
 
-static int write_pack(const char *path, const void *embed, const void *head, int32_t n,
-                      int hidden, int from_f32, lg_dtype dtype, const lg_pack_meta *meta,
-                      lg_error *err)
+/* One table of a streamed pack, for the writer's fill: whole rows, checked finite. */
+typedef struct {
+    const pack_tables *tb;
+    const char *path;
+    int head, hidden;
+    lg_dtype dtype;
+} pack_fill;
+
+static int fill_rows(void *vctx, size_t at, size_t n, void *dst, lg_error *err)
+{
+    const pack_fill *p = vctx;
+    const size_t row = (size_t)p->hidden * lg_dtype_size(p->dtype), cells = n / lg_dtype_size(p->dtype);
+    const int32_t t0 = (int32_t)(at / row), t1 = (int32_t)((at + n) / row);
+    if (p->tb->rows(p->tb->ctx, p->head, t0, t1, dst, err) < 0)
+        return -1;
+    const size_t i = first_nonfinite(dst, cells, p->dtype);
+    if (i < cells)
+        return lg_fail(err, "%s: row %zu of %s is not finite: nothing written", p->path,
+                       (size_t)t0 + i / (size_t)p->hidden, p->head ? HEAD_NAME : EMBED_NAME);
+    return 0;
+}
+
+static int write_pack(const char *path, const pack_tables *tb, int32_t n, int hidden,
+                      lg_dtype dtype, const lg_pack_meta *meta, lg_error *err)
 {
     if (dtype != LG_DT_F32 && dtype != LG_DT_F16 && dtype != LG_DT_BF16)
         return lg_fail(err, "%s: packs are stored as F32, F16 or BF16, not %s", path,
                        lg_dtype_name(dtype));
     const size_t cells = (size_t)n * (size_t)hidden;
-    for (int k = 0; k < (head ? 2 : 1); k++) {
-        const size_t i = first_nonfinite(k ? head : embed, cells, from_f32 ? LG_DT_F32 : dtype);
+    for (int k = 0; !tb->rows && k < (tb->has_head ? 2 : 1); k++) {
+        const size_t i = first_nonfinite(k ? tb->head : tb->embed, cells,
+                                         tb->from_f32 ? LG_DT_F32 : dtype);
         if (i < cells)
             return lg_fail(err, "%s: row %zu of %s is not finite: nothing written", path,
                            i / (size_t)hidden, k ? HEAD_NAME : EMBED_NAME);
@@ -78,11 +118,15 @@ static int write_pack(const char *path, const void *embed, const void *head, int
         return lg_fail(err, "out of memory");
     int64_t shape[2] = {n, hidden};
     char buf[64];
-    int rc = from_f32 ? lg_st_writer_add_f32(w, EMBED_NAME, dtype, 2, shape, embed, err)
-                      : lg_st_writer_add(w, EMBED_NAME, dtype, 2, shape, embed, err);
-    if (rc == 0 && head)
-        rc = from_f32 ? lg_st_writer_add_f32(w, HEAD_NAME, dtype, 2, shape, head, err)
-                      : lg_st_writer_add(w, HEAD_NAME, dtype, 2, shape, head, err);
+    pack_fill fills[2] = {{tb, path, 0, hidden, dtype}, {tb, path, 1, hidden, dtype}};
+    int rc = 0;
+    for (int k = 0; k < (tb->has_head ? 2 : 1) && rc == 0; k++) {
+        const char *name = k ? HEAD_NAME : EMBED_NAME;
+        const void *data = k ? tb->head : tb->embed;
+        rc = tb->rows       ? lg_st_writer_add_fill(w, name, dtype, 2, shape, fill_rows, &fills[k], err)
+             : tb->from_f32 ? lg_st_writer_add_f32(w, name, dtype, 2, shape, data, err)
+                            : lg_st_writer_add(w, name, dtype, 2, shape, data, err);
+    }
     struct {
         const char *key, *value;
     } kv[] = {
@@ -95,7 +139,7 @@ static int write_pack(const char *path, const void *embed, const void *head, int
         {"script", meta->script},
         {"method", meta->method},
         {"alignment_table_sha256", meta->table_sha256},
-        {"tied", head ? "false" : "true"},
+        {"tied", tb->has_head ? "false" : "true"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0] && rc == 0; i++)
         if (kv[i].value)

@@ -5,7 +5,10 @@
 # `transfer init --method trans` onto a new tokenizer with an alignment table: wall time and
 # peak RSS (/usr/bin/time) against the size of the tables written, the load average before.
 # Usage: tools/bench/tables8b.sh BASE_TOKENIZER NEW_TOKENIZER TABLE.tsv
-#        (the table aligned from BASE_TOKENIZER's ids to NEW_TOKENIZER's: `transfer align`)
+#        (the table aligned from BASE_TOKENIZER's ids to NEW_TOKENIZER's: `transfer align`;
+#        README's figures: the demo's models/base-en/tokenizer.model, out/nl/work/tok.model and
+#        table.tsv, and the Llama-3 tokenizer.json of build/npm with a table aligned over
+#        corpora/build/nl/en-nl.tsv.gz)
 set -eu
 [ $# -eq 3 ] || { echo "usage: $0 BASE_TOKENIZER NEW_TOKENIZER TABLE.tsv" >&2; exit 2; }
 T=${TRANSFER:-bin/transfer}

@@ -14,6 +14,24 @@
 #include "lg_transfer.h"
 #include "transfer_cmds.h"
 
+/* The rows of the pack, made as the writer asks for them: the embedding's, then the head's
+ * (its draws seeded apart); the embedding's statistics are let go before the head's are
+ * made. */
+typedef struct {
+    lg_init_rows *rows[2];
+    lg_dtype dtype;
+} table_rows;
+
+static int make_rows(void *ctx, int head, int32_t t0, int32_t t1, void *dst, lg_error *err)
+{
+    table_rows *tr = ctx;
+    if (head && tr->rows[0]) {
+        lg_init_rows_free(tr->rows[0]);
+        tr->rows[0] = NULL;
+    }
+    return lg_init_rows_make(tr->rows[head], t0, t1, dst, tr->dtype, err);
+}
+
 int tr_cmd_init(int argc, char **argv)
 {
     lg_init_opts o;
@@ -104,7 +122,7 @@ int tr_cmd_init(int argc, char **argv)
     memset(&tab, 0, sizeof tab);
     lg_init_plan plan;
     memset(&plan, 0, sizeof plan);
-    void *embed = NULL, *head = NULL; /* rows in the dtype written */
+    table_rows tr = {{NULL, NULL}, LG_DT_F32};
     char base_sha[65], new_sha[65], table_sha[65] = "";
     int have_table = 0;
     rc = -1;
@@ -206,28 +224,20 @@ int tr_cmd_init(int argc, char **argv)
     }
     if (dtype_from_base)
         dtype = te->dtype == LG_DT_BF16 || te->dtype == LG_DT_F16 ? te->dtype : LG_DT_F32;
-    /* the rows are made in the dtype they are written in: a bf16 table is never held as
-     * float32 whole */
-    size_t cells = (size_t)plan.n_new * (size_t)cfg.hidden_size, cell = lg_dtype_size(dtype);
-    embed = malloc(cells * cell);
-    head = th ? malloc(cells * cell) : NULL;
-    if (!embed || (th && !head)) {
-        lg_fail(&err, "out of memory for %d x %d rows", plan.n_new, cfg.hidden_size);
+    /* the rows are made in the dtype they are written in, a few MiB at a time as they are
+     * written: neither table is ever held whole */
+    lg_init_opts oh = o;
+    oh.seed = o.seed + 1; /* independent draws for the head */
+    tr.dtype = dtype;
+    if (!(tr.rows[0] = lg_init_rows_new(&plan, te, &o, &err)) ||
+        (th && !(tr.rows[1] = lg_init_rows_new(&plan, th, &oh, &err))))
         goto done;
-    }
-    if (lg_init_materialize_as(&plan, te, &o, embed, dtype, &err) < 0)
-        goto done;
-    if (th) {
-        lg_init_opts oh = o;
-        oh.seed = o.seed + 1; /* independent draws for the head */
-        if (lg_init_materialize_as(&plan, th, &oh, head, dtype, &err) < 0)
-            goto done;
-    }
     lg_pack_meta meta = {
         .base_model = base, .tokenizer_sha256 = new_sha, .base_tokenizer_sha256 = base_sha,
         .language = lang, .script = script, .method = lg_init_method_name(o.method),
         .table_sha256 = table_sha[0] ? table_sha : NULL, .counts = plan.counts};
-    if (lg_pack_write_as(out, embed, head, plan.n_new, cfg.hidden_size, dtype, &meta, &err) < 0)
+    if (lg_pack_write_rows(out, plan.n_new, cfg.hidden_size, th != NULL, dtype, make_rows, &tr,
+                           &meta, &err) < 0)
         goto done;
     fprintf(stderr, "init: %d rows (%s):", plan.n_new, lg_init_method_name(o.method));
     for (int s = 0; s < LG_ROW_KINDS; s++)
@@ -236,8 +246,8 @@ int tr_cmd_init(int argc, char **argv)
     fprintf(stderr, "\n");
     rc = 0;
 done:
-    free(embed);
-    free(head);
+    lg_init_rows_free(tr.rows[0]);
+    lg_init_rows_free(tr.rows[1]);
     lg_init_plan_free(&plan);
     lg_align_result_free(&tab);
     lg_weights_close(w);
