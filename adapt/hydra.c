@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lg_arch.h"
 #include "lg_io.h"
 #include "lg_transfer.h"
 #include "lg_langsamp.h"
@@ -17,6 +18,8 @@
 #include "lg_safetensors.h"
 #include "lg_spm.h"
 
+/* a table's matrices: lingraft's names whatever the base's architecture (a base's own are
+ * its descriptor's, lg_arch.h) */
 #define EMBED_NAME "model.embed_tokens.weight"
 #define HEAD_NAME "lm_head.weight"
 
@@ -346,11 +349,12 @@ static int load_base_vocab(lg_model *m, const char *base_dir, lg_error *err)
     if (!w)
         return -1;
     const int V = m->cfg.vocab_size, C = m->cfg.hidden_size;
-    int rc = copy_rows(lg_weights_find(w, EMBED_NAME), EMBED_NAME, base_dir, V, C, m->p.embed, err);
+    /* the base's own names (GPT-2: transformer.wte.weight) */
+    const char *embed = lg_arch_get(cfg.arch)->embed, *head = lg_arch_get(cfg.arch)->head;
+    int rc = copy_rows(lg_weights_find(w, embed), embed, base_dir, V, C, m->p.embed, err);
     if (rc == 0 && m->p.lm_head != m->p.embed)
-        rc = copy_rows(lg_weights_find(w, cfg.tie_word_embeddings ? EMBED_NAME : HEAD_NAME),
-                       cfg.tie_word_embeddings ? EMBED_NAME : HEAD_NAME, base_dir, V, C,
-                       m->p.lm_head, err);
+        rc = copy_rows(lg_weights_find(w, cfg.tie_word_embeddings ? embed : head),
+                       cfg.tie_word_embeddings ? embed : head, base_dir, V, C, m->p.lm_head, err);
     lg_weights_close(w);
     if (rc == 0) {
         m->cfg.bos_token_id = cfg.bos_token_id;

@@ -1,7 +1,8 @@
 /* lg_lora — LoRA adapters on the linear layers of lg_model, as PEFT defines them.
  *
  *   y = W x + b + scale · B (A x),  scale = alpha / r  (or alpha / √r with rslora)
- * on any of q,k,v,o,gate,up,down; A [r, in] starts Kaiming-uniform (a = √5, i.e.
+ * on any of q,k,v,o,gate,up,down (GPT-2: its Conv1D modules c_attn — q, k and v together —,
+ * attn.c_proj, c_fc, mlp.c_proj, PEFT's fan_in_fan_out); A [r, in] starts Kaiming-uniform (a = √5, i.e.
  * U(−1/√in, 1/√in)), B [out, r] starts at zero, so a fresh adapter leaves the model's
  * output unchanged. Parameters and gradients are flat buffers like the model's, listed
  * by name in `entries` ("model.layers.N.self_attn.q_proj.lora_A.weight"; PEFT files add
@@ -25,7 +26,9 @@ typedef enum {
 
 /* PEFT module names: "q_proj", ..., "down_proj". */
 const char *lg_lora_target_name(lg_lora_target t);
-/* Parses "q,k,v,o,gate,up,down" or PEFT names ("q_proj,v_proj") or "all" into a bit mask. */
+/* Parses "q,k,v,o,gate,up,down" or PEFT names ("q_proj,v_proj"; GPT-2's c_attn,
+ * attn.c_proj, c_fc, mlp.c_proj, c_proj) or "all" into a bit mask. An adapter resolves it
+ * for its model: on GPT-2 q, k and v mean c_attn, "all" the targets the model has. */
 int lg_lora_parse_targets(const char *list, unsigned *mask, lg_error *err);
 
 typedef struct {
@@ -73,12 +76,13 @@ int lg_lora_alloc_grads(lg_lora *l, lg_error *err);
 void lg_lora_zero_grads(lg_lora *l);
 const lg_param_entry *lg_lora_find(const lg_lora *l, const char *name);
 
-/* Used by the model: out[N,OC] += scale · (in A^T) B^T, keeping A x for backward. */
+/* Used by the model: out[N,OC] += scale · (in A^T) B^T, keeping A x for backward. B's rows
+ * row0.. (a part of a fused module: GPT-2's c_attn is q, k and v, each OC of its rows). */
 int lg_lora_reserve(lg_lora *l, int N, lg_error *err);
 void lg_lora_forward(lg_lora *l, int layer, lg_lora_target t, float *out, const float *in, int N,
-                     int IC, int OC);
-/* dB += scale·dout^T xa, dA += (scale·dout B)^T in, din += (scale·dout B) A */
+                     int IC, int OC, int row0);
+/* dB += scale·dout^T xa, dA += (scale·dout B)^T in, din += (scale·dout B) A (B's rows row0..) */
 void lg_lora_backward(lg_lora *l, int layer, lg_lora_target t, float *din, const float *dout,
-                      const float *in, int N, int IC, int OC);
+                      const float *in, int N, int IC, int OC, int row0);
 
 #endif

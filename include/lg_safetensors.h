@@ -72,7 +72,9 @@ int lg_tensor_expect_shape(const lg_tensor_info *t, int ndim, const int64_t *sha
 
 /* A model directory: DIR/model.safetensors, or the shards named by
  * DIR/model.safetensors.index.json (each shard validated; a missing shard or a
- * tensor the index names but no shard holds is an error). */
+ * tensor the index names but no shard holds is an error). A GPT2Model checkpoint's
+ * tensors (wte.weight, wpe.weight, h.N.*: the hub's gpt2 files) are named as in
+ * GPT2LMHeadModel, under "transformer.". */
 typedef struct lg_weights lg_weights;
 lg_weights *lg_weights_open_dir(const char *dir, lg_error *err);
 void lg_weights_close(lg_weights *w);

@@ -59,22 +59,23 @@ static const lg_role_desc llama_roles[LG_NROLES] = {
 
 /* GPT-2 (GPT2LMHeadModel): LayerNorms with biases, q/k/v fused in c_attn, Conv1D weights
  * stored [in, out]; GGUF names of llama.cpp's gpt2 (the export transposes to [out, in]).
- * LoRA: PEFT's targets for GPT-2 are whole modules (c_attn), not lingraft's q/k/v:
- * none yet. */
+ * LoRA adapts whole modules as PEFT does: c_attn (q, k and v together: its parts share
+ * one adapter, lora_B [3·hidden, r], each part reading its rows), attn.c_proj, c_fc,
+ * mlp.c_proj. */
 static const lg_role_desc gpt2_roles[LG_NROLES] = {
     R(LG_ROLE_ATTN_NORM, "ln_1.weight", "attn_norm.weight", LG_DIM_HIDDEN, LG_DIM_NONE,
       LG_WHEN_ALWAYS, -1, 0, NOB),
     R(LG_ROLE_ATTN_NORM_BIAS, "ln_1.bias", "attn_norm.bias", LG_DIM_HIDDEN, LG_DIM_NONE,
       LG_WHEN_ALWAYS, -1, 0, NOB),
-    RC(LG_ROLE_Q, "attn.c_attn.weight", "attn_qkv.weight", LG_DIM_HIDDEN, LG_DIM_QKV, -1,
+    RC(LG_ROLE_Q, "attn.c_attn.weight", "attn_qkv.weight", LG_DIM_HIDDEN, LG_DIM_QKV, LG_LORA_Q,
        LG_ROLE_Q_BIAS),
     R(LG_ROLE_Q_BIAS, "attn.c_attn.bias", "attn_qkv.bias", LG_DIM_QKV, LG_DIM_NONE,
       LG_WHEN_ALWAYS, -1, 0, NOB),
-    RF(LG_ROLE_K, LG_ROLE_Q, 1, -1, LG_ROLE_K_BIAS),
+    RF(LG_ROLE_K, LG_ROLE_Q, 1, LG_LORA_Q, LG_ROLE_K_BIAS),
     RV(LG_ROLE_K_BIAS, NULL, NULL, LG_DIM_NONE, 0, LG_ROLE_Q_BIAS, 1),
-    RF(LG_ROLE_V, LG_ROLE_Q, 2, -1, LG_ROLE_V_BIAS),
+    RF(LG_ROLE_V, LG_ROLE_Q, 2, LG_LORA_Q, LG_ROLE_V_BIAS),
     RV(LG_ROLE_V_BIAS, NULL, NULL, LG_DIM_NONE, 0, LG_ROLE_Q_BIAS, 2),
-    RC(LG_ROLE_O, "attn.c_proj.weight", "attn_output.weight", LG_DIM_Q, LG_DIM_HIDDEN, -1,
+    RC(LG_ROLE_O, "attn.c_proj.weight", "attn_output.weight", LG_DIM_Q, LG_DIM_HIDDEN, LG_LORA_O,
        LG_ROLE_O_BIAS),
     R(LG_ROLE_O_BIAS, "attn.c_proj.bias", "attn_output.bias", LG_DIM_HIDDEN, LG_DIM_NONE,
       LG_WHEN_ALWAYS, -1, 0, NOB),
@@ -82,11 +83,11 @@ static const lg_role_desc gpt2_roles[LG_NROLES] = {
       LG_WHEN_ALWAYS, -1, 0, NOB),
     R(LG_ROLE_MLP_NORM_BIAS, "ln_2.bias", "ffn_norm.bias", LG_DIM_HIDDEN, LG_DIM_NONE,
       LG_WHEN_ALWAYS, -1, 0, NOB),
-    RC(LG_ROLE_UP, "mlp.c_fc.weight", "ffn_up.weight", LG_DIM_HIDDEN, LG_DIM_FF, -1,
+    RC(LG_ROLE_UP, "mlp.c_fc.weight", "ffn_up.weight", LG_DIM_HIDDEN, LG_DIM_FF, LG_LORA_UP,
        LG_ROLE_UP_BIAS),
     R(LG_ROLE_UP_BIAS, "mlp.c_fc.bias", "ffn_up.bias", LG_DIM_FF, LG_DIM_NONE, LG_WHEN_ALWAYS,
       -1, 0, NOB),
-    RC(LG_ROLE_DOWN, "mlp.c_proj.weight", "ffn_down.weight", LG_DIM_FF, LG_DIM_HIDDEN, -1,
+    RC(LG_ROLE_DOWN, "mlp.c_proj.weight", "ffn_down.weight", LG_DIM_FF, LG_DIM_HIDDEN, LG_LORA_DOWN,
        LG_ROLE_DOWN_BIAS),
     R(LG_ROLE_DOWN_BIAS, "mlp.c_proj.bias", "ffn_down.bias", LG_DIM_HIDDEN, LG_DIM_NONE,
       LG_WHEN_ALWAYS, -1, 0, NOB),

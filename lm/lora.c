@@ -20,9 +20,16 @@ static const char *target_names[LG_LORA_NTARGETS] = {"q_proj", "k_proj", "v_proj
                                                      "gate_proj", "up_proj", "down_proj"};
 static const char *short_names[LG_LORA_NTARGETS] = {"q", "k", "v", "o", "gate", "up", "down"};
 
-const char *lg_lora_target_name(lg_lora_target t) { return target_names[t]; }
+/* GPT-2's modules (PEFT's names): c_attn holds q, k and v; c_proj names both attn.c_proj
+ * and mlp.c_proj, as PEFT's suffix match does */
+static const struct {
+    const char *name;
+    unsigned mask;
+} conv1d_names[] = {
+    {"c_attn", 1u << LG_LORA_Q}, {"attn.c_proj", 1u << LG_LORA_O}, {"c_fc", 1u << LG_LORA_UP},
+    {"mlp.c_proj", 1u << LG_LORA_DOWN}, {"c_proj", 1u << LG_LORA_O | 1u << LG_LORA_DOWN}};
 
-static const char *target_module(lg_lora_target t) { return t <= LG_LORA_O ? "self_attn" : "mlp"; }
+const char *lg_lora_target_name(lg_lora_target t) { return target_names[t]; }
 
 int lg_lora_parse_targets(const char *list, unsigned *mask, lg_error *err)
 {
@@ -34,23 +41,102 @@ int lg_lora_parse_targets(const char *list, unsigned *mask, lg_error *err)
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        int found = -1;
+        unsigned found = 0;
         for (int t = 0; t < LG_LORA_NTARGETS; t++)
             if (!strcmp(tok, target_names[t]) || !strcmp(tok, short_names[t]))
-                found = t;
-        if (found < 0)
-            return lg_fail(err, "unknown LoRA target '%s' (use q,k,v,o,gate,up,down)", tok);
-        *mask |= 1u << found;
+                found = 1u << t;
+        for (size_t i = 0; i < sizeof conv1d_names / sizeof conv1d_names[0]; i++)
+            if (!strcmp(tok, conv1d_names[i].name))
+                found = conv1d_names[i].mask;
+        if (!found)
+            return lg_fail(err, "unknown LoRA target '%s' (use q,k,v,o,gate,up,down; GPT-2: "
+                                "c_attn,attn.c_proj,c_fc,mlp.c_proj)", tok);
+        *mask |= found;
     }
     if (!*mask)
         return lg_fail(err, "no LoRA targets given");
     return 0;
 }
 
-/* in and out features of target t: its weight role's shape (lg_arch.h) */
+/* in and out features of target t: its weight's whole tensor (lg_arch.h), so GPT-2's
+ * c_attn adapter has 3·hidden outputs, q, k and v together, as PEFT adapts the module */
 static void target_dims(const lg_config *c, lg_lora_target t, int *in, int *out)
 {
-    lg_role_dims(c, lg_lora_role(t), in, out);
+    const lg_role r = lg_lora_role(t);
+    int64_t rows, cols;
+    lg_role_shape(c, r, &rows, &cols);
+    const int in_out = lg_arch_get(c->arch)->roles[r].in_out;
+    *in = (int)(in_out ? rows : cols);
+    *out = (int)(in_out ? cols : rows);
+}
+
+/* The module target t adapts, after "<layer prefix>N.": its weight's name without
+ * ".weight" ("self_attn.q_proj", GPT-2's "attn.c_attn"). */
+static void target_path(const lg_config *c, lg_lora_target t, char *buf, size_t n)
+{
+    const char *hf = lg_arch_get(c->arch)->roles[lg_lora_role(t)].hf;
+    snprintf(buf, n, "%.*s", (int)(strlen(hf) - strlen(".weight")), hf);
+}
+
+/* Its name in PEFT's target_modules: the module's own name ("q_proj", "c_attn"), or with
+ * its parent where another target's module has the same name (GPT-2's attn.c_proj and
+ * mlp.c_proj: PEFT matches a name against the end of the module's path). */
+static void peft_target_name(const lg_config *c, lg_lora_target t, char *buf, size_t n)
+{
+    char path[128], other[128];
+    target_path(c, t, path, sizeof path);
+    const char *last = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
+    for (int u = 0; u < LG_LORA_NTARGETS; u++) {
+        if (u == (int)t || !lg_role_present(c, lg_lora_role(u)) ||
+            lg_arch_get(c->arch)->roles[lg_lora_role(u)].lora_target != u)
+            continue;
+        target_path(c, (lg_lora_target)u, other, sizeof other);
+        const char *o = strrchr(other, '.') ? strrchr(other, '.') + 1 : other;
+        if (!strcmp(o, last)) {
+            snprintf(buf, n, "%s", path);
+            return;
+        }
+    }
+    snprintf(buf, n, "%s", last);
+}
+
+/* The targets a request means for this architecture: GPT-2's q, k and v are parts of
+ * c_attn, which is adapted whole; "all" is every target the architecture has. */
+static int resolve_targets(const lg_config *c, unsigned want, unsigned *mask, lg_error *err)
+{
+    const lg_arch_desc *d = lg_arch_get(c->arch);
+    *mask = 0;
+    for (int t = 0; t < LG_LORA_NTARGETS; t++) {
+        if (!(want & (1u << t)))
+            continue;
+        const lg_role r = lg_lora_role(t);
+        const int to = lg_role_present(c, r) ? d->roles[r].lora_target : -1;
+        if (to < 0 && want != (1u << LG_LORA_NTARGETS) - 1)
+            return lg_fail(err, "LoRA target %s is not available for %s models", target_names[t],
+                           c->model_type);
+        if (to >= 0)
+            *mask |= 1u << to;
+    }
+    return *mask ? 0 : lg_fail(err, "LoRA needs at least one target module");
+}
+
+/* The full names of the tensors outside the blocks an adapter may save (modules_to_save),
+ * and their module names ("embed_tokens", GPT-2's "wte"; "lm_head"). */
+#define PEFT_PREFIX "base_model.model."
+static void peft_vocab_name(const lg_config *c, int head, char *buf, size_t n)
+{
+    const lg_arch_desc *d = lg_arch_get(c->arch);
+    snprintf(buf, n, PEFT_PREFIX "%s", head ? d->head : d->embed);
+}
+
+static void vocab_module(const lg_config *c, int head, char *buf, size_t n)
+{
+    const lg_arch_desc *d = lg_arch_get(c->arch);
+    const char *full = head ? d->head : d->embed;
+    const char *end = full + strlen(full) - strlen(".weight"), *start = end;
+    while (start > full && start[-1] != '.')
+        start--;
+    snprintf(buf, n, "%.*s", (int)(end - start), start);
 }
 
 static float *base_weight(lg_model *m, int l, lg_lora_target t)
@@ -82,11 +168,9 @@ static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, size_
     if (!cfg->target_mask)
         return lg_fail(err, "LoRA needs at least one target module"), NULL;
     /* the architecture's description says which products LoRA can adapt */
-    for (int t = 0; t < LG_LORA_NTARGETS; t++)
-        if ((cfg->target_mask & (1u << t)) &&
-            lg_arch_get(c->arch)->roles[lg_lora_role(t)].lora_target != t)
-            return lg_fail(err, "LoRA target %s is not available for %s models", target_names[t],
-                           c->model_type), NULL;
+    unsigned mask;
+    if (resolve_targets(c, cfg->target_mask, &mask, err) < 0)
+        return NULL;
     lg_lora *l = calloc(1, sizeof *l);
     int slots = c->n_layers * LG_LORA_NTARGETS;
     if (!l || !(l->p = calloc((size_t)slots, sizeof *l->p)) ||
@@ -97,6 +181,8 @@ static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, size_
         return lg_fail(err, "out of memory"), NULL;
     }
     l->cfg = *cfg;
+    l->cfg.target_mask = mask;
+    cfg = &l->cfg;
     l->n_layers = c->n_layers;
     l->scale = cfg->use_rslora ? cfg->alpha / sqrtf((float)cfg->rank) : cfg->alpha / (float)cfg->rank;
     const int r = cfg->rank;
@@ -106,12 +192,14 @@ static lg_lora *lora_create(const lg_config *c, const lg_lora_config *cfg, size_
                 continue;
             int in, out;
             target_dims(c, t, &in, &out);
+            char path[64];
+            target_path(c, t, path, sizeof path);
             const char *ab[2] = {"lora_A", "lora_B"};
             int64_t shapes[2][2] = {{r, in}, {out, r}};
             for (int k = 0; k < 2; k++) {
                 lg_param_entry *e = &l->entries[l->n_entries++];
-                snprintf(e->name, sizeof e->name, "model.layers.%d.%s.%s.%s.weight", layer,
-                         target_module(t), target_names[t], ab[k]);
+                snprintf(e->name, sizeof e->name, "%s%d.%s.%s.weight",
+                         lg_arch_get(c->arch)->layer_prefix, layer, path, ab[k]);
                 e->ndim = 2;
                 e->shape[0] = shapes[k][0];
                 e->shape[1] = shapes[k][1];
@@ -225,7 +313,7 @@ int lg_lora_reserve(lg_lora *l, int N, lg_error *err)
 }
 
 void lg_lora_forward(lg_lora *l, int layer, lg_lora_target t, float *out, const float *in, int N,
-                     int IC, int OC)
+                     int IC, int OC, int row0)
 {
     if (!(l->cfg.target_mask & (1u << t)))
         return;
@@ -233,12 +321,12 @@ void lg_lora_forward(lg_lora *l, int layer, lg_lora_target t, float *out, const 
     float *xa = l->xa[layer * LG_LORA_NTARGETS + t];
     const int r = l->cfg.rank;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, IC, 1, in, IC, p->A, IC, 0, xa, r);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, r, l->scale, xa, r, p->B, r, 1, out,
-                OC);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, r, l->scale, xa, r,
+                p->B + (size_t)row0 * r, r, 1, out, OC);
 }
 
 void lg_lora_backward(lg_lora *l, int layer, lg_lora_target t, float *din, const float *dout,
-                      const float *in, int N, int IC, int OC)
+                      const float *in, int N, int IC, int OC, int row0)
 {
     if (!(l->cfg.target_mask & (1u << t)))
         return;
@@ -248,9 +336,9 @@ void lg_lora_backward(lg_lora *l, int layer, lg_lora_target t, float *din, const
     const int r = l->cfg.rank;
     if (g->B)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, r, N, l->scale, dout, OC, xa, r, 1,
-                    g->B, r);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, OC, l->scale, dout, OC, p->B, r, 0,
-                l->dxa, r);
+                    g->B + (size_t)row0 * r, r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, OC, l->scale, dout, OC,
+                p->B + (size_t)row0 * r, r, 0, l->dxa, r);
     if (g->A)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, IC, N, 1, l->dxa, r, in, IC, 1, g->A,
                     IC);
@@ -272,8 +360,12 @@ void lg_lora_merge(lg_model *m)
             int in, out;
             target_dims(&m->cfg, t, &in, &out);
             const lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, l->scale, p->B, r,
-                        p->A, in, 1, base_weight(m, layer, t), in);
+            if (lg_arch_get(m->cfg.arch)->roles[lg_lora_role(t)].in_out) /* W[in, out] += (BA)^T */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, in, out, r, l->scale, p->A, in,
+                            p->B, r, 1, base_weight(m, layer, t), out);
+            else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, l->scale, p->B,
+                            r, p->A, in, 1, base_weight(m, layer, t), in);
         }
     m->lora = NULL;
     lg_lora_free(l);
@@ -281,12 +373,9 @@ void lg_lora_merge(lg_model *m)
 
 /* ---- PEFT files ---- */
 
-#define PEFT_PREFIX "base_model.model."
-#define PEFT_EMBED PEFT_PREFIX "model.embed_tokens.weight"
-#define PEFT_HEAD PEFT_PREFIX "lm_head.weight"
-
-
-static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *err)
+/* c: the model the adapter is for (its architecture's module names) */
+static int parse_peft_config(const char *path, const lg_config *c, lg_lora_config *cfg,
+                             lg_error *err)
 {
     cJSON *j = lg_json_read(path, 1 << 20, err);
     if (!j)
@@ -316,8 +405,11 @@ static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *er
     }
     cfg->alpha = (float)v->valuedouble;
     cfg->use_rslora = cJSON_IsTrue(cJSON_GetObjectItem(j, "use_rslora"));
+    /* fan_in_fan_out: the weights are stored [in, out] (GPT-2's Conv1D), as PEFT sets it
+     * for them; the adapter's A and B are the same either way */
+    const int conv1d = lg_arch_get(c->arch)->roles[LG_ROLE_Q].in_out;
     const char *unsupported[] = {"use_dora", "fan_in_fan_out"};
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2 - conv1d; i++)
         if (cJSON_IsTrue(cJSON_GetObjectItem(j, unsupported[i]))) {
             lg_fail(err, "%s: %s adapters are not supported", path, unsupported[i]);
             goto done;
@@ -359,12 +451,15 @@ static int parse_peft_config(const char *path, lg_lora_config *cfg, lg_error *er
         goto done;
     }
     v = cJSON_GetObjectItem(j, "modules_to_save");
+    char embed[64], head[64];
+    vocab_module(c, 0, embed, sizeof embed);
+    vocab_module(c, 1, head, sizeof head);
     if (cJSON_IsArray(v)) {
         const cJSON *it;
         cJSON_ArrayForEach(it, v) {
-            if (cJSON_IsString(it) && !strcmp(it->valuestring, "embed_tokens"))
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, embed))
                 cfg->save_embed_tokens = 1;
-            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "lm_head"))
+            else if (cJSON_IsString(it) && !strcmp(it->valuestring, head))
                 cfg->save_lm_head = 1;
             else {
                 lg_fail(err, "%s: unsupported module in modules_to_save", path);
@@ -395,7 +490,7 @@ lg_lora *lg_lora_load_peft(lg_model *m, const char *dir, lg_error *err)
     char path[4096];
     lg_lora_config cfg;
     snprintf(path, sizeof path, "%s/adapter_config.json", dir);
-    if (parse_peft_config(path, &cfg, err) < 0)
+    if (parse_peft_config(path, &m->cfg, &cfg, err) < 0)
         return NULL;
     snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
     lg_safetensors *st = lg_st_open(path, err);
@@ -423,18 +518,23 @@ lg_lora *lg_lora_load_peft(lg_model *m, const char *dir, lg_error *err)
         used++;
     }
     const int64_t V = m->cfg.vocab_size, C = m->cfg.hidden_size;
+    char peft_embed[160], peft_head[160], module[64];
+    peft_vocab_name(&m->cfg, 0, peft_embed, sizeof peft_embed);
+    peft_vocab_name(&m->cfg, 1, peft_head, sizeof peft_head);
     if (cfg.save_embed_tokens) {
-        int rc = load_full(st, PEFT_EMBED, m->p.embed, V, C, err);
+        int rc = load_full(st, peft_embed, m->p.embed, V, C, err);
+        vocab_module(&m->cfg, 0, module, sizeof module);
         if (rc == -2)
-            lg_fail(err, "%s: modules_to_save names embed_tokens but %s is missing", path, PEFT_EMBED);
+            lg_fail(err, "%s: modules_to_save names %s but %s is missing", path, module,
+                    peft_embed);
         if (rc < 0)
             goto fail;
         used++;
     }
     if (cfg.save_lm_head) {
-        int rc = load_full(st, PEFT_HEAD, m->p.lm_head, V, C, err);
+        int rc = load_full(st, peft_head, m->p.lm_head, V, C, err);
         if (rc == -2)
-            lg_fail(err, "%s: modules_to_save names lm_head but %s is missing", path, PEFT_HEAD);
+            lg_fail(err, "%s: modules_to_save names lm_head but %s is missing", path, peft_head);
         if (rc < 0)
             goto fail;
         used++;
@@ -443,7 +543,7 @@ lg_lora *lg_lora_load_peft(lg_model *m, const char *dir, lg_error *err)
         for (int i = 0; i < lg_st_count(st); i++) {
             const char *n = lg_st_tensor(st, i)->name;
             const char *inner = strncmp(n, PEFT_PREFIX, strlen(PEFT_PREFIX)) ? n : n + strlen(PEFT_PREFIX);
-            if (!lg_lora_find(l, inner) && strcmp(n, PEFT_EMBED) && strcmp(n, PEFT_HEAD)) {
+            if (!lg_lora_find(l, inner) && strcmp(n, peft_embed) && strcmp(n, peft_head)) {
                 lg_fail(err, "%s: unexpected tensor %s (not in adapter_config.json)", path, n);
                 goto fail;
             }
@@ -463,8 +563,8 @@ fail:
     return NULL;
 }
 
-static int write_peft_config(const char *path, const lg_lora_config *cfg, const char *base,
-                             lg_error *err)
+static int write_peft_config(const char *path, const lg_config *c, const lg_lora_config *cfg,
+                             const char *base, lg_error *err)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "peft_type", "LORA");
@@ -475,20 +575,25 @@ static int write_peft_config(const char *path, const lg_lora_config *cfg, const 
     cJSON_AddNumberToObject(j, "lora_dropout", 0.0);
     cJSON_AddBoolToObject(j, "use_rslora", cfg->use_rslora);
     cJSON_AddBoolToObject(j, "use_dora", 0);
-    cJSON_AddBoolToObject(j, "fan_in_fan_out", 0);
+    cJSON_AddBoolToObject(j, "fan_in_fan_out", lg_arch_get(c->arch)->roles[LG_ROLE_Q].in_out);
     cJSON_AddStringToObject(j, "bias", "none");
     cJSON_AddBoolToObject(j, "inference_mode", 1);
     cJSON_AddBoolToObject(j, "init_lora_weights", 1);
     cJSON *targets = cJSON_AddArrayToObject(j, "target_modules");
+    char name[128];
     for (int t = 0; t < LG_LORA_NTARGETS; t++)
-        if (cfg->target_mask & (1u << t))
-            cJSON_AddItemToArray(targets, cJSON_CreateString(target_names[t]));
+        if (cfg->target_mask & (1u << t)) {
+            peft_target_name(c, (lg_lora_target)t, name, sizeof name);
+            cJSON_AddItemToArray(targets, cJSON_CreateString(name));
+        }
     if (cfg->save_embed_tokens || cfg->save_lm_head) {
         cJSON *mods = cJSON_AddArrayToObject(j, "modules_to_save");
+        vocab_module(c, 0, name, sizeof name);
         if (cfg->save_embed_tokens)
-            cJSON_AddItemToArray(mods, cJSON_CreateString("embed_tokens"));
+            cJSON_AddItemToArray(mods, cJSON_CreateString(name));
+        vocab_module(c, 1, name, sizeof name);
         if (cfg->save_lm_head)
-            cJSON_AddItemToArray(mods, cJSON_CreateString("lm_head"));
+            cJSON_AddItemToArray(mods, cJSON_CreateString(name));
     } else {
         cJSON_AddNullToObject(j, "modules_to_save");
     }
@@ -518,17 +623,20 @@ int lg_lora_save_peft(const lg_model *m, const char *dir, const char *base_model
             goto done;
     }
     const int64_t shape[2] = {m->cfg.vocab_size, m->cfg.hidden_size};
+    char peft_embed[160], peft_head[160];
+    peft_vocab_name(&m->cfg, 0, peft_embed, sizeof peft_embed);
+    peft_vocab_name(&m->cfg, 1, peft_head, sizeof peft_head);
     if (l->cfg.save_embed_tokens &&
-        lg_st_writer_add(w, PEFT_EMBED, LG_DT_F32, 2, shape, m->p.embed, err) < 0)
+        lg_st_writer_add(w, peft_embed, LG_DT_F32, 2, shape, m->p.embed, err) < 0)
         goto done;
     if (l->cfg.save_lm_head &&
-        lg_st_writer_add(w, PEFT_HEAD, LG_DT_F32, 2, shape, m->p.lm_head, err) < 0)
+        lg_st_writer_add(w, peft_head, LG_DT_F32, 2, shape, m->p.lm_head, err) < 0)
         goto done;
     snprintf(path, sizeof path, "%s/adapter_model.safetensors", d.tmp);
     if (lg_st_writer_write(w, path, err) < 0)
         goto done;
     snprintf(path, sizeof path, "%s/adapter_config.json", d.tmp);
-    if (write_peft_config(path, &l->cfg, base_model_name, err) < 0)
+    if (write_peft_config(path, &m->cfg, &l->cfg, base_model_name, err) < 0)
         goto done;
     rc = lg_atomic_dir_commit(&d, err);
 done:

@@ -454,6 +454,11 @@ int lg_model_check_weights(const lg_config *cfg, const lg_weights *w, const char
     const int64_t layers = index_layers(w, lg_arch_get(cfg->arch)->layer_prefix, &odd);
     if (layers < 0)
         return lg_fail(err, "%s: tensor %.96s names a layer beyond any model", where, odd);
+    if (layers == 0 && cfg->n_layers > 0)   /* other names: say which were expected */
+        return lg_fail(err, "%s: no tensor of a %s block (%sN.*)%s", where, cfg->model_type,
+                       lg_arch_get(cfg->arch)->layer_prefix,
+                       cfg->arch == LG_ARCH_GPT2 ? ", nor a GPT2Model checkpoint's h.N.* with "
+                                                   "wte.weight and wpe.weight" : "");
     if (layers != cfg->n_layers)
         return lg_fail(err, "%s: config.json says num_hidden_layers %d, but the weights hold "
                             "%lld layers", where, cfg->n_layers, (long long)layers);
@@ -501,11 +506,10 @@ static int keep_views(lg_model *m, const lg_weights *w, lg_error *err)
             const int l = (int)(slot / LG_NROLES), r = (int)(slot % LG_NROLES);
             if (!lg_role_present(&m->cfg, (lg_role)r) || a->roles[r].cols == LG_DIM_NONE)
                 continue;
-            snprintf(name, sizeof name, "model.layers.%d.%s", l, a->roles[r].hf);
+            snprintf(name, sizeof name, "%s%d.%s", a->layer_prefix, l, a->roles[r].hf);
         } else {
             snprintf(name, sizeof name, "%s",
-                     slot == STORED_EMBED(m) || m->cfg.tie_word_embeddings
-                         ? "model.embed_tokens.weight" : "lm_head.weight");
+                     slot == STORED_EMBED(m) || m->cfg.tie_word_embeddings ? a->embed : a->head);
         }
         const lg_param_entry *e = lg_model_find(m, name);
         if (!e || e->param)
@@ -808,7 +812,8 @@ void lg_block_linear(const lg_model *m, int l, lg_role r, float *out, const floa
         lg_wmat_forward(out, in, &Wm, b, n, add);
     }
     if (m->lora && d->lora_target >= 0)
-        lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, v.IC, v.OC);
+        lg_lora_forward(m->lora, l, (lg_lora_target)d->lora_target, out, in, n, v.IC, v.OC,
+                        d->part * v.OC);
 }
 
 void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const float *dout,
@@ -840,7 +845,7 @@ void lg_block_linear_backward(lg_model *m, int l, lg_role r, float *din, const f
     }
     if (m->lora && d->lora_target >= 0)
         lg_lora_backward(m->lora, l, (lg_lora_target)d->lora_target, din, dout, in, n, v.IC,
-                         v.OC);
+                         v.OC, d->part * v.OC);
 }
 
 static void norm_params(const lg_tensors *t, int l, int which, float **w, float **b)

@@ -635,6 +635,8 @@ struct lg_weights {
     lg_safetensors **files;
     int n;
     const lg_tensor_info **tensors; /* sorted by name */
+    lg_tensor_info *renamed;        /* GPT2Model's tensors under "transformer." (owned) */
+    char *names;
 };
 
 void lg_weights_close(lg_weights *w)
@@ -645,6 +647,8 @@ void lg_weights_close(lg_weights *w)
         lg_st_close(w->files[i]);
     free(w->files);
     free(w->tensors);
+    free(w->renamed);
+    free(w->names);
     free(w);
 }
 
@@ -736,6 +740,38 @@ out:
     return rc;
 }
 
+/* A GPT2Model checkpoint (the hub's gpt2 files: wte.weight, wpe.weight, h.N.*, ln_f.*) holds
+ * GPT2LMHeadModel's tensors without its "transformer." prefix, as transformers loads them:
+ * its names are given that prefix, so that every reader sees one naming. */
+static int gpt2_model_names(lg_weights *w, const char *dir, lg_error *err)
+{
+    int wte = 0, wpe = 0;
+    size_t bytes = 0;
+    for (int i = 0; i < w->n; i++) {
+        const char *n = w->tensors[i]->name;
+        if (!strncmp(n, "transformer.", 12))
+            return 0;
+        wte |= !strcmp(n, "wte.weight");
+        wpe |= !strcmp(n, "wpe.weight");
+        bytes += strlen(n) + 13;
+    }
+    if (!wte || !wpe)
+        return 0;
+    w->renamed = calloc((size_t)w->n + 1, sizeof *w->renamed);
+    w->names = malloc(bytes + 1);
+    if (!w->renamed || !w->names)
+        return lg_fail(err, "%s: out of memory", dir);
+    char *p = w->names;
+    for (int i = 0; i < w->n; i++) {
+        w->renamed[i] = *w->tensors[i];
+        int k = sprintf(p, "transformer.%s", w->tensors[i]->name);
+        w->renamed[i].name = p;
+        p += k + 1;
+        w->tensors[i] = &w->renamed[i];
+    }
+    return 0;
+}
+
 lg_weights *lg_weights_open_dir(const char *dir, lg_error *err)
 {
     lg_weights *w = calloc(1, sizeof *w);
@@ -774,6 +810,8 @@ lg_weights *lg_weights_open_dir(const char *dir, lg_error *err)
         for (int i = 0; i < st->n; i++)
             w->tensors[w->n++] = &st->tensors[i];
     }
+    if (gpt2_model_names(w, dir, err) < 0)
+        goto fail;
     qsort(w->tensors, (size_t)w->n, sizeof *w->tensors, cmp_info_name);
     for (int i = 1; i < w->n; i++)
         if (strcmp(w->tensors[i]->name, w->tensors[i - 1]->name) == 0) {

@@ -11,6 +11,10 @@
  *     relative) and in KV-cache decoding with a rolling cache;
  *   - GPT-2 (learned positions, LayerNorm, GELU, fused c_attn in Conv1D layout): gradients
  *     by finite differences, KV cache, weights in [out, in] layout refused;
+ *   - GPT-2 LoRA as PEFT makes it (whole Conv1D modules, fan_in_fan_out): lora_A/lora_B
+ *     gradients by finite differences, the adapted forward = the base with each Conv1D
+ *     weight W[in, out] += scale·(B A)^T computed here element by element (c_attn's q, k and
+ *     v columns together), = lg_lora_merge's, and the PEFT files' names and config;
  *   - q/k-norm weights of the wrong size are refused naming the tensor. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +28,7 @@
 
 #include "lg_arch.h"
 #include "lg_generate.h"
+#include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_model_init.h"
 #include "lg_safetensors.h"
@@ -149,6 +154,186 @@ static void gpt2_gradients(void **state)
                            "transformer.h.1.mlp.c_fc.weight", "transformer.h.0.mlp.c_proj.bias",
                            "transformer.ln_f.weight", "transformer.wte.weight"};
     gradients_match_fd(&c, names, 8);
+}
+
+/* A GPT-2 model with a LoRA adapter on every target ("all": c_attn, attn.c_proj, c_fc,
+ * mlp.c_proj), B away from zero so that every term counts. */
+static lg_model *gpt2_with_lora(void)
+{
+    lg_config c = gpt2();
+    lg_model *m = make(&c);
+    lg_error err;
+    lg_lora_config lc = {.rank = 3, .alpha = 6, .target_mask = (1u << LG_LORA_NTARGETS) - 1};
+    if (!lg_lora_attach(m, &lc, 5, &err))
+        fail_msg("%s", err.msg);
+    for (int i = 1; i < m->lora->n_entries; i += 2)
+        for (size_t j = 0; j < m->lora->entries[i].numel; j++)
+            m->lora->entries[i].param[j] = 0.2f * (float)((j * 13 + (size_t)i * 7) % 11) / 11 - 0.1f;
+    return m;
+}
+
+static void gpt2_lora_gradients(void **state)
+{
+    (void)state;
+    lg_model *m = gpt2_with_lora();
+    lg_error err;
+    const int C = m->cfg.hidden_size;
+    /* PEFT's modules and shapes: c_attn's lora_B covers q, k and v */
+    assert_int_equal(m->lora->cfg.target_mask, 1u << LG_LORA_Q | 1u << LG_LORA_O |
+                                                   1u << LG_LORA_UP | 1u << LG_LORA_DOWN);
+    const lg_param_entry *e = lg_lora_find(m->lora, "transformer.h.1.attn.c_attn.lora_B.weight");
+    assert_non_null(e);
+    assert_int_equal(e->shape[0], 3 * C);
+    assert_int_equal(e->shape[1], 3);
+    assert_non_null(lg_lora_find(m->lora, "transformer.h.0.mlp.c_proj.lora_A.weight"));
+    e = lg_lora_find(m->lora, "transformer.h.0.mlp.c_fc.lora_B.weight");
+    assert_int_equal(e->shape[0], m->cfg.intermediate_size);
+    assert_int_equal(m->lora->n_entries, 2 * 4 * 2);
+    /* GPT-2 has no gate; k alone means c_attn, as q does */
+    lg_config c = gpt2();
+    lg_model *other = make(&c);
+    lg_lora_config lc = {.rank = 2, .alpha = 2, .target_mask = 1u << LG_LORA_GATE};
+    assert_null(lg_lora_attach(other, &lc, 1, &err));
+    assert_non_null(strstr(err.msg, "gate_proj is not available for gpt2"));
+    lc.target_mask = 1u << LG_LORA_K;
+    assert_non_null(lg_lora_attach(other, &lc, 1, &err));
+    assert_int_equal(other->lora->cfg.target_mask, 1u << LG_LORA_Q);
+    lg_model_free(other);
+    int32_t ids[B * T], tgt[B * T];
+    batch(m, ids, tgt);
+    int *none = calloc((size_t)m->n_entries, sizeof *none);
+    assert_int_equal(lg_model_alloc_grads_for(m, none, &err), 0);
+    free(none);
+    assert_int_equal(lg_lora_alloc_grads(m->lora, &err), 0);
+    lg_model_zero_grads(m);
+    assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
+    lg_model_backward(m, ids, 1.0f);
+    for (int k = 0; k < m->lora->n_entries; k++) {
+        e = &m->lora->entries[k];
+        double gmax = 0;
+        for (size_t j = 0; j < e->numel; j++)
+            gmax = fmax(gmax, fabs(e->grad[j]));
+        assert_true(gmax > 0);
+        /* c_attn's B: rows of q, k and v each */
+        const size_t stride = strstr(e->name, "c_attn.lora_B") ? 11 : e->numel / 4 + 1;
+        for (size_t j = 0; j < e->numel; j += stride) {
+            const float h = 1e-2f, keep = e->param[j];
+            e->param[j] = keep + h;
+            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
+            const double lp = m->last_loss;
+            e->param[j] = keep - h;
+            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
+            const double lm = m->last_loss;
+            e->param[j] = keep;
+            const double fd = (lp - lm) / (2 * h), g = e->grad[j];
+            if (!(fabs(fd - g) <= 0.02 * gmax + 0.02 * fabs(g)))
+                fail_msg("%s[%zu]: analytic %.6g, finite difference %.6g (max |g| %.3g)",
+                         e->name, j, g, fd, gmax);
+        }
+    }
+    lg_model_free(m);
+}
+
+/* The adapted forward = the base whose Conv1D weights W[in, out] get scale·(B A)^T, PEFT's
+ * merge with fan_in_fan_out, computed here element by element; lg_lora_merge the same. */
+static void gpt2_lora_merge_equals_forward(void **state)
+{
+    (void)state;
+    lg_model *m = gpt2_with_lora(), *ref = gpt2_with_lora();
+    lg_error err;
+    int32_t ids[B * T], tgt[B * T];
+    batch(m, ids, tgt);
+    const lg_lora *l = ref->lora;
+    const int r = l->cfg.rank;
+    for (int k = 0; k < l->n_entries; k += 2) {
+        const lg_param_entry *A = &l->entries[k], *Bm = &l->entries[k + 1];
+        char name[160];
+        snprintf(name, sizeof name, "%.*s.weight",
+                 (int)(strstr(A->name, ".lora_A") - A->name), A->name);
+        const lg_param_entry *W = lg_model_find(ref, name);
+        assert_non_null(W);
+        const int64_t in = W->shape[0], out = W->shape[1];
+        assert_int_equal(A->shape[1], in);
+        assert_int_equal(Bm->shape[0], out);
+        for (int64_t i = 0; i < in; i++)
+            for (int64_t o = 0; o < out; o++) {
+                double d = 0;
+                for (int q = 0; q < r; q++)
+                    d += (double)Bm->param[o * r + q] * A->param[q * in + i];
+                W->param[i * out + o] += (float)(l->scale * d);
+            }
+    }
+    lg_lora_free(ref->lora);
+    ref->lora = NULL;
+    const size_t n = (size_t)B * T * m->cfg.vocab_size;
+    assert_int_equal(lg_model_forward(m, ids, NULL, B, T, &err), 0);
+    float *adapted = malloc(n * sizeof *adapted);
+    memcpy(adapted, m->a.logits, n * sizeof *adapted);
+    assert_int_equal(lg_model_forward(ref, ids, NULL, B, T, &err), 0);
+    lg_lora_merge(m);
+    assert_null(m->lora);
+    assert_int_equal(lg_model_forward(m, ids, NULL, B, T, &err), 0);
+    double worst = 0, worst_merge = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs(adapted[i] - ref->a.logits[i]));
+        worst_merge = fmax(worst_merge, fabs(m->a.logits[i] - ref->a.logits[i]));
+        scale = fmax(scale, fabs(ref->a.logits[i]));
+    }
+    printf("gpt2 LoRA: adapted forward against merged weights max |dlogit| %.3g, "
+           "lg_lora_merge %.3g (logits up to %.3g)\n", worst, worst_merge, scale);
+    assert_true(worst <= 1e-5 * (1 + scale));
+    assert_true(worst_merge <= 1e-5 * (1 + scale));
+    free(adapted);
+    lg_model_free(m);
+    lg_model_free(ref);
+}
+
+/* The PEFT files: fan_in_fan_out, PEFT's module names and tensor names; read back equal;
+ * the token embeddings saved under GPT-2's name (modules_to_save "wte") */
+static void gpt2_lora_peft_files(void **state)
+{
+    (void)state;
+    lg_model *m = gpt2_with_lora();
+    lg_error err;
+    m->lora->cfg.save_embed_tokens = 1;
+    const char *dir = "build/test_arch.gpt2-lora";
+    if (lg_lora_save_peft(m, dir, "gpt2-tiny", &err) < 0)
+        fail_msg("%s", err.msg);
+    FILE *f = fopen("build/test_arch.gpt2-lora/adapter_config.json", "r");
+    assert_non_null(f);
+    char json[4096] = {0};
+    assert_true(fread(json, 1, sizeof json - 1, f) > 0);
+    fclose(f);
+    printf("%s\n", json);
+    assert_non_null(strstr(json, "\"fan_in_fan_out\":\ttrue"));
+    assert_non_null(strstr(json, "[\"c_attn\", \"attn.c_proj\", \"c_fc\", \"mlp.c_proj\"]"));
+    assert_non_null(strstr(json, "[\"wte\"]"));
+    lg_safetensors *st = lg_st_open("build/test_arch.gpt2-lora/adapter_model.safetensors", &err);
+    assert_non_null(st);
+    const lg_tensor_info *t =
+        lg_st_find(st, "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight");
+    assert_non_null(t);
+    assert_int_equal(t->shape[0], 3 * m->cfg.hidden_size);
+    assert_non_null(lg_st_find(st, "base_model.model.transformer.h.1.attn.c_proj.lora_A.weight"));
+    assert_non_null(lg_st_find(st, "base_model.model.transformer.wte.weight"));
+    assert_int_equal(lg_st_count(st), 2 * 4 * 2 + 1);
+    lg_st_close(st);
+    lg_config c = gpt2();
+    lg_model *m2 = make(&c);
+    if (!lg_lora_load_peft(m2, dir, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(m2->lora->n_params, m->lora->n_params);
+    assert_memory_equal(m2->lora->param_mem, m->lora->param_mem,
+                        m->lora->n_params * sizeof(float));
+    assert_true(m2->lora->cfg.save_embed_tokens && !m2->lora->cfg.save_lm_head);
+    /* a llama model does not take it */
+    lg_config lc = tiny(LG_ARCH_LLAMA);
+    lg_model *m3 = make(&lc);
+    assert_null(lg_lora_load_peft(m3, dir, &err));
+    printf("llama refuses it: %s\n", err.msg);
+    lg_model_free(m);
+    lg_model_free(m2);
+    lg_model_free(m3);
 }
 
 static void llama3_scaled_rope_gradients(void **state)
@@ -371,6 +556,9 @@ int main(void)
         cmocka_unit_test(llama3_scaled_rope_gradients),
         cmocka_unit_test(gpt2_gradients),
         cmocka_unit_test(gpt2_linear_layout_refused),
+        cmocka_unit_test(gpt2_lora_gradients),
+        cmocka_unit_test(gpt2_lora_merge_equals_forward),
+        cmocka_unit_test(gpt2_lora_peft_files),
         cmocka_unit_test(kv_cache_each_architecture),
         cmocka_unit_test(sliding_window_gradients),
         cmocka_unit_test(sliding_window_sees_only_the_window),

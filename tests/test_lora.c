@@ -155,6 +155,11 @@ static void targets_parse(void **s)
     assert_int_equal(mask, (1u << LG_LORA_GATE) | (1u << LG_LORA_DOWN));
     assert_int_equal(lg_lora_parse_targets("q,attn", &mask, &err), -1);
     assert_non_null(strstr(err.msg, "attn"));
+    /* GPT-2's modules as PEFT names them; c_proj matches both, as PEFT's suffix match */
+    assert_int_equal(lg_lora_parse_targets("c_attn,mlp.c_proj", &mask, &err), 0);
+    assert_int_equal(mask, (1u << LG_LORA_Q) | (1u << LG_LORA_DOWN));
+    assert_int_equal(lg_lora_parse_targets("c_proj,c_fc", &mask, &err), 0);
+    assert_int_equal(mask, (1u << LG_LORA_O) | (1u << LG_LORA_DOWN) | (1u << LG_LORA_UP));
 }
 
 int main(void)

@@ -76,7 +76,7 @@ int lg_cmd_train(int argc, char **argv)
          .flags = LG_OPT_MIN_OPEN, .arg = "A",
          .help = "scale alpha/r, or alpha/sqrt(r) with --rslora"},
         {LG_STRING(&targets), .name = "lora-targets", .arg = "LIST", .def = "q,v",
-         .help = "q,k,v,o,gate,up,down or all"},
+         .help = "q,k,v,o,gate,up,down or all; GPT-2: c_attn\n(= q, k or v), attn.c_proj, c_fc, mlp.c_proj"},
         {LG_FLAG(&o.rslora), .name = "rslora", .help = "rank-stabilised scaling"},
         {LG_FLAG(&o.train_embeddings), .name = "train-embeddings",
          .help = "embed_tokens and lm_head too (PEFT\nmodules_to_save); without --lora-r only "

@@ -3,8 +3,11 @@
 # model pretrained from scratch with `lm init` + `lm train` on the English corpus.
 # With BASE_TOKENIZER_JSON=FILE the tokenizer is that tokenizer.json instead (e.g. a
 # byte-level BPE: the byte-level twin of the base), copied as OUT_DIR/tokenizer.json.
+# With BASE_CONFIG=FILE the model's shape and architecture are that HF config.json's (e.g. a
+# GPT-2) instead of the preset's.
 # Usage: base-model.sh OUT_DIR  (env: EN_TEXT, EN_HELDOUT, BASE_VOCAB, BASE_PRESET,
-#        BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR, THREADS, EVAL_LINES, BASE_TOKENIZER_JSON)
+#        BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR, THREADS, EVAL_LINES, BASE_TOKENIZER_JSON,
+#        BASE_CONFIG)
 # Writes OUT_DIR/{config.json, model.safetensors, tokenizer.model or tokenizer.json,
 # train.jsonl, eval.json}.
 set -eu
@@ -29,10 +32,12 @@ if [ -z "${BASE_TOKENIZER_JSON:-}" ] && ! fresh "$out.work/en.model" "$EN_TEXT";
         --threads "$THREADS" "$EN_TEXT"
 fi
 if ! fresh "$out/model.safetensors" "$tok" "$EN_TEXT"; then
-    say "pretraining a '$BASE_PRESET' model from scratch: $BASE_STEPS steps of $BASE_BATCH x $BASE_SEQ tokens"
+    say "pretraining a '${BASE_CONFIG:-$BASE_PRESET}' model from scratch: $BASE_STEPS steps of $BASE_BATCH x $BASE_SEQ tokens"
     # --force: a rerun replaces this step's own earlier model (perhaps written before the
     # directory carried its writer's marker)
-    "$LM" init --preset "$BASE_PRESET" --tokenizer "$tok" --seed 1 -o "$out.work/init" --force
+    if [ -n "${BASE_CONFIG:-}" ]; then shape="--config $BASE_CONFIG"; else shape="--preset $BASE_PRESET"; fi
+    # shellcheck disable=SC2086
+    "$LM" init $shape --tokenizer "$tok" --seed 1 -o "$out.work/init" --force
     rm -rf "$out.work/train" "$out.work/train.jsonl"
     "$LM" train "$out.work/init" --text "$EN_TEXT" --tokenizer "$tok" \
         --steps "$BASE_STEPS" --batch "$BASE_BATCH" --seq-len "$BASE_SEQ" --lr "$BASE_LR" \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_arch.h"
 #include "lg_cli.h"
 #include "lg_io.h"
 #include "lg_model.h"
@@ -133,6 +134,7 @@ int tr_cmd_init(int argc, char **argv)
         !(base_tok = lg_tokenizer_load(base_tok_path, &err)) ||
         !(new_tok = lg_tokenizer_load(tok_path, &err)))
         goto done;
+    const lg_arch_desc *arch = lg_arch_get(cfg.arch);
     if (o.method == LG_INIT_TRANS) {
         if (lg_align_read_table(table, &tab, &err) < 0 || lg_sha256_file(table, table_sha, &err) < 0)
             goto done;
@@ -178,12 +180,14 @@ int tr_cmd_init(int argc, char **argv)
     if (source) { /* another language's rows over the same base (issue 15) */
         if (!(src = lg_st_open(source, &err)))
             goto done;
+        /* a table (lingraft's names) or a PEFT adapter (the architecture's, prefixed) */
         const int peft = !lg_st_find(src, "model.embed_tokens.weight");
-        te = lg_st_find(src, peft ? "base_model.model.model.embed_tokens.weight"
-                                  : "model.embed_tokens.weight");
+        char pe[160], ph[160];
+        snprintf(pe, sizeof pe, "base_model.model.%s", arch->embed);
+        snprintf(ph, sizeof ph, "base_model.model.%s", arch->head);
+        te = lg_st_find(src, peft ? pe : "model.embed_tokens.weight");
         th = cfg.tie_word_embeddings ? NULL
-                                     : lg_st_find(src, peft ? "base_model.model.lm_head.weight"
-                                                            : "lm_head.weight");
+                                     : lg_st_find(src, peft ? ph : "lm_head.weight");
         const char *fp = lg_st_metadata(src, "base_fingerprint");
         const char *ts = lg_st_metadata(src, "tokenizer_sha256");
         char have[65];
@@ -206,15 +210,16 @@ int tr_cmd_init(int argc, char **argv)
     } else {
         if (!(w = lg_weights_open_dir(base, &err)))
             goto done;
-        te = lg_weights_find(w, "model.embed_tokens.weight");
-        th = cfg.tie_word_embeddings ? NULL : lg_weights_find(w, "lm_head.weight");
+        te = lg_weights_find(w, arch->embed);   /* the base's own names (GPT-2: wte) */
+        th = cfg.tie_word_embeddings ? NULL : lg_weights_find(w, arch->head);
     }
     if (!te) {
-        lg_fail(&err, "%s: no model.embed_tokens.weight", rows_from);
+        lg_fail(&err, "%s: no %s", rows_from, source ? "model.embed_tokens.weight" : arch->embed);
         goto done;
     }
     if (!cfg.tie_word_embeddings && !th) {
-        lg_fail(&err, "%s: config.json says the head is untied but there is no lm_head.weight", rows_from);
+        lg_fail(&err, "%s: config.json says the head is untied but there is no %s", rows_from,
+                source ? "lm_head.weight" : arch->head);
         goto done;
     }
     if (te->ndim != 2 || te->shape[1] != cfg.hidden_size ||
