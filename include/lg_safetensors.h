@@ -81,6 +81,10 @@ void lg_weights_close(lg_weights *w);
 int lg_weights_count(const lg_weights *w);
 const lg_tensor_info *lg_weights_tensor(const lg_weights *w, int i);
 const lg_tensor_info *lg_weights_find(const lg_weights *w, const char *name);
+/* Leaves tensor `name` out of the set (it stays in its file, and a pointer to it found before
+ * stays valid while the set is open): a tool's own tensor beside a model's (lm bench's input
+ * ids). -1 when the set has no such tensor. */
+int lg_weights_drop(lg_weights *w, const char *name);
 
 /* Writer. Tensors are referenced, not copied, until lg_st_writer_write(). */
 typedef struct lg_st_writer lg_st_writer;

@@ -850,6 +850,19 @@ const lg_tensor_info *lg_weights_find(const lg_weights *w, const char *name)
     return NULL;
 }
 
+int lg_weights_drop(lg_weights *w, const char *name)
+{
+    const lg_tensor_info *t = lg_weights_find(w, name);
+    if (!t)
+        return -1;
+    int i = 0;
+    while (w->tensors[i] != t)
+        i++;
+    memmove(&w->tensors[i], &w->tensors[i + 1], sizeof *w->tensors * (size_t)(w->n - i - 1));
+    w->n--;
+    return 0;
+}
+
 /* -------------------------------------------------------------- writer */
 
 typedef struct {

@@ -219,6 +219,36 @@ static void llama_tiny_values_match_reference(void **state)
     lg_weights_close(w);
 }
 
+/* lg_weights_drop: the tensor leaves the set's index (count, find, the sorted walk), the
+ * others stay found, a pointer taken before stays valid; dropping it again is -1 */
+static void weights_drop_leaves_one_out(void **state)
+{
+    (void)state;
+    lg_error err = {{0}};
+    lg_weights *w = lg_weights_open_dir(LLAMA, &err);
+    assert_non_null(w);
+    const int n = lg_weights_count(w);
+    assert_true(n > 3);
+    const lg_tensor_info *mid = lg_weights_tensor(w, n / 2);
+    const lg_tensor_info *first = lg_weights_tensor(w, 0), *last = lg_weights_tensor(w, n - 1);
+    const char *name = mid->name;
+    assert_int_equal(lg_weights_drop(w, name), 0);
+    assert_int_equal(lg_weights_count(w), n - 1);
+    assert_null(lg_weights_find(w, name));
+    assert_ptr_equal(lg_weights_find(w, first->name), first);
+    assert_ptr_equal(lg_weights_find(w, last->name), last);
+    for (int i = 0; i < n - 1; i++) {
+        assert_ptr_not_equal(lg_weights_tensor(w, i), mid);
+        assert_ptr_equal(lg_weights_find(w, lg_weights_tensor(w, i)->name), lg_weights_tensor(w, i));
+    }
+    assert_string_equal(mid->name, name); /* still valid */
+    assert_int_equal(lg_weights_drop(w, name), -1);
+    assert_int_equal(lg_weights_drop(w, last->name), 0); /* the last one too */
+    assert_int_equal(lg_weights_count(w), n - 2);
+    assert_null(lg_weights_tensor(w, n - 2));
+    lg_weights_close(w);
+}
+
 static void sharded_bf16_opens_as_one_set(void **state)
 {
     (void)state;
@@ -886,6 +916,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(llama_tiny_names_and_shapes_match_config),
         cmocka_unit_test(llama_tiny_values_match_reference),
+        cmocka_unit_test(weights_drop_leaves_one_out),
         cmocka_unit_test(sharded_bf16_opens_as_one_set),
         cmocka_unit_test(metadata_of_fixture),
         cmocka_unit_test(bf16_rounds_to_nearest_even),

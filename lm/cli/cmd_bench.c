@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "lg_arch.h"
 #include "lg_bench.h"
 #include "lg_cli.h"
 #include "lg_dist.h"
@@ -17,6 +18,7 @@
 #include "lg_optim.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
+#include "lg_wmat.h"
 
 #define PROG "lm bench"
 #define IDS_NAME "bench.input_ids"
@@ -149,15 +151,18 @@ static int run_allreduce(double floats, int runs)
     return rc;
 }
 
-/* HF Llama's initialisation: matrices N(0, 0.02), norm weights 1. */
-static void random_weights(lg_model *m, uint64_t seed)
+/* HF Llama's initialisation: matrices N(0, 0.02), norm weights 1; q_proj and k_proj
+ * N(0, qk_std) (lg_bench_qk_std). */
+static void random_weights(lg_model *m, uint64_t seed, double qk_std)
 {
     lg_rng r;
     lg_rng_seed(&r, seed);
     for (int i = 0; i < m->n_entries; i++) {
         lg_param_entry *e = &m->entries[i];
+        const double std = strstr(e->name, ".q_proj.weight") || strstr(e->name, ".k_proj.weight")
+                               ? qk_std : 0.02;
         for (size_t j = 0; j < e->numel; j++)
-            e->param[j] = e->is_matrix ? (float)(0.02 * lg_rng_normal(&r)) : 1.0f;
+            e->param[j] = e->is_matrix ? (float)(std * lg_rng_normal(&r)) : 1.0f;
     }
 }
 
@@ -169,8 +174,8 @@ static void random_ids(int32_t *ids, int n, int vocab, uint64_t seed)
         ids[i] = (int32_t)(lg_rng_next(&r) % (uint64_t)vocab);
 }
 
-static int write_weights(const lg_model *m, const int32_t *ids, int B, int T, const char *path,
-                         lg_error *err)
+static int write_weights(const lg_model *m, const int32_t *ids, int B, int T, lg_dtype dtype,
+                         const char *path, lg_error *err)
 {
     lg_st_writer *w = lg_st_writer_new();
     if (!w)
@@ -178,7 +183,7 @@ static int write_weights(const lg_model *m, const int32_t *ids, int B, int T, co
     int rc = 0;
     for (int i = 0; i < m->n_entries && rc == 0; i++) {
         const lg_param_entry *e = &m->entries[i];
-        rc = lg_st_writer_add_f32(w, e->name, LG_DT_F32, e->ndim, e->shape, e->param, err);
+        rc = lg_st_writer_add_f32(w, e->name, dtype, e->ndim, e->shape, e->param, err);
     }
     int64_t shape[2] = {B, T};
     if (rc == 0)
@@ -187,6 +192,19 @@ static int write_weights(const lg_model *m, const int32_t *ids, int B, int T, co
         rc = lg_st_writer_write(w, path, err);
     lg_st_writer_free(w);
     return rc;
+}
+
+/* Copies the input ids the file holds (t: its IDS_NAME tensor, or NULL) into ids[B*T]. */
+static int take_ids(const lg_tensor_info *t, int32_t *ids, int B, int T, const char *path,
+                    lg_error *err)
+{
+    if (!t)
+        return lg_fail(err, "%s: no tensor " IDS_NAME, path);
+    if (t->dtype != LG_DT_I32 || t->ndim != 2 || t->shape[0] != B || t->shape[1] != T)
+        return lg_fail(err, "%s: " IDS_NAME " is not I32 [%d, %d] (use the same --batch/--seq)",
+                       path, B, T);
+    memcpy(ids, t->data, sizeof(int32_t) * (size_t)B * T);
+    return 0;
 }
 
 static int read_weights(lg_model *m, int32_t *ids, int B, int T, const char *path, lg_error *err)
@@ -204,28 +222,54 @@ static int read_weights(lg_model *m, int32_t *ids, int B, int T, const char *pat
                  lg_tensor_to_f32(t, e->param, err) < 0)
             rc = -1;
     }
-    const lg_tensor_info *t = rc == 0 ? lg_st_find(st, IDS_NAME) : NULL;
-    if (rc == 0 && !t)
-        rc = lg_fail(err, "%s: no tensor " IDS_NAME, path);
-    if (rc == 0 && (t->dtype != LG_DT_I32 || t->ndim != 2 || t->shape[0] != B || t->shape[1] != T))
-        rc = lg_fail(err, "%s: " IDS_NAME " is not I32 [%d, %d] (use the same --batch/--seq)",
-                     path, B, T);
     if (rc == 0)
-        memcpy(ids, t->data, sizeof(int32_t) * (size_t)B * T);
+        rc = take_ids(lg_st_find(st, IDS_NAME), ids, B, T, path, err);
     lg_st_close(st);
     return rc;
+}
+
+/* A --weights file whose block matrices are BF16, in lora and forward modes: the model with
+ * its frozen matrices (and embed_tokens, lm_head) kept as stored, read where the file maps
+ * them, as lm eval and LoRA training keep them (LG_F32_WEIGHTS=1: converted to float32 at
+ * load instead). 1 when opened so, 0 when the file's matrices are not BF16 (read_weights
+ * then converts them as before), -1 on error. */
+static int open_stored(const lg_config *cfg, const char *path, int32_t *ids, int B, int T,
+                       lg_model **out, lg_error *err)
+{
+    lg_weights *w = lg_weights_open_dir(path, err);
+    if (!w)
+        return -1;
+    const lg_arch_desc *d = lg_arch_get(cfg->arch);
+    char q[160];
+    snprintf(q, sizeof q, "%s0.%s", d->layer_prefix, d->roles[LG_ROLE_Q].hf);
+    const lg_tensor_info *t = lg_weights_find(w, q);
+    if (!t || t->dtype != LG_DT_BF16) {
+        lg_weights_close(w);
+        return 0;
+    }
+    if (take_ids(lg_weights_find(w, IDS_NAME), ids, B, T, path, err) < 0) {
+        lg_weights_close(w);
+        return -1;
+    }
+    lg_weights_drop(w, IDS_NAME); /* not a model tensor */
+    /* takes w over (closes it on failure) */
+    *out = lg_model_from_weights(cfg, w, LG_LOAD_STORED | LG_LOAD_STORED_VOCAB, 0, path, err);
+    return *out ? 1 : -1;
 }
 
 int lg_cmd_bench(int argc, char **argv)
 {
     const char *shape = "tiny", *mode_name = "train", *weights = NULL, *write_path = NULL;
+    const char *dtype_name = "f32";
     int threads = 0, steps = 5, warmup = 1, B = 4, T = 256, no_optim = 0, sgemm = 0;
     int sgemm_runs = 7, sgemm_after = 0;
     double allreduce = 0;
     uint64_t seed = 1234;
     lg_opt opts[] = {
-        {LG_CHOICE(&shape), .name = "shape", .choices = "tiny|small|base",
-         .help = "model shape: tiny (hidden 256, 4 layers), small\n(512, 8), base (768, 12)"},
+        {LG_CHOICE(&shape), .name = "shape", .choices = LG_BENCH_SHAPE_CHOICES,
+         .help = "model shape: tiny (hidden 256, 4 layers), small\n(512, 8), base (768, 12); "
+                 "small-llama3\n(Llama-3.1 RoPE scaling, theta 500000),\nsmall-qwen3 (q/k-norm, "
+                 "head_dim 128)"},
         {LG_CHOICE(&mode_name), .name = "mode", .choices = "train|lora|forward",
          .help = "full training with AdamW, LoRA r=8 on q,k,v,o,\ngate,up,down with the base "
                  "frozen, or forward\nwith loss"},
@@ -238,7 +282,8 @@ int lg_cmd_bench(int argc, char **argv)
         {LG_INT(&T), .name = "seq", .min = 2, .max = 2048, .arg = "N",
          .help = "sequence length (at most the shapes' 2048)"},
         {LG_INPUT(&weights), .name = "weights", .arg = "FILE",
-         .help = "weights and input ids written by --write-weights"},
+         .help = "weights and input ids written by --write-weights\n(BF16 ones: kept as stored "
+                 "in lora and forward\nmodes, as lm eval and LoRA training keep them)"},
         {LG_U64(&seed), .name = "seed", .min = 0, .max = 1.8446744073709552e19, .arg = "N",
          .help = "random weights and ids when no --weights"},
         {LG_FLAG(&no_optim), .name = "no-optim", .help = "leave out the optimizer step"},
@@ -259,18 +304,27 @@ int lg_cmd_bench(int argc, char **argv)
         {LG_OUTPUT(&write_path), .name = "write-weights", .arg = "FILE",
          .help = "write random weights + input ids of --shape\n(--seed, --batch, --seq) as "
                  "safetensors and\nstop"},
+        {LG_CHOICE(&dtype_name), .name = "dtype", .choices = "f32|bf16",
+         .help = "the dtype --write-weights stores the weights in"},
         {0}};
     lg_cli c = {.prog = "lm", .name = "bench", .opts = opts, .usage = "[options]",
                 .about = "One JSON line on stdout: tokens/s, loss, peak RSS and FLOPs of "
-                         "training, LoRA or\nforward steps on a benchmark shape; or the sgemm "
-                         "peak (--sgemm); or the\nshared random weights tools/bench/ feeds to "
-                         "PyTorch (--write-weights)."};
+                         "training, LoRA or\nforward steps on a benchmark shape, the dtype its "
+                         "block weights are computed\nin (weights: f32 converted, F32 or BF16 as "
+                         "stored) and which bf16 kernels ran\n(bf16_kernel: rows, tiled, onednn "
+                         "joined by +, or none); or the sgemm peak\n(--sgemm); or the shared "
+                         "random weights tools/bench/ feeds to PyTorch\n(--write-weights)."};
     int status = lg_cli_parse(&c, argc, argv);
     if (status != LG_CLI_RUN)
         return status;
     if (sgemm && (write_path || weights))
         return lg_cli_finish(&c, lg_cli_usage(&c, "--sgemm measures only the sgemm peak: "
                                                   "no --weights or --write-weights"));
+    const lg_dtype dtype = !strcmp(dtype_name, "bf16") ? LG_DT_BF16 : LG_DT_F32;
+    if (dtype != LG_DT_F32 && !write_path)
+        return lg_cli_finish(&c, lg_cli_usage(&c, "--dtype is the dtype --write-weights "
+                                                  "stores; a --weights file is read in the "
+                                                  "dtype it holds"));
     lg_bench_mode mode;
     lg_bench_parse_mode(mode_name, &mode, NULL); /* one of the row's choices */
     const int optim = !no_optim;
@@ -286,10 +340,15 @@ int lg_cmd_bench(int argc, char **argv)
     if (lg_bench_shape(shape, &cfg, &err) < 0)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     const int N = B * T;
-    lg_model *m = lg_model_create(&cfg, &err);
     int32_t *ids = malloc(sizeof *ids * (size_t)N), *targets = malloc(sizeof *targets * (size_t)N);
+    lg_model *m = NULL;
+    int loaded = 0; /* 1: opened with its BF16 matrices as stored (ids read too) */
+    if (ids && targets && weights && !write_path && mode != LG_BENCH_TRAIN)
+        loaded = open_stored(&cfg, weights, ids, B, T, &m, &err);
+    if (ids && targets && loaded == 0)
+        m = lg_model_create(&cfg, &err);
     if (!m || !ids || !targets) {
-        if (m)
+        if (!ids || !targets)
             lg_fail(&err, "out of memory");
         free(ids);
         free(targets);
@@ -299,15 +358,17 @@ int lg_cmd_bench(int argc, char **argv)
     int rc = 1;
     lg_adamw opt = {0};
     lg_param_entry **trainable = NULL;
-    if (weights) {
+    if (loaded) {
+        /* the weights and ids are in place */
+    } else if (weights) {
         if (read_weights(m, ids, B, T, weights, &err) < 0)
             goto out;
     } else {
-        random_weights(m, seed);
+        random_weights(m, seed, lg_bench_qk_std(shape));
         random_ids(ids, N, cfg.vocab_size, seed);
     }
     if (write_path) {
-        if (write_weights(m, ids, B, T, write_path, &err) < 0)
+        if (write_weights(m, ids, B, T, dtype, write_path, &err) < 0)
             goto out;
         rc = 0;
         goto out;
@@ -361,6 +422,7 @@ int lg_cmd_bench(int argc, char **argv)
     float first_loss = NAN, last_loss = NAN;
     const double load_peak = peak_rss_mib();
     reset_peak_rss();
+    lg_wmat_reset_used();
     for (int s = 0; s < total; s++) {
         double t0 = now();
         if (mode != LG_BENCH_FORWARD)
@@ -390,15 +452,19 @@ int lg_cmd_bench(int argc, char **argv)
         double sec = sgemm_seconds(sgemm_runs);
         sgemm_gflops = sec > 0 ? 2.0 * 2048 * 2048 * 2048.0 / sec / 1e9 : 0;
     }
-    printf("{\"impl\":\"lingraft\",\"shape\":\"%s\",\"mode\":\"%s\",\"threads\":%d,\"batch\":%d,"
+    const char *kernel = lg_wmat_kernel_used();
+    printf("{\"impl\":\"lingraft\",\"shape\":\"%s\",\"arch\":\"%s\",\"mode\":\"%s\","
+           "\"threads\":%d,\"batch\":%d,"
            "\"seq\":%d,\"steps\":%d,\"warmup\":%d,\"optimizer\":\"%s\",\"params\":%lld,"
            "\"trainable\":%lld,\"step_s_median\":%.6f,\"tokens_per_s\":%.2f,"
            "\"first_loss\":%.7f,\"last_loss\":%.7f,\"peak_rss_mib\":%.1f,\"step_gflop\":%.4f,"
-           "\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"load_peak_rss_mib\":%.1f,\"blas_core\":\"%s\"}\n",
-           shape, lg_bench_mode_name(mode), threads, B, T, steps, warmup,
+           "\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"load_peak_rss_mib\":%.1f,\"blas_core\":\"%s\","
+           "\"weights\":\"%s\",\"bf16_kernel\":\"%s\"}\n",
+           shape, cfg.model_type, lg_bench_mode_name(mode), threads, B, T, steps, warmup,
            mode == LG_BENCH_FORWARD ? "none" : optim ? "adamw" : "none",
            lg_config_param_count(&cfg), n_trainable, step, N / step, first_loss, last_loss,
-           peak_rss, flops / 1e9, flops / step / 1e9, sgemm_gflops, load_peak, openblas_get_corename());
+           peak_rss, flops / 1e9, flops / step / 1e9, sgemm_gflops, load_peak, openblas_get_corename(),
+           lg_model_weight_dtype(m), *kernel ? kernel : "none");
     rc = 0;
 out:
     if (rc)

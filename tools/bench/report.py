@@ -15,7 +15,10 @@ import time
 
 LOSS_TOLERANCE = 1e-4
 IMPLS = ("lingraft", "torch-tuned", "torch")
-ORDER = {"tiny": 0, "small": 1, "base": 2, "train": 0, "lora": 1, "forward": 2}
+# rows in this order: the shapes, each architecture variant after its shape (small-llama3,
+# small-qwen3 after small), an unknown name last
+ORDER = {"tiny": 0, "small": 1, "small-llama3": 1.1, "small-qwen3": 1.2, "base": 2,
+         "train": 0, "lora": 1, "forward": 2}
 
 
 def median(v):
@@ -77,7 +80,7 @@ def main(runs_path, results_path):
     blas_core = next((r.get("blas_core") for rs in sgemm.values() for r in rs), None)
     torch_version = next((r.get("torch") for r in lines if r.get("torch")), None)
     rows, failed = [], False
-    for key in sorted(groups, key=lambda k: (ORDER[k[0]], ORDER[k[1]], k[2])):
+    for key in sorted(groups, key=lambda k: (ORDER.get(k[0], 9), k[0], ORDER.get(k[1], 9), k[2])):
         shape, mode, thr = key
         g = groups[key]
         row = {"shape": shape, "mode": mode, "threads": thr}

@@ -6,8 +6,13 @@
 # so each figure is a median over repeats of per-process medians over steps.
 #
 # Environment (all optional):
-#   BENCH_SHAPES   "tiny small base"       BENCH_MODES    "train lora forward"
-#   BENCH_THREADS  "1 2"                   BENCH_REPEATS  2
+#   BENCH_SHAPES   "tiny small small-llama3 small-qwen3 base"
+#   BENCH_MODES    "train lora forward"    BENCH_THREADS  "1 2"
+#   BENCH_VARIANT_MODES / BENCH_VARIANT_THREADS   modes and threads of the architecture
+#                  variants (small-llama3: Llama-3.1 RoPE scaling; small-qwen3: q/k-norm);
+#                  default BENCH_MODES / BENCH_THREADS when set, else "train lora" / "2"
+#                  (a few rows, to keep the default run short)
+#   BENCH_REPEATS  2
 #   BENCH_STEPS / BENCH_WARMUP             timed / untimed steps per process (default per
 #                                          shape: tiny 6/1, small 4/1, base 2/1)
 #   BENCH_SEED     1234                    BENCH_OUT      build/bench
@@ -20,9 +25,11 @@ set -eu
 LM=${LM:-bin/lm}
 PYTHON=${PYTHON:-/usr/bin/python3}
 OUT=${BENCH_OUT:-build/bench}
-SHAPES=${BENCH_SHAPES:-tiny small base}
+SHAPES=${BENCH_SHAPES:-tiny small small-llama3 small-qwen3 base}
 MODES=${BENCH_MODES:-train lora forward}
 THREADS=${BENCH_THREADS:-1 2}
+VARIANT_MODES=${BENCH_VARIANT_MODES:-${BENCH_MODES:-train lora}}
+VARIANT_THREADS=${BENCH_VARIANT_THREADS:-${BENCH_THREADS:-2}}
 REPEATS=${BENCH_REPEATS:-2}
 SEED=${BENCH_SEED:-1234}
 HERE=$(dirname "$0")
@@ -42,10 +49,25 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 steps_for() {
     case $1 in
     tiny) s=6 ;;
-    small) s=4 ;;
+    small*) s=4 ;;
     *) s=2 ;;
     esac
     echo "${BENCH_STEPS:-$s}"
+}
+
+# The modes and thread counts of a shape: an architecture variant (a name with a dash) has
+# its own, shorter, defaults.
+modes_for() {
+    case $1 in
+    *-*) echo "$VARIANT_MODES" ;;
+    *) echo "$MODES" ;;
+    esac
+}
+threads_for() {
+    case $1 in
+    *-*) echo "$VARIANT_THREADS" ;;
+    *) echo "$THREADS" ;;
+    esac
 }
 
 # run IMPL THREADS COMMAND...: one fresh process with the thread count in every variable
@@ -81,8 +103,8 @@ for rep in $(seq 1 "$REPEATS"); do
         w=$OUT/weights-$shape-$SEED.safetensors
         steps=$(steps_for "$shape")
         warmup=${BENCH_WARMUP:-1}
-        for mode in $MODES; do
-            for thr in $THREADS; do
+        for mode in $(modes_for "$shape"); do
+            for thr in $(threads_for "$shape"); do
                 say "$shape $mode threads=$thr"
                 common="--shape $shape --mode $mode --threads $thr --steps $steps --warmup $warmup --weights $w"
                 # lingraft first on odd repeats, last on even ones: no order favours either

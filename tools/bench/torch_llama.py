@@ -7,7 +7,13 @@ frozen weights (PEFT's init, r=8, alpha 16, on q,k,v,o,gate,up,down). Loads the 
 input ids `lm bench --write-weights` wrote (a small safetensors reader, no extra package) and
 prints the same JSON line as `lm bench`.
 
-usage: torch_llama.py --shape tiny|small|base --mode train|lora|forward --threads N
+Architecture variants at the small shape, each as transformers computes it: small-llama3
+(modeling_rope_utils' _compute_llama3_parameters: Llama-3.1's rope_scaling, factor 8, low/high
+frequency factors 1/4, original_max_position_embeddings 8192, on rope_theta 500000) and
+small-qwen3 (modeling_qwen3: RMSNorm over each head of q and k, q_norm/k_norm, before RoPE;
+head_dim 128 independent of hidden/heads; rope_theta 1000000).
+
+usage: torch_llama.py --shape SHAPE --mode train|lora|forward --threads N
                       --weights FILE [--steps N] [--warmup N] [--batch 4] [--seq 256]
 """
 import argparse
@@ -23,6 +29,16 @@ SHAPES = {  # vocab, hidden, layers, heads, kv heads, intermediate
     "tiny": (8000, 256, 4, 4, 2, 688),
     "small": (16000, 512, 8, 8, 4, 1376),
     "base": (32000, 768, 12, 12, 4, 2048),
+    "small-llama3": (16000, 512, 8, 8, 4, 1376),
+    "small-qwen3": (16000, 512, 8, 8, 4, 1376),
+}
+# What each shape's architecture changes (lm/bench.c has the same table): head_dim (None:
+# hidden / heads), rope_theta, rope_scaling (llama3 parameters or None), q/k-norm.
+LLAMA3_SCALING = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                  "original_max_position_embeddings": 8192}
+VARIANTS = {
+    "small-llama3": {"rope_theta": 500000.0, "rope_scaling": LLAMA3_SCALING},
+    "small-qwen3": {"head_dim": 128, "rope_theta": 1000000.0, "qk_norm": True},
 }
 RMS_EPS = 1e-6
 ROPE_THETA = 10000.0
@@ -88,6 +104,25 @@ def read_safetensors(path, wanted):
     return out
 
 
+def rope_inv_freq(hd, theta, scaling):
+    """RoPE's inverse frequencies in float32: transformers' _compute_default_rope_parameters,
+    then, for rope_type llama3, _compute_llama3_parameters (low frequencies divided by the
+    factor, high ones kept, a smooth blend between)."""
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    if scaling is None:
+        return inv
+    factor = scaling["factor"]
+    lo, hi = scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old = scaling["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = old / lo, old / hi
+    wavelen = 2 * math.pi / inv
+    scaled = torch.where(wavelen > low_wavelen, inv / factor, inv)
+    smooth = (old / wavelen - lo) / (hi - lo)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = ~(wavelen < high_wavelen) * ~(wavelen > low_wavelen)
+    return torch.where(medium, smoothed, scaled)
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim):
         super().__init__()
@@ -126,18 +161,25 @@ def rotate_half(x):
 
 
 class Attention(nn.Module):
-    def __init__(self, C, nh, nkv):
+    def __init__(self, C, nh, nkv, hd, qk_norm):
         super().__init__()
-        self.nh, self.nkv, self.hd = nh, nkv, C // nh
+        self.nh, self.nkv, self.hd = nh, nkv, hd
         self.q_proj = Linear(C, nh * self.hd)
         self.k_proj = Linear(C, nkv * self.hd)
         self.v_proj = Linear(C, nkv * self.hd)
         self.o_proj = Linear(nh * self.hd, C)
+        if qk_norm:  # Qwen3: RMSNorm over each head's q and k (eps rms_norm_eps)
+            self.q_norm = RMSNorm(self.hd)
+            self.k_norm = RMSNorm(self.hd)
+        self.qk_norm = qk_norm
 
     def forward(self, x, cos, sin, mask):
         B, T, _ = x.shape
-        q = self.q_proj(x).view(B, T, self.nh, self.hd).transpose(1, 2)
-        k = self.k_proj(x).view(B, T, self.nkv, self.hd).transpose(1, 2)
+        q = self.q_proj(x).view(B, T, self.nh, self.hd)
+        k = self.k_proj(x).view(B, T, self.nkv, self.hd)
+        if self.qk_norm:  # before RoPE, on [B, T, heads, head_dim]
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.nkv, self.hd).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -163,10 +205,10 @@ class MLP(nn.Module):
 
 
 class Layer(nn.Module):
-    def __init__(self, C, nh, nkv, Fd):
+    def __init__(self, C, nh, nkv, Fd, hd, qk_norm):
         super().__init__()
         self.input_layernorm = RMSNorm(C)
-        self.self_attn = Attention(C, nh, nkv)
+        self.self_attn = Attention(C, nh, nkv, hd, qk_norm)
         self.post_attention_layernorm = RMSNorm(C)
         self.mlp = MLP(C, Fd)
 
@@ -176,22 +218,25 @@ class Layer(nn.Module):
 
 
 class Body(nn.Module):
-    def __init__(self, V, C, L, nh, nkv, Fd):
+    def __init__(self, V, C, L, nh, nkv, Fd, hd, qk_norm):
         super().__init__()
         self.embed_tokens = nn.Embedding(V, C)
-        self.layers = nn.ModuleList(Layer(C, nh, nkv, Fd) for _ in range(L))
+        self.layers = nn.ModuleList(Layer(C, nh, nkv, Fd, hd, qk_norm) for _ in range(L))
         self.norm = RMSNorm(C)
 
 
 class LlamaForCausalLM(nn.Module):
-    def __init__(self, V, C, L, nh, nkv, Fd):
+    def __init__(self, V, C, L, nh, nkv, Fd, variant=None):
         super().__init__()
-        self.model = Body(V, C, L, nh, nkv, Fd)
+        variant = variant or {}
+        self.hd = variant.get("head_dim") or C // nh
+        self.theta = variant.get("rope_theta", ROPE_THETA)
+        self.scaling = variant.get("rope_scaling")
+        self.model = Body(V, C, L, nh, nkv, Fd, self.hd, variant.get("qk_norm", False))
         self.lm_head = Linear(C, V)
-        self.hd = C // nh
 
     def rope(self, T):
-        inv = 1.0 / (ROPE_THETA ** (torch.arange(0, self.hd, 2, dtype=torch.float32) / self.hd))
+        inv = rope_inv_freq(self.hd, self.theta, self.scaling)
         freqs = torch.outer(torch.arange(T, dtype=torch.float32), inv)
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos(), emb.sin()
@@ -224,7 +269,7 @@ def main(a):
     V, C, L, nh, nkv, Fd = SHAPES[a.shape]
     B, T = a.batch, a.seq
     with torch.no_grad():
-        model = LlamaForCausalLM(V, C, L, nh, nkv, Fd)
+        model = LlamaForCausalLM(V, C, L, nh, nkv, Fd, VARIANTS.get(a.shape))
         wanted = {name: p.data for name, p in model.named_parameters()}
         wanted["bench.input_ids"] = None
         got = read_safetensors(a.weights, wanted)
@@ -271,7 +316,8 @@ def main(a):
     step = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
     impl = "torch-tuned" if os.environ.get("LG_BENCH_TUNED") == "1" else "torch"
     print(json.dumps({
-        "impl": impl, "torch": torch.__version__, "shape": a.shape, "mode": a.mode,
+        "impl": impl, "torch": torch.__version__, "shape": a.shape,
+        "arch": "qwen3" if VARIANTS.get(a.shape, {}).get("qk_norm") else "llama", "mode": a.mode,
         "threads": a.threads, "batch": B, "seq": T, "steps": a.steps, "warmup": a.warmup,
         "optimizer": "adamw" if opt else "none", "params": params,
         "trainable": sum(p.numel() for p in trainable), "step_s_median": round(step, 6),
