@@ -54,6 +54,10 @@ const char *lg_st_metadata(const lg_safetensors *st, const char *key);
  * an error naming the tensor and the element (checked block by block as it is converted):
  * no computation starts from weights that cannot give a number. */
 int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err);
+/* The same for elements first..first+count-1 of the tensor (row-major), into dst[count]: a
+ * tensor read in pieces; an error names the element's index in the whole tensor. */
+int lg_tensor_range_to_f32(const lg_tensor_info *t, int64_t first, int64_t count, float *dst,
+                           lg_error *err);
 /* Converts I64/I32 to int64 (dst holds numel values). */
 int lg_tensor_to_i64(const lg_tensor_info *t, int64_t *dst, lg_error *err);
 /* Checks a tensor's shape, e.g. lg_tensor_expect_shape(t, 2, (int64_t[]){V, C}, err):
@@ -69,6 +73,13 @@ void lg_weights_close(lg_weights *w);
 int lg_weights_count(const lg_weights *w);
 const lg_tensor_info *lg_weights_tensor(const lg_weights *w, int i);
 const lg_tensor_info *lg_weights_find(const lg_weights *w, const char *name);
+/* Gives the pages of the mapping that tensor t of w lies in back to the kernel (madvise): a
+ * model streamed through once (converted, checked or copied tensor by tensor) then holds
+ * one tensor's pages at a time instead of the whole file. The data stay readable: the
+ * pages are read again from the file when touched. */
+void lg_weights_release(const lg_weights *w, const lg_tensor_info *t);
+/* The same for bytes at..at+n-1 of t's data (a tensor read a piece at a time). */
+void lg_weights_release_bytes(const lg_weights *w, const lg_tensor_info *t, size_t at, size_t n);
 
 /* Writer. Tensors are referenced, not copied, until lg_st_writer_write(). */
 typedef struct lg_st_writer lg_st_writer;
@@ -79,6 +90,15 @@ int lg_st_writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim
 /* Adds float data stored as F32, F16 or BF16 (converted, round-to-nearest-even, at write). */
 int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, int ndim,
                          const int64_t *shape, const float *data, lg_error *err);
+/* Adds a tensor whose bytes (stored as dtype) are made while the file is written, a piece at
+ * a time: fill(ctx, dst, offset, n, err) puts bytes offset..offset+n-1 of the tensor into dst;
+ * the pieces come in order, each of whole elements and at most LG_ST_FILL_PIECE bytes. A
+ * converted or computed tensor then never has to be in memory whole. A failing fill (its
+ * message in err) leaves no file. */
+#define LG_ST_FILL_PIECE ((size_t)4 << 20)
+typedef int (*lg_st_fill_fn)(void *ctx, void *dst, size_t offset, size_t n, lg_error *err);
+int lg_st_writer_add_fill(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
+                          const int64_t *shape, lg_st_fill_fn fill, void *ctx, lg_error *err);
 int lg_st_writer_set_metadata(lg_st_writer *w, const char *key, const char *value, lg_error *err);
 int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err);
 

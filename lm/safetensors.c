@@ -147,12 +147,21 @@ static int64_t first_nonfinite(const float *v, int64_t n)
 
 int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err)
 {
+    return lg_tensor_range_to_f32(t, 0, t->numel, dst, err);
+}
+
+int lg_tensor_range_to_f32(const lg_tensor_info *t, int64_t first, int64_t count, float *dst,
+                           lg_error *err)
+{
     if (t->dtype != LG_DT_F32 && t->dtype != LG_DT_BF16 && t->dtype != LG_DT_F16 &&
         t->dtype != LG_DT_F64)
         return lg_fail(err, "%s: tensor %s has dtype %s, not a floating-point type", t->file,
                        t->name, lg_dtype_name(t->dtype));
-    const unsigned char *p = t->data;
-    const int64_t n = t->numel;
+    if (first < 0 || count < 0 || first > t->numel || count > t->numel - first)
+        return lg_fail(err, "%s: tensor %s: elements %lld..%lld asked of %lld", t->file, t->name,
+                       (long long)first, (long long)(first + count), (long long)t->numel);
+    const unsigned char *p = (const unsigned char *)t->data + first * (int64_t)lg_dtype_size(t->dtype);
+    const int64_t n = count;
     /* converted and checked a block at a time: one pass over the data */
     enum { BLOCK = 16384 };
     for (int64_t b = 0; b < n; b += BLOCK) {
@@ -188,7 +197,7 @@ int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err)
             return lg_fail(err, "%s: tensor %s holds %s at element %lld: its values must be "
                                 "finite (a damaged file, or a diverged training run)",
                            t->file, t->name, isnan(dst[b + at]) ? "NaN" : "an infinite value",
-                           (long long)(b + at));
+                           (long long)(first + b + at));
     }
     return 0;
 }
@@ -779,6 +788,36 @@ const lg_tensor_info *lg_weights_find(const lg_weights *w, const char *name)
     return NULL;
 }
 
+void lg_weights_release(const lg_weights *w, const lg_tensor_info *t)
+{
+    if (t)
+        lg_weights_release_bytes(w, t, 0, t->nbytes);
+}
+
+void lg_weights_release_bytes(const lg_weights *w, const lg_tensor_info *t, size_t at, size_t n)
+{
+    if (!w || !t || at >= t->nbytes || !n)
+        return;
+    if (n > t->nbytes - at)
+        n = t->nbytes - at;
+    const unsigned char *d = (const unsigned char *)t->data + at;
+    for (int i = 0; i < w->n_files; i++) {
+        const lg_safetensors *st = w->files[i];
+        const unsigned char *map = st->map;
+        if (!map || d < map || d >= map + st->map_len)
+            continue;
+        /* the whole pages the tensor touches (a neighbour's share is read again if needed):
+         * unwritten pages of a private read-only mapping come back from the file */
+        const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        size_t from = (size_t)(d - map) / page * page;
+        size_t to = ((size_t)(d - map) + n + page - 1) / page * page;
+        if (to > st->map_len)
+            to = st->map_len;
+        madvise((void *)(map + from), to - from, MADV_DONTNEED);
+        return;
+    }
+}
+
 /* -------------------------------------------------------------- writer */
 
 typedef struct {
@@ -789,6 +828,8 @@ typedef struct {
     size_t nbytes;
     const void *data;
     int from_f32;          /* data are floats to convert to dtype at write */
+    lg_st_fill_fn fill;    /* or the bytes come from fill(ctx, ...) at write */
+    void *ctx;
 } writer_entry;
 
 struct lg_st_writer {
@@ -820,7 +861,8 @@ void lg_st_writer_free(lg_st_writer *w)
 }
 
 static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
-                      const int64_t *shape, const void *data, int from_f32, lg_error *err)
+                      const int64_t *shape, const void *data, int from_f32, lg_st_fill_fn fill,
+                      void *ctx, lg_error *err)
 {
     if (!name || !name[0] || strcmp(name, "__metadata__") == 0)
         return lg_fail(err, "safetensors writer: invalid tensor name '%s'", name ? name : "");
@@ -838,7 +880,7 @@ static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndi
             return lg_fail(err, "safetensors writer: %s: invalid shape", name);
         numel *= shape[i];
     }
-    if (numel > 0 && !data)
+    if (numel > 0 && !data && !fill)
         return lg_fail(err, "safetensors writer: %s: no data", name);
     if (w->n == w->cap) {
         int cap = w->cap ? 2 * w->cap : 16;
@@ -859,6 +901,8 @@ static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndi
     e->nbytes = (size_t)numel * lg_dtype_size(dtype);
     e->data = data;
     e->from_f32 = from_f32;
+    e->fill = fill;
+    e->ctx = ctx;
     w->n++;
     return 0;
 }
@@ -866,7 +910,7 @@ static int writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndi
 int lg_st_writer_add(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
                      const int64_t *shape, const void *data, lg_error *err)
 {
-    return writer_add(w, name, dtype, ndim, shape, data, 0, err);
+    return writer_add(w, name, dtype, ndim, shape, data, 0, NULL, NULL, err);
 }
 
 int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, int ndim,
@@ -875,7 +919,16 @@ int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, 
     if (stored_as != LG_DT_F32 && stored_as != LG_DT_F16 && stored_as != LG_DT_BF16)
         return lg_fail(err, "safetensors writer: %s: floats can be stored as F32, F16 or BF16, "
                             "not %s", name, lg_dtype_name(stored_as));
-    return writer_add(w, name, stored_as, ndim, shape, data, stored_as != LG_DT_F32, err);
+    return writer_add(w, name, stored_as, ndim, shape, data, stored_as != LG_DT_F32, NULL, NULL,
+                      err);
+}
+
+int lg_st_writer_add_fill(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
+                          const int64_t *shape, lg_st_fill_fn fill, void *ctx, lg_error *err)
+{
+    if (!fill)
+        return lg_fail(err, "safetensors writer: %s: no fill function", name ? name : "");
+    return writer_add(w, name, dtype, ndim, shape, NULL, 0, fill, ctx, err);
 }
 
 int lg_st_writer_set_metadata(lg_st_writer *w, const char *key, const char *value, lg_error *err)
@@ -1039,13 +1092,31 @@ int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err)
         lenbytes[i] = (unsigned char)((unsigned long long)h.len >> (8 * i));
     int bad = fwrite(lenbytes, 1, 8, af.fp) != 8 || fwrite(h.s, 1, h.len, af.fp) != h.len;
     free(h.s);
+    unsigned char *piece = NULL; /* fill entries' bytes, a piece at a time */
     for (int i = 0; i < w->n && !bad; i++) {
         const writer_entry *e = &w->entries[i];
-        if (e->from_f32)
+        if (e->fill) {
+            const size_t step = LG_ST_FILL_PIECE / lg_dtype_size(e->dtype) * lg_dtype_size(e->dtype);
+            if (!piece && e->nbytes && !(piece = malloc(LG_ST_FILL_PIECE))) {
+                lg_atomic_abort(&af);
+                return lg_fail(err, "%s: out of memory", path);
+            }
+            for (size_t off = 0; off < e->nbytes && !bad; off += step) {
+                const size_t n = e->nbytes - off < step ? e->nbytes - off : step;
+                if (e->fill(e->ctx, piece, off, n, err) < 0) {
+                    free(piece);
+                    lg_atomic_abort(&af);
+                    return -1; /* the fill's message */
+                }
+                bad = fwrite(piece, 1, n, af.fp) != n;
+            }
+        } else if (e->from_f32) {
             bad = write_converted(af.fp, e) != 0;
-        else if (e->nbytes)
+        } else if (e->nbytes) {
             bad = fwrite(e->data, 1, e->nbytes, af.fp) != e->nbytes;
+        }
     }
+    free(piece);
     if (bad) {
         int saved = errno;
         lg_atomic_abort(&af);
