@@ -172,7 +172,7 @@ static int byte_level_string(hf_buf *b, const uint8_t *s, size_t n)
     if (hf_buf_reserve(b, 2 * n + 1) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        b->n += hf_utf8_put(b->p + b->n, hf_byte_char(s[i]));
+        b->n += hf_utf8_put(b->p + b->n, lg_byte_level_char(s[i]));
     b->p[b->n] = 0;
     return 0;
 }
@@ -282,7 +282,7 @@ static int probe_word(void *ctx, const char *w, size_t n, lg_error *err)
     byte_probe *p = ctx;
     for (size_t i = 0; i < n;) {
         size_t k;
-        if (hf_char_byte(hf_utf8_next((const unsigned char *)w + i, &k)) < 0)
+        if (lg_byte_level_byte(hf_utf8_next((const unsigned char *)w + i, &k)) < 0)
             p->bad = 1;
         p->bytes++;
         i += k;
@@ -488,7 +488,7 @@ static int count_word(void *ctx, const char *w, size_t n, lg_error *err)
     size_t nb = 0;
     for (size_t i = 0; i < n;) {
         size_t k;
-        int b = hf_char_byte(hf_utf8_next((const unsigned char *)w + i, &k));
+        int b = lg_byte_level_byte(hf_utf8_next((const unsigned char *)w + i, &k));
         if (b < 0) {
             if (bytes != stack)
                 free(bytes);
