@@ -145,7 +145,10 @@ int lg_export_hf(const lg_export_opts *o, const char *out_dir, lg_error *err)
     lg_tokenizer *tok = lg_tokenizer_load(tok_path, err);
     if (!tok)
         return -1;
-    lg_model *m = lg_model_open(o->base_dir, o->pack, err);
+    /* the base's weights as stored (its vocabulary too without a pack), each tensor's pages
+     * released once read: written out a tensor at a time below, converted or merged */
+    lg_model *m = lg_model_open_ex(o->base_dir, o->pack,
+                                   LG_LOAD_STORED | LG_LOAD_STORED_VOCAB | LG_LOAD_RELEASE, err);
     int rc = m ? 0 : -1;
     if (rc == 0 && tok->ops->vocab_size(tok) > m->cfg.vocab_size)
         rc = lg_fail(err, "%s: %d pieces but the model has only %d embedding rows", tok_path,
@@ -164,14 +167,16 @@ int lg_export_hf(const lg_export_opts *o, const char *out_dir, lg_error *err)
         if (m->lora && o->keep_adapter) {
             snprintf(path, sizeof path, "%s/adapter", d.tmp);
             rc = lg_lora_save_peft(m, path, o->base_dir, err);
-        } else {
-            lg_lora_merge(m);
+        } else if (!m->stored) { /* every weight a float32 parameter: merged in place */
+            rc = lg_lora_merge(m, err);
         }
     }
     if (rc == 0) {
-        /* lg_model_save_dir writes a directory of its own: build it inside ours */
+        /* lg_model_save_dir writes a directory of its own: build it inside ours; an adapter
+         * still attached is merged tensor by tensor as it is written */
         snprintf(path, sizeof path, "%s/model", d.tmp);
-        rc = lg_model_save_dir(m, path, o->stored_dtype, err);
+        rc = lg_model_save_dir_ex(m, path, o->stored_dtype,
+                                  o->keep_adapter ? 0 : LG_SAVE_MERGE_LORA, err);
         const char *names[] = {"config.json", "model.safetensors"};
         for (int i = 0; i < 2 && rc == 0; i++) {
             char from[4300], to[4300];

@@ -44,7 +44,28 @@ typedef struct {
     int transpose;        /* stored [in, out] (Conv1D): written as [out, in] */
     float *data;          /* instead of src: computed F32 data (rope_freqs) */
     int64_t n_data;
+    const lg_weights *weights; /* src's: its pages released once converted */
 } tensor_job;
+
+/* A tensor whose rows are written as they are: converted a piece at a time into dst. */
+static int fill_plain(const lg_tensor_info *t, lg_ggml_type type, void *dst, lg_error *err)
+{
+    enum { PIECE = 1 << 20 };
+    float *f = type == LG_GGML_F32 ? NULL : malloc(PIECE * sizeof *f);
+    if (type != LG_GGML_F32 && !f)
+        return lg_fail(err, "%s: out of memory for %s", t->file, t->name);
+    int rc = 0;
+    for (int64_t at = 0; at < t->numel && rc == 0; at += PIECE) {
+        const int64_t n = t->numel - at < PIECE ? t->numel - at : PIECE;
+        float *into = f ? f : (float *)dst + at;
+        rc = lg_tensor_range_to_f32(t, at, n, into, err);
+        if (rc == 0 && f)
+            for (int64_t k = 0; k < n; k++)
+                ((uint16_t *)dst)[at + k] = lg_f32_to_f16(f[k]);
+    }
+    free(f);
+    return rc;
+}
 
 static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
 {
@@ -59,6 +80,11 @@ static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
     int64_t n = t->numel;
     if (nbytes != (size_t)n * lg_ggml_type_size(job->type))
         return lg_fail(err, "%s: %s: size mismatch", t->file, t->name);
+    if (!job->permute_heads && !job->transpose) {
+        int rc = fill_plain(t, job->type, dst, err);
+        lg_weights_release(job->weights, t);
+        return rc;
+    }
     float *f = malloc((size_t)n * sizeof *f);
     float *tmp = job->permute_heads || job->transpose ? malloc((size_t)n * sizeof *tmp) : NULL;
     if (!f || ((job->permute_heads || job->transpose) && !tmp)) {
@@ -94,6 +120,7 @@ static int fill_tensor(void *ctx, void *dst, size_t nbytes, lg_error *err)
     }
     free(f);
     free(tmp);
+    lg_weights_release(job->weights, t);
     return rc;
 }
 
@@ -142,6 +169,7 @@ static int export_tensor_t(exporter *x, const char *hf_name, const char *gguf_na
         return lg_fail(err, "%s: more tensors than expected", x->model_dir);
     tensor_job *job = &x->jobs[x->n_jobs++];
     job->src = t;
+    job->weights = x->weights;
     /* Vectors (norms, biases) stay F32 as in llama.cpp's converter. */
     job->type = x->f16 && cols ? LG_GGML_F16 : LG_GGML_F32;
     job->permute_heads = permute_heads;

@@ -289,7 +289,8 @@ lg_model *lg_model_open_ex(const char *base_dir, const char *pack, unsigned flag
         lg_model_check_weights(&cfg, w, base_dir, 1, err) < 0)
         goto fail;
     /* the pack's tables are float32; the base's block matrices may stay as stored */
-    m = lg_model_from_weights(&cfg, w, flags & LG_LOAD_STORED, 1, base_dir, err);
+    m = lg_model_from_weights(&cfg, w, flags & (LG_LOAD_STORED | LG_LOAD_RELEASE), 1, base_dir,
+                              err);
     w = NULL; /* taken over */
     if (!m)
         goto fail;
@@ -523,9 +524,11 @@ int lg_pack_assemble(const char *out, const lg_pack_parts *parts, lg_error *err)
         rc = lg_json_write(path, j, err);
     }
     cJSON_Delete(j);
-    /* the assembled pack must load over its base */
+    /* the assembled pack must load over its base (its frozen weights checked as stored, a
+     * tensor at a time: no float32 copy of the base) */
     if (rc == 0) {
-        lg_model *m = lg_model_open(parts->base_dir, d.tmp, err);
+        lg_model *m = lg_model_open_ex(parts->base_dir, d.tmp, LG_LOAD_STORED | LG_LOAD_RELEASE,
+                                       err);
         if (!m)
             rc = -1;
         lg_model_free(m);

@@ -68,8 +68,15 @@ lg_lora *lg_lora_load_peft(lg_model *m, const char *dir, lg_error *err);
 /* Writes a PEFT adapter directory (atomically): LoRA weights + modules_to_save copies. */
 int lg_lora_save_peft(const lg_model *m, const char *dir, const char *base_model_name,
                       lg_error *err);
-/* W += scale · B A for every adapted matrix, then detaches and frees the adapter. */
-void lg_lora_merge(lg_model *m);
+/* W += scale · B A for every adapted matrix, then detaches and frees the adapter (0; no
+ * adapter: nothing to do). An adapted weight kept as stored (LG_LOAD_STORED: read where its
+ * file is mapped) is refused, naming it, before anything changes (-1, the adapter still
+ * attached): lg_model_save_dir_ex's LG_SAVE_MERGE_LORA writes such a model merged instead. */
+int lg_lora_merge(lg_model *m, lg_error *err);
+/* W += scale · B A of layer's target t (W float32 as the base stores it: nn.Linear's
+ * [out, in], or Conv1D's [in, out] (GPT-2), which gets (B A)^T). */
+void lg_lora_add_delta(const lg_lora *l, const lg_config *c, int layer, lg_lora_target t,
+                       float *W);
 void lg_lora_free(lg_lora *l);
 
 int lg_lora_alloc_grads(lg_lora *l, lg_error *err);

@@ -162,6 +162,11 @@ lg_model *lg_model_load_dir(const char *dir, lg_error *err);
  * converted); LG_LOAD_STORED_VOCAB keeps embed_tokens and lm_head so too. */
 #define LG_LOAD_STORED 1u
 #define LG_LOAD_STORED_VOCAB 2u
+/* LG_LOAD_RELEASE: each tensor's pages of the file mapping are given back once it is read
+ * (converted, or checked when kept as stored; lg_weights_release), for a load that streams
+ * the model out once (adapt pack's check, adapt export): the views stay valid and read the
+ * file again when used. */
+#define LG_LOAD_RELEASE 4u
 lg_model *lg_model_load_dir_ex(const char *dir, unsigned flags, lg_error *err);
 /* A model of config cfg from an open weights set w (checked by lg_model_check_weights), which
  * it takes over: closed at once, or kept open while weights are kept as stored (flags as
@@ -236,9 +241,19 @@ int lg_logits_finite(const float *logits, size_t n, int V, lg_error *err);
 const float *lg_model_hidden(const lg_model *m, int l);
 
 /* Writes DIR/config.json and DIR/model.safetensors (F32, F16 or BF16), atomically:
- * into DIR.tmp.PID, then renamed over DIR. */
+ * into DIR.tmp.PID, then renamed over DIR. Weights kept as stored are converted to
+ * stored_dtype a piece at a time while the file is written, each tensor's mapped pages
+ * released after it: no float32 copy of the model is made. */
 int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype /* lg_dtype */,
                       lg_error *err);
+/* The same with flags: LG_SAVE_MERGE_LORA writes every matrix m->lora adapts as
+ * W + scale·B·A, made in float32 one tensor at a time while the file is written from W as
+ * stored or as its float32 parameter (the model and its adapter are left as they are), then
+ * converted to stored_dtype: the merge lg_lora_merge does, without a float32 copy of the
+ * model. nn.Linear weights only (not GPT-2's Conv1D). */
+#define LG_SAVE_MERGE_LORA 1u
+int lg_model_save_dir_ex(const lg_model *m, const char *dir, int stored_dtype,
+                         unsigned flags, lg_error *err);
 
 /* The trainable parameters for an optimizer: m->entries with grad != NULL, then the
  * adapter's entries (m->lora). Fills up to max pointers; returns the count. */

@@ -64,6 +64,10 @@ int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err);
  * Other tensors (lg_st_open_memory, made by hand) are copied from data. Errors: a range
  * outside the tensor, a read error or a file shorter than when it was opened. */
 int lg_tensor_read(const lg_tensor_info *t, size_t at, size_t n, void *dst, lg_error *err);
+/* The same for elements first..first+count-1 of the tensor (row-major), into dst[count]: a
+ * tensor read in pieces; an error names the element's index in the whole tensor. */
+int lg_tensor_range_to_f32(const lg_tensor_info *t, int64_t first, int64_t count, float *dst,
+                           lg_error *err);
 /* Converts I64/I32 to int64 (dst holds numel values). */
 int lg_tensor_to_i64(const lg_tensor_info *t, int64_t *dst, lg_error *err);
 /* Checks a tensor's shape, e.g. lg_tensor_expect_shape(t, 2, (int64_t[]){V, C}, err):
@@ -85,6 +89,13 @@ const lg_tensor_info *lg_weights_find(const lg_weights *w, const char *name);
  * stays valid while the set is open): a tool's own tensor beside a model's (lm bench's input
  * ids). -1 when the set has no such tensor. */
 int lg_weights_drop(lg_weights *w, const char *name);
+/* Gives the pages of the mapping that tensor t of w lies in back to the kernel (madvise): a
+ * model streamed through once (converted, checked or copied tensor by tensor) then holds
+ * one tensor's pages at a time instead of the whole file. The data stay readable: the
+ * pages are read again from the file when touched. */
+void lg_weights_release(const lg_weights *w, const lg_tensor_info *t);
+/* The same for bytes at..at+n-1 of t's data (a tensor read a piece at a time). */
+void lg_weights_release_bytes(const lg_weights *w, const lg_tensor_info *t, size_t at, size_t n);
 
 /* Writer. Tensors are referenced, not copied, until lg_st_writer_write(). */
 typedef struct lg_st_writer lg_st_writer;
@@ -97,8 +108,10 @@ int lg_st_writer_add_f32(lg_st_writer *w, const char *name, lg_dtype stored_as, 
                          const int64_t *shape, const float *data, lg_error *err);
 /* A tensor whose bytes are made while the file is written, never held whole:
  * fill(ctx, at, n, dst, err) puts bytes at .. at+n-1 of its data into dst. It is asked in
- * order, for whole rows (of the last dimension) about 4 MiB at a time. A fill that fails
- * (returns < 0, err set) stops the write with its message: nothing is written. */
+ * order, for whole rows (of the last dimension) of at most LG_ST_FILL_PIECE bytes together,
+ * or one row at a time where a row is larger. A fill that fails (returns < 0, err set)
+ * stops the write with its message: nothing is written. */
+#define LG_ST_FILL_PIECE ((size_t)4 << 20)
 typedef int (*lg_st_fill_fn)(void *ctx, size_t at, size_t n, void *dst, lg_error *err);
 int lg_st_writer_add_fill(lg_st_writer *w, const char *name, lg_dtype dtype, int ndim,
                           const int64_t *shape, lg_st_fill_fn fill, void *ctx, lg_error *err);

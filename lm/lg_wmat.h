@@ -63,6 +63,10 @@ int lg_wmat_usable(const lg_tensor_info *t);
 /* The view of such a tensor, after checking every value is finite (as lg_tensor_to_f32 does
  * for a converted tensor: an error names the tensor and the element). */
 int lg_wmat_from_tensor(lg_wmat *W, const lg_tensor_info *t, lg_error *err);
+/* The same; release (not NULL: the weights set t is in) gives the pages of the mapping back
+ * as the check goes, a piece at a time (lg_weights_release_bytes). */
+int lg_wmat_from_tensor_ex(lg_wmat *W, const lg_tensor_info *t, const lg_weights *release,
+                           lg_error *err);
 
 /* One line on the bf16 kernels this build and CPU use, e.g. "oneDNN bf16 matmul
  * (brg:avx512_core_amx_bf16), tiled bf16->f32 + OpenBLAS sgemm as fallback; rows of <= 8:

@@ -15,6 +15,7 @@
 #include "lg_io.h"
 #include "lg_rng.h"
 #include "lg_safetensors.h"
+#include "lg_wmat.h"
 
 static const char *target_names[LG_LORA_NTARGETS] = {"q_proj", "k_proj", "v_proj", "o_proj",
                                                      "gate_proj", "up_proj", "down_proj"};
@@ -347,28 +348,47 @@ void lg_lora_backward(lg_lora *l, int layer, lg_lora_target t, float *din, const
                     din, IC);
 }
 
-void lg_lora_merge(lg_model *m)
+void lg_lora_add_delta(const lg_lora *l, const lg_config *c, int layer, lg_lora_target t,
+                       float *W)
+{
+    int in, out;
+    target_dims(c, t, &in, &out);
+    const int r = l->cfg.rank;
+    const lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
+    if (lg_arch_get(c->arch)->roles[lg_lora_role(t)].in_out) /* Conv1D W[in, out] += (BA)^T */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, in, out, r, l->scale, p->A, in, p->B,
+                    r, 1, W, out);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, l->scale, p->B, r,
+                    p->A, in, 1, W, in);
+}
+
+int lg_lora_merge(lg_model *m, lg_error *err)
 {
     lg_lora *l = m->lora;
     if (!l)
-        return;
-    const int r = l->cfg.rank;
+        return 0;
+    /* a weight kept as stored is read where its file is mapped: nothing to add to */
     for (int layer = 0; layer < l->n_layers; layer++)
-        for (int t = 0; t < LG_LORA_NTARGETS; t++) {
-            if (!(l->cfg.target_mask & (1u << t)))
-                continue;
-            int in, out;
-            target_dims(&m->cfg, t, &in, &out);
-            const lg_lora_pair *p = &l->p[layer * LG_LORA_NTARGETS + t];
-            if (lg_arch_get(m->cfg.arch)->roles[lg_lora_role(t)].in_out) /* W[in, out] += (BA)^T */
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, in, out, r, l->scale, p->A, in,
-                            p->B, r, 1, base_weight(m, layer, t), out);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, l->scale, p->B,
-                            r, p->A, in, 1, base_weight(m, layer, t), in);
-        }
+        for (int t = 0; t < LG_LORA_NTARGETS; t++)
+            if ((l->cfg.target_mask & (1u << t)) && !base_weight(m, layer, t)) {
+                const lg_role r = lg_lora_role(t);
+                const size_t slot = (size_t)layer * LG_NROLES + r;
+                return lg_fail(err, "%s%d.%s is kept as stored (%s), not in float32: the LoRA "
+                                    "adapter cannot be merged into it (load the model without "
+                                    "LG_LOAD_STORED, or write the merged weights with "
+                                    "lg_model_save_dir_ex and LG_SAVE_MERGE_LORA)",
+                               lg_arch_get(m->cfg.arch)->layer_prefix, layer,
+                               lg_arch_get(m->cfg.arch)->roles[r].hf,
+                               m->stored ? lg_dtype_name(m->stored[slot].dtype) : "?");
+            }
+    for (int layer = 0; layer < l->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++)
+            if (l->cfg.target_mask & (1u << t))
+                lg_lora_add_delta(l, &m->cfg, layer, t, base_weight(m, layer, t));
     m->lora = NULL;
     lg_lora_free(l);
+    return 0;
 }
 
 /* ---- PEFT files ---- */

@@ -395,8 +395,9 @@ int lg_model_load_weights(lg_model *m, const lg_weights *w, const char *where, l
     return lg_model_load_weights_ex(m, w, where, 0, err);
 }
 
-int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where, int skip_vocab,
-                             lg_error *err)
+/* The parameters from w; release: each tensor's mapped pages given back once converted. */
+static int load_weights(lg_model *m, const lg_weights *w, const char *where, int skip_vocab,
+                        int release, lg_error *err)
 {
     for (int i = 0; i < m->n_entries; i++) {
         const lg_param_entry *e = &m->entries[i];
@@ -409,6 +410,8 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
             return -1;
         if (e->param && lg_tensor_to_f32(t, e->param, err) < 0)
             return -1;
+        if (release)
+            lg_weights_release(w, t);
     }
     for (int i = 0; i < lg_weights_count(w); i++) {
         const lg_tensor_info *t = lg_weights_tensor(w, i);
@@ -418,6 +421,12 @@ int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where
                            t->file, t->name, m->cfg.model_type);
     }
     return 0;
+}
+
+int lg_model_load_weights_ex(lg_model *m, const lg_weights *w, const char *where, int skip_vocab,
+                             lg_error *err)
+{
+    return load_weights(m, w, where, skip_vocab, 0, err);
 }
 
 /* The layer count the tensor names give: 1 + the largest N of PREFIX "N." (the
@@ -493,8 +502,9 @@ static int stored_candidate(const lg_tensor_info *t, const char *name, unsigned 
                                  : (flags & LG_LOAD_STORED) != 0;
 }
 
-/* Points m->stored at every matrix whose parameter create() left out (param NULL). */
-static int keep_views(lg_model *m, const lg_weights *w, lg_error *err)
+/* Points m->stored at every matrix whose parameter create() left out (param NULL); release:
+ * each one's mapped pages given back once checked. */
+static int keep_views(lg_model *m, const lg_weights *w, int release, lg_error *err)
 {
     const size_t n = STORED_HEAD(m) + 1;
     if (!(m->stored = calloc(n, sizeof *m->stored)))
@@ -514,7 +524,8 @@ static int keep_views(lg_model *m, const lg_weights *w, lg_error *err)
         const lg_param_entry *e = lg_model_find(m, name);
         if (!e || e->param)
             continue;
-        if (lg_wmat_from_tensor(&m->stored[slot], lg_weights_find(w, name), err) < 0)
+        if (lg_wmat_from_tensor_ex(&m->stored[slot], lg_weights_find(w, name),
+                                   release ? w : NULL, err) < 0)
             return -1;
     }
     return 0;
@@ -554,6 +565,8 @@ lg_model *lg_model_from_weights(const lg_config *cfg, lg_weights *w, unsigned fl
                                 int skip_vocab, const char *where, lg_error *err)
 {
     int *keep = NULL;
+    const int release = (flags & LG_LOAD_RELEASE) != 0;
+    flags &= LG_LOAD_STORED | LG_LOAD_STORED_VOCAB;
     const char *f32 = getenv("LG_F32_WEIGHTS"); /* measurement: the float32 path */
     if (f32 && *f32 && strcmp(f32, "0"))
         flags = 0;
@@ -585,8 +598,8 @@ lg_model *lg_model_from_weights(const lg_config *cfg, lg_weights *w, unsigned fl
         lg_weights_close(w);
         return NULL;
     }
-    if (lg_model_load_weights_ex(m, w, where, skip_vocab, err) < 0 ||
-        (flags && keep_views(m, w, err) < 0)) {
+    if (load_weights(m, w, where, skip_vocab, release, err) < 0 ||
+        (flags && keep_views(m, w, release, err) < 0)) {
         lg_weights_close(w);
         lg_model_free(m);
         return NULL;
@@ -1194,20 +1207,149 @@ void lg_model_backward(lg_model *m, const int32_t *ids, float loss_scale)
 
 /* ---- saving ---- */
 
+/* A tensor lg_model_save_dir_ex makes while the file is written: a weight kept as stored
+ * (converted to the dtype written a piece at a time, its pages released after), or one an
+ * adapter is merged into (W + scale·B·A in float32, one tensor at a time). */
+typedef struct {
+    const lg_model *m;
+    const lg_param_entry *e;
+    const lg_tensor_info *held; /* the stored tensor, or NULL: e->param */
+    int layer, target;          /* target >= 0: m->lora's delta is added */
+    lg_dtype out;
+    float *merged;              /* the merged tensor while it is written */
+    float *scratch;             /* a piece's floats (save_scratch_floats), shared */
+} save_job;
+
+/* The floats a piece of a filled tensor may hold: LG_ST_FILL_PIECE bytes of 2-byte elements,
+ * or one row where a row is larger (lg_st_writer_add_fill's pieces). */
+static size_t save_scratch_floats(const lg_model *m)
+{
+    size_t most = LG_ST_FILL_PIECE / 2;
+    for (int i = 0; i < m->n_entries; i++) {
+        const lg_param_entry *e = &m->entries[i];
+        if (e->ndim > 0 && (size_t)e->shape[e->ndim - 1] > most)
+            most = (size_t)e->shape[e->ndim - 1];
+    }
+    return most;
+}
+
+static int save_fill(void *ctx, size_t off, size_t n, void *dst, lg_error *err)
+{
+    save_job *j = ctx;
+    const size_t osz = lg_dtype_size(j->out);
+    const int64_t first = (int64_t)(off / osz), count = (int64_t)(n / osz);
+    if (j->target >= 0 && off == 0) {
+        free(j->merged);
+        if (!(j->merged = malloc(j->e->numel * sizeof(float))))
+            return lg_fail(err, "out of memory merging the adapter into %s", j->e->name);
+        if (!j->held)
+            memcpy(j->merged, j->e->param, j->e->numel * sizeof(float));
+        else if (lg_tensor_to_f32(j->held, j->merged, err) < 0)
+            return -1;
+        lg_lora_add_delta(j->m->lora, &j->m->cfg, j->layer, (lg_lora_target)j->target, j->merged);
+        lg_weights_release(j->m->held, j->held); /* read (no-op for a parameter) */
+    }
+    const float *f = j->merged ? j->merged + first : j->held ? NULL : j->e->param + first;
+    if (!f && j->held->dtype == j->out) { /* as stored */
+        memcpy(dst, (const char *)j->held->data + off, n);
+    } else {
+        float *into = j->out == LG_DT_F32 ? dst : j->scratch;
+        if (!f && lg_tensor_range_to_f32(j->held, first, count, into, err) < 0)
+            return -1;
+        if (!f)
+            f = into;
+        uint16_t *h = dst;
+        if (j->out == LG_DT_F32 && f != dst)
+            memcpy(dst, f, n);
+        else if (j->out == LG_DT_BF16)
+            for (int64_t k = 0; k < count; k++)
+                h[k] = lg_f32_to_bf16(f[k]);
+        else if (j->out == LG_DT_F16)
+            for (int64_t k = 0; k < count; k++)
+                h[k] = lg_f32_to_f16(f[k]);
+    }
+    if (j->held && !j->merged) /* the piece's bytes of the mapping, read */
+        lg_weights_release_bytes(j->m->held, j->held, (size_t)first * lg_dtype_size(j->held->dtype),
+                                 (size_t)count * lg_dtype_size(j->held->dtype));
+    if (off + n == j->e->numel * osz) { /* the last piece */
+        free(j->merged);
+        j->merged = NULL;
+        if (j->held)
+            lg_weights_release(j->m->held, j->held);
+    }
+    return 0;
+}
+
+/* Which tensors m->lora adapts: jobs[entry].layer/target. */
+static int mark_merges(const lg_model *m, save_job *jobs, lg_error *err)
+{
+    const lg_arch_desc *a = lg_arch_get(m->cfg.arch);
+    const lg_lora *l = m->lora;
+    char name[160];
+    for (int layer = 0; layer < l->n_layers; layer++)
+        for (int t = 0; t < LG_LORA_NTARGETS; t++) {
+            if (!(l->cfg.target_mask & (1u << t)))
+                continue;
+            const lg_role r = lg_lora_role(t);
+            snprintf(name, sizeof name, "%s%d.%s", a->layer_prefix, layer, a->roles[r].hf);
+            const lg_param_entry *e = lg_model_find(m, name);
+            if (!e || a->roles[r].in_out || a->roles[r].fused_into != LG_NROLES)
+                return lg_fail(err, "%s: the adapter cannot be merged while it is written (%s "
+                                    "models: merge it with lg_lora_merge)", name,
+                               m->cfg.model_type);
+            jobs[e - m->entries].layer = layer;
+            jobs[e - m->entries].target = t;
+        }
+    return 0;
+}
+
 int lg_model_save_dir(const lg_model *m, const char *dir, int stored_dtype, lg_error *err)
 {
-    lg_atomic_dir d;
-    if (lg_atomic_dir_begin(&d, dir, 0, err) < 0)
+    return lg_model_save_dir_ex(m, dir, stored_dtype, 0, err);
+}
+
+int lg_model_save_dir_ex(const lg_model *m, const char *dir, int stored_dtype, unsigned flags,
+                         lg_error *err)
+{
+    if (stored_dtype != LG_DT_F32 && stored_dtype != LG_DT_F16 && stored_dtype != LG_DT_BF16)
+        return lg_fail(err, "%s: weights are written as F32, F16 or BF16, not %s", dir,
+                       lg_dtype_name((lg_dtype)stored_dtype));
+    save_job *jobs = calloc((size_t)m->n_entries, sizeof *jobs);
+    float *scratch = malloc(save_scratch_floats(m) * sizeof(float));
+    if (!jobs || !scratch) {
+        free(jobs);
+        free(scratch);
+        return lg_fail(err, "out of memory");
+    }
+    for (int i = 0; i < m->n_entries; i++)
+        jobs[i] = (save_job){.m = m, .e = &m->entries[i], .target = -1,
+                             .out = (lg_dtype)stored_dtype, .scratch = scratch};
+    if ((flags & LG_SAVE_MERGE_LORA) && m->lora && mark_merges(m, jobs, err) < 0) {
+        free(jobs);
+        free(scratch);
         return -1;
+    }
+    lg_atomic_dir d;
+    if (lg_atomic_dir_begin(&d, dir, 0, err) < 0) {
+        free(jobs);
+        free(scratch);
+        return -1;
+    }
     char path[4200];
     int rc = -1;
     lg_st_writer *w = lg_st_writer_new();
     for (int i = 0; i < m->n_entries; i++) {
         const lg_param_entry *e = &m->entries[i];
-        const lg_tensor_info *t = e->param ? NULL : lg_weights_find(m->held, e->name);
-        if (t ? lg_st_writer_add(w, e->name, t->dtype, e->ndim, e->shape, t->data, err) < 0 /* as stored */
-              : lg_st_writer_add_f32(w, e->name, (lg_dtype)stored_dtype, e->ndim, e->shape,
-                                     e->param, err) < 0)
+        save_job *j = &jobs[i];
+        if (!e->param && !(j->held = lg_weights_find(m->held, e->name))) {
+            lg_fail(err, "%s: %s has no data", dir, e->name);
+            goto done;
+        }
+        if (e->param && j->target < 0 ? /* float32, converted as written */
+                lg_st_writer_add_f32(w, e->name, (lg_dtype)stored_dtype, e->ndim, e->shape,
+                                     e->param, err) < 0
+              : lg_st_writer_add_fill(w, e->name, (lg_dtype)stored_dtype, e->ndim, e->shape,
+                                      save_fill, j, err) < 0)
             goto done;
     }
     snprintf(path, sizeof path, "%s/model.safetensors", d.tmp);
@@ -1224,5 +1366,9 @@ done:
     lg_st_writer_free(w);
     if (rc < 0)
         lg_atomic_dir_abort(&d);
+    for (int i = 0; i < m->n_entries; i++)
+        free(jobs[i].merged);
+    free(jobs);
+    free(scratch);
     return rc;
 }

@@ -147,12 +147,21 @@ static int64_t first_nonfinite(const float *v, int64_t n)
 
 int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err)
 {
+    return lg_tensor_range_to_f32(t, 0, t->numel, dst, err);
+}
+
+int lg_tensor_range_to_f32(const lg_tensor_info *t, int64_t first, int64_t count, float *dst,
+                           lg_error *err)
+{
     if (t->dtype != LG_DT_F32 && t->dtype != LG_DT_BF16 && t->dtype != LG_DT_F16 &&
         t->dtype != LG_DT_F64)
         return lg_fail(err, "%s: tensor %s has dtype %s, not a floating-point type", t->file,
                        t->name, lg_dtype_name(t->dtype));
-    const unsigned char *p = t->data;
-    const int64_t n = t->numel;
+    if (first < 0 || count < 0 || first > t->numel || count > t->numel - first)
+        return lg_fail(err, "%s: tensor %s: elements %lld..%lld asked of %lld", t->file, t->name,
+                       (long long)first, (long long)(first + count), (long long)t->numel);
+    const unsigned char *p = (const unsigned char *)t->data + first * (int64_t)lg_dtype_size(t->dtype);
+    const int64_t n = count;
     /* converted and checked a block at a time: one pass over the data */
     enum { BLOCK = 16384 };
     for (int64_t b = 0; b < n; b += BLOCK) {
@@ -188,7 +197,7 @@ int lg_tensor_to_f32(const lg_tensor_info *t, float *dst, lg_error *err)
             return lg_fail(err, "%s: tensor %s holds %s at element %lld: its values must be "
                                 "finite (a damaged file, or a diverged training run)",
                            t->file, t->name, isnan(dst[b + at]) ? "NaN" : "an infinite value",
-                           (long long)(b + at));
+                           (long long)(first + b + at));
     }
     return 0;
 }
@@ -863,6 +872,36 @@ int lg_weights_drop(lg_weights *w, const char *name)
     return 0;
 }
 
+void lg_weights_release(const lg_weights *w, const lg_tensor_info *t)
+{
+    if (t)
+        lg_weights_release_bytes(w, t, 0, t->nbytes);
+}
+
+void lg_weights_release_bytes(const lg_weights *w, const lg_tensor_info *t, size_t at, size_t n)
+{
+    if (!w || !t || at >= t->nbytes || !n)
+        return;
+    if (n > t->nbytes - at)
+        n = t->nbytes - at;
+    const unsigned char *d = (const unsigned char *)t->data + at;
+    for (int i = 0; i < w->n_files; i++) {
+        const lg_safetensors *st = w->files[i];
+        const unsigned char *map = st->map;
+        if (!map || d < map || d >= map + st->map_len)
+            continue;
+        /* the whole pages the tensor touches (a neighbour's share is read again if needed):
+         * unwritten pages of a private read-only mapping come back from the file */
+        const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        size_t from = (size_t)(d - map) / page * page;
+        size_t to = ((size_t)(d - map) + n + page - 1) / page * page;
+        if (to > st->map_len)
+            to = st->map_len;
+        madvise((void *)(map + from), to - from, MADV_DONTNEED);
+        return;
+    }
+}
+
 /* -------------------------------------------------------------- writer */
 
 typedef struct {
@@ -1083,7 +1122,8 @@ static int write_converted(FILE *fp, const writer_entry *e)
 }
 
 /* A filled entry's bytes, made and written chunk by chunk: whole rows (the last dimension)
- * of about 4 MiB. Returns 0, -1 on a write error (errno), -2 when fill failed (err set). */
+ * of at most LG_ST_FILL_PIECE bytes together (one row where a row is larger). Returns 0, -1
+ * on a write error (errno), -2 when fill failed (err set). */
 static int write_filled(FILE *fp, const writer_entry *e, lg_error *err)
 {
     if (!e->nbytes)
@@ -1091,7 +1131,7 @@ static int write_filled(FILE *fp, const writer_entry *e, lg_error *err)
     size_t row = lg_dtype_size(e->dtype);
     if (e->ndim > 0 && e->shape[e->ndim - 1] > 0)
         row *= (size_t)e->shape[e->ndim - 1];
-    size_t chunk = (4u << 20) / row * row;
+    size_t chunk = LG_ST_FILL_PIECE / row * row;
     if (chunk == 0)
         chunk = row;
     if (chunk > e->nbytes)
@@ -1177,10 +1217,11 @@ int lg_st_writer_write(lg_st_writer *w, const char *path, lg_error *err)
                 return -1;
             }
             bad = r != 0;
-        } else if (e->from_f32)
+        } else if (e->from_f32) {
             bad = write_converted(af.fp, e) != 0;
-        else if (e->nbytes)
+        } else if (e->nbytes) {
             bad = fwrite(e->data, 1, e->nbytes, af.fp) != e->nbytes;
+        }
     }
     if (bad) {
         int saved = errno;

@@ -1,6 +1,8 @@
 /* The tokenizer interface's own helpers (implementations live in the tokenize module). */
 #include "lg_tokenizer.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,27 +25,33 @@ void lg_tokenizer_free(lg_tokenizer *t)
 /* ---- piece spelling ---------------------------------------------------------------- */
 
 /* GPT-2's bytes_to_unicode: printable bytes stand for themselves, the k-th other byte for
- * U+0100 + k. */
+ * U+0100 + k (68 of them: U+0100..U+0143). Both directions as tables, built once. */
+static uint16_t byte_cp[256];
+static int16_t cp_byte[324];
+static pthread_once_t bytes_once = PTHREAD_ONCE_INIT;
+
+static void bytes_build(void)
+{
+    unsigned k = 0;
+    for (int i = 0; i < 324; i++)
+        cp_byte[i] = -1;
+    for (unsigned b = 0; b < 256; b++) {
+        int keep = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+        byte_cp[b] = (uint16_t)(keep ? b : 256 + k++);
+        cp_byte[byte_cp[b]] = (int16_t)b;
+    }
+}
+
 unsigned lg_byte_level_char(unsigned b)
 {
-    b &= 255;
-    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174)
-        return b;
-    unsigned k = 0;
-    for (unsigned x = 0; x < b; x++)
-        if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174))
-            k++;
-    return 256 + k;
+    pthread_once(&bytes_once, bytes_build);
+    return byte_cp[b & 255];
 }
 
 int lg_byte_level_byte(unsigned c)
 {
-    if (c < 256)
-        return ((c >= 33 && c <= 126) || (c >= 161 && c <= 172) || c >= 174) ? (int)c : -1;
-    for (unsigned b = 0; b < 256; b++)
-        if (lg_byte_level_char(b) == c)
-            return (int)b;
-    return -1;
+    pthread_once(&bytes_once, bytes_build);
+    return c < 324 ? cp_byte[c] : -1;
 }
 
 static size_t utf8_put(char *o, unsigned c)

@@ -403,23 +403,34 @@ int lg_wmat_usable(const lg_tensor_info *t)
 
 int lg_wmat_from_tensor(lg_wmat *W, const lg_tensor_info *t, lg_error *err)
 {
+    return lg_wmat_from_tensor_ex(W, t, NULL, err);
+}
+
+int lg_wmat_from_tensor_ex(lg_wmat *W, const lg_tensor_info *t, const lg_weights *release,
+                           lg_error *err)
+{
     if (!lg_wmat_usable(t))
         return lg_fail(err, "%s: tensor %s (%s) cannot be used as stored", t->file, t->name,
                        lg_dtype_name(t->dtype));
-    const size_t n = (size_t)t->numel;
+    const size_t n = (size_t)t->numel, step = release ? (size_t)1 << 22 : n;
+    const size_t esz = lg_dtype_size(t->dtype);
     size_t bad = n;
-    if (t->dtype == LG_DT_BF16) {
-        const uint16_t *h = t->data;
+    for (size_t at = 0; at < n && bad == n; at += step) { /* a piece at a time when released */
+        const size_t end = n - at < step ? n : at + step;
+        if (t->dtype == LG_DT_BF16) {
+            const uint16_t *h = t->data;
 #pragma omp parallel for schedule(static) reduction(min : bad)
-        for (size_t i = 0; i < n; i++)
-            if ((h[i] & 0x7f80u) == 0x7f80u && i < bad)
-                bad = i;
-    } else {
-        const uint32_t *u = t->data;
+            for (size_t i = at; i < end; i++)
+                if ((h[i] & 0x7f80u) == 0x7f80u && i < bad)
+                    bad = i;
+        } else {
+            const uint32_t *u = t->data;
 #pragma omp parallel for schedule(static) reduction(min : bad)
-        for (size_t i = 0; i < n; i++)
-            if ((u[i] & 0x7f800000u) == 0x7f800000u && i < bad)
-                bad = i;
+            for (size_t i = at; i < end; i++)
+                if ((u[i] & 0x7f800000u) == 0x7f800000u && i < bad)
+                    bad = i;
+        }
+        lg_weights_release_bytes(release, t, at * esz, (end - at) * esz);
     }
     if (bad < n)
         return lg_fail(err, "%s: tensor %s has a NaN or infinite value at element %zu", t->file,

@@ -1,6 +1,7 @@
 /* LoRA against PEFT: the fixture adapter's forward and gradients match HF, merging matches
  * PEFT's merge_and_unload(), save → load round-trips, a fresh adapter changes nothing,
- * and an adapter for another base is refused. */
+ * and an adapter for another base is refused; a model whose weights are kept as stored is
+ * refused by lg_lora_merge and merged by lg_model_save_dir_ex as the float32 one is. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "lg_check.h"
+#include "lg_io.h"
 #include "lg_lora.h"
 #include "lg_model.h"
 #include "lg_safetensors.h"
@@ -60,7 +62,7 @@ static void merge_equals_peft_merge_and_unload(void **s)
     lg_model *m = load(FIX "llama-tiny");
     lg_error err;
     assert_non_null(lg_lora_load_peft(m, FIX "llama-tiny-lora", &err));
-    lg_lora_merge(m);
+    assert_int_equal(lg_lora_merge(m, &err), 0);
     assert_null(m->lora);
     lg_weights *w = lg_weights_open_dir(FIX "llama-tiny-lora/merged", &err);
     assert_non_null(w);
@@ -162,6 +164,70 @@ static void targets_parse(void **s)
     assert_int_equal(mask, (1u << LG_LORA_O) | (1u << LG_LORA_DOWN) | (1u << LG_LORA_UP));
 }
 
+/* The bytes of a file (NULL when it cannot be read). */
+static char *slurp(const char *path, size_t *len)
+{
+    lg_error err;
+    return lg_read_file(path, (size_t)1 << 30, len, &err);
+}
+
+/* An adapter on every target with every value non-zero (PEFT's B starts at zero). */
+static void attach_busy_adapter(lg_model *m)
+{
+    lg_error err;
+    lg_lora_config cfg = {.rank = 2, .alpha = 4, .target_mask = (1u << LG_LORA_NTARGETS) - 1};
+    lg_lora *l = lg_lora_attach(m, &cfg, 7, &err);
+    if (!l)
+        fail_msg("%s", err.msg);
+    for (size_t i = 0; i < l->n_params; i++)
+        l->param_mem[i] = 0.05f * sinf((float)i);
+}
+
+/* A model whose adapted weights are kept as stored: lg_lora_merge refuses it by name and
+ * leaves the model as it was; lg_model_save_dir_ex merges tensor by tensor while writing,
+ * byte for byte what the float32 model merged in place writes, in every dtype. */
+static void stored_weights_merge_only_while_written(void **s)
+{
+    (void)s;
+    const char *bases[] = {FIX "llama-tiny", FIX "llama-tiny-tied-bf16-sharded"};
+    const lg_dtype dts[] = {LG_DT_F32, LG_DT_BF16, LG_DT_F16};
+    for (int b = 0; b < 2; b++) {
+        lg_error err = {{0}};
+        lg_model *st = lg_model_load_dir_ex(bases[b], LG_LOAD_STORED | LG_LOAD_RELEASE, &err);
+        if (!st)
+            fail_msg("%s", err.msg);
+        attach_busy_adapter(st);
+        lg_lora *l = st->lora;
+        assert_int_equal(lg_lora_merge(st, &err), -1);
+        printf("refused: %s\n", err.msg);
+        assert_non_null(strstr(err.msg, "model.layers.0.self_attn.q_proj.weight is kept as "
+                                        "stored"));
+        assert_true(st->lora == l); /* still attached, nothing merged */
+        for (int d = 0; d < 3; d++) {
+            lg_model *f = load(bases[b]);
+            attach_busy_adapter(f);
+            assert_int_equal(lg_lora_merge(f, &err), 0);
+            assert_null(f->lora);
+            if (lg_model_save_dir(f, "build/test_lora_merged_f32", dts[d], &err) < 0 ||
+                lg_model_save_dir_ex(st, "build/test_lora_merged_stored", dts[d],
+                                     LG_SAVE_MERGE_LORA, &err) < 0)
+                fail_msg("%s", err.msg);
+            assert_true(st->lora == l);
+            size_t na, nb;
+            char *a = slurp("build/test_lora_merged_f32/model.safetensors", &na);
+            char *c = slurp("build/test_lora_merged_stored/model.safetensors", &nb);
+            assert_non_null(a);
+            assert_non_null(c);
+            assert_int_equal(na, nb);
+            assert_memory_equal(a, c, na);
+            free(a);
+            free(c);
+            lg_model_free(f);
+        }
+        lg_model_free(st);
+    }
+}
+
 int main(void)
 {
     lg_set_threads(2);
@@ -172,6 +238,7 @@ int main(void)
         cmocka_unit_test(fresh_adapter_changes_nothing),
         cmocka_unit_test(adapter_for_another_base_is_refused),
         cmocka_unit_test(targets_parse),
+        cmocka_unit_test(stored_weights_merge_only_while_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

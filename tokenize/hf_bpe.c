@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_heap.h"
 #include "hf_internal.h"
 
 uint64_t hf_hash(const void *s, size_t n)
@@ -77,16 +78,17 @@ typedef struct {
     int32_t rank, pos, new_id;
 } heap_item;
 
-static int heap_less(heap_item x, heap_item y)
+static int heap_less(const void *a, const void *b)
 {
-    return x.rank < y.rank || (x.rank == y.rank && x.pos < y.pos);
+    const heap_item *x = a, *y = b;
+    return x->rank < y->rank || (x->rank == y->rank && x->pos < y->pos);
 }
 
 typedef struct {
     int *c, *prev, *next;
     size_t *len;
-    heap_item *heap;
-    size_t n, cap, hn, hcap;
+    hf_heap heap; /* of heap_item */
+    size_t n, cap;
 } word;
 static void word_free(word *w);
 
@@ -436,7 +438,7 @@ static void word_free(word *w)
     free(w->prev);
     free(w->next);
     free(w->len);
-    free(w->heap);
+    free(w->heap.v);
 }
 
 static int word_add(word *w, int id, size_t len)
@@ -453,46 +455,13 @@ static int word_add(word *w, int id, size_t len)
 
 static int heap_push(word *w, heap_item it)
 {
-    if (w->hn == w->hcap) {
-        size_t cap = w->hcap ? 2 * w->hcap : 64;
-        heap_item *h = realloc(w->heap, cap * sizeof *h);
-        if (!h)
-            return -1;
-        w->heap = h;
-        w->hcap = cap;
-    }
-    size_t i = w->hn++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!heap_less(it, w->heap[p]))
-            break;
-        w->heap[i] = w->heap[p];
-        i = p;
-    }
-    w->heap[i] = it;
-    return 0;
+    return hf_heap_push(&w->heap, &it, sizeof it, 64, heap_less);
 }
 
 static heap_item heap_pop(word *w)
 {
-    heap_item top = w->heap[0], last = w->heap[--w->hn];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, s = i;
-        heap_item best = last;
-        if (l < w->hn && heap_less(w->heap[l], best)) {
-            s = l;
-            best = w->heap[l];
-        }
-        if (r < w->hn && heap_less(w->heap[r], best))
-            s = r;
-        if (s == i)
-            break;
-        w->heap[i] = w->heap[s];
-        i = s;
-    }
-    if (w->hn)
-        w->heap[i] = last;
+    heap_item top;
+    hf_heap_pop(&w->heap, &top, sizeof top, heap_less);
     return top;
 }
 
@@ -500,7 +469,7 @@ static int merge_word(const hf_bpe *m, const char *s, size_t len, word *w, lg_to
                       lg_error *err)
 {
     w->n = 0;
-    w->hn = 0;
+    w->heap.n = 0;
     int unk_id = -1;
     size_t unk_len = 0;
     size_t plen = m->prefix ? strlen(m->prefix) : 0, slen = m->suffix ? strlen(m->suffix) : 0;
@@ -580,7 +549,7 @@ static int merge_word(const hf_bpe *m, const char *s, size_t len, word *w, lg_to
         if (ms && heap_push(w, (heap_item){ms->rank, (int32_t)i, ms->new_id}) < 0)
             return lg_fail(err, "out of memory");
     }
-    while (w->hn) {
+    while (w->heap.n) {
         heap_item top = heap_pop(w);
         int pos = top.pos;
         if (w->len[pos] == 0 || w->next[pos] < 0)

@@ -42,7 +42,7 @@ static int unbyte(hf_buf *b, const char *s)
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         size_t k;
-        int c = hf_char_byte(hf_utf8_next((const unsigned char *)s + i, &k));
+        int c = lg_byte_level_byte(hf_utf8_next((const unsigned char *)s + i, &k));
         if (c < 0)
             return 1;
         unsigned char byte = (unsigned char)c;
@@ -57,7 +57,7 @@ static int is_byte_level(const lg_hf *h)
 {
     for (unsigned b = 0; b < 256; b++) {
         char s[8];
-        s[hf_utf8_put(s, hf_byte_char(b))] = 0;
+        s[hf_utf8_put(s, lg_byte_level_char(b))] = 0;
         if (lg_hf_piece_to_id(h, s) < 0)
             return 0;
     }
@@ -387,7 +387,7 @@ int lg_hf_extend(const char *base_json, size_t base_len, const char *base_name,
         if (hf_buf_reserve(&bl, 2 * p->len + 1) < 0)
             goto oom;
         for (size_t i = 0; i < p->len; i++)
-            bl.n += hf_utf8_put(bl.p + bl.n, hf_byte_char((unsigned char)p->bytes[i]));
+            bl.n += hf_utf8_put(bl.p + bl.n, lg_byte_level_char((unsigned char)p->bytes[i]));
         bl.p[bl.n] = 0;
         int have = vocab_find(&e, bl.p, bl.n);
         if (have >= st->base_size && src[have - st->base_size] < 0) {

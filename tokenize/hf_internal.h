@@ -106,10 +106,8 @@ hf_pretok *hf_pretok_parse(const cJSON *json, const char *file, const char *fiel
 void hf_pretok_free(hf_pretok *p);
 /* Splits every piece of in into out (cleared first). */
 int hf_pretok_run(const hf_pretok *p, const hf_pieces *in, hf_pieces *out, lg_error *err);
-/* The 256-character byte alphabet of ByteLevel: code point of byte b. */
-uint32_t hf_byte_char(unsigned b);
-/* The byte of code point c in that alphabet, or -1. */
-int hf_char_byte(uint32_t c);
+/* The 256-character byte alphabet of ByteLevel is the core's: lg_byte_level_char (code point
+ * of a byte) and lg_byte_level_byte (the byte of a code point, or -1), lg_tokenizer.h. */
 
 /* A Split/Replace pattern: a fixed string, a known regex matched by hand, or ICU's regex. */
 typedef struct hf_pattern hf_pattern;

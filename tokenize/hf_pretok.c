@@ -49,40 +49,20 @@ static inline uint8_t cls_at(const char *s, size_t i, size_t *l)
     return hf_uclass[hf_utf8_next((const unsigned char *)s + i, l)];
 }
 
-/* ---- the byte alphabet of ByteLevel (GPT-2's bytes_to_unicode) ---------------------- */
+/* ---- the byte alphabet of ByteLevel (GPT-2's bytes_to_unicode: lg_byte_level_char) ---- */
 
-static uint16_t byte_cp[256];
-static int16_t cp_byte[324];
 static char byte_utf8[256][2];
 static pthread_once_t bytes_once = PTHREAD_ONCE_INIT;
 
 static void bytes_build(void)
 {
-    unsigned k = 0; /* the k-th byte outside the printable ranges maps to 256 + k */
-    for (int i = 0; i < 324; i++)
-        cp_byte[i] = -1;
     for (unsigned b = 0; b < 256; b++) {
-        int keep = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-        byte_cp[b] = (uint16_t)(keep ? b : 256 + k++);
-        cp_byte[byte_cp[b]] = (int16_t)b;
         /* every one of them is two bytes of UTF-8 except the ASCII ones */
         char tmp[4];
-        size_t l = hf_utf8_put(tmp, byte_cp[b]);
+        size_t l = hf_utf8_put(tmp, lg_byte_level_char(b));
         byte_utf8[b][0] = tmp[0];
         byte_utf8[b][1] = l == 2 ? tmp[1] : 0;
     }
-}
-
-uint32_t hf_byte_char(unsigned b)
-{
-    pthread_once(&bytes_once, bytes_build);
-    return byte_cp[b & 255];
-}
-
-int hf_char_byte(uint32_t c)
-{
-    pthread_once(&bytes_once, bytes_build);
-    return c < 324 ? cp_byte[c] : -1;
 }
 
 /* ---- pieces --------------------------------------------------------------------------- */

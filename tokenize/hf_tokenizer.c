@@ -498,7 +498,7 @@ static int dec_run(const hf_dec *d, const hf_pieces *in, hf_pieces *out, lg_erro
             size_t n = in->v[i].len, start = b.n;
             for (size_t k = 0; k < n && rc == 0;) {
                 size_t l;
-                int byte = hf_char_byte(hf_utf8_next(s + k, &l));
+                int byte = lg_byte_level_byte(hf_utf8_next(s + k, &l));
                 if (byte < 0) { /* not all in the alphabet: the token's own bytes */
                     b.n = start;
                     rc = hf_buf_add(&b, s, n);

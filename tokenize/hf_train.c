@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_heap.h"
 #include "hf_internal.h"
 #include "hf_tokenizer.h"
 #include "lg_text.h"
@@ -171,7 +172,7 @@ static int byte_level_string(hf_buf *b, const uint8_t *s, size_t n)
     if (hf_buf_reserve(b, 2 * n + 1) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        b->n += hf_utf8_put(b->p + b->n, hf_byte_char(s[i]));
+        b->n += hf_utf8_put(b->p + b->n, lg_byte_level_char(s[i]));
     b->p[b->n] = 0;
     return 0;
 }
@@ -281,7 +282,7 @@ static int probe_word(void *ctx, const char *w, size_t n, lg_error *err)
     byte_probe *p = ctx;
     for (size_t i = 0; i < n;) {
         size_t k;
-        if (hf_char_byte(hf_utf8_next((const unsigned char *)w + i, &k)) < 0)
+        if (lg_byte_level_byte(hf_utf8_next((const unsigned char *)w + i, &k)) < 0)
             p->bad = 1;
         p->bytes++;
         i += k;
@@ -487,7 +488,7 @@ static int count_word(void *ctx, const char *w, size_t n, lg_error *err)
     size_t nb = 0;
     for (size_t i = 0; i < n;) {
         size_t k;
-        int b = hf_char_byte(hf_utf8_next((const unsigned char *)w + i, &k));
+        int b = lg_byte_level_byte(hf_utf8_next((const unsigned char *)w + i, &k));
         if (b < 0) {
             if (bytes != stack)
                 free(bytes);
@@ -541,8 +542,7 @@ typedef struct {
     size_t n, cap;
     int32_t *table; /* pair index, -1 empty */
     size_t mask;
-    heap_item *heap;
-    size_t nh, hcap;
+    hf_heap heap;     /* of heap_item */
     int32_t *changed; /* pairs raised by the current merge */
     size_t nchanged, chcap;
     uint32_t merge_no;
@@ -593,55 +593,26 @@ static int32_t pair_find(pairs_t *P, int32_t a, int32_t b, int create)
     return x;
 }
 
-static int heap_before(const heap_item *x, const heap_item *y)
+static int heap_before(const void *x, const void *y)
 {
-    if (x->count != y->count)
-        return x->count > y->count;
-    if (x->a != y->a)
-        return x->a < y->a;
-    return x->b < y->b;
+    const heap_item *p = x, *q = y;
+    if (p->count != q->count)
+        return p->count > q->count;
+    if (p->a != q->a)
+        return p->a < q->a;
+    return p->b < q->b;
 }
 
 static int heap_push(pairs_t *P, int32_t x)
 {
-    if (P->nh == P->hcap) {
-        size_t cap = P->hcap ? 2 * P->hcap : 4096;
-        heap_item *g = realloc(P->heap, cap * sizeof *g);
-        if (!g)
-            return -1;
-        P->heap = g;
-        P->hcap = cap;
-    }
-    heap_item it = {P->p[x].count, P->p[x].a, P->p[x].b, x};
-    size_t i = P->nh++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!heap_before(&it, &P->heap[up]))
-            break;
-        P->heap[i] = P->heap[up];
-        i = up;
-    }
-    P->heap[i] = it;
-    return 0;
+    const heap_item it = {P->p[x].count, P->p[x].a, P->p[x].b, x};
+    return hf_heap_push(&P->heap, &it, sizeof it, 4096, heap_before);
 }
 
 static heap_item heap_pop(pairs_t *P)
 {
-    heap_item top = P->heap[0], last = P->heap[--P->nh];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= P->nh)
-            break;
-        if (c + 1 < P->nh && heap_before(&P->heap[c + 1], &P->heap[c]))
-            c++;
-        if (!heap_before(&P->heap[c], &last))
-            break;
-        P->heap[i] = P->heap[c];
-        i = c;
-    }
-    if (P->nh)
-        P->heap[i] = last;
+    heap_item top;
+    hf_heap_pop(&P->heap, &top, sizeof top, heap_before);
     return top;
 }
 
@@ -695,7 +666,7 @@ static void pairs_free(pairs_t *P)
         free(P->p[i].where.v);
     free(P->p);
     free(P->table);
-    free(P->heap);
+    free(P->heap.v);
     free(P->changed);
 }
 
@@ -761,7 +732,7 @@ int lg_hf_trainer_train(lg_hf_trainer *t, char **json, char **config, lg_hf_trai
         if (heap_push(&P, (int32_t)i) < 0)
             goto oom;
     P.nchanged = 0;
-    while (n_tok < target && P.nh) {
+    while (n_tok < target && P.heap.n) {
         heap_item top = heap_pop(&P);
         pair_t *q = &P.p[top.pair];
         if (top.count != q->count) {

@@ -69,7 +69,8 @@ static int eval_one(lg_model *m, const char *base, const char *pack, const char 
     if (rc < 0)
         return -1;
     if (mode == USE_MERGED) {
-        lg_lora_merge(m);
+        if (lg_lora_merge(m, err) < 0)
+            return -1;
         *merged = 1;
     }
     char tok_path[4200];

@@ -325,7 +325,9 @@ int lg_cmd_generate(int argc, char **argv)
         goto fail;
     if (o.adapter && !lg_lora_load_peft(r.m, o.adapter, &err))
         goto fail;
-    lg_lora_merge(r.m); /* inference reads plain weights (a no-op without an adapter) */
+    /* inference reads plain weights (a no-op without an adapter) */
+    if (lg_lora_merge(r.m, &err) < 0)
+        goto fail;
     if ((o.lang || o.script) &&
         lg_model_tag_codes(r.m, o.lang, o.script, o.pack ? o.pack : o.model, &err) < 0)
         goto fail;

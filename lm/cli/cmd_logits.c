@@ -56,7 +56,8 @@ int lg_cmd_logits(int argc, char **argv)
                                &err)) ||
         !(ids = lg_check_read_ids(t, m->cfg.vocab_size, input, &B, &T, &ids64, &err)))
         goto done;
-    lg_lora_merge(m);
+    if (lg_lora_merge(m, &err) < 0)
+        goto done;
     lg_model_set_inference(m, 1); /* forward only: one layer's activations */
     if (lg_model_forward(m, ids, NULL, B, T, &err) < 0) {
         lg_fail_context(&err, "%s", input);

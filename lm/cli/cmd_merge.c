@@ -33,13 +33,16 @@ int lg_cmd_merge(int argc, char **argv)
                             : !strcmp(dtype, "bf16") ? LG_DT_BF16
                                                      : LG_DT_F32;
     lg_error err;
-    lg_model *m = lg_model_load_dir(model, &err);
+    /* the base's matrices as stored, each merged into the dtype written as it is written
+     * (no float32 copy of the model); a base read as float32 (GPT-2) is merged in place */
+    lg_model *m = lg_model_load_dir_ex(model, LG_LOAD_STORED | LG_LOAD_RELEASE, &err);
     if (!m || !lg_lora_load_peft(m, adapter, &err)) {
         lg_model_free(m);
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));
     }
-    lg_lora_merge(m);
-    rc = lg_model_save_dir(m, out, stored, &err);
+    rc = m->stored ? 0 : lg_lora_merge(m, &err);
+    if (rc == 0)
+        rc = lg_model_save_dir_ex(m, out, stored, LG_SAVE_MERGE_LORA, &err);
     lg_model_free(m);
     if (rc < 0)
         return lg_cli_finish(&c, lg_cli_fail(&c, &err));

@@ -22,8 +22,7 @@ static int read_model(const char *path, uint8_t **data, size_t *len, lg_error *e
     return 0;
 }
 
-/* Lines of text whose ids differ between two models; token totals too. */
-static int measure_change(const lg_spm *a, const lg_spm *b, const char *path, lg_error *err)
+int tok_measure_change(tok_encode_fn encode, void *a, void *b, const char *path, lg_error *err)
 {
     lg_corpus_reader *r = lg_corpus_open(path, err);
     if (!r)
@@ -34,8 +33,8 @@ static int measure_change(const lg_spm *a, const lg_spm *b, const char *path, lg
     size_t len;
     int rc;
     while ((rc = lg_corpus_next(r, &line, &len, err)) > 0) {
-        if (lg_spm_encode(a, line, len, &ia, err) < 0 || lg_spm_encode(b, line, len, &ib, err) < 0) {
-            rc = -1;
+        if (encode(a, line, len, &ia, err) < 0 || encode(b, line, len, &ib, err) < 0) {
+            rc = lg_fail_context(err, "%s: line %lld", path, (long long)lg_corpus_line_number(r));
             break;
         }
         lines++;
@@ -52,6 +51,11 @@ static int measure_change(const lg_spm *a, const lg_spm *b, const char *path, lg
     lg_token_ids_free(&ib);
     lg_corpus_close(r);
     return rc;
+}
+
+static int spm_encode(void *m, const char *text, size_t len, lg_token_ids *out, lg_error *err)
+{
+    return lg_spm_encode(m, text, len, out, err);
 }
 
 int tok_cmd_extend(int argc, char **argv)
@@ -186,7 +190,7 @@ int tok_cmd_extend(int argc, char **argv)
                 target_path, target_desc);
     tok_note_llama_cpp(merged_m, "extend", paths.model);
     rc = 0;
-    if (measure && measure_change(base_m, merged_m, measure, &err) < 0)
+    if (measure && tok_measure_change(spm_encode, base_m, merged_m, measure, &err) < 0)
         rc = -1;
 done:
     if (map.fp)

@@ -31,36 +31,9 @@ static int write_text(const char *path, const char *shown, const char *text, siz
     return 0;
 }
 
-/* Lines of TEXT whose ids differ between a and b; token totals too. */
-static int measure_change(lg_hf *a, lg_hf *b, const char *path, lg_error *err)
+static int hf_encode(void *t, const char *text, size_t len, lg_token_ids *out, lg_error *err)
 {
-    lg_corpus_reader *r = lg_corpus_open(path, err);
-    if (!r)
-        return -1;
-    lg_token_ids ia = {0}, ib = {0};
-    int64_t lines = 0, changed = 0, tokens_a = 0, tokens_b = 0;
-    const char *line;
-    size_t len;
-    int rc;
-    while ((rc = lg_corpus_next(r, &line, &len, err)) > 0) {
-        if (lg_hf_encode(a, line, len, &ia, err) < 0 || lg_hf_encode(b, line, len, &ib, err) < 0) {
-            rc = lg_fail_context(err, "%s: line %lld", path, (long long)lg_corpus_line_number(r));
-            break;
-        }
-        lines++;
-        tokens_a += (int64_t)ia.n;
-        tokens_b += (int64_t)ib.n;
-        if (ia.n != ib.n || (ia.n && memcmp(ia.ids, ib.ids, ia.n * sizeof *ia.ids)))
-            changed++;
-    }
-    if (rc == 0)
-        printf("%s: %lld of %lld lines (%.2f%%) encode differently; tokens %lld -> %lld\n",
-               path, (long long)changed, (long long)lines, 100 * tok_ratio(changed, lines),
-               (long long)tokens_a, (long long)tokens_b);
-    lg_token_ids_free(&ia);
-    lg_token_ids_free(&ib);
-    lg_corpus_close(r);
-    return rc;
+    return lg_hf_encode(t, text, len, out, err);
 }
 
 int tok_extend_hf(lg_cli *c, const char *base_path, const char *target_path, const char *output,
@@ -167,7 +140,7 @@ int tok_extend_hf(lg_cli *c, const char *base_path, const char *target_path, con
     rc = 0;
     if (measure) {
         if (!(base_hf = lg_hf_load(base->path, &err)) ||
-                 measure_change(base_hf, merged, measure, &err) < 0)
+                 tok_measure_change(hf_encode, base_hf, merged, measure, &err) < 0)
             rc = -1;
     }
 done:

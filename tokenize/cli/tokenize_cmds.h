@@ -9,6 +9,7 @@
 
 #include "lg_cli.h"
 #include "lg_error.h"
+#include "lg_tokenizer.h"
 
 int tok_cmd_train(int argc, char **argv);
 int tok_cmd_train_hf(int argc, char **argv); /* train --format hf-bpe */
@@ -16,6 +17,11 @@ int tok_cmd_encode(int argc, char **argv);
 int tok_cmd_decode(int argc, char **argv);
 int tok_cmd_stats(int argc, char **argv);
 int tok_cmd_extend(int argc, char **argv);
+/* Encodes each line of the text file at path with a and with b (through encode) and prints
+ * how many lines encode differently and the token totals (tokenize extend --measure). */
+typedef int (*tok_encode_fn)(void *model, const char *text, size_t len, lg_token_ids *out,
+                             lg_error *err);
+int tok_measure_change(tok_encode_fn encode, void *a, void *b, const char *path, lg_error *err);
 /* extend with a tokenizer.json base (cmd_extend_hf.c): the exit status */
 int tok_extend_hf(lg_cli *c, const char *base_path, const char *target_path, const char *output,
                   const char *map_path, const char *measure);
