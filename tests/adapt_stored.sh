@@ -87,9 +87,12 @@ done
 
 # ---- peak memory
 [ -x /usr/bin/time ] || fail "no /usr/bin/time to measure peak memory with (tools/deps.sh installs it)"
-# peak NAME F32 CMD...: runs CMD (with LG_F32_WEIGHTS=F32), its peak RSS in KiB into $W/NAME.rss
+# peak NAME F32 CMD...: runs CMD (with LG_F32_WEIGHTS=F32), its peak RSS in KiB into $W/NAME.rss.
+# Under AddressSanitizer freed blocks wait in its quarantine (256 MiB) and would count: the
+# program's own memory is measured with the quarantine off (the checks above ran with it).
 peak() {
     name=$1 f32=$2; shift 2
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0" \
     LG_F32_WEIGHTS=$f32 /usr/bin/time -f %M -o "$W/$name.rss" "$@" >"$W/out.txt" 2>&1 ||
         { cat "$W/out.txt"; fail "$*"; }
 }
