@@ -7,7 +7,9 @@
 // as the Hugging Face fixtures do. Each row of input_ids is evaluated in llama.cpp
 // (node-llama-cpp, CPU only, token ids as given: no tokenisation, no BOS added). At every
 // position two things are compared with the reference:
-//   - the greedy next token (llama.cpp's most probable token vs the reference argmax);
+//   - the greedy next token (llama.cpp's most probable token vs the reference argmax; a
+//     near tie, llama.cpp's token within the tolerance of the best in the reference's
+//     log-probabilities, counts as agreeing and is reported as one);
 //   - the whole next-token distribution: max |log p_llama.cpp - log softmax(reference)|
 //     over the vocabulary must stay within --max-logprob-diff (default 1e-4).
 // The second matters: on a random-weight tiny model attention barely moves the argmax, so
@@ -119,7 +121,7 @@ async function main() {
     });
     const sequence = context.getSequence();
 
-    let agree = 0, total = 0, minGap = Infinity, maxDiff = 0;
+    let agree = 0, ties = 0, total = 0, minGap = Infinity, maxDiff = 0;
     for (let b = 0; b < B; b++) {
         const row = Array.from(ids.data.subarray(b * T, (b + 1) * T), (x) => Number(x));
         for (const t of row) if (t < 0 || t >= V) usage(`token id ${t} outside the vocabulary of ${V}`);
@@ -136,12 +138,17 @@ async function main() {
             for (let i = 0; i < V; i++) diff = Math.max(diff, Math.abs(ref.logp(i) - Math.log(probs.get(i) ?? 0)));
             maxDiff = Math.max(maxDiff, diff);
             minGap = Math.min(minGap, ref.gap);
-            const ok = ref.best === llamaBest;
+            // a near tie: llama.cpp's token is within the tolerance of the reference's best
+            // (two correct implementations may order it either way; the log-probability
+            // bound below still holds them to the tolerance)
+            const tie = ref.best !== llamaBest && ref.logp(ref.best) - ref.logp(llamaBest) <= args.tolerance;
+            const ok = ref.best === llamaBest || tie;
             agree += ok ? 1 : 0;
+            ties += tie ? 1 : 0;
             total++;
             console.log(`row ${b} pos ${String(t).padStart(2)}: reference ${ref.best} llama.cpp ${llamaBest}` +
                         ` (reference top-1 gap ${ref.gap.toExponential(2)}, max |dlogp| ${diff.toExponential(2)})` +
-                        `${ok ? "" : "  MISMATCH"}`);
+                        `${tie ? "  near tie" : ok ? "" : "  MISMATCH"}`);
         }
     }
     sequence.dispose();
@@ -149,7 +156,8 @@ async function main() {
     await model.dispose();
     await llama.dispose();
     const closeEnough = maxDiff <= args.tolerance;
-    console.log(`llama-check: ${agree}/${total} greedy tokens agree (smallest reference top-1/top-2 gap ` +
+    console.log(`llama-check: ${agree}/${total} greedy tokens agree${ties ? ` (${ties} of them near ties ` +
+                `within the tolerance)` : ""} (smallest reference top-1/top-2 gap ` +
                 `${minGap.toExponential(2)}); max |log p difference| ${maxDiff.toExponential(2)} ` +
                 `(${closeEnough ? "within" : "EXCEEDS"} ${args.tolerance})`);
     process.exit(agree === total && closeEnough ? 0 : 1);
