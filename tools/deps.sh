@@ -15,7 +15,7 @@ TOOLS="$TOOLS clang:clang"
 TOOLS="$TOOLS apt-get:apt dpkg-deb:dpkg man:man-db col:bsdextrautils unzip:unzip sha256sum:coreutils"
 # the pipeline's report plots with gnuplot
 TOOLS="$TOOLS gnuplot:gnuplot-nox"
-# peak memory of a command (tests/adapt_stored_memory.sh, tools/bench)
+# peak memory of a command (tests/adapt_stored.sh, tools/bench)
 TOOLS="$TOOLS /usr/bin/time:time"
 # tests that run llama.cpp or Hugging Face tokenizers install their pinned npm packages
 TOOLS="$TOOLS node:nodejs npm:npm"
