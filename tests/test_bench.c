@@ -114,7 +114,10 @@ static void test_flops_qwen3_by_hand(void **state)
 }
 
 /* GPT-2: q, k, v as the three parts of c_attn (4 × 4 each), c_proj 4 × 4, c_fc 4 × 16,
- * mlp.c_proj 16 × 4, no gate; the tied head is still a product; no LoRA targets */
+ * mlp.c_proj 16 × 4, no gate; the tied head is still a product. LoRA (PEFT's modules):
+ * c_attn's one adapter is applied part by part (x·Aᵀ made for each of q, k, v, B's rows of
+ * that part), so r=1 costs 2·3·(4+4) = 48 for each part, c_proj 48, c_fc 120, mlp.c_proj 120:
+ * 432 */
 static void test_flops_gpt2_by_hand(void **state)
 {
     (void)state;
@@ -129,7 +132,7 @@ static void test_flops_gpt2_by_hand(void **state)
                 1488.0 + 2 * 1152 + 2 * 96 + 2 * 240);
     unsigned all = (1u << LG_LORA_NTARGETS) - 1;
     assert_true(lg_bench_step_flops(&c, 1, 3, LG_BENCH_LORA, 1, all) ==
-                1488.0 + 1152 + 2 * 96 + 240);
+                1488.0 + 432 + 1152 + 2 * 432 + 2 * 96 + 240);
 }
 
 /* Mistral with a window of 2: the third query sees 2 keys, not 3 (5 pairs per head, not 6) */
