@@ -98,6 +98,32 @@ static void batch(const lg_model *m, int32_t *ids, int32_t *tgt)
     lg_shift_targets(tgt, ids, B, T);
 }
 
+/* Entry e's gradient (after a backward over ids/tgt) against central differences of the
+ * loss at every stride-th element, within 2% of the largest |gradient| plus 2%. */
+static void entry_matches_fd(lg_model *m, const lg_param_entry *e, const int32_t *ids,
+                             const int32_t *tgt, size_t stride)
+{
+    lg_error err;
+    double gmax = 0;
+    for (size_t j = 0; j < e->numel; j++)
+        gmax = fmax(gmax, fabs(e->grad[j]));
+    assert_true(gmax > 0);
+    for (size_t j = 0; j < e->numel; j += stride) {
+        const float h = 1e-2f, keep = e->param[j];
+        e->param[j] = keep + h;
+        assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
+        const double lp = m->last_loss;
+        e->param[j] = keep - h;
+        assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
+        const double lm = m->last_loss;
+        e->param[j] = keep;
+        const double fd = (lp - lm) / (2 * h), g = e->grad[j];
+        if (!(fabs(fd - g) <= 0.02 * gmax + 0.02 * fabs(g)))
+            fail_msg("%s %s[%zu]: analytic %.6g, finite difference %.6g (max |g| %.3g)",
+                     m->cfg.model_type, e->name, j, g, fd, gmax);
+    }
+}
+
 static void gradients_match_fd(const lg_config *c, const char *const *names, int n_names)
 {
     lg_model *m = make(c);
@@ -112,24 +138,7 @@ static void gradients_match_fd(const lg_config *c, const char *const *names, int
         const lg_param_entry *e = lg_model_find(m, names[k]);
         if (!e)
             fail_msg("no tensor %s", names[k]);
-        double gmax = 0;
-        for (size_t j = 0; j < e->numel; j++)
-            gmax = fmax(gmax, fabs(e->grad[j]));
-        assert_true(gmax > 0);
-        for (size_t j = 0; j < e->numel; j += e->numel / 5 + 1) {
-            const float h = 1e-2f, keep = e->param[j];
-            e->param[j] = keep + h;
-            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
-            const double lp = m->last_loss;
-            e->param[j] = keep - h;
-            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
-            const double lm = m->last_loss;
-            e->param[j] = keep;
-            const double fd = (lp - lm) / (2 * h), g = e->grad[j];
-            if (!(fabs(fd - g) <= 0.02 * gmax + 0.02 * fabs(g)))
-                fail_msg("%s %s[%zu]: analytic %.6g, finite difference %.6g (max |g| %.3g)",
-                         c->model_type, e->name, j, g, fd, gmax);
-        }
+        entry_matches_fd(m, e, ids, tgt, e->numel / 5 + 1);
     }
     lg_model_free(m);
 }
@@ -210,26 +219,8 @@ static void gpt2_lora_gradients(void **state)
     lg_model_backward(m, ids, 1.0f);
     for (int k = 0; k < m->lora->n_entries; k++) {
         e = &m->lora->entries[k];
-        double gmax = 0;
-        for (size_t j = 0; j < e->numel; j++)
-            gmax = fmax(gmax, fabs(e->grad[j]));
-        assert_true(gmax > 0);
         /* c_attn's B: rows of q, k and v each */
-        const size_t stride = strstr(e->name, "c_attn.lora_B") ? 11 : e->numel / 4 + 1;
-        for (size_t j = 0; j < e->numel; j += stride) {
-            const float h = 1e-2f, keep = e->param[j];
-            e->param[j] = keep + h;
-            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
-            const double lp = m->last_loss;
-            e->param[j] = keep - h;
-            assert_int_equal(lg_model_forward(m, ids, tgt, B, T, &err), 0);
-            const double lm = m->last_loss;
-            e->param[j] = keep;
-            const double fd = (lp - lm) / (2 * h), g = e->grad[j];
-            if (!(fabs(fd - g) <= 0.02 * gmax + 0.02 * fabs(g)))
-                fail_msg("%s[%zu]: analytic %.6g, finite difference %.6g (max |g| %.3g)",
-                         e->name, j, g, fd, gmax);
-        }
+        entry_matches_fd(m, e, ids, tgt, strstr(e->name, "c_attn.lora_B") ? 11 : e->numel / 4 + 1);
     }
     lg_model_free(m);
 }

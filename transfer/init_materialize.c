@@ -15,37 +15,7 @@
 /* LAPACK's Cholesky factorisation, shipped inside OpenBLAS. */
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
-void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst)
-{
-    int64_t cols = t->shape[1];
-    size_t es = lg_dtype_size(t->dtype);
-    const unsigned char *p = (const unsigned char *)t->data + (size_t)row * (size_t)cols * es;
-    switch (t->dtype) {
-    case LG_DT_F32:
-        memcpy(dst, p, (size_t)cols * sizeof(float));
-        break;
-    case LG_DT_F64:
-        for (int64_t c = 0; c < cols; c++) {
-            double v;
-            memcpy(&v, p + 8 * c, 8);
-            dst[c] = (float)v;
-        }
-        break;
-    case LG_DT_BF16:
-    case LG_DT_F16:
-        for (int64_t c = 0; c < cols; c++) {
-            uint16_t h;
-            memcpy(&h, p + 2 * c, 2);
-            dst[c] = t->dtype == LG_DT_BF16 ? lg_bf16_to_f32(h) : lg_f16_to_f32(h);
-        }
-        break;
-    default:
-        memset(dst, 0, (size_t)cols * sizeof(float));
-    }
-}
-
-/* Stored values of one row (raw, C cells of t's dtype) as float: the same values as
- * lg_tensor_row_f32's. */
+/* Stored values of one row (raw, C cells of dtype dt) as float. */
 static void raw_to_f32(lg_dtype dt, const void *raw, int C, float *dst)
 {
     const unsigned char *p = raw;
@@ -78,6 +48,14 @@ static void raw_to_f32(lg_dtype dt, const void *raw, int C, float *dst)
     default:
         memset(dst, 0, (size_t)C * sizeof(float));
     }
+}
+
+void lg_tensor_row_f32(const lg_tensor_info *t, int64_t row, float *dst)
+{
+    const int64_t cols = t->shape[1];
+    raw_to_f32(t->dtype, (const unsigned char *)t->data + (size_t)row * (size_t)cols *
+                                                         lg_dtype_size(t->dtype),
+               (int)cols, dst);
 }
 
 /* Mean, per-dimension std and (when cov is not NULL) covariance of rows 0..n-1, in double,
