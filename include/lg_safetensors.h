@@ -94,7 +94,8 @@ int lg_weights_drop(lg_weights *w, const char *name);
  * one tensor's pages at a time instead of the whole file. The data stay readable: the
  * pages are read again from the file when touched. */
 void lg_weights_release(const lg_weights *w, const lg_tensor_info *t);
-/* The same for bytes at..at+n-1 of t's data (a tensor read a piece at a time). */
+/* The same for bytes at..at+n-1 of t's data (a tensor read a piece at a time). The pages are
+ * found through t's own file (owner); w NULL releases nothing. */
 void lg_weights_release_bytes(const lg_weights *w, const lg_tensor_info *t, size_t at, size_t n);
 
 /* Writer. Tensors are referenced, not copied, until lg_st_writer_write(). */

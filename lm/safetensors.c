@@ -884,22 +884,20 @@ void lg_weights_release_bytes(const lg_weights *w, const lg_tensor_info *t, size
         return;
     if (n > t->nbytes - at)
         n = t->nbytes - at;
+    /* the file the tensor was read from (lg_tensor_info.owner) holds the mapping */
+    const lg_safetensors *st = t->owner;
     const unsigned char *d = (const unsigned char *)t->data + at;
-    for (int i = 0; i < w->n_files; i++) {
-        const lg_safetensors *st = w->files[i];
-        const unsigned char *map = st->map;
-        if (!map || d < map || d >= map + st->map_len)
-            continue;
-        /* the whole pages the tensor touches (a neighbour's share is read again if needed):
-         * unwritten pages of a private read-only mapping come back from the file */
-        const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-        size_t from = (size_t)(d - map) / page * page;
-        size_t to = ((size_t)(d - map) + n + page - 1) / page * page;
-        if (to > st->map_len)
-            to = st->map_len;
-        madvise((void *)(map + from), to - from, MADV_DONTNEED);
+    const unsigned char *map = st ? st->map : NULL;
+    if (!map || d < map || d >= map + st->map_len)
         return;
-    }
+    /* the whole pages the tensor touches (a neighbour's share is read again if needed):
+     * unwritten pages of a private read-only mapping come back from the file */
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t from = (size_t)(d - map) / page * page;
+    size_t to = ((size_t)(d - map) + n + page - 1) / page * page;
+    if (to > st->map_len)
+        to = st->map_len;
+    madvise((void *)(map + from), to - from, MADV_DONTNEED);
 }
 
 /* -------------------------------------------------------------- writer */
